@@ -1,0 +1,165 @@
+/**
+ * Every error berth reports to a user, with a stable code, a message saying what went wrong and a hint
+ * saying what to do next. Domain code raises `fail(code, params)`; the API edge maps codes to HTTP status
+ * (src/api/error-status.ts) and the CLI prints message and hint. Codes never change meaning once shipped.
+ */
+export interface Issue {
+  /** Key path in the input, such as `health.interval` or `processes.web.replicas`. */
+  path: string;
+  message: string;
+  /** What to write instead. */
+  fix?: string;
+}
+
+type Entry<P> = (p: P) => { message: string; hint?: string };
+
+const define = <P = Record<string, never>>(entry: Entry<P>) => entry;
+
+export const catalogue = {
+  // Authentication and requests
+  AUTH_REQUIRED: define(() => ({
+    message: 'this request needs a bearer token',
+    hint: 'set BERTH_TOKEN, or run `berth login <url>` with the token from DATA/admin-token',
+  })),
+  AUTH_INVALID: define(() => ({
+    message: 'the bearer token is not valid for this server',
+    hint: 'check BERTH_TOKEN or run `berth login <url>` again; the admin token is in DATA/admin-token',
+  })),
+  ROUTE_NOT_FOUND: define<{ method: string; path: string }>((p) => ({
+    message: `no endpoint ${p.method} ${p.path}`,
+    hint: 'the CLI and server versions may differ: compare `berth version` with the server',
+  })),
+  BODY_TOO_LARGE: define<{ limit: number }>((p) => ({
+    message: `request body is larger than the limit of ${p.limit} bytes`,
+    hint: 'exclude large files from the upload with .berthignore, or raise --max-upload on the server',
+  })),
+  BODY_INVALID: define<{ reason: string }>((p) => ({
+    message: `request body is not valid: ${p.reason}`,
+  })),
+  REQUEST_INVALID: define<{ issues: Issue[] }>((p) => ({
+    message: `request is not valid: ${p.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+  })),
+
+  // Apps, releases, deployments
+  APP_NOT_FOUND: define<{ app: string }>((p) => ({
+    message: `app "${p.app}" does not exist`,
+    hint: 'list apps with `berth apps`; `berth deploy` creates an app on its first deploy',
+  })),
+  APP_NAME_INVALID: define<{ name: string }>((p) => ({
+    message: `"${p.name}" is not a valid app name`,
+    hint: 'use 1-40 lowercase letters, digits and dashes, starting with a letter (it becomes a hostname)',
+  })),
+  APP_HAS_NO_RELEASE: define<{ app: string }>((p) => ({
+    message: `app "${p.app}" has no release yet`,
+    hint: `deploy it first: \`berth deploy --app ${p.app}\``,
+  })),
+  RELEASE_NOT_FOUND: define<{ app: string; release: string }>((p) => ({
+    message: `app "${p.app}" has no release "${p.release}"`,
+    hint: `list releases with \`berth releases ${p.app}\``,
+  })),
+  RELEASE_NOT_ROLLBACKABLE: define<{ app: string; release: string; reason: string }>((p) => ({
+    message: `cannot roll "${p.app}" back to ${p.release}: ${p.reason}`,
+    hint: `list releases with \`berth releases ${p.app}\`; releases marked "kept" can be rolled back to`,
+  })),
+  DEPLOYMENT_NOT_FOUND: define<{ id: string }>((p) => ({ message: `no deployment "${p.id}"` })),
+  DEPLOY_IN_PROGRESS: define<{ app: string; deployment: string; state: string }>((p) => ({
+    message: `app "${p.app}" is already deploying (${p.deployment}, ${p.state})`,
+    hint: `wait for it (\`berth status ${p.app}\`), or pass --wait to queue behind it`,
+  })),
+  DOMAIN_TAKEN: define<{ domain: string; app: string }>((p) => ({
+    message: `domain "${p.domain}" is already routed to app "${p.app}"`,
+    hint: 'remove it from the other app\'s berth.yaml first, or pick another domain',
+  })),
+
+  // Manifest and uploads
+  MANIFEST_INVALID: define<{ file: string; issues: Issue[] }>((p) => ({
+    message:
+      `${p.file} is not valid:\n` +
+      p.issues.map((i) => `  - ${i.path || '(top level)'}: ${i.message}${i.fix ? ` (fix: ${i.fix})` : ''}`).join('\n'),
+  })),
+  ARCHIVE_INVALID: define<{ reason: string }>((p) => ({
+    message: `the uploaded archive is not a valid gzip-compressed tar: ${p.reason}`,
+    hint: 'upload with `berth deploy`, or create the archive with `tar -czf`',
+  })),
+  ARCHIVE_UNSAFE_ENTRY: define<{ entry: string; reason: string }>((p) => ({
+    message: `the uploaded archive has an unsafe entry "${p.entry}": ${p.reason}`,
+    hint: 'archives may hold only regular files and directories with relative paths inside the app folder',
+  })),
+  ENV_NAME_INVALID: define<{ name: string }>((p) => ({
+    message: `"${p.name}" is not a valid environment variable name`,
+    hint: 'use letters, digits and underscores, not starting with a digit (for example DATABASE_URL)',
+  })),
+  ENV_NAME_RESERVED: define<{ name: string }>((p) => ({
+    message: `"${p.name}" is set by berth and cannot be changed`,
+    hint: 'berth sets PORT and BERTH_* for every process; pick another name',
+  })),
+
+  // Deploy failures (recorded on the deployment; never HTTP errors of the request that started it)
+  BUILD_FAILED: define<{ reason: string }>((p) => ({
+    message: `build failed: ${p.reason}`,
+    hint: 'the last build lines are shown above; run the same build locally to reproduce',
+  })),
+  START_FAILED: define<{ reason: string }>((p) => ({
+    message: `the new release did not start: ${p.reason}`,
+    hint: 'check the start command (`processes.web.command` or package.json "start") and the log lines above',
+  })),
+  HEALTH_CHECK_FAILED: define<{ reason: string }>((p) => ({
+    message: `the new release never became healthy: ${p.reason}`,
+    hint: 'did the app listen on $PORT and answer the health path with 2xx/3xx? Adjust `health:` in berth.yaml if it needs longer',
+  })),
+  DEPLOY_INTERRUPTED: define<{ state: string }>((p) => ({
+    message: `the deployment was interrupted while ${p.state} because the berth daemon stopped`,
+    hint: 'the previous release kept serving; deploy again',
+  })),
+  DEPLOY_CANCELLED: define<{ reason: string }>((p) => ({ message: `the deployment was cancelled: ${p.reason}` })),
+
+  // Client and server plumbing
+  DAEMON_UNREACHABLE: define<{ url: string; reason: string }>((p) => ({
+    message: `cannot reach the berth server at ${p.url}: ${p.reason}`,
+    hint: 'start it with `berth server` (or `npm run up`), or point BERTH_URL at it',
+  })),
+  CONFIG_INVALID: define<{ issues: Issue[] }>((p) => ({
+    message: `server settings are not valid: ${p.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+  })),
+  USAGE: define<{ message: string; command?: string }>((p) => ({
+    message: p.message,
+    hint: p.command ? `see \`berth ${p.command} --help\`` : 'see `berth --help`',
+  })),
+  INTERNAL: define<{ reason: string }>((p) => ({
+    message: `internal error: ${p.reason}`,
+    hint: 'this is a bug in berth; the server log has details',
+  })),
+} as const;
+
+export type ErrorCode = keyof typeof catalogue;
+export type ErrorParams<C extends ErrorCode> = Parameters<(typeof catalogue)[C]>[0];
+
+export class BerthError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, hint?: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'BerthError';
+    this.code = code;
+    this.hint = hint;
+    this.details = details;
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, hint: this.hint, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+/** Builds the catalogue's error for `code`; params that are lists of issues travel along as details. */
+export function fail<C extends ErrorCode>(code: C, ...args: ErrorParams<C> extends Record<string, never> ? [] : [ErrorParams<C>]): BerthError {
+  const params = (args[0] ?? {}) as never;
+  const { message, hint } = (catalogue[code] as Entry<never>)(params);
+  const issues = (params as { issues?: Issue[] }).issues;
+  return new BerthError(code, message, hint, issues ? { issues } : undefined);
+}
+
+export function isBerthError(error: unknown): error is BerthError {
+  return error instanceof BerthError;
+}
