@@ -1,0 +1,161 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { isBerthError } from '../errors/catalogue.ts';
+import { extractTarGz } from './extract.ts';
+import { ENV_REASON, packDirectory, SYMLINK_REASON } from './pack.ts';
+import { collect, withTempDir } from './test-support.ts';
+
+const LIMITS = { maxCompressedBytes: 50_000_000, maxBytes: 50_000_000, maxEntries: 10_000 };
+const LONG = 'a-component-name-that-on-its-own-is-longer-than-the-hundred-bytes-of-the-ustar-name-field-' + 'x'.repeat(60);
+const UNICODE = 'caf\u00e9-\u65e5\u672c-\u2603';
+
+/** Every path under `dir` with its kind, executable bit and content hash, sorted. */
+async function snapshot(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const dirent of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(dirent.parentPath, dirent.name);
+    const rel = path.slice(dir.length + 1);
+    if (dirent.isDirectory()) out.push(`${rel}/`);
+    else {
+      const exec = (await stat(path)).mode & 0o100 ? 'x' : '-';
+      out.push(`${rel} ${exec} ${createHash('sha256').update(await readFile(path)).digest('hex')}`);
+    }
+  }
+  return out.sort();
+}
+
+async function makeApp(dir: string): Promise<void> {
+  await mkdir(join(dir, 'src/lib/deep/er'), { recursive: true });
+  await mkdir(join(dir, 'empty-dir'));
+  await mkdir(join(dir, LONG, UNICODE), { recursive: true });
+  await writeFile(join(dir, 'package.json'), '{"name":"app"}\n');
+  await writeFile(join(dir, 'src/index.js'), 'console.log("hi")\n');
+  await writeFile(join(dir, 'src/lib/deep/er', `${LONG}.js`), 'long');
+  await writeFile(join(dir, LONG, UNICODE, `${UNICODE}.txt`), 'unicode');
+  await writeFile(join(dir, 'empty'), '');
+  await writeFile(join(dir, 'start.sh'), '#!/bin/sh\nexec node src/index.js\n');
+  await chmod(join(dir, 'start.sh'), 0o755);
+  await writeFile(join(dir, 'big.bin'), randomBytes(5 * 1024 * 1024));
+}
+
+test('pack then extract gives back the same tree, exec bits included', async () => {
+  await withTempDir(async (tmp) => {
+    const app = join(tmp, 'app');
+    await mkdir(app);
+    await makeApp(app);
+    const packed = await packDirectory(app);
+    assert.deepEqual(packed.skipped, []);
+    assert.equal(packed.files.length, 7);
+    assert.equal(packed.bytes, 15 + 18 + 4 + 7 + 0 + 33 + 5 * 1024 * 1024);
+    const result = await extractTarGz(packed.stream, join(tmp, 'out'), LIMITS);
+    assert.deepEqual(result, { files: 7, dirs: 7, bytes: packed.bytes });
+    assert.deepEqual(await snapshot(join(tmp, 'out')), await snapshot(app));
+  });
+});
+
+test('packing is deterministic and sorted, folders before their contents', async () => {
+  await withTempDir(async (tmp) => {
+    await writeFile(join(tmp, 'b.txt'), 'b');
+    await writeFile(join(tmp, 'a.txt'), 'a');
+    await mkdir(join(tmp, 'c'));
+    await writeFile(join(tmp, 'c', 'z'), 'z');
+    const first = await packDirectory(tmp);
+    assert.deepEqual(first.files, ['a.txt', 'b.txt', 'c/z']);
+    const [one, two] = [await collect(first.stream), await collect((await packDirectory(tmp)).stream)];
+    assert.ok(one.equals(two));
+  });
+});
+
+test('GNU tar lists and extracts what pack wrote', async () => {
+  await withTempDir(async (tmp) => {
+    const app = join(tmp, 'app');
+    await mkdir(app);
+    await makeApp(app);
+    const packed = await packDirectory(app);
+    const archive = join(tmp, 'app.tgz');
+    await writeFile(archive, await collect(packed.stream));
+    const listed = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8' }).trim().split('\n');
+    const files = listed.filter((name) => !name.endsWith('/'));
+    assert.deepEqual(files, packed.files);
+    assert.ok(listed.includes('empty-dir/'));
+    assert.ok(listed.includes(`${LONG}/${UNICODE}/`));
+    await mkdir(join(tmp, 'gnu'));
+    execFileSync('tar', ['-xzf', archive, '-C', join(tmp, 'gnu')]);
+    assert.deepEqual(await snapshot(join(tmp, 'gnu')), await snapshot(app));
+  });
+});
+
+test('default ignores, env files, .berthignore and extraIgnore', async () => {
+  await withTempDir(async (app) => {
+    const files: Record<string, string> = {
+      '.git/HEAD': 'ref', 'node_modules/x/index.js': 'x', '.berth/state': 's', '.DS_Store': 'd', 'sub/.DS_Store': 'd',
+      '.env': 'SECRET=1', '.env.local': 'SECRET=2', 'api/.env.production': 'SECRET=3', '.env.example': 'SECRET=', '.envrc': 'ok',
+      '.berthignore': '# build output\n/dist/\n*.log\n!keep.log\n!.env.staging\n', '.env.staging': 'PUBLIC=1',
+      'dist/out.js': 'o', 'src/dist/kept.js': 'k', 'debug.log': 'l', 'keep.log': 'k', 'notes/todo.md': 't', 'index.js': 'i',
+    };
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(join(app, path, '..'), { recursive: true });
+      await writeFile(join(app, path), content);
+    }
+    const packed = await packDirectory(app, { extraIgnore: ['notes/'] });
+    assert.deepEqual(packed.files, ['.berthignore', '.env.example', '.env.staging', '.envrc', 'index.js', 'keep.log', 'src/dist/kept.js']);
+    assert.deepEqual(packed.skipped, [
+      { path: '.env', reason: ENV_REASON },
+      { path: '.env.local', reason: ENV_REASON },
+      { path: 'api/.env.production', reason: ENV_REASON },
+    ]);
+    const listed = execFileSync('tar', ['-tz'], { input: await collect(packed.stream), encoding: 'utf8' }).trim().split('\n');
+    assert.ok(!listed.some((name) => name.includes('node_modules') || name.startsWith('.git') || name.includes('.DS_Store')));
+  });
+});
+
+test('links, special files and names extraction would refuse are skipped and reported', async () => {
+  await withTempDir(async (app) => {
+    await writeFile(join(app, 'real.txt'), 'real');
+    await symlink('real.txt', join(app, 'link.txt'));
+    await symlink('/etc', join(app, 'etc-link'));
+    await symlink('missing', join(app, 'dangling'));
+    execFileSync('mkfifo', [join(app, 'pipe')]);
+    await writeFile(join(app, 'back\\slash'), 'x');
+    const packed = await packDirectory(app);
+    assert.deepEqual(packed.files, ['real.txt']);
+    assert.deepEqual(packed.skipped, [
+      { path: 'back\\slash', reason: 'berth cannot upload this name: the name contains a backslash (a Windows path separator)' },
+      { path: 'dangling', reason: SYMLINK_REASON },
+      { path: 'etc-link', reason: SYMLINK_REASON },
+      { path: 'link.txt', reason: SYMLINK_REASON },
+      { path: 'pipe', reason: 'not a regular file (FIFO)' },
+    ]);
+    const tar = gunzipSync(await collect(packed.stream));
+    assert.equal(tar.length, 512 + 512 + 1024);
+  });
+});
+
+test('a file that changes size while packing fails the stream', async () => {
+  await withTempDir(async (app) => {
+    await writeFile(join(app, 'shrinks'), randomBytes(100_000));
+    const packed = await packDirectory(app);
+    await truncate(join(app, 'shrinks'), 10);
+    await assert.rejects(collect(packed.stream), /shrank while it was being packed/);
+  });
+  await withTempDir(async (app) => {
+    await writeFile(join(app, 'grows'), 'small');
+    const packed = await packDirectory(app);
+    await writeFile(join(app, 'grows'), 'much bigger now');
+    await assert.rejects(collect(packed.stream), /grew while it was being packed/);
+  });
+});
+
+test('packing something that is not a folder is a usage error', async () => {
+  await withTempDir(async (tmp) => {
+    await writeFile(join(tmp, 'file'), 'x');
+    for (const dir of [join(tmp, 'file'), join(tmp, 'missing')]) {
+      await assert.rejects(packDirectory(dir), (error: unknown) => isBerthError(error) && error.code === 'USAGE' && /not a folder/.test(error.message));
+    }
+  });
+});

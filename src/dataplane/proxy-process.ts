@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatHostPort } from '../lib/host-port.ts';
+import type { Logger } from '../lib/log.ts';
+import { unixRequest } from '../lib/unix-http.ts';
+import type { DataPlane, ProxyStats, RouteTable } from './route-table.ts';
+
+export interface ProxyProcessOptions {
+  /** Where the socket, saved route table and log live (DATA/run). */
+  runDir: string;
+  logFile: string;
+  listen: { host: string; port: number };
+  version: string;
+  log: Logger;
+  /** Marks the process as this berth's, for orphan scans. */
+  ownerId: string;
+  startTimeoutMs?: number;
+}
+
+interface ProxyInfo {
+  pid: number;
+  version: string;
+  address: { host: string; port: number };
+  generation: number;
+}
+
+const ENTRY = fileURLToPath(new URL('../proxy/main.ts', import.meta.url));
+
+/**
+ * The built-in proxy as a separate, long-lived process. The daemon adopts a proxy that is already
+ * running (a control-plane restart) and only starts one when none answers; the proxy never depends
+ * on the daemon being up.
+ */
+export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { info(): Promise<ProxyInfo | undefined>; socketPath: string } {
+  const socketPath = join(options.runDir, 'proxy.sock');
+  const statePath = join(options.runDir, 'routes.json');
+  const log = options.log.child({ component: 'dataplane' });
+  let address: { host: string; port: number } | undefined;
+
+  const info = async (): Promise<ProxyInfo | undefined> => {
+    try {
+      const reply = await unixRequest<ProxyInfo>(socketPath, 'GET', '/info', undefined, 2000);
+      return reply.status === 200 ? reply.body : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const matches = (running: ProxyInfo) =>
+    running.address.host === options.listen.host && (options.listen.port === 0 || running.address.port === options.listen.port);
+
+  const spawnProxy = async (): Promise<ProxyInfo> => {
+    mkdirSync(options.runDir, { recursive: true, mode: 0o700 });
+    const out = openSync(options.logFile, 'a', 0o600);
+    const child = spawn(
+      process.execPath,
+      [ENTRY, '--listen', formatHostPort(options.listen), '--socket', socketPath, '--state', statePath, '--version', options.version],
+      { detached: true, stdio: ['ignore', out, out], env: { ...process.env, BERTH_OWNER: options.ownerId, BERTH_COMPONENT: 'proxy' } },
+    );
+    closeSync(out);
+    let exited: string | undefined;
+    child.once('exit', (code, signal) => (exited = `exited with ${signal ?? code}`));
+    child.unref();
+    const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
+    while (Date.now() < deadline) {
+      const running = await info();
+      if (running && running.pid === child.pid) return running;
+      if (exited) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`the proxy did not start (${exited ?? 'no answer'}); see ${options.logFile}`);
+  };
+
+  return {
+    socketPath,
+    info,
+    async start() {
+      const running = await info();
+      if (running && matches(running)) {
+        log.info('adopted running proxy', { pid: running.pid, address: running.address, generation: running.generation });
+        address = running.address;
+        return address;
+      }
+      if (running) {
+        log.info('replacing proxy listening elsewhere', { pid: running.pid, address: running.address });
+        await stopProxy(socketPath, running.pid);
+      }
+      const started = await spawnProxy();
+      log.info('started proxy', { pid: started.pid, address: started.address });
+      address = started.address;
+      return address;
+    },
+    async apply(table: RouteTable) {
+      const reply = await unixRequest<{ error?: { message: string } }>(socketPath, 'PUT', '/routes', table);
+      if (reply.status !== 200 && reply.status !== 409) throw new Error(`proxy refused the route table: ${reply.body?.error?.message ?? reply.status}`);
+    },
+    async stats(): Promise<ProxyStats> {
+      const reply = await unixRequest<ProxyStats>(socketPath, 'GET', '/stats');
+      if (reply.status !== 200) throw new Error(`proxy stats failed with ${reply.status}`);
+      return reply.body;
+    },
+    async detach() {},
+    async stop() {
+      const running = await info();
+      if (running) await stopProxy(socketPath, running.pid);
+    },
+  };
+}
+
+async function stopProxy(socketPath: string, pid: number): Promise<void> {
+  try {
+    await unixRequest(socketPath, 'POST', '/stop');
+  } catch {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {}
+  }
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {}
+}

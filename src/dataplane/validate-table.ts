@@ -1,0 +1,26 @@
+import type { RouteTable } from './route-table.ts';
+
+/** Checks a route table received over the wire; returns the problems (empty when it is sound). */
+export function routeTableProblems(value: unknown): string[] {
+  const problems: string[] = [];
+  const table = value as RouteTable;
+  if (!table || typeof table !== 'object') return ['table must be an object'];
+  if (!Number.isInteger(table.generation) || table.generation < 0) problems.push('generation must be a non-negative integer');
+  if (!table.apps || typeof table.apps !== 'object') return [...problems, 'apps must be an object'];
+  for (const [name, app] of Object.entries(table.apps)) {
+    if (!Array.isArray(app.hosts) || app.hosts.some((h) => typeof h !== 'string' || h !== h.toLowerCase())) problems.push(`apps.${name}.hosts must be lowercase strings`);
+    if (!Number.isInteger(app.drainTimeoutMs) || app.drainTimeoutMs < 0) problems.push(`apps.${name}.drainTimeoutMs must be a non-negative integer`);
+    if (!Array.isArray(app.targets)) {
+      problems.push(`apps.${name}.targets must be a list`);
+      continue;
+    }
+    app.targets.forEach((t, i) => {
+      const at = `apps.${name}.targets[${i}]`;
+      if (typeof t.id !== 'string' || !t.id) problems.push(`${at}.id must be a string`);
+      if (typeof t.address !== 'string' || !/^(\[[0-9a-f:.]+\]|[^:\s]+):\d{1,5}$/i.test(t.address)) problems.push(`${at}.address must be host:port`);
+      if (typeof t.weight !== 'number' || t.weight < 0) problems.push(`${at}.weight must be a number >= 0`);
+      if (t.state !== 'active' && t.state !== 'draining') problems.push(`${at}.state must be active or draining`);
+    });
+  }
+  return problems;
+}

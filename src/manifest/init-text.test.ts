@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isBerthError } from '../errors/catalogue.ts';
+import { initManifestText, parseManifest } from './load.ts';
+
+const TOP_LEVEL_KEYS = ['name', 'build', 'processes', 'health', 'deploy', 'restart', 'domains', 'env'];
+
+const inputs = [
+  { name: 'hello', hasPackageJson: true, startCommand: 'node server.js' },
+  { name: 'shop', hasPackageJson: true },
+  { name: 'static-site', hasPackageJson: false },
+];
+
+for (const input of inputs) {
+  test(`init file for ${JSON.stringify(input)} parses to the defaults, with only the name set`, () => {
+    const text = initManifestText(input);
+    assert.deepEqual(parseManifest(text), { ...parseManifest(''), name: input.name });
+  });
+}
+
+test('init file: every top-level key is there, under a comment saying what it is', () => {
+  const lines = initManifestText(inputs[0]).split('\n');
+  for (const key of TOP_LEVEL_KEYS) {
+    const at = lines.findIndex((line) => line === `${key}:` || line.startsWith(`${key}: `) || line === `# ${key}:` || line.startsWith(`# ${key}: `));
+    assert.ok(at > 0, `no line for ${key}`);
+    assert.match(lines[at - 1], /^# [A-Z`].+/, `no comment above ${key}`);
+  }
+});
+
+test('init file: the commented lines are the defaults, so uncommenting a section changes nothing', () => {
+  const text = initManifestText(inputs[0]);
+  const defaults = parseManifest(text);
+  for (const key of ['health', 'deploy', 'restart']) {
+    const uncommented = uncommentSection(text, key);
+    assert.notEqual(uncommented, text);
+    assert.deepEqual(parseManifest(uncommented), defaults, key);
+  }
+});
+
+test('init file: the examples in it are valid once uncommented', () => {
+  const input = inputs[0];
+  let text = initManifestText(input);
+  for (const key of TOP_LEVEL_KEYS) text = uncommentSection(text, key);
+  const manifest = parseManifest(text);
+  assert.deepEqual(manifest.processes, { web: { command: 'node server.js', replicas: 1 } });
+  assert.equal(manifest.build, 'npm run build');
+  assert.ok(manifest.domains.length > 0 && Object.keys(manifest.env).length > 0);
+});
+
+test('init file: it names the JSON Schema for editors and what web runs by default', () => {
+  const text = initManifestText(inputs[0]);
+  assert.match(text, /^# yaml-language-server: \$schema=https:\/\/berth\.dev\/schema\/berth\.schema\.json\n/);
+  assert.match(text, /web runs `node server.js` \(package.json "start"\)/);
+  assert.match(initManifestText(inputs[2]), /Unset, nothing is built/);
+});
+
+test('init file: an invalid name is refused', () => {
+  assert.throws(() => initManifestText({ name: 'Bad_Name', hasPackageJson: true }), (error: Error) => isBerthError(error) && error.code === 'APP_NAME_INVALID');
+});
+
+/** Removes the leading "# " from a commented-out top-level section, as a user would. */
+function uncommentSection(text: string, key: string): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => line === `# ${key}:` || line.startsWith(`# ${key}: `));
+  if (start === -1) return text;
+  for (let i = start; i < lines.length && lines[i].startsWith('# ') && (i === start || lines[i].startsWith('#  ')); i++) {
+    lines[i] = lines[i].slice(2);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,110 @@
+/** The Markdown reference (docs/manifest.md), generated from the manifest schema. */
+import { stringify } from 'yaml';
+import { MANIFEST_SCHEMA_ID } from './json-schema.ts';
+import { parseManifest } from './load.ts';
+import { renderAnnotatedYaml } from './render-yaml.ts';
+import { keyEntries, type KeyEntry } from './schema-walk.ts';
+import { manifestSchema } from './schema.ts';
+import { inlineYaml } from './show.ts';
+import type { Segment } from './path.ts';
+
+/** A small broken file whose real error output the reference shows. */
+const BROKEN_EXAMPLE = `name: Hello_World
+helth:
+  path: /health
+processes:
+  web:
+    replicas: 0
+deploy:
+  drain_timeout: 30
+`;
+
+export function manifestReference(): string {
+  const entries = keyEntries(manifestSchema);
+  const parts = [
+    '# berth.yaml reference',
+    '<!-- Generated from src/manifest/schema.ts by `node scripts/gen-manifest-docs.ts`; do not edit by hand. -->',
+    prose(manifestSchema.doc),
+    'berth reads `berth.yaml` (or `berth.yml`) from the app\'s directory. A missing or empty file means every ' +
+      'default below; `berth init` writes a commented file to start from.',
+    '## Conventions',
+    [
+      '- A **duration** is a number with a unit: `500ms`, `5s`, `1.5m`, `2h`, `1d`. A bare number such as `5` is an error, not seconds.',
+      '- A key with nothing after it (such as `health:` with every line under it commented out) counts as unset.',
+      '- Unknown keys are errors, so a misspelt key never goes unnoticed.',
+      '- Errors name the key path (`processes.web.replicas`, `domains[1]`) and the line, say what was found and what to write instead.',
+      `- Editors: [schema/berth.schema.json](../schema/berth.schema.json) is a JSON Schema (draft 2020-12) published at \`${MANIFEST_SCHEMA_ID}\`. ` +
+        `With a YAML language server (such as the Red Hat YAML extension), the line \`# yaml-language-server: $schema=${MANIFEST_SCHEMA_ID}\`, ` +
+        'which `berth init` writes, turns on completion and checks.',
+    ].join('\n'),
+    '## Summary',
+    summaryTable(entries),
+    ...entries.map(section),
+    '## Full example',
+    'Every key, with the doc sentences as comments:',
+    fence(renderAnnotatedYaml({ root: manifestSchema, value: manifestSchema.example as Record<string, unknown> })),
+    '## Errors',
+    'Every problem in the file is reported at once. For this file:',
+    fence(BROKEN_EXAMPLE),
+    'berth reports:',
+    fence(brokenOutput(), 'text'),
+  ];
+  return parts.join('\n\n') + '\n';
+}
+
+function brokenOutput(): string {
+  try {
+    parseManifest(BROKEN_EXAMPLE);
+  } catch (error) {
+    return (error as Error).message + '\n';
+  }
+  throw new Error('the broken example in the reference parsed without errors');
+}
+
+function summaryTable(entries: readonly KeyEntry[]): string {
+  const rows = entries.map((e) => `| \`${e.path}\` | ${cell(e.node.type)} | ${cell(defaultText(e))} | ${cell(e.node.allowed ?? '')} |`);
+  return ['| Key | Type | Default | Allowed |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+function section(entry: KeyEntry): string {
+  const { node } = entry;
+  const heading = `${entry.depth === 0 ? '##' : '###'} \`${entry.path}\``;
+  const facts = [`- **Type:** ${prose(node.type)}`, `- **Default:** ${prose(defaultText(entry))}`];
+  if (node.allowed) facts.push(`- **Allowed:** ${prose(node.allowed)}`);
+  const shape = node.shape.kind === 'shorthand' ? node.shape.object.shape : node.shape;
+  const rules = shape.kind === 'object' ? shape.rules.map((r) => `- **Rule:** ${prose(r.doc)}`) : [];
+  const parts = [heading, prose(node.doc)];
+  if (node.details) parts.push(prose(node.details));
+  parts.push([...facts, ...rules].join('\n'), 'Example:', fence(stringify(nest(entry.examplePath, node.example), { lineWidth: 0 })));
+  return parts.join('\n\n');
+}
+
+function defaultText(entry: KeyEntry): string {
+  const { node } = entry;
+  // A map entry exists only when written; its default is what `key:` with nothing after it means.
+  if (entry.inRecord) return node.default === undefined ? '—' : `\`${inlineYaml(node.default)}\` (for \`${entry.key}:\` with nothing after it)`;
+  if (node.kind === 'object') return 'the default of each key';
+  if (node.default !== undefined) return `\`${inlineYaml(node.default)}\``;
+  if (node.optional) return node.unset ? `unset: ${node.unset}` : 'unset';
+  return node.required ? `none, required: ${node.required}` : 'none, required';
+}
+
+function nest(path: readonly Segment[], value: unknown): unknown {
+  return path.reduceRight<unknown>((inner, segment) => (typeof segment === 'number' ? [inner] : { [segment]: inner }), value);
+}
+
+function fence(text: string, lang = 'yaml'): string {
+  return `\`\`\`${lang}\n${text.trimEnd()}\n\`\`\``;
+}
+
+/** Escapes Markdown in prose, leaving `code spans` alone: `<name>` would otherwise vanish as an HTML tag. */
+function prose(text: string): string {
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part) => (part.startsWith('`') ? part : part.replace(/[<>*_]/g, (c) => `\\${c}`)))
+    .join('');
+}
+
+function cell(text: string): string {
+  return prose(text).replace(/\|/g, '\\|');
+}

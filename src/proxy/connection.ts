@@ -1,0 +1,455 @@
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ChunkedBody, LengthBody, NoBody, UntilCloseBody, type BodyFramer } from './http1/body.ts';
+import { buildRequestHead, buildResponseHead } from './http1/forward-head.ts';
+import { isHeadError, parseRequestHead, type RequestHead } from './http1/request-head.ts';
+import { parseResponseHead, responseHasBody, type ResponseHead } from './http1/response-head.ts';
+import { proxyErrors, renderError, type ProxyErrorKind } from './pages.ts';
+import type { AppRuntime, Routes } from './routes.ts';
+import type { Drainable, TargetRuntime } from './target.ts';
+import { Tunnel } from './tunnel.ts';
+import type { Upstream, UpstreamOwner } from './upstream.ts';
+
+export interface ConnectionOptions {
+  maxHeadSize: number;
+  /** A request head must be complete this long after its first byte (slow-loris guard). */
+  headTimeoutMs: number;
+  /** An idle keep-alive client connection is closed after this long. */
+  idleTimeoutMs: number;
+  /** The upstream must start its response within this long. */
+  responseTimeoutMs: number;
+  proto: 'http' | 'https';
+}
+
+export interface ConnectionContext {
+  routes: Routes;
+  options: ConnectionOptions;
+  unrouted(): void;
+}
+
+const MAX_BUFFERED = 64 * 1024;
+const MAX_ATTEMPTS = 3;
+
+type Phase = 'head' | 'exchange' | 'tunnel' | 'closed';
+
+/**
+ * One client connection, request after request: read a head, pick a target, stream the request up and
+ * the response down, then the next request (pipelined ones wait their turn). All state of the request
+ * in progress lives in fields here, so the hot path allocates little beyond the buffers themselves.
+ */
+export class ClientConnection implements UpstreamOwner, Drainable {
+  readonly socket: Socket;
+  readonly #ctx: ConnectionContext;
+  readonly #clientIp: string;
+  #phase: Phase = 'head';
+  #buf: Buffer | null = null;
+  #headStartedAt = 0;
+  #clientEnded = false;
+  #tunnel: Tunnel | null = null;
+
+  // The exchange in progress.
+  #req: RequestHead | null = null;
+  #app: AppRuntime | null = null;
+  #target: TargetRuntime | null = null;
+  #tried: TargetRuntime[] = [];
+  #attempts = 0;
+  #upstream: Upstream | null = null;
+  #reqBody: BodyFramer | null = null;
+  #reqSent = false;
+  #bodyStarted = false;
+  #resBuf: Buffer | null = null;
+  #res: ResponseHead | null = null;
+  #resBody: BodyFramer | null = null;
+  #resStarted = false;
+  #decodeChunked = false;
+  #upstreamReusable = true;
+  #closeAfter = false;
+  #startedAt = 0;
+
+  constructor(socket: Socket, ctx: ConnectionContext) {
+    this.socket = socket;
+    this.#ctx = ctx;
+    const ip = socket.remoteAddress ?? '';
+    this.#clientIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    socket.setNoDelay(true);
+    socket.setTimeout(ctx.options.idleTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', () => this.#onClose());
+    socket.on('close', () => this.#onClose());
+    socket.on('timeout', () => this.#onTimeout());
+  }
+
+  // ---- client side -------------------------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    if (this.#phase === 'tunnel') return this.#tunnel!.onClientData(chunk);
+    if (this.#phase === 'closed') return;
+    this.#buf = this.#buf === null || this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (this.#phase === 'head') return this.#readHead();
+    if (this.#upstream && !this.#reqSent) return this.#pumpRequestBody();
+    // Waiting for a connection or a response: hold what the client sends, within reason.
+    if (this.#buf.length > MAX_BUFFERED) this.socket.pause();
+  }
+
+  #onEnd(): void {
+    this.#clientEnded = true;
+    if (this.#phase === 'tunnel') return this.#tunnel!.onClientEnd();
+    if (this.#phase === 'head') this.socket.end();
+  }
+
+  #onTimeout(): void {
+    if (this.#phase === 'head') this.socket.destroy();
+  }
+
+  #onClose(): void {
+    if (this.#phase === 'closed') return;
+    const phase = this.#phase;
+    this.#phase = 'closed';
+    if (phase === 'tunnel') return this.#tunnel!.close();
+    if (phase === 'exchange') {
+      // The client went away mid-exchange: the upstream connection is in an unknown state.
+      this.#upstream?.destroy();
+      this.#upstream = null;
+      this.#finishTarget();
+    }
+  }
+
+  #readHead(): void {
+    const buf = this.#buf;
+    if (buf === null || buf.length === 0) return;
+    if (this.#headStartedAt === 0) this.#headStartedAt = performance.now();
+    const head = parseRequestHead(buf, this.#ctx.options.maxHeadSize);
+    if (head === null) {
+      if (performance.now() - this.#headStartedAt > this.#ctx.options.headTimeoutMs) this.socket.destroy();
+      return;
+    }
+    if (isHeadError(head)) {
+      this.#buf = null;
+      this.#phase = 'exchange';
+      this.#closeAfter = true;
+      this.#ctx.unrouted();
+      this.#writeError({ ...proxyErrors.badRequest(head.reason), status: head.status }, false);
+      return this.#endExchange();
+    }
+    this.#buf = buf.length === head.size ? null : buf.subarray(head.size);
+    this.#headStartedAt = 0;
+    this.#startExchange(head);
+  }
+
+  // ---- exchange ----------------------------------------------------------------------------------
+
+  #startExchange(req: RequestHead): void {
+    this.#phase = 'exchange';
+    this.socket.setTimeout(0);
+    this.#req = req;
+    this.#startedAt = performance.now();
+    this.#closeAfter = !req.keepAlive || req.minor === 0;
+    this.#reqBody = req.chunked ? new ChunkedBody() : req.contentLength > 0 ? new LengthBody(req.contentLength) : null;
+    this.#reqSent = this.#reqBody === null;
+    const app = req.host === null ? undefined : this.#ctx.routes.resolve(req.host);
+    if (!app) {
+      this.#ctx.unrouted();
+      this.#writeError(proxyErrors.noApp(req.host ?? '(no host)'), true);
+      return this.#endExchange();
+    }
+    this.#app = app;
+    this.#connect();
+  }
+
+  #connect(): void {
+    const app = this.#app!;
+    const target = this.#ctx.routes.pick(app, this.#tried, Date.now());
+    if (!target) {
+      if (this.#tried.length === 0) {
+        this.#ctx.unrouted();
+        this.#writeError(proxyErrors.noInstance(app.name), true);
+        return this.#endExchange();
+      }
+      return this.#failUpstream(proxyErrors.unreachable(app.name));
+    }
+    this.#tried.push(target);
+    this.#attempts++;
+    this.#useTarget(target);
+    const idle = this.#req!.upgrade ? undefined : target.pool.takeIdle();
+    if (idle) return this.#attach(idle);
+    target.pool.open((error, upstream) => {
+      if (this.#phase === 'closed' || this.#target !== target) {
+        upstream?.destroy();
+        return;
+      }
+      if (error) {
+        // Nothing was sent: any other target may take this request, whatever its method.
+        this.#ctx.routes.markDown(target, Date.now());
+        return this.#connect();
+      }
+      this.#attach(upstream!);
+    });
+  }
+
+  #useTarget(target: TargetRuntime): void {
+    this.#finishTarget();
+    this.#target = target;
+    target.inflight++;
+    target.exchanges.add(this);
+  }
+
+  #finishTarget(): void {
+    const target = this.#target;
+    if (!target) return;
+    this.#target = null;
+    target.inflight--;
+    target.exchanges.delete(this);
+    this.#ctx.routes.settled(target);
+  }
+
+  #attach(upstream: Upstream): void {
+    this.#upstream = upstream;
+    upstream.owner = this;
+    upstream.socket.setTimeout(this.#ctx.options.responseTimeoutMs);
+    this.#resBuf = null;
+    this.#upstreamReusable = true;
+    upstream.socket.write(buildRequestHead(this.#req!, this.#clientIp, this.#ctx.options.proto), 'latin1');
+    if (!this.#reqSent) this.#pumpRequestBody();
+    else if (this.#buf !== null && this.#buf.length > 0) this.socket.pause(); // pipelined: one at a time
+  }
+
+  #pumpRequestBody(): void {
+    const buf = this.#buf;
+    if (buf === null || buf.length === 0) return;
+    let n: number;
+    try {
+      n = this.#reqBody!.consume(buf, 0);
+    } catch (error) {
+      this.#closeAfter = true;
+      this.#upstream?.destroy();
+      this.#upstream = null;
+      if (this.#resStarted) return this.#abort();
+      this.#writeError(proxyErrors.badRequest((error as Error).message), false);
+      return this.#endExchange();
+    }
+    this.#bodyStarted = true;
+    this.#buf = n === buf.length ? null : buf.subarray(n);
+    const ok = this.#upstream!.socket.write(n === buf.length ? buf : buf.subarray(0, n));
+    if (this.#reqBody!.done) {
+      this.#reqSent = true;
+      if (this.#buf !== null) this.socket.pause();
+    } else if (!ok) {
+      this.socket.pause();
+      this.#upstream!.socket.once('drain', () => {
+        if (this.#phase === 'exchange') this.socket.resume();
+      });
+    }
+  }
+
+  // ---- upstream side -----------------------------------------------------------------------------
+
+  onUpstreamData(chunk: Buffer): void {
+    if (this.#res !== null) return this.#relayBody(chunk);
+    const buf = this.#resBuf === null ? chunk : Buffer.concat([this.#resBuf, chunk]);
+    this.#resBuf = null;
+    const head = parseResponseHead(buf, this.#ctx.options.maxHeadSize);
+    if (head === null) {
+      this.#resBuf = buf;
+      return;
+    }
+    const req = this.#req!;
+    if (isHeadError(head)) {
+      this.#upstream!.destroy();
+      this.#upstream = null;
+      return this.#failUpstream(proxyErrors.invalidResponse(this.#app!.name, head.reason));
+    }
+    const rest = buf.length === head.size ? null : buf.subarray(head.size);
+    if (head.status === 101 && req.upgrade) return this.#startTunnel(buf.subarray(0, head.size), rest);
+    if (head.status < 200) {
+      // Interim responses (100 Continue, 103 Early Hints) pass through to HTTP/1.1 clients.
+      if (req.minor === 1) this.socket.write(buf.subarray(0, head.size));
+      if (rest) this.onUpstreamData(rest);
+      return;
+    }
+    this.#res = head;
+    this.#upstream!.socket.setTimeout(0);
+    if (head.close || req.upgrade) this.#upstreamReusable = false;
+    const hasBody = responseHasBody(req.method, head.status);
+    if (!hasBody) this.#resBody = new NoBody();
+    else if (head.chunked) this.#resBody = new ChunkedBody();
+    else if (head.contentLength >= 0) this.#resBody = new LengthBody(head.contentLength);
+    else {
+      this.#resBody = new UntilCloseBody();
+      this.#upstreamReusable = false;
+      this.#closeAfter = true;
+    }
+    // HTTP/1.0 clients cannot read chunked framing: peel it off and end the body by closing.
+    this.#decodeChunked = req.minor === 0 && hasBody && head.chunked;
+    if (!this.#reqSent) this.#closeAfter = true; // answered before the body was read: cannot find the next request
+    const passThrough = head.clean && req.minor === 1 && !(this.#closeAfter && req.keepAlive);
+    this.#resStarted = true;
+    if (passThrough) this.socket.write(buf.subarray(0, head.size));
+    else this.socket.write(buildResponseHead(head, { dropChunked: this.#decodeChunked, close: this.#closeAfter }), 'latin1');
+    if (rest) this.#relayBody(rest);
+    else if (this.#resBody.done) this.#completeExchange();
+  }
+
+  #relayBody(chunk: Buffer): void {
+    const body = this.#resBody!;
+    let n: number;
+    let ok = true;
+    try {
+      if (this.#decodeChunked) {
+        n = body.consume(chunk, 0, (start, end) => {
+          ok = this.socket.write(chunk.subarray(start, end));
+        });
+      } else {
+        n = body.consume(chunk, 0);
+        if (n > 0) ok = this.socket.write(n === chunk.length ? chunk : chunk.subarray(0, n));
+      }
+    } catch {
+      return this.#abort();
+    }
+    if (n < chunk.length) this.#upstreamReusable = false; // bytes past the response: never reuse this connection
+    if (body.done) return this.#completeExchange();
+    if (!ok) {
+      const upstream = this.#upstream!;
+      upstream.socket.pause();
+      this.socket.once('drain', () => upstream.socket.resume());
+    }
+  }
+
+  onUpstreamEnd(): void {
+    if (this.#resBody instanceof UntilCloseBody) {
+      this.#upstreamReusable = false;
+      return this.#completeExchange();
+    }
+    this.onUpstreamError(new Error('upstream closed the connection'));
+  }
+
+  onUpstreamError(_error: Error): void {
+    const upstream = this.#upstream;
+    if (!upstream || this.#phase !== 'exchange') return;
+    upstream.destroy();
+    this.#upstream = null;
+    if (this.#resStarted) return this.#abort();
+    const req = this.#req!;
+    // A reused keep-alive connection may have been closed by the app just as we sent: the classic race.
+    // Replaying is safe when the request carried no body, or its body was not sent yet.
+    const replayable = upstream.reused && (this.#reqBody === null || !this.#bodyStarted);
+    if (replayable && this.#attempts < MAX_ATTEMPTS) {
+      this.#tried.pop();
+      return this.#connect();
+    }
+    void req;
+    this.#failUpstream(proxyErrors.unreachable(this.#app!.name));
+  }
+
+  onUpstreamTimeout(): void {
+    if (this.#res !== null || !this.#upstream) return;
+    this.#upstream.destroy();
+    this.#upstream = null;
+    this.#failUpstream(proxyErrors.timeout(this.#app!.name, Math.round(this.#ctx.options.responseTimeoutMs / 1000)));
+  }
+
+  drainExpired(): void {
+    // The release's drain time is up and this request still runs: cut it.
+    if (this.#phase !== 'exchange') return;
+    this.#upstream?.destroy();
+    this.#upstream = null;
+    if (this.#resStarted) return this.#abort();
+    this.#failUpstream(proxyErrors.unreachable(this.#app!.name));
+  }
+
+  // ---- endings -----------------------------------------------------------------------------------
+
+  #failUpstream(kind: ProxyErrorKind): void {
+    if (!this.#reqSent) this.#closeAfter = true;
+    this.#record(kind.status, true);
+    this.#writeError(kind, true);
+    this.#endExchange();
+  }
+
+  #writeError(kind: ProxyErrorKind, knownRequest: boolean): void {
+    const req = knownRequest ? this.#req : null;
+    const accept = req ? headerValue(req, 'accept') : undefined;
+    const json = accept !== undefined && accept.includes('application/json') && !accept.includes('text/html');
+    if (req && !this.#reqSent) this.#closeAfter = true;
+    this.socket.write(renderError(kind, { json, close: this.#closeAfter, head: req?.method === 'HEAD' }));
+  }
+
+  #record(status: number, proxyError: boolean): void {
+    const target = this.#target;
+    if (target) target.counters.record(status, performance.now() - this.#startedAt, proxyError);
+  }
+
+  #completeExchange(): void {
+    this.#record(this.#res!.status, false);
+    const upstream = this.#upstream;
+    this.#upstream = null;
+    if (upstream) {
+      if (this.#upstreamReusable && this.#reqSent && !upstream.closed) upstream.pool.release(upstream);
+      else upstream.destroy();
+    }
+    this.#endExchange();
+  }
+
+  #endExchange(): void {
+    this.#finishTarget();
+    this.#req = null;
+    this.#app = null;
+    this.#tried = [];
+    this.#attempts = 0;
+    this.#reqBody = null;
+    this.#reqSent = false;
+    this.#bodyStarted = false;
+    this.#res = null;
+    this.#resBody = null;
+    this.#resBuf = null;
+    this.#resStarted = false;
+    this.#decodeChunked = false;
+    if (this.#phase === 'closed') return;
+    if (this.#closeAfter || this.#clientEnded) {
+      this.#phase = 'closed';
+      this.socket.end();
+      return;
+    }
+    this.#phase = 'head';
+    this.socket.setTimeout(this.#ctx.options.idleTimeoutMs);
+    if (this.socket.isPaused()) this.socket.resume();
+    if (this.#buf !== null) this.#readHead();
+  }
+
+  #abort(): void {
+    this.#record(this.#res?.status ?? 502, true);
+    this.#upstream?.destroy();
+    this.#upstream = null;
+    this.#finishTarget();
+    this.#phase = 'closed';
+    this.socket.destroy();
+  }
+
+  #startTunnel(head: Buffer, rest: Buffer | null): void {
+    const target = this.#target!;
+    const upstream = this.#upstream!;
+    this.#upstream = null;
+    this.#res = null;
+    this.#record(101, false);
+    this.socket.write(head);
+    const tunnel = new Tunnel(this.socket, upstream, {
+      websocket: this.#req!.upgrade === 'websocket',
+      onClose: () => {
+        target.websockets.delete(tunnel);
+        this.#ctx.routes.settled(target);
+      },
+    });
+    target.websockets.add(tunnel);
+    this.#finishTarget();
+    this.#phase = 'tunnel';
+    this.#tunnel = tunnel;
+    const fromClient = this.#buf;
+    this.#buf = null;
+    tunnel.start(fromClient, rest);
+  }
+}
+
+function headerValue(req: RequestHead, lower: string): string | undefined {
+  for (let i = 0; i < req.names.length; i++) if (req.names[i].toLowerCase() === lower) return req.values[i];
+  return undefined;
+}

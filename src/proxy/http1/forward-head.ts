@@ -1,0 +1,65 @@
+import type { RequestHead } from './request-head.ts';
+import type { ResponseHead } from './response-head.ts';
+import { HOP_BY_HOP } from './tokens.ts';
+
+/** Headers the edge proxy owns: a client cannot choose what the app believes about its origin. */
+const EDGE_OWNED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+
+const mayNeedDropping = (name: string): boolean => {
+  // Every header we drop starts with one of these letters; checking first spares most toLowerCase calls.
+  switch (name.charCodeAt(0) | 0x20) {
+    case 99: // c
+    case 107: // k
+    case 112: // p
+    case 116: // t
+    case 117: // u
+    case 120: // x
+    case 102: // f
+      return true;
+  }
+  return false;
+};
+
+/** The head sent upstream: origin-form, HTTP/1.1, hop-by-hop headers removed, X-Forwarded-* set by us. */
+export function buildRequestHead(req: RequestHead, clientIp: string, proto: string): string {
+  let out = `${req.method} ${req.target} HTTP/1.1\r\n`;
+  let sawHost = false;
+  // Connection may name extra hop-by-hop headers; the common tokens name none.
+  const named = req.connection.length === 0 ? req.connection : req.connection.filter((t) => t !== 'close' && t !== 'keep-alive' && t !== 'upgrade');
+  const connectionNamed = named.length > 0;
+  for (let i = 0; i < req.names.length; i++) {
+    const name = req.names[i];
+    if (mayNeedDropping(name) || connectionNamed) {
+      const lower = name.toLowerCase();
+      if (EDGE_OWNED.has(lower)) continue;
+      if (HOP_BY_HOP.has(lower) && !(lower === 'upgrade' && req.upgrade)) continue;
+      if (connectionNamed && named.includes(lower)) continue;
+    }
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      sawHost = true;
+      // absolute-form wins over the Host header (RFC 9112 3.2.2)
+      out += `Host: ${req.rawHost}\r\n`;
+      continue;
+    }
+    out += `${name}: ${req.values[i]}\r\n`;
+  }
+  if (!sawHost && req.rawHost) out += `Host: ${req.rawHost}\r\n`;
+  if (req.upgrade) out += 'Connection: Upgrade\r\n';
+  out += `X-Forwarded-For: ${clientIp}\r\nX-Forwarded-Proto: ${proto}\r\n`;
+  if (req.rawHost) out += `X-Forwarded-Host: ${req.rawHost}\r\n`;
+  return out + '\r\n';
+}
+
+/** The head sent to the client when the upstream's cannot be passed through byte for byte. */
+export function buildResponseHead(res: ResponseHead, options: { dropChunked: boolean; close: boolean }): string {
+  let out = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
+  for (let i = 0; i < res.names.length; i++) {
+    const name = res.names[i];
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || res.connection.includes(lower)) continue;
+    if (options.dropChunked && lower === 'transfer-encoding') continue;
+    out += `${name}: ${res.values[i]}\r\n`;
+  }
+  if (options.close) out += 'Connection: close\r\n';
+  return out + '\r\n';
+}

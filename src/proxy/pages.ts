@@ -1,0 +1,66 @@
+/**
+ * The proxy's own responses. Each carries a stable `X-Berth-Error` code so scripts and monitors can
+ * tell "no app here" from "app down" from "app too slow" without parsing HTML.
+ */
+export interface ProxyErrorKind {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+}
+
+export const proxyErrors = {
+  badRequest: (reason: string): ProxyErrorKind => ({ status: 400, code: 'bad-request', title: 'Bad request', detail: reason }),
+  noApp: (host: string): ProxyErrorKind => ({
+    status: 404,
+    code: 'no-app',
+    title: 'No app here',
+    detail: `No app is deployed at ${host}. Deploy one with \`berth deploy\`, or list apps and their URLs with \`berth apps\`.`,
+  }),
+  noInstance: (app: string): ProxyErrorKind => ({
+    status: 503,
+    code: 'no-healthy-instance',
+    title: 'Service unavailable',
+    detail: `App ${app} has no healthy instance right now. Check it with \`berth status ${app}\` and \`berth logs ${app}\`.`,
+  }),
+  unreachable: (app: string): ProxyErrorKind => ({
+    status: 502,
+    code: 'upstream-unreachable',
+    title: 'Bad gateway',
+    detail: `App ${app} did not accept the connection or closed it without answering. See \`berth logs ${app}\`.`,
+  }),
+  invalidResponse: (app: string, reason: string): ProxyErrorKind => ({
+    status: 502,
+    code: 'upstream-invalid',
+    title: 'Bad gateway',
+    detail: `App ${app} sent an invalid HTTP response (${reason}).`,
+  }),
+  timeout: (app: string, seconds: number): ProxyErrorKind => ({
+    status: 504,
+    code: 'upstream-timeout',
+    title: 'Gateway timeout',
+    detail: `App ${app} did not answer within ${seconds} s.`,
+  }),
+};
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** A complete HTTP response (head and body) for one of the proxy's errors. */
+export function renderError(kind: ProxyErrorKind, options: { json: boolean; close: boolean; head: boolean }): string {
+  const body = options.json
+    ? JSON.stringify({ error: { code: kind.code, message: kind.detail } }) + '\n'
+    : `<!doctype html><html><head><meta charset="utf-8"><title>${kind.status} ${kind.title}</title>` +
+      '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}' +
+      'code{background:#f3f3f3;padding:.1em .3em;border-radius:3px}small{color:#777}</style></head>' +
+      `<body><h1>${kind.status} ${kind.title}</h1><p>${escapeHtml(kind.detail).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>` +
+      `<small>berth · ${kind.code}</small></body></html>\n`;
+  const length = Buffer.byteLength(body);
+  let head =
+    `HTTP/1.1 ${kind.status} ${kind.title}\r\n` +
+    `Content-Type: ${options.json ? 'application/json' : 'text/html; charset=utf-8'}\r\n` +
+    `Content-Length: ${length}\r\nCache-Control: no-store\r\nX-Berth-Error: ${kind.code}\r\n`;
+  if (kind.status === 503) head += 'Retry-After: 5\r\n';
+  if (options.close) head += 'Connection: close\r\n';
+  return head + '\r\n' + (options.head ? '' : body);
+}

@@ -1,0 +1,133 @@
+import type { ProxyStats, RouteTable, TargetStats } from '../dataplane/route-table.ts';
+import { pickWeighted } from './balancer.ts';
+import { TargetRuntime } from './target.ts';
+import type { PoolOptions } from './upstream.ts';
+
+export interface AppRuntime {
+  name: string;
+  /** Every target of the app, draining ones included; only active ones get new requests. */
+  targets: TargetRuntime[];
+  drainTimeoutMs: number;
+}
+
+const PASSIVE_DOWN_MS = 2000;
+
+/**
+ * The live route table: hostname -> app -> targets. `apply` swaps in a new table while keeping every
+ * target's runtime (pool, counters, in-flight work); targets that leave the table drain rather than drop.
+ */
+export class Routes {
+  #apps = new Map<string, AppRuntime>();
+  #byHost = new Map<string, AppRuntime>();
+  #wildcards = new Map<string, AppRuntime>();
+  #targets = new Map<string, TargetRuntime>();
+  #pool: PoolOptions;
+  #table: RouteTable = { generation: 0, apps: {} };
+
+  constructor(pool: PoolOptions) {
+    this.#pool = pool;
+  }
+
+  get table(): RouteTable {
+    return this.#table;
+  }
+
+  apply(table: RouteTable): void {
+    const apps = new Map<string, AppRuntime>();
+    const byHost = new Map<string, AppRuntime>();
+    const wildcards = new Map<string, AppRuntime>();
+    const seen = new Set<string>();
+
+    for (const [name, route] of Object.entries(table.apps)) {
+      const app: AppRuntime = { name, targets: [], drainTimeoutMs: route.drainTimeoutMs };
+      for (const target of route.targets) {
+        // An instance restarted on another port is a new target; the old address drains like a removed one.
+        const key = `${target.id}@${target.address}`;
+        seen.add(key);
+        let runtime = this.#targets.get(key);
+        if (!runtime) {
+          runtime = new TargetRuntime(target, name, this.#pool);
+          this.#targets.set(key, runtime);
+        }
+        runtime.app = name;
+        runtime.release = target.release;
+        if (target.state === 'active') {
+          if (runtime.state !== 'active') runtime.reactivate(target.weight);
+          runtime.weight = target.weight;
+        } else {
+          runtime.beginDrain('draining', route.drainTimeoutMs, () => {});
+        }
+        app.targets.push(runtime);
+      }
+      apps.set(name, app);
+      for (const host of route.hosts) {
+        if (host.startsWith('*.')) wildcards.set(host.slice(1), app);
+        else byHost.set(host, app);
+      }
+    }
+
+    // Targets no longer listed keep serving what they have until idle or their app's drain timeout.
+    for (const [key, runtime] of this.#targets) {
+      if (seen.has(key)) continue;
+      if (runtime.state === 'removed') continue;
+      const timeout = this.#apps.get(runtime.app)?.drainTimeoutMs ?? 0;
+      runtime.beginDrain('removed', timeout, () => this.#forget(runtime));
+      if (runtime.idle) this.#forget(runtime);
+    }
+
+    this.#apps = apps;
+    this.#byHost = byHost;
+    this.#wildcards = wildcards;
+    this.#table = table;
+  }
+
+  /** Exact host first, then the closest `*.domain` wildcard. */
+  resolve(host: string): AppRuntime | undefined {
+    const exact = this.#byHost.get(host);
+    if (exact || this.#wildcards.size === 0) return exact;
+    for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+      const app = this.#wildcards.get(host.slice(dot));
+      if (app) return app;
+    }
+    return undefined;
+  }
+
+  /** Next target for a new request, skipping ones already tried and, while others remain, ones seen down. */
+  pick(app: AppRuntime, tried: readonly TargetRuntime[], now: number): TargetRuntime | undefined {
+    const fresh = (t: TargetRuntime) => t.state === 'active' && !tried.includes(t);
+    return pickWeighted(app.targets, (t) => fresh(t) && t.downUntil <= now) ?? pickWeighted(app.targets, fresh);
+  }
+
+  markDown(target: TargetRuntime, now: number): void {
+    target.downUntil = now + PASSIVE_DOWN_MS;
+  }
+
+  /** A removed target that finished its last exchange can go. */
+  settled(target: TargetRuntime): void {
+    if (target.state === 'removed' && target.idle) this.#forget(target);
+  }
+
+  #forget(target: TargetRuntime): void {
+    const key = `${target.id}@${target.address}`;
+    if (this.#targets.get(key) !== target) return;
+    this.#targets.delete(key);
+    target.destroy();
+  }
+
+  targetStats(): Record<string, TargetStats> {
+    const out: Record<string, TargetStats> = {};
+    // Keyed by instance id; an active target wins over a draining one left at an old address.
+    for (const t of this.#targets.values()) {
+      if (out[t.id] && t.state !== 'active') continue;
+      out[t.id] = t.counters.snapshot({ app: t.app, release: t.release, state: t.state, inflight: t.inflight, websockets: t.websockets.size });
+    }
+    return out;
+  }
+
+  closeAll(): void {
+    for (const target of this.#targets.values()) target.destroy();
+    this.#targets.clear();
+  }
+}
+
+export type { ProxyStats };

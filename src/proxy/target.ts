@@ -1,0 +1,83 @@
+import type { Target, TargetState } from '../dataplane/route-table.ts';
+import type { Weighted } from './balancer.ts';
+import { TargetCounters } from './stats.ts';
+import { UpstreamPool, type PoolOptions } from './upstream.ts';
+
+/** Something running against a target that must be cut when its drain time is up. */
+export interface Drainable {
+  /** Called at the drain deadline: finish politely if possible, then close. */
+  drainExpired(): void;
+}
+
+export type RuntimeState = TargetState | 'removed';
+
+/**
+ * A target as the proxy lives it: the route table's view plus the pool, the live counters and what
+ * is in flight. It outlives table updates (keyed by instance id) so counts and connections survive them.
+ */
+export class TargetRuntime implements Weighted {
+  readonly id: string;
+  app: string;
+  release: string;
+  weight: number;
+  current = 0;
+  state: RuntimeState;
+  readonly pool: UpstreamPool;
+  readonly counters = new TargetCounters();
+  inflight = 0;
+  readonly exchanges = new Set<Drainable>();
+  readonly websockets = new Set<Drainable>();
+  /** Passive health: after a refused connection the target is skipped until then (while others exist). */
+  downUntil = 0;
+  drainTimer: NodeJS.Timeout | null = null;
+
+  constructor(target: Target, app: string, pool: PoolOptions) {
+    this.id = target.id;
+    this.app = app;
+    this.release = target.release;
+    this.weight = target.weight;
+    this.state = target.state;
+    const colon = target.address.lastIndexOf(':');
+    this.pool = new UpstreamPool(target.address.slice(0, colon).replace(/^\[|\]$/g, ''), Number(target.address.slice(colon + 1)), pool);
+  }
+
+  get address(): string {
+    return `${this.pool.host}:${this.pool.port}`;
+  }
+
+  get idle(): boolean {
+    return this.inflight === 0 && this.websockets.size === 0;
+  }
+
+  /** Stop taking new requests; cut whatever is still running once `timeoutMs` is up. */
+  beginDrain(state: 'draining' | 'removed', timeoutMs: number, onExpired: () => void): void {
+    const wasDraining = this.state !== 'active';
+    this.state = state;
+    this.pool.accepting = false;
+    this.pool.closeIdle();
+    if (wasDraining) return;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = null;
+      for (const exchange of [...this.exchanges]) exchange.drainExpired();
+      for (const socket of [...this.websockets]) socket.drainExpired();
+      onExpired();
+    }, timeoutMs);
+    this.drainTimer.unref();
+  }
+
+  /** Back to service (a rollback re-activated a draining release). */
+  reactivate(weight: number): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    this.state = 'active';
+    this.weight = weight;
+    this.pool.accepting = true;
+  }
+
+  destroy(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    for (const exchange of [...this.exchanges]) exchange.drainExpired();
+    for (const socket of [...this.websockets]) socket.drainExpired();
+    this.pool.destroyAll();
+  }
+}

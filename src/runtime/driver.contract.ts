@@ -1,0 +1,324 @@
+/**
+ * The runtime driver contract: behaviour every RuntimeDriver must show, registered as node:test cases.
+ * A driver's test file calls runDriverContract with a setup that builds a fresh harness per case.
+ * Every wait is bounded; every case asserts on what it observed, so none can pass by doing nothing.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isBerthError } from '../errors/catalogue.ts';
+import { newId } from '../lib/ids.ts';
+import type { FixtureName } from './contract-fixtures.ts';
+import type { Address, BuildResult, DriverEvent, InstanceSpec, RestartPolicy, RuntimeDriver } from './driver.ts';
+import { connectionRefused, getJsonWhenUp, readLogs, recordEvents, waitFor, within } from './contract-helpers.ts';
+
+export interface ContractHarness {
+  /** The current driver; restartDriver() replaces it. */
+  readonly driver: RuntimeDriver;
+  /** Materializes a fixture app into a fresh source directory. */
+  sourceFor(fixture: FixtureName): Promise<string>;
+  /** Simulates a daemon restart: closes the driver WITHOUT stopping instances, then makes a new one over the same state. */
+  restartDriver(): Promise<RuntimeDriver>;
+  /** Makes an instance die on its own, as `kill -9` from outside berth would; resolves once it is dead. */
+  crash(id: string): Promise<void>;
+  /** The build outputs that exist now (any form, including half-done ones), to check what a build left behind. */
+  artifacts(): Promise<string[]>;
+  /** Stops whatever is left, closes the driver, removes temporary state; fails if anything was left running. */
+  cleanup(): Promise<void>;
+}
+
+const CASE_TIMEOUT_MS = 30_000;
+const UP_MS = 10_000;
+
+const quietRestart: RestartPolicy = { maxRestarts: 5, windowMs: 60_000, backoffMs: 100, maxBackoffMs: 1_000 };
+const fastRestart: RestartPolicy = { maxRestarts: 2, windowMs: 60_000, backoffMs: 50, maxBackoffMs: 200 };
+
+const isType =
+  <T extends DriverEvent['type']>(type: T, id: string) =>
+  (e: DriverEvent): e is Extract<DriverEvent, { type: T }> =>
+    e.type === type && e.id === id;
+
+export function runDriverContract(name: string, setup: () => Promise<ContractHarness>): void {
+  const withHarness = async (body: (h: ContractHarness) => Promise<void>) => {
+    const h = await setup();
+    let failure: unknown;
+    try {
+      await body(h);
+    } catch (error) {
+      failure = error;
+    }
+    try {
+      await h.cleanup();
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure) throw failure;
+  };
+
+  const build = async (h: ContractHarness, fixture: FixtureName, log: (line: string) => void = () => {}) =>
+    h.driver.build({ app: 'contract', buildId: newId('bld'), sourceDir: await h.sourceFor(fixture), signal: new AbortController().signal, log });
+
+  const specFor = (built: BuildResult, overrides: Partial<InstanceSpec> = {}): InstanceSpec => ({
+    id: newId('ins'),
+    app: 'contract',
+    release: 'r1',
+    process: 'web',
+    artifact: built.artifact,
+    command: built.inferredCommand ?? 'node server.js',
+    env: {},
+    port: true,
+    restart: quietRestart,
+    stopTimeoutMs: 2_000,
+    secrets: [],
+    ...overrides,
+  });
+
+  const addressOf = (info: { address: Address | null }): Address => {
+    assert.ok(info.address, 'a web instance has an address');
+    return info.address;
+  };
+
+  describe(`${name} driver contract`, { timeout: CASE_TIMEOUT_MS * 10 }, () => {
+    test('1. build then start echo: it serves its env with GREETING, PORT and BERTH_*', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const built = await build(h, 'echo');
+        assert.equal(typeof built.artifact, 'string');
+        assert.equal(built.inferredCommand, 'node server.js');
+        const spec = specFor(built, { env: { GREETING: 'hi' } });
+        const started = await h.driver.start(spec);
+        assert.equal(started.id, spec.id);
+        const address = addressOf(started);
+        assert.equal(address.host, '127.0.0.1');
+        const body = await getJsonWhenUp(address, '/', UP_MS);
+        assert.equal(body.env.GREETING, 'hi');
+        assert.equal(body.env.PORT, String(address.port));
+        assert.equal(body.env.BERTH_APP, 'contract');
+        assert.equal(body.env.BERTH_RELEASE, 'r1');
+        assert.equal(body.env.BERTH_PROCESS, 'web');
+        const info = await h.driver.inspect(spec.id);
+        assert.equal(info.state, 'running');
+        assert.deepEqual(info.address, address);
+        assert.deepEqual([info.app, info.release, info.process], ['contract', 'r1', 'web']);
+        await h.driver.stop(spec.id);
+      }),
+    );
+
+    test('2. a failing build rejects with BUILD_FAILED naming the command, logs its output, leaves nothing', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const before = await h.artifacts();
+        const lines: string[] = [];
+        await assert.rejects(build(h, 'fail-build', (line) => lines.push(line)), (error: unknown) => {
+          assert.ok(isBerthError(error), `expected a BerthError, got ${String(error)}`);
+          assert.equal(error.code, 'BUILD_FAILED');
+          assert.match(error.message, /`npm run build`/);
+          return true;
+        });
+        assert.ok(lines.some((l) => l.includes('boom')), `build log should contain "boom": ${JSON.stringify(lines)}`);
+        assert.deepEqual(await h.artifacts(), before);
+      }),
+    );
+
+    test('3. stop ends the instance, kills one that ignores SIGTERM after its timeout, and accepts unknown ids', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const echo = specFor(await build(h, 'echo'));
+        const address = addressOf(await h.driver.start(echo));
+        await getJsonWhenUp(address, '/', UP_MS);
+        await within(h.driver.stop(echo.id), 5_000, 'stop of echo');
+        assert.equal(await connectionRefused(address), true, 'the port is closed after stop');
+        assert.equal((await h.driver.inspect(echo.id)).state, 'missing');
+
+        const stubborn = specFor(await build(h, 'ignore-sigterm'), { stopTimeoutMs: 300 });
+        const stubbornAddress = addressOf(await h.driver.start(stubborn));
+        await getJsonWhenUp(stubbornAddress, '/', UP_MS);
+        const began = Date.now();
+        await within(h.driver.stop(stubborn.id), 5_000, 'stop of ignore-sigterm');
+        const took = Date.now() - began;
+        assert.ok(took >= 300, `stop waited the stop timeout before killing (took ${took} ms)`);
+        assert.equal(await connectionRefused(stubbornAddress), true);
+        assert.equal((await h.driver.inspect(stubborn.id)).state, 'missing');
+
+        await within(h.driver.stop('ins_never_started'), 2_000, 'stop of an unknown id');
+        await within(h.driver.stop(echo.id), 2_000, 'a second stop of the same id');
+      }),
+    );
+
+    test('4. a crashing instance is restarted with back-off, then declared crash-looping', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const spec = specFor(await build(h, 'crash'), { restart: fastRestart });
+        const recorder = recordEvents(h.driver);
+        const address = addressOf(await h.driver.start(spec));
+        const restarted = await recorder.waitFor(isType('restarted', spec.id), 10_000, 'a restarted event');
+        assert.ok(restarted.restarts >= 1);
+        assert.deepEqual(restarted.address, address, 'restarted on the same port while it is free');
+        const loop = await recorder.waitFor(isType('crashloop', spec.id), 15_000, 'a crashloop event');
+        assert.equal(loop.restarts, fastRestart.maxRestarts);
+        assert.equal(loop.exit.code, 3);
+        const exits = recorder.events.filter(isType('exited', spec.id));
+        assert.equal(exits.length, fastRestart.maxRestarts + 1, 'one exited event per crash');
+        assert.deepEqual(exits.map((e) => e.willRestart), [true, true, false]);
+        const info = await h.driver.inspect(spec.id);
+        assert.equal(info.state, 'crashloop');
+        assert.equal(info.lastExit?.code, 3);
+        assert.equal(info.restarts, fastRestart.maxRestarts);
+        await h.driver.stop(spec.id);
+        assert.equal((await h.driver.inspect(spec.id)).state, 'missing');
+        recorder.stop();
+      }),
+    );
+
+    test('5. logs: streams, tail, since, follow until aborted, secrets masked', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const secret = 'sup3r-s3cret-value';
+        const echo = specFor(await build(h, 'echo'), { env: { SECRET_TOKEN: secret }, secrets: [secret] });
+        await h.driver.start(echo);
+        const lines = await waitFor(
+          async () => {
+            const got = await readLogs(h.driver, echo.id);
+            return got.some((l) => l.stream === 'stdout') && got.some((l) => l.stream === 'stderr') ? got : undefined;
+          },
+          { timeoutMs: UP_MS, what: 'a stdout and a stderr line from echo' },
+        );
+        const out = lines.find((l) => l.stream === 'stdout')!;
+        const err = lines.find((l) => l.stream === 'stderr')!;
+        assert.match(out.line, /^echo: listening on \d+ with token \*\*\*$/);
+        assert.equal(err.line, 'echo: warming up with token ***');
+        assert.equal(out.instance, echo.id);
+        assert.ok(lines.every((l) => !l.line.includes(secret)), 'the secret never appears');
+        const tail = await readLogs(h.driver, echo.id, { tail: 1 });
+        assert.equal(tail.length, 1);
+        assert.deepEqual(tail[0], lines[lines.length - 1]);
+
+        const worker = specFor(await build(h, 'worker'), { process: 'worker', port: false, command: 'node worker.js' });
+        await h.driver.start(worker);
+        const tickOf = (line: string) => Number(/^tick (\d+)$/.exec(line)?.[1] ?? NaN);
+        await waitFor(async () => (await readLogs(h.driver, worker.id)).length >= 2, { timeoutMs: UP_MS, what: 'two worker lines' });
+        // +1: a line collected in this very millisecond must not count as both before and after the mark.
+        const since = Date.now() + 1;
+        const all = await waitFor(
+          async () => {
+            const got = await readLogs(h.driver, worker.id);
+            return got.some((l) => l.ts >= since) ? got : undefined;
+          },
+          { timeoutMs: UP_MS, what: 'a worker line after the since mark' },
+        );
+        const recent = await readLogs(h.driver, worker.id, { sinceMs: since });
+        const expected = (await readLogs(h.driver, worker.id)).filter((l) => l.ts >= since);
+        assert.ok(recent.length >= 1, 'since keeps the lines after the mark');
+        assert.deepEqual(recent, expected.slice(0, recent.length), 'since keeps exactly the lines at or after the mark');
+        assert.ok(all.some((l) => l.ts < since), 'and there were earlier lines it dropped');
+
+        const seen = Math.max(...(await readLogs(h.driver, worker.id)).map((l) => tickOf(l.line)));
+        assert.ok(Number.isFinite(seen), 'worker lines look like "tick <n>"');
+        const controller = new AbortController();
+        const iterator = h.driver.logs(worker.id, { follow: true, tail: 0, signal: controller.signal })[Symbol.asyncIterator]();
+        const next = await within(iterator.next(), 5_000, 'a followed line');
+        assert.equal(next.done, false);
+        assert.ok(tickOf(next.value.line) > seen, `follow yields new lines (${next.value.line} after tick ${seen})`);
+        controller.abort();
+        await within(
+          (async () => {
+            for (let r = await iterator.next(); !r.done; r = await iterator.next());
+          })(),
+          3_000,
+          'follow to end after the signal aborts',
+        );
+        await h.driver.stop(worker.id);
+        await h.driver.stop(echo.id);
+        const afterStop = await readLogs(h.driver, echo.id);
+        assert.ok(afterStop.length >= 2, 'logs stay readable after stop');
+        assert.ok(afterStop.every((l) => !l.line.includes(secret)));
+      }),
+    );
+
+    test('6. instances survive a daemon restart and are adopted, supervised and stoppable', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const built = await build(h, 'echo');
+        const kept = specFor(built);
+        const keptAddress = addressOf(await h.driver.start(kept));
+        await getJsonWhenUp(keptAddress, '/', UP_MS);
+        const diedWhileDown = specFor(built, { restart: { ...quietRestart, backoffMs: 50 } });
+        const downAddress = addressOf(await h.driver.start(diedWhileDown));
+        await getJsonWhenUp(downAddress, '/', UP_MS);
+
+        let driver = await h.restartDriver();
+        assert.equal(driver, h.driver, 'the harness hands out the new driver');
+        await h.crash(diedWhileDown.id);
+        const recorder = recordEvents(driver);
+        const adopted = await driver.adopt();
+        const keptInfo = adopted.find((i) => i.id === kept.id);
+        assert.equal(keptInfo?.state, 'running');
+        assert.deepEqual(keptInfo?.address, keptAddress);
+        assert.ok(adopted.some((i) => i.id === diedWhileDown.id), 'adopt reports the instance that died while down');
+        const body = await getJsonWhenUp(keptAddress, '/', UP_MS);
+        assert.equal(body.env.BERTH_RELEASE, 'r1');
+
+        const revived = await recorder.waitFor(isType('restarted', diedWhileDown.id), 10_000, 'restart of the instance that died while down');
+        await getJsonWhenUp(addressOf(revived), '/', UP_MS);
+
+        await h.crash(kept.id);
+        const crashed = await recorder.waitFor(isType('exited', kept.id), 10_000, 'the new driver noticing a crash');
+        assert.equal(crashed.willRestart, true);
+        const back = await recorder.waitFor(isType('restarted', kept.id), 10_000, 'the new driver restarting it');
+        await getJsonWhenUp(addressOf(back), '/', UP_MS);
+        assert.equal((await driver.inspect(kept.id)).restarts, 1);
+
+        await driver.stop(kept.id);
+        await driver.stop(diedWhileDown.id);
+        assert.equal(await connectionRefused(addressOf(back)), true);
+        assert.equal(await connectionRefused(addressOf(revived)), true);
+        assert.equal((await driver.inspect(kept.id)).state, 'missing');
+        recorder.stop();
+        driver = await h.restartDriver();
+        assert.deepEqual((await driver.adopt()).filter((i) => i.id === kept.id || i.id === diedWhileDown.id), []);
+      }),
+    );
+
+    test('7. list shows every started instance; removeArtifact is idempotent', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const built = await build(h, 'echo');
+        const a = specFor(built, { process: 'web' });
+        const b = specFor(built, { process: 'admin', release: 'r2' });
+        await h.driver.start(a);
+        await h.driver.start(b);
+        const listed = await h.driver.list();
+        for (const spec of [a, b]) {
+          const info = listed.find((i) => i.id === spec.id);
+          assert.ok(info, `list includes ${spec.id}`);
+          assert.deepEqual([info.app, info.release, info.process, info.state], [spec.app, spec.release, spec.process, 'running']);
+        }
+        await h.driver.stop(a.id);
+        assert.ok(!(await h.driver.list()).some((i) => i.id === a.id), 'a stopped instance leaves the list');
+        await h.driver.stop(b.id);
+
+        const other = await build(h, 'worker');
+        assert.ok((await h.artifacts()).length >= 2);
+        await h.driver.removeArtifact(other.artifact);
+        await h.driver.removeArtifact(other.artifact);
+        const left = await h.artifacts();
+        assert.equal(left.length, 1, `only the echo artifact is left: ${JSON.stringify(left)}`);
+      }),
+    );
+
+    test('8. a worker runs without an address and its log lines accumulate', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const built = await build(h, 'worker');
+        assert.equal(built.inferredCommand, 'node worker.js');
+        const spec = specFor(built, { process: 'worker', port: false, command: built.inferredCommand });
+        const started = await h.driver.start(spec);
+        assert.equal(started.address, null);
+        const first = await waitFor(
+          async () => {
+            const n = (await readLogs(h.driver, spec.id)).length;
+            return n >= 3 ? n : undefined;
+          },
+          { timeoutMs: UP_MS, what: 'three worker lines' },
+        );
+        await waitFor(async () => (await readLogs(h.driver, spec.id)).length > first, { timeoutMs: UP_MS, what: 'more worker lines' });
+        const info = await h.driver.inspect(spec.id);
+        assert.equal(info.state, 'running');
+        assert.equal(info.address, null);
+        assert.equal(info.restarts, 0);
+        await h.driver.stop(spec.id);
+      }),
+    );
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * The `process` runtime driver: berth's embedded default when no container engine exists. Builds are
+ * directories under <root>/builds, instances are detached process groups that survive the daemon, and
+ * everything needed to find them again lives in <root>/instances and in each process's environment
+ * (BERTH_OWNER=<ownerId>, BERTH_INSTANCE / BERTH_BUILD). See ./layout.ts for the file layout.
+ */
+import { rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fail } from '../../errors/catalogue.ts';
+import { systemClock, type Clock } from '../../lib/clock.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { DriverEvent, InstanceInfo, RuntimeDriver } from '../driver.ts';
+import { logStream } from '../log-stream.ts';
+import { buildArtifact, cleanInterruptedBuilds } from './build.ts';
+import { findLogFiles, isSafeName, layoutFor, logFiles, PARTIAL_SUFFIX } from './layout.ts';
+import { createLogCollector, type LogCollectorOptions, type LogSource } from './log-collector.ts';
+import { readStore } from './log-store.ts';
+import { findOwnedProcesses } from './owned.ts';
+import { listStates, readState } from './state-file.ts';
+import { createSupervisor } from './supervisor.ts';
+import { orphanInfos, unsupervisedInfo } from './instance-info.ts';
+
+export interface ProcessDriverOptions {
+  /** Directory the driver owns, such as DATA/runtime/process. */
+  root: string;
+  /** Marks this berth's processes; must be stable across daemon restarts and unique per berth on the host. */
+  ownerId: string;
+  log: Logger;
+  clock?: Clock;
+  /** Directories prepended to PATH for builds and instances, e.g. dirname(process.execPath) so apps run on berth's Node. */
+  binPath?: string[];
+  /** Tuning for the log collector (tests use small sizes). */
+  logs?: Pick<LogCollectorOptions, 'intervalMs' | 'maxLineLength' | 'rotateBytes' | 'truncateBytes'>;
+  /** How often adopted instances are checked for life; default 500 ms. */
+  pollMs?: number;
+  /** Stop timeout for orphans (no state file, so no spec to take it from); default 10 s. */
+  orphanStopTimeoutMs?: number;
+}
+
+const OWNER = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export function createProcessDriver(options: ProcessDriverOptions): RuntimeDriver {
+  if (!OWNER.test(options.ownerId)) {
+    throw fail('CONFIG_INVALID', { issues: [{ path: 'runtime.ownerId', message: 'use 1-128 letters, digits, and _ . : -' }] });
+  }
+  const clock = options.clock ?? systemClock;
+  const log = options.log.child({ component: 'runtime', driver: 'process' });
+  const layout = layoutFor(resolve(options.root));
+  const ownerId = options.ownerId;
+  const orphanStopTimeoutMs = options.orphanStopTimeoutMs ?? 10_000;
+  const listeners = new Set<(event: DriverEvent) => void>();
+  const activeBuilds = new Set<string>();
+  const stops = new Map<string, Promise<void>>();
+  const collector = createLogCollector({ clock, log, ...options.logs });
+  const supervisor = createSupervisor({
+    layout,
+    ownerId,
+    binPath: options.binPath ?? [],
+    clock,
+    log,
+    collector,
+    pollMs: options.pollMs ?? 500,
+    emit: (events) => {
+      for (const event of events) {
+        for (const listener of listeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            log.error('runtime event listener failed', { type: event.type, error: error as Error });
+          }
+        }
+      }
+    },
+  });
+  collector.start();
+
+  const hasState = (id: string) => isSafeName(id) && readState(layout, id) !== null;
+  const orphans = () =>
+    orphanInfos(findOwnedProcesses(ownerId), (id) => supervisor.info(id) !== undefined || stops.has(id) || hasState(id));
+
+  const list = (): InstanceInfo[] => {
+    const infos = new Map<string, InstanceInfo>();
+    for (const info of supervisor.infos()) infos.set(info.id, info);
+    for (const state of listStates(layout, (file, error) => log.warn('unreadable instance state', { file, error: error as Error }))) {
+      if (!infos.has(state.spec.id) && !stops.has(state.spec.id)) infos.set(state.spec.id, unsupervisedInfo(state));
+    }
+    for (const orphan of orphans()) if (!infos.has(orphan.id)) infos.set(orphan.id, orphan);
+    return [...infos.values()];
+  };
+
+  const sourceFor = (id: string): LogSource | null => {
+    const registered = collector.source(id);
+    if (registered) return registered;
+    const state = isSafeName(id) ? readState(layout, id) : null;
+    return state ? { id, files: logFiles(layout, state.spec), secrets: state.spec.secrets } : null;
+  };
+
+  return {
+    name: 'process',
+
+    async build(request) {
+      if (activeBuilds.has(request.buildId)) throw fail('BUILD_FAILED', { reason: `build ${request.buildId} is already running` });
+      activeBuilds.add(request.buildId);
+      try {
+        return await buildArtifact({ layout, ownerId, binPath: options.binPath ?? [], log, now: () => clock.now() }, request);
+      } finally {
+        activeBuilds.delete(request.buildId);
+      }
+    },
+
+    async removeArtifact(artifact) {
+      const path = resolve(artifact);
+      if (dirname(path) !== resolve(layout.builds) || path.endsWith(PARTIAL_SUFFIX)) {
+        throw fail('INTERNAL', { reason: `${artifact} is not an artifact of the process driver` });
+      }
+      rmSync(path, { recursive: true, force: true });
+    },
+
+    async start(spec) {
+      // A state file nobody supervises yet (adopt() not called) still means the instance exists.
+      if (isSafeName(spec.id) && readState(layout, spec.id)) throw fail('START_FAILED', { reason: `instance ${spec.id} already exists` });
+      return supervisor.start(spec);
+    },
+
+    stop(id) {
+      const pending = stops.get(id);
+      if (pending) return pending;
+      const stopping = (async () => {
+        if (!isSafeName(id)) return;
+        await supervisor.stop(id, readState(layout, id), orphanStopTimeoutMs);
+      })().finally(() => stops.delete(id));
+      stops.set(id, stopping);
+      return stopping;
+    },
+
+    async inspect(id) {
+      const known = supervisor.info(id);
+      if (known) return known;
+      const state = isSafeName(id) && !stops.has(id) ? readState(layout, id) : null;
+      if (state) return unsupervisedInfo(state);
+      const orphan = orphans().find((o) => o.id === id);
+      return orphan ?? { id, app: '', release: '', process: '', state: 'missing', address: null, restarts: 0 };
+    },
+
+    list: async () => list(),
+
+    async adopt() {
+      await cleanInterruptedBuilds({ layout, ownerId, activeBuilds, clock, log });
+      for (const state of listStates(layout, (file, error) => log.warn('unreadable instance state', { file, error: error as Error }))) {
+        if (!stops.has(state.spec.id)) supervisor.adopt(state);
+      }
+      const found = list();
+      log.info('adopted instances', { count: found.length, orphans: found.filter((i) => i.detail?.orphan).length });
+      return found;
+    },
+
+    logs(id, query) {
+      return logStream({
+        read: () => {
+          const source = sourceFor(id);
+          if (source) {
+            try {
+              collector.collect(source);
+            } catch (error) {
+              log.warn('log collection failed', { instance: id, error: error as Error });
+            }
+          }
+          const files = source?.files ?? findLogFiles(layout, id);
+          return files ? readStore(files.store, id) : [];
+        },
+        subscribe: (push) => collector.onLines(id, push),
+        query,
+      });
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async close() {
+      await supervisor.close();
+      await Promise.allSettled(stops.values());
+      collector.stop();
+      listeners.clear();
+    },
+  };
+}
+

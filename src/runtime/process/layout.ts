@@ -1,0 +1,76 @@
+/**
+ * Where the process driver keeps things under its root:
+ *   builds/<buildId>/                 one directory per release artifact (builds/<buildId>.partial while building)
+ *   instances/<id>.json               one state file per instance that should exist
+ *   logs/<app>/<release>/<process>.<id>.{stdout,stderr}   raw output, appended by the app itself
+ *   logs/<app>/<release>/<process>.<id>.jsonl[.1]          collected, masked, time-stamped lines
+ *   logs/<app>/<release>/<process>.<id>.pos                how far the raw files were collected
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fail } from '../../errors/catalogue.ts';
+
+export interface Layout {
+  root: string;
+  builds: string;
+  instances: string;
+  logs: string;
+}
+
+export interface LogFiles {
+  stdout: string;
+  stderr: string;
+  store: string;
+  pos: string;
+}
+
+export const PARTIAL_SUFFIX = '.partial';
+export const BUILD_MARKER = '.berth-build.json';
+
+export function layoutFor(root: string): Layout {
+  return { root, builds: join(root, 'builds'), instances: join(root, 'instances'), logs: join(root, 'logs') };
+}
+
+// Names become path components: no separators, no dot-only names, nothing a shell or ls would trip on.
+const SAFE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function isSafeName(value: string): boolean {
+  return SAFE.test(value) && !value.includes('..');
+}
+
+export function assertSafeName(what: string, value: string, code: 'BUILD_FAILED' | 'START_FAILED'): void {
+  if (!isSafeName(value)) throw fail(code, { reason: `${what} "${value}" is not usable as a file name` });
+}
+
+export const buildDir = (layout: Layout, buildId: string) => join(layout.builds, buildId);
+export const partialDir = (layout: Layout, buildId: string) => join(layout.builds, buildId + PARTIAL_SUFFIX);
+export const stateFile = (layout: Layout, id: string) => join(layout.instances, `${id}.json`);
+
+export function logFiles(layout: Layout, spec: { app: string; release: string; process: string; id: string }): LogFiles {
+  const base = join(layout.logs, spec.app, spec.release, `${spec.process}.${spec.id}`);
+  return { stdout: `${base}.stdout`, stderr: `${base}.stderr`, store: `${base}.jsonl`, pos: `${base}.pos` };
+}
+
+/** Finds the log files of an instance that is no longer known (stopped): a scan of logs/<app>/<release>/. */
+export function findLogFiles(layout: Layout, id: string): LogFiles | null {
+  if (!isSafeName(id) || !existsSync(layout.logs)) return null;
+  const suffix = `.${id}.stdout`;
+  for (const app of readdirSync(layout.logs)) {
+    for (const release of safeList(join(layout.logs, app))) {
+      for (const name of safeList(join(layout.logs, app, release))) {
+        if (!name.endsWith(suffix)) continue;
+        const process = name.slice(0, -suffix.length);
+        return logFiles(layout, { app, release, process, id });
+      }
+    }
+  }
+  return null;
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

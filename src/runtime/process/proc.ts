@@ -1,0 +1,141 @@
+/**
+ * Thin adapters over Linux /proc and process-group signals. A pid alone can be recycled, so a process is
+ * identified by pid + start time (field 22 of /proc/<pid>/stat), and a zombie counts as dead (once all
+ * its threads are): it runs nothing, and nobody may ever reap it when its parent (a dead daemon) was
+ * replaced by a non-reaping init.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcStat {
+  pid: number;
+  /** R, S, D, Z, T, ... (field 3). */
+  state: string;
+  /** Process group id (field 5). */
+  pgrp: number;
+  /** Start time in clock ticks after boot (field 22): with the pid, a unique process identity. */
+  startTime: number;
+}
+
+/** Parses /proc/<pid>/stat; the command name (field 2) may hold spaces and parentheses, so split after the last ')'. */
+export function parseStat(pid: number, text: string): ProcStat | null {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const fields = text.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state), fields[2] is field 5 (pgrp), fields[19] is field 22 (starttime).
+  const state = fields[0];
+  const pgrp = Number(fields[2]);
+  const startTime = Number(fields[19]);
+  if (!state || !Number.isInteger(pgrp) || !Number.isFinite(startTime)) return null;
+  return { pid, state, pgrp, startTime };
+}
+
+export function readStat(pid: number): ProcStat | null {
+  try {
+    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+const exited = (state: string) => state === 'Z' || state === 'X';
+
+/**
+ * Gone, or a zombie whose threads are all gone too. The leader thread of a multi-threaded process (any
+ * Node app) can turn zombie while its other threads are still exiting and holding the process's files,
+ * such as its listening socket, open: until they are done the process still answers on its port.
+ */
+export function isDead(stat: ProcStat | null): boolean {
+  if (!stat) return true;
+  if (!exited(stat.state)) return false;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${stat.pid}/task`);
+  } catch {
+    return true;
+  }
+  for (const tid of tids) {
+    if (Number(tid) === stat.pid) continue;
+    try {
+      const thread = parseStat(Number(tid), readFileSync(`/proc/${stat.pid}/task/${tid}/stat`, 'utf8'));
+      if (thread && !exited(thread.state)) return false;
+    } catch {
+      // the thread finished while we looked
+    }
+  }
+  return true;
+}
+
+/** True when `pid` is still the process that started at `startTime` and has not exited. */
+export function isSameProcessAlive(pid: number, startTime: number | null): boolean {
+  if (startTime === null) return false;
+  const stat = readStat(pid);
+  return !isDead(stat) && stat!.startTime === startTime;
+}
+
+export function listPids(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (Number.isInteger(pid) && pid > 0) pids.push(pid);
+  }
+  return pids;
+}
+
+/** The environment a process was started with; null when it is gone or not ours to read. */
+export function readEnviron(pid: number): Record<string, string> | null {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return null;
+  }
+  const env: Record<string, string> = {};
+  for (const entry of raw.toString('utf8').split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+/** Live (non-zombie) members of a process group. */
+export function groupMembers(pgid: number): ProcStat[] {
+  if (!groupExists(pgid)) return [];
+  const members: ProcStat[] = [];
+  for (const pid of listPids()) {
+    const stat = readStat(pid);
+    if (stat && stat.pgrp === pgid && !isDead(stat)) members.push(stat);
+  }
+  return members;
+}
+
+export const groupAlive = (pgid: number): boolean => groupMembers(pgid).length > 0;
+
+function groupExists(pgid: number): boolean {
+  if (!safeGroup(pgid)) return false;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Sends a signal to a whole process group; false when the group no longer exists. Refuses berth's own group. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  if (!safeGroup(pgid)) return false;
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// kill(-0) or kill(-1) would hit our own group or every process we may signal: never let a bad number through.
+function safeGroup(pgid: number): boolean {
+  return Number.isInteger(pgid) && pgid > 1 && pgid !== ownGroup();
+}
+
+function ownGroup(): number {
+  return readStat(process.pid)?.pgrp ?? process.pid;
+}
