@@ -118,6 +118,10 @@ export const catalogue = {
     message: `cannot reach the berth server at ${p.url}: ${p.reason}`,
     hint: 'start it with `berth server` (or `npm run up`), or point BERTH_URL at it',
   })),
+  SERVER_ALREADY_RUNNING: define<{ dataDir: string; pid: number }>((p) => ({
+    message: `a berth server is already running on ${p.dataDir} (pid ${p.pid})`,
+    hint: 'use that one (`berth status`), stop it with `berth down`, or pick another --data directory',
+  })),
   CONFIG_INVALID: define<{ issues: Issue[] }>((p) => ({
     message: `server settings are not valid: ${p.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
   })),

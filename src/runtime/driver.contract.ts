@@ -226,6 +226,9 @@ export function runDriverContract(name: string, setup: () => Promise<ContractHar
         const afterStop = await readLogs(h.driver, echo.id);
         assert.ok(afterStop.length >= 2, 'logs stay readable after stop');
         assert.ok(afterStop.every((l) => !l.line.includes(secret)));
+        await h.driver.removeLogs(echo.app, echo.release);
+        await h.driver.removeLogs(echo.app, echo.release);
+        assert.deepEqual(await readLogs(h.driver, echo.id), [], 'removeLogs forgets them, and is idempotent');
       }),
     );
 

@@ -138,6 +138,9 @@ export interface RuntimeDriver {
   /** Captured output of one instance, oldest first; with `follow`, keeps yielding until the signal aborts. */
   logs(id: string, query: LogQuery): AsyncIterable<LogLine>;
 
+  /** Deletes captured logs of an app, or of one of its releases, once berth no longer needs them. Idempotent. */
+  removeLogs(app: string, release?: string): Promise<void>;
+
   /** Instance lifecycle events (exits, restarts, crash loops). Returns an unsubscribe function. */
   subscribe(listener: (event: DriverEvent) => void): () => void;
 

@@ -150,6 +150,7 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
       if (existing && (existing.state === 'running' || existing.state === 'restarting')) {
         throw fail('START_FAILED', { reason: `instance ${spec.id} is already running` });
       }
+      state.logOwners.set(spec.id, { app: spec.app, release: spec.release });
       const record: FakeInstance = {
         spec: structuredClone(spec),
         behaviour: artifact.behaviour,
@@ -211,6 +212,14 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
         subscribe: (push: (line: LogLine) => void) => onFakeLog(state, id, push),
         query,
       });
+    },
+
+    async removeLogs(app, release) {
+      for (const [id, owner] of state.logOwners) {
+        if (owner.app !== app || (release !== undefined && owner.release !== release)) continue;
+        state.logs.delete(id);
+        state.logOwners.delete(id);
+      }
     },
 
     subscribe(listener) {

@@ -32,11 +32,13 @@ export interface FakeState {
   artifacts: Map<string, FakeArtifact>;
   instances: Map<string, FakeInstance>;
   logs: Map<string, LogLine[]>;
+  /** Whose logs they are, so removeLogs(app, release) finds them after the instance is gone. */
+  logOwners: Map<string, { app: string; release: string }>;
   logListeners: Map<string, Set<(line: LogLine) => void>>;
 }
 
 export function createFakeState(): FakeState {
-  return { nextPid: 1000, artifacts: new Map(), instances: new Map(), logs: new Map(), logListeners: new Map() };
+  return { nextPid: 1000, artifacts: new Map(), instances: new Map(), logs: new Map(), logOwners: new Map(), logListeners: new Map() };
 }
 
 /** Stores a line that has already been masked and tells followers about it. */

@@ -152,7 +152,7 @@ test('process: aborting a build kills its process group and leaves no directory 
   }),
 );
 
-test('process: the state file records pid, start time and spec, privately, and goes away on stop', { timeout: 20_000 }, () =>
+test('process: the state file records pid, start time and spec (env sealed), privately, and goes away on stop', { timeout: 20_000 }, () =>
   withHarness(async (h) => {
     const built = await h.driver.build({ app: 'a', buildId: 'bld_s1', sourceDir: await h.sourceFor('echo'), signal: new AbortController().signal, log: () => {} });
     const spec = {
@@ -175,7 +175,13 @@ test('process: the state file records pid, start time and spec, privately, and g
     assert.equal(state.pid, info.pid);
     assert.equal(state.startTime, readStat(info.pid!)!.startTime);
     assert.equal(state.port, info.address!.port);
-    assert.deepEqual(state.spec, spec);
+    const { env, secrets, sealed, ...rest } = state.spec;
+    const { env: _env, secrets: _secrets, ...expected } = spec;
+    assert.deepEqual(rest, expected);
+    assert.deepEqual([env, secrets], [{}, []], 'env and secrets are not in the clear');
+    assert.ok(!readFileSync(file, 'utf8').includes('abcd1234'), 'the secret value is sealed');
+    assert.equal(typeof sealed, 'string');
+    assert.deepEqual((await h.driver.inspect('ins_state1')).state, 'running');
     assert.equal(isSameProcessAlive(state.pid, state.startTime + 1), false, 'another start time is another process');
     assert.equal(readStat(info.pid!)!.pgrp, info.pid, 'the instance leads its own process group');
     await h.driver.stop('ins_state1');

@@ -5,14 +5,14 @@
  * (BERTH_OWNER=<ownerId>, BERTH_INSTANCE / BERTH_BUILD). See ./layout.ts for the file layout.
  */
 import { rmSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fail } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { DriverEvent, InstanceInfo, RuntimeDriver } from '../driver.ts';
 import { logStream } from '../log-stream.ts';
 import { buildArtifact, cleanInterruptedBuilds } from './build.ts';
-import { findLogFiles, isSafeName, layoutFor, logFiles, PARTIAL_SUFFIX } from './layout.ts';
+import { findLogFiles, isSafeName, layoutFor, logFiles, PARTIAL_SUFFIX, type SecretBox } from './layout.ts';
 import { createLogCollector, type LogCollectorOptions, type LogSource } from './log-collector.ts';
 import { readStore } from './log-store.ts';
 import { findOwnedProcesses } from './owned.ts';
@@ -31,6 +31,8 @@ export interface ProcessDriverOptions {
   binPath?: string[];
   /** Tuning for the log collector (tests use small sizes). */
   logs?: Pick<LogCollectorOptions, 'intervalMs' | 'maxLineLength' | 'rotateBytes' | 'truncateBytes'>;
+  /** Seals env and secrets in the state files (berth's daemon passes its sealer). */
+  box?: SecretBox;
   /** How often adopted instances are checked for life; default 500 ms. */
   pollMs?: number;
   /** Stop timeout for orphans (no state file, so no spec to take it from); default 10 s. */
@@ -45,7 +47,7 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
   }
   const clock = options.clock ?? systemClock;
   const log = options.log.child({ component: 'runtime', driver: 'process' });
-  const layout = layoutFor(resolve(options.root));
+  const layout = layoutFor(resolve(options.root), options.box);
   const ownerId = options.ownerId;
   const orphanStopTimeoutMs = options.orphanStopTimeoutMs ?? 10_000;
   const listeners = new Set<(event: DriverEvent) => void>();
@@ -171,6 +173,11 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
         subscribe: (push) => collector.onLines(id, push),
         query,
       });
+    },
+
+    async removeLogs(app, release) {
+      if (!isSafeName(app) || (release !== undefined && !isSafeName(release))) return;
+      rmSync(release === undefined ? join(layout.logs, app) : join(layout.logs, app, release), { recursive: true, force: true });
     },
 
     subscribe(listener) {

@@ -10,11 +10,18 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../../errors/catalogue.ts';
 
+/** Seals the env and secrets in state files, so they are never on disk in the clear. */
+export interface SecretBox {
+  seal(plaintext: string): string;
+  open(sealed: string): string;
+}
+
 export interface Layout {
   root: string;
   builds: string;
   instances: string;
   logs: string;
+  box?: SecretBox;
 }
 
 export interface LogFiles {
@@ -27,8 +34,8 @@ export interface LogFiles {
 export const PARTIAL_SUFFIX = '.partial';
 export const BUILD_MARKER = '.berth-build.json';
 
-export function layoutFor(root: string): Layout {
-  return { root, builds: join(root, 'builds'), instances: join(root, 'instances'), logs: join(root, 'logs') };
+export function layoutFor(root: string, box?: SecretBox): Layout {
+  return { root, builds: join(root, 'builds'), instances: join(root, 'instances'), logs: join(root, 'logs'), ...(box ? { box } : {}) };
 }
 
 // Names become path components: no separators, no dot-only names, nothing a shell or ls would trip on.

@@ -1,7 +1,8 @@
 /**
  * The process driver's record of one instance, in instances/<id>.json, rewritten atomically on every
- * change so a daemon that dies at any moment leaves a readable file. It holds the whole spec (including
- * env and secrets, hence mode 0600) because adopt() must be able to restart the instance on its own.
+ * change so a daemon that dies at any moment leaves a readable file. It holds the whole spec because
+ * adopt() must be able to restart the instance on its own; the env and secrets in it are sealed with the
+ * layout's SecretBox when there is one (berth's daemon always passes one), and the file is mode 0600.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../../lib/atomic-file.ts';
@@ -26,14 +27,24 @@ export interface InstanceState {
   startedAt: number;
 }
 
+interface SealedSpec extends InstanceSpec {
+  sealed?: string;
+}
+
 export function writeState(layout: Layout, state: InstanceState): void {
   mkdirSync(layout.instances, { recursive: true });
-  writeFileAtomic(stateFile(layout, state.spec.id), JSON.stringify(state, null, 2) + '\n', 0o600);
+  let stored: InstanceState = state;
+  if (layout.box) {
+    const { env, secrets, ...rest } = state.spec;
+    const spec: SealedSpec = { ...rest, env: {}, secrets: [], sealed: layout.box.seal(JSON.stringify({ env, secrets })) };
+    stored = { ...state, spec };
+  }
+  writeFileAtomic(stateFile(layout, state.spec.id), JSON.stringify(stored, null, 2) + '\n', 0o600);
 }
 
 export function readState(layout: Layout, id: string): InstanceState | null {
   try {
-    return parseState(readFileSync(stateFile(layout, id), 'utf8'));
+    return parseState(readFileSync(stateFile(layout, id), 'utf8'), layout);
   } catch {
     return null;
   }
@@ -55,7 +66,7 @@ export function listStates(layout: Layout, onBad: (file: string, error: unknown)
   for (const name of names) {
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
     try {
-      const state = parseState(readFileSync(`${layout.instances}/${name}`, 'utf8'));
+      const state = parseState(readFileSync(`${layout.instances}/${name}`, 'utf8'), layout);
       if (state) states.push(state);
       else onBad(name, new Error('not an instance state file'));
     } catch (error) {
@@ -65,7 +76,12 @@ export function listStates(layout: Layout, onBad: (file: string, error: unknown)
   return states;
 }
 
-function parseState(text: string): InstanceState | null {
+function parseState(text: string, layout: Layout): InstanceState | null {
   const value = JSON.parse(text) as InstanceState;
-  return value && value.version === 1 && value.spec && typeof value.spec.id === 'string' ? value : null;
+  if (!value || value.version !== 1 || !value.spec || typeof value.spec.id !== 'string') return null;
+  const { sealed, ...spec } = value.spec as SealedSpec;
+  if (sealed === undefined) return value;
+  if (!layout.box) throw new Error('the state file is sealed and no key was given');
+  const { env, secrets } = JSON.parse(layout.box.open(sealed)) as Pick<InstanceSpec, 'env' | 'secrets'>;
+  return { ...value, spec: { ...spec, env, secrets } };
 }

@@ -8,6 +8,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { silentLogger } from '../../lib/log.ts';
+import { createSealer } from '../../secrets/sealer.ts';
 import { writeFixture } from '../contract-fixtures.ts';
 import { waitFor } from '../contract-helpers.ts';
 import type { ContractHarness } from '../driver.contract.ts';
@@ -31,8 +32,10 @@ export async function processHarness(overrides: Partial<ProcessDriverOptions> = 
   const base = await mkdtemp(join(tmpdir(), 'berth-proc-'));
   const root = join(base, 'runtime');
   const ownerId = `test-${randomBytes(6).toString('hex')}`;
+  // As in the daemon, state files seal env and secrets.
+  const box = createSealer(randomBytes(32));
   const makeDriver = () =>
-    createProcessDriver({ root, ownerId, log: silentLogger, binPath: [dirname(process.execPath)], orphanStopTimeoutMs: 2_000, ...overrides });
+    createProcessDriver({ root, ownerId, log: silentLogger, box, binPath: [dirname(process.execPath)], orphanStopTimeoutMs: 2_000, ...overrides });
   let driver = makeDriver();
 
   const assertNoProcessesLeft = async () => {
@@ -63,7 +66,7 @@ export async function processHarness(overrides: Partial<ProcessDriverOptions> = 
       return driver;
     },
     async crash(id) {
-      const state = readState(layoutFor(root), id);
+      const state = readState(layoutFor(root, box), id);
       assert.ok(state?.pid, `instance ${id} has a pid to kill`);
       process.kill(state.pid, 'SIGKILL');
       await waitFor(() => !isSameProcessAlive(state.pid!, state.startTime), { timeoutMs: 5_000, what: `pid ${state.pid} to die` });

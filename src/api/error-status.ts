@@ -1,0 +1,35 @@
+import type { ErrorCode } from '../errors/catalogue.ts';
+
+/** The one place where error codes meet HTTP. Typed as a full record, so a new code cannot be forgotten. */
+export const errorStatus: Record<ErrorCode, number> = {
+  AUTH_REQUIRED: 401,
+  AUTH_INVALID: 401,
+  ROUTE_NOT_FOUND: 404,
+  BODY_TOO_LARGE: 413,
+  BODY_INVALID: 400,
+  REQUEST_INVALID: 400,
+  APP_NOT_FOUND: 404,
+  APP_NAME_INVALID: 400,
+  APP_HAS_NO_RELEASE: 409,
+  RELEASE_NOT_FOUND: 404,
+  RELEASE_NOT_ROLLBACKABLE: 409,
+  DEPLOYMENT_NOT_FOUND: 404,
+  DEPLOY_IN_PROGRESS: 409,
+  DOMAIN_TAKEN: 409,
+  MANIFEST_INVALID: 422,
+  ARCHIVE_INVALID: 400,
+  ARCHIVE_UNSAFE_ENTRY: 400,
+  ENV_NAME_INVALID: 400,
+  ENV_NAME_RESERVED: 400,
+  // Outcomes of a deployment, reported on the deployment itself, never as the status of a request.
+  BUILD_FAILED: 500,
+  START_FAILED: 500,
+  HEALTH_CHECK_FAILED: 500,
+  DEPLOY_INTERRUPTED: 500,
+  DEPLOY_CANCELLED: 500,
+  DAEMON_UNREACHABLE: 502,
+  SERVER_ALREADY_RUNNING: 409,
+  CONFIG_INVALID: 500,
+  USAGE: 400,
+  INTERNAL: 500,
+};

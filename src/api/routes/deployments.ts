@@ -1,0 +1,55 @@
+import { fail } from '../../errors/catalogue.ts';
+import { isTerminal } from '../../deploy/states.ts';
+import type { EventRecord } from '../../store/records.ts';
+import type { ApiDeps } from '../deps.ts';
+import { sendJson } from '../http.ts';
+import type { Router } from '../router.ts';
+import { EventStream } from '../sse.ts';
+import { deploymentView, eventView } from '../views.ts';
+import { requireApp } from './common.ts';
+
+const FINAL = new Set(['deploy.succeeded', 'deploy.failed', 'deploy.interrupted']);
+
+export function deploymentRoutes(router: Router, deps: ApiDeps): void {
+  const { store } = deps.ctx;
+
+  router.on('GET', '/v1/apps/:app/deployments', (_req, res, { app }) => {
+    requireApp(deps, app);
+    sendJson(res, 200, { deployments: store.deployments.listByApp(app).map((d) => deploymentView(deps, d)) });
+  });
+
+  router.on('GET', '/v1/deployments/:id', (_req, res, { id }) => {
+    const deployment = store.deployments.get(id);
+    if (!deployment) throw fail('DEPLOYMENT_NOT_FOUND', { id });
+    sendJson(res, 200, deploymentView(deps, deployment));
+  });
+
+  /** Replays the deployment's events, then streams new ones until it is over. */
+  router.on('GET', '/v1/deployments/:id/events', (req, res, { id }, url) => {
+    const deployment = store.deployments.get(id);
+    if (!deployment) throw fail('DEPLOYMENT_NOT_FOUND', { id });
+    const stream = new EventStream(res);
+    let last = Number(url.searchParams.get('after') ?? 0) || 0;
+    const live: EventRecord[] = [];
+    let replaying = true;
+    const send = (event: EventRecord) => {
+      if (event.seq <= last) return;
+      last = event.seq;
+      stream.send(event.type, eventView(event), event.seq);
+      if (FINAL.has(event.type)) stream.close();
+    };
+    // Subscribe before reading the past, so nothing falls between the two.
+    const unsubscribe = store.events.subscribe((event) => {
+      if (event.deploymentId !== id) return;
+      if (replaying) live.push(event);
+      else send(event);
+    });
+    req.on('close', unsubscribe);
+    for (const event of store.events.forDeployment(id, last)) send(event);
+    replaying = false;
+    for (const event of live) send(event);
+    const now = store.deployments.get(id)!;
+    if (isTerminal(now.state) && !stream.closed) stream.close();
+    if (stream.closed) unsubscribe();
+  });
+}

@@ -1,0 +1,76 @@
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { extractTarGz } from '../../archive/extract.ts';
+import { fail } from '../../errors/catalogue.ts';
+import { hostsFor } from '../../deploy/routes.ts';
+import { newId } from '../../lib/ids.ts';
+import { loadManifest } from '../../manifest/load.ts';
+import type { Manifest } from '../../manifest/schema.ts';
+import type { ApiDeps } from '../deps.ts';
+import { sendError, sendJson } from '../http.ts';
+import type { Router } from '../router.ts';
+import { deploymentView } from '../views.ts';
+import { checkAppName } from './common.ts';
+
+/**
+ * POST /v1/apps/:app/deploys: receive a folder as a gzip-compressed tar, unpack it safely, validate its
+ * berth.yaml, and hand it to the deployer. Every check that can fail runs before anything is recorded,
+ * so a refused upload leaves no app, no deployment and no files behind.
+ */
+export function deployRoutes(router: Router, deps: ApiDeps): void {
+  const { store } = deps.ctx;
+  const { maxUploadBytes, maxUnpackedBytes } = deps.config;
+
+  router.on('POST', '/v1/apps/:app/deploys', async (req, res, { app }, url) => {
+    const wait = url.searchParams.get('wait') === '1';
+    // Refusals before the body is read close the connection, so the client stops sending.
+    try {
+      checkAppName(app);
+      const type = String(req.headers['content-type'] ?? '');
+      if (!/application\/(gzip|x-gzip|x-tar|octet-stream)/.test(type)) {
+        throw fail('BODY_INVALID', { reason: `expected a gzip-compressed tar (Content-Type: application/gzip), got "${type || 'none'}"` });
+      }
+      if (Number(req.headers['content-length'] ?? 0) > maxUploadBytes) throw fail('BODY_TOO_LARGE', { limit: maxUploadBytes });
+      const holding = store.deployments.holding(app);
+      if (holding && !wait) throw fail('DEPLOY_IN_PROGRESS', { app, deployment: holding.id, state: holding.state });
+    } catch (error) {
+      return sendError(res, error, true);
+    }
+
+    const dir = join(deps.ctx.settings.uploadsDir, newId('upl'));
+    let manifest: Manifest;
+    try {
+      await extractTarGz(req as IncomingMessage & AsyncIterable<Uint8Array>, dir, {
+        maxCompressedBytes: maxUploadBytes,
+        maxBytes: maxUnpackedBytes,
+        maxEntries: 100_000,
+      });
+    } catch (error) {
+      return sendError(res, error, true);
+    }
+    try {
+      manifest = (await loadManifest(dir)).manifest;
+      checkDomains(deps, app, manifest);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    const description = String(req.headers['x-berth-description'] ?? 'deploy').slice(0, 200);
+    const deployment = deps.deployer.start({ app, kind: 'deploy', description, wait, source: { dir, manifest } });
+    sendJson(res, 202, { deployment: deploymentView(deps, deployment) });
+  });
+}
+
+/** A hostname routes to one app only. */
+function checkDomains(deps: ApiDeps, app: string, manifest: Manifest): void {
+  const { store } = deps.ctx;
+  const wanted = new Set(hostsFor(app, manifest, deps.config.baseDomain));
+  for (const other of store.apps.list()) {
+    if (other.name === app || !other.currentRelease) continue;
+    const release = store.releases.get(other.currentRelease);
+    for (const host of hostsFor(other.name, release?.manifest ?? null, deps.config.baseDomain)) {
+      if (wanted.has(host)) throw fail('DOMAIN_TAKEN', { domain: host, app: other.name });
+    }
+  }
+}

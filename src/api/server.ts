@@ -1,0 +1,56 @@
+import { createServer, type Server } from 'node:http';
+import { fail, isBerthError } from '../errors/catalogue.ts';
+import type { ApiDeps } from './deps.ts';
+import { sendError, sendJson } from './http.ts';
+import { Router } from './router.ts';
+import { appRoutes } from './routes/apps.ts';
+import { deployRoutes } from './routes/deploys.ts';
+import { deploymentRoutes } from './routes/deployments.ts';
+import { envRoutes } from './routes/env.ts';
+import { logRoutes } from './routes/logs.ts';
+import { releaseRoutes } from './routes/releases.ts';
+import { systemRoutes } from './routes/system.ts';
+
+/** The control API: JSON over HTTP, a bearer token on every endpoint, errors from the catalogue. */
+export function createApiServer(deps: ApiDeps): Server {
+  const router = new Router();
+  systemRoutes(router, deps);
+  appRoutes(router, deps);
+  deployRoutes(router, deps);
+  deploymentRoutes(router, deps);
+  releaseRoutes(router, deps);
+  envRoutes(router, deps);
+  logRoutes(router, deps);
+  const log = deps.ctx.log.child({ component: 'api' });
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://berth');
+    const started = performance.now();
+    res.on('finish', () => {
+      log.debug('request', { method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) });
+    });
+    try {
+      authenticate(deps, req.headers.authorization);
+      const match = router.match(req.method ?? 'GET', url.pathname);
+      if (!match) throw fail('ROUTE_NOT_FOUND', { method: req.method ?? '?', path: url.pathname });
+      if ('allowed' in match) {
+        res.setHeader('allow', match.allowed.join(', '));
+        return sendJson(res, 405, { error: { code: 'ROUTE_NOT_FOUND', message: `${req.method} is not allowed on ${url.pathname}`, hint: `use ${match.allowed.join(' or ')}` } });
+      }
+      await match.handler(req, res, match.params, url);
+    } catch (error) {
+      if (!isBerthError(error)) log.error('request failed', { method: req.method, path: url.pathname, error: error as Error, stack: (error as Error).stack });
+      // An unread body would otherwise be parsed as the next request on this connection.
+      sendError(res, error, !req.complete);
+    }
+  });
+  server.requestTimeout = 0; // uploads and event streams run long; each handler bounds its own work
+  server.headersTimeout = 30_000;
+  return server;
+}
+
+function authenticate(deps: ApiDeps, header: string | undefined): void {
+  if (!header) throw fail('AUTH_REQUIRED');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match || deps.ctx.store.tokens.verify(match[1]) === undefined) throw fail('AUTH_INVALID');
+}

@@ -1,0 +1,90 @@
+import { urlsFor } from '../deploy/routes.ts';
+import { holdsApp } from '../deploy/states.ts';
+import type { InstanceInfo } from '../runtime/driver.ts';
+import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../store/records.ts';
+import type { ApiDeps } from './deps.ts';
+
+/** Records as the API shows them (docs/api.md): ISO times, release names, nothing secret. */
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export const releaseRef = (release: ReleaseRecord | undefined) => (release ? { id: release.id, version: release.version, name: `v${release.version}` } : null);
+
+export function releaseView(deps: ApiDeps, release: ReleaseRecord, app: AppRecord) {
+  const live = deps.ctx.store.instances.byRelease(release.id).filter((i) => i.state === 'standby' || i.state === 'draining');
+  const build = deps.ctx.store.builds.get(release.buildId);
+  const current = release.id === app.currentRelease;
+  return {
+    ...releaseRef(release)!,
+    description: release.description,
+    createdAt: iso(release.createdAt),
+    status: release.status,
+    current,
+    warm: live.length > 0,
+    rollbackable: !current && release.status === 'ready' && build !== undefined && build.removedAt === null,
+  };
+}
+
+export function deploymentView(deps: ApiDeps, deployment: DeploymentRecord) {
+  const { store } = deps.ctx;
+  const release = deployment.releaseId ? store.releases.get(deployment.releaseId) : undefined;
+  const previous = deployment.previousReleaseId ? store.releases.get(deployment.previousReleaseId) : undefined;
+  return {
+    id: deployment.id,
+    app: deployment.app,
+    kind: deployment.kind,
+    state: deployment.state,
+    release: releaseRef(release),
+    previousRelease: releaseRef(previous),
+    createdAt: iso(deployment.createdAt),
+    finishedAt: iso(deployment.finishedAt),
+    urls: urlsFor(deployment.app, release?.manifest ?? null, deps.config.baseDomain, deps.ctx.settings.http),
+    error: deployment.error,
+  };
+}
+
+export function instanceView(deps: ApiDeps, instance: InstanceRecord, info: InstanceInfo | undefined) {
+  return {
+    id: instance.id,
+    process: instance.process,
+    ordinal: instance.ordinal,
+    release: releaseRef(deps.ctx.store.releases.get(instance.releaseId)),
+    state: instance.state,
+    run: info?.state ?? 'missing',
+    address: instance.address,
+    restarts: info?.restarts ?? 0,
+    ...(info?.pid ? { pid: info.pid } : {}),
+  };
+}
+
+export async function appView(deps: ApiDeps, app: AppRecord) {
+  const { store, driver } = deps.ctx;
+  const release = app.currentRelease ? store.releases.get(app.currentRelease) : undefined;
+  const instances = store.instances.live(app.name);
+  const infos = await Promise.all(instances.map((i) => driver.inspect(i.id).catch(() => undefined)));
+  const holding = store.deployments.holding(app.name);
+  const last = store.deployments.listByApp(app.name, 1)[0];
+  const serving = instances.map((instance, i) => ({ instance, info: infos[i] })).filter((x) => x.instance.state === 'serving');
+  let status: 'new' | 'deploying' | 'running' | 'degraded' | 'failed';
+  if (holding && holdsApp(holding.state)) status = 'deploying';
+  else if (!release) status = last?.state === 'failed' || last?.state === 'interrupted' ? 'failed' : 'new';
+  else status = serving.length > 0 && serving.every((x) => x.info?.state === 'running') ? 'running' : 'degraded';
+  return {
+    name: app.name,
+    createdAt: iso(app.createdAt),
+    urls: urlsFor(app.name, release?.manifest ?? null, deps.config.baseDomain, deps.ctx.settings.http),
+    status,
+    release: releaseRef(release),
+    deploying: holding ? { id: holding.id, state: holding.state } : null,
+    instances: instances.map((instance, i) => instanceView(deps, instance, infos[i])),
+  };
+}
+
+export const eventView = (event: EventRecord) => ({
+  seq: event.seq,
+  at: iso(event.at),
+  app: event.app,
+  deploymentId: event.deploymentId,
+  type: event.type,
+  message: event.message,
+  ...(event.data ? { data: event.data } : {}),
+});

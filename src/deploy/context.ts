@@ -1,0 +1,23 @@
+import type { DataPlane } from '../dataplane/route-table.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import type { RuntimeDriver } from '../runtime/driver.ts';
+import type { Sealer } from '../secrets/sealer.ts';
+import type { Store } from '../store/store.ts';
+
+/** What the deploy machinery works with; built once by the composition root (src/server/start.ts). */
+export interface DeployContext {
+  store: Store;
+  driver: RuntimeDriver;
+  dataplane: DataPlane;
+  sealer: Sealer;
+  clock: Clock;
+  log: Logger;
+  settings: {
+    baseDomain: string;
+    http: { host: string; port: number };
+    buildTimeoutMs: number;
+    /** Where uploads are unpacked before their build takes them. */
+    uploadsDir: string;
+  };
+}

@@ -1,0 +1,24 @@
+import type { DeployContext } from './context.ts';
+import type { Deployer } from './deployer.ts';
+import { emit } from './emit.ts';
+import type { Routing } from './routing.ts';
+
+/**
+ * Removes an app: its deployments are cancelled, its hostnames leave the proxy, every instance stops,
+ * then builds and logs go. The rows go first in one transaction, so a crash half-way leaves only
+ * processes the next start treats as orphans; the event log keeps the app's history.
+ */
+export async function destroyApp(ctx: DeployContext, deployer: Deployer, routing: Routing, app: string): Promise<void> {
+  const { store, driver } = ctx;
+  await deployer.cancelApp(app, `app ${app} is being destroyed`);
+  const instances = store.instances.all(app).filter((i) => i.state !== 'stopped' && i.state !== 'failed');
+  const builds = store.builds.listByApp(app).filter((b) => b.removedAt === null);
+  store.transaction(() => {
+    store.apps.delete(app);
+    emit(ctx, { app, deploymentId: null }, 'app.destroyed', `app ${app} destroyed`, { instances: instances.length });
+  });
+  await routing.publish().catch(() => {});
+  await Promise.all(instances.map((i) => driver.stop(i.id)));
+  for (const build of builds) await driver.removeArtifact(build.artifact).catch(() => {});
+  await driver.removeLogs(app);
+}

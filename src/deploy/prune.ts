@@ -1,0 +1,27 @@
+import type { DeployContext } from './context.ts';
+import { emit } from './emit.ts';
+
+/**
+ * Keeps the newest `deploy.keep_releases` releases that went live (for rollback) and frees the rest:
+ * their builds leave the disk once no kept release uses them, and their logs go too.
+ */
+export async function prune(ctx: DeployContext, app: string): Promise<void> {
+  const { store, clock } = ctx;
+  const current = store.apps.get(app)?.currentRelease;
+  const releases = store.releases.listByApp(app);
+  const keep = releases.find((r) => r.id === current)?.manifest.deploy.keepReleases ?? 5;
+  const live = new Set(store.instances.live(app).map((i) => i.releaseId));
+  const ready = releases.filter((r) => r.status === 'ready');
+  const doomed = ready.slice(keep).filter((r) => r.id !== current && !live.has(r.id));
+  for (const release of doomed) {
+    store.transaction(() => {
+      store.releases.setStatus(release.id, 'pruned');
+      emit(ctx, { app, deploymentId: null }, 'release.pruned', `v${release.version} pruned (keeping ${keep} releases)`, { release: release.id });
+    });
+    await ctx.driver.removeLogs(app, `v${release.version}`);
+  }
+  for (const build of store.builds.unreferenced(app)) {
+    await ctx.driver.removeArtifact(build.artifact);
+    store.builds.markRemoved(build.id, clock.now());
+  }
+}

@@ -1,0 +1,129 @@
+import type { InstanceRecord } from '../store/records.ts';
+import type { DeployContext } from './context.ts';
+import { emit } from './emit.ts';
+import type { Routing } from './routing.ts';
+
+/**
+ * The loop that finishes what a switch starts, from persisted state only (so it resumes after a
+ * restart): draining instances become standby once the proxy reports them idle or their drain time is
+ * up; standby instances stop when their time is up or a newer release takes the standby place;
+ * stopping instances are stopped; deployments whose old release has drained are marked succeeded.
+ */
+export class Reconciler {
+  readonly #ctx: DeployContext;
+  readonly #routing: Routing;
+  readonly #stopping = new Set<string>();
+  #timer: NodeJS.Timeout | null = null;
+  #busy: Promise<void> | null = null;
+  #again = false;
+
+  constructor(ctx: DeployContext, routing: Routing) {
+    this.#ctx = ctx;
+    this.#routing = routing;
+  }
+
+  start(everyMs = 250): void {
+    this.#timer = setInterval(() => void this.tick(), everyMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#busy;
+    await Promise.allSettled([...this.#stopping].map((id) => this.#ctx.driver.stop(id)));
+  }
+
+  /** One pass; concurrent calls coalesce into one more pass after the current one. */
+  tick(): Promise<void> {
+    if (this.#busy) {
+      this.#again = true;
+      return this.#busy;
+    }
+    this.#busy = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#pass();
+        } while (this.#again);
+      } catch (error) {
+        this.#ctx.log.error('reconcile pass failed', { error: error as Error });
+      } finally {
+        this.#busy = null;
+      }
+    })();
+    return this.#busy;
+  }
+
+  async #pass(): Promise<void> {
+    const { store, clock } = this.#ctx;
+    const now = clock.now();
+    let routesChanged = false;
+    const live = store.instances.live();
+
+    const draining = live.filter((i) => i.state === 'draining');
+    if (draining.length > 0) {
+      const stats = await this.#ctx.dataplane.stats().catch(() => null);
+      for (const instance of draining) {
+        const target = stats?.targets[instance.id];
+        // Only trust "idle" from a proxy that already has the table in which this instance drains.
+        const told = this.#routing.publishedAt >= instance.updatedAt;
+        const idle = told && stats !== null && (target === undefined || (target.inflight === 0 && target.websockets === 0));
+        if (idle || now >= (instance.stateUntil ?? 0)) {
+          this.#retire(instance, now);
+          routesChanged = true;
+        }
+      }
+    }
+
+    // At most one standby release per app: the one the last switch replaced. Others stop, as do expired ones.
+    for (const instance of store.instances.live()) {
+      if (instance.state !== 'standby') continue;
+      if (instance.releaseId !== this.#standbyRelease(instance.app) || now >= (instance.stateUntil ?? 0)) {
+        store.instances.move(instance.id, 'stopping', now);
+      }
+    }
+
+    for (const instance of store.instances.live().filter((i) => i.state === 'stopping')) this.#stopInBackground(instance);
+
+    for (const deployment of store.deployments.unfinished().filter((d) => d.state === 'draining')) {
+      const stillDraining = store.instances.live(deployment.app).some((i) => i.state === 'draining' && i.updatedAt <= deployment.updatedAt);
+      if (!stillDraining) {
+        store.transaction(() => {
+          store.deployments.move(deployment.id, 'succeeded', now);
+          emit(this.#ctx, { app: deployment.app, deploymentId: deployment.id }, 'deploy.succeeded', 'the old release has drained');
+        });
+      }
+    }
+    if (routesChanged) await this.#routing.publish().catch(() => {});
+  }
+
+  /** The release the app's last switch replaced: the only one kept warm for an instant rollback. */
+  #standbyRelease(app: string): string | null {
+    const last = this.#ctx.store.deployments.listByApp(app, 20).find((d) => d.state === 'draining' || d.state === 'succeeded');
+    return last?.previousReleaseId ?? null;
+  }
+
+  /** draining -> standby (kept warm for an instant rollback) or, when not wanted as standby, stopping. */
+  #retire(instance: InstanceRecord, now: number): void {
+    const { store } = this.#ctx;
+    const standbyMs = store.releases.get(instance.releaseId)?.manifest.deploy.standbyMs ?? 0;
+    if (standbyMs > 0 && instance.releaseId === this.#standbyRelease(instance.app)) {
+      store.instances.move(instance.id, 'standby', now, { stateUntil: now + standbyMs });
+    } else store.instances.move(instance.id, 'stopping', now);
+  }
+
+  #stopInBackground(instance: InstanceRecord): void {
+    if (this.#stopping.has(instance.id)) return;
+    this.#stopping.add(instance.id);
+    const { store, clock, driver, log } = this.#ctx;
+    driver
+      .stop(instance.id)
+      .then(() => {
+        const current = store.instances.get(instance.id);
+        if (current?.state === 'stopping') store.instances.move(instance.id, 'stopped', clock.now());
+      })
+      .catch((error) => log.error('stopping an instance failed', { instance: instance.id, error: error as Error }))
+      .finally(() => this.#stopping.delete(instance.id));
+  }
+}

@@ -1,0 +1,86 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { fail } from '../errors/catalogue.ts';
+import type { InstanceInfo } from '../runtime/driver.ts';
+import type { DeployContext } from './context.ts';
+import { emit } from './emit.ts';
+import { instanceSpecFor } from './instance-spec.ts';
+import { releaseVars } from './releases.ts';
+import type { Routing } from './routing.ts';
+import { shouldRun } from './states.ts';
+
+/**
+ * Start-up after a stop or a crash (SIGKILL at any moment): make the store and the runtime agree
+ * again before anything else runs.
+ *  1. The runtime re-attaches to what survived and drops half-done builds.
+ *  2. Deployments caught before their switch are marked interrupted and their new instances stopped;
+ *     ones caught draining are left to the reconciler to finish.
+ *  3. Instances that should run but are gone are started again; processes berth owns but no longer
+ *     wants (orphans) are stopped.
+ *  4. The proxy gets the table the store describes.
+ */
+export async function recover(ctx: DeployContext, routing: Routing): Promise<{ interrupted: number; restarted: number; orphans: number }> {
+  const { store, clock, driver, log } = ctx;
+  const found = new Map<string, InstanceInfo>((await driver.adopt()).map((i) => [i.id, i]));
+  rmSync(ctx.settings.uploadsDir, { recursive: true, force: true });
+  mkdirSync(ctx.settings.uploadsDir, { recursive: true });
+
+  let interrupted = 0;
+  for (const deployment of store.deployments.unfinished()) {
+    if (deployment.state === 'draining') continue;
+    const error = fail('DEPLOY_INTERRUPTED', { state: deployment.state });
+    store.transaction(() => {
+      store.deployments.move(deployment.id, 'interrupted', clock.now(), { error: { code: error.code, message: error.message, hint: error.hint, logTail: [] } });
+      if (deployment.releaseId) {
+        const release = store.releases.get(deployment.releaseId);
+        if (release?.status === 'pending') store.releases.setStatus(release.id, 'failed');
+      }
+      emit(ctx, { app: deployment.app, deploymentId: deployment.id }, 'deploy.interrupted', error.message);
+    });
+    interrupted++;
+  }
+
+  let restarted = 0;
+  for (const instance of store.instances.live()) {
+    if (instance.state === 'starting') {
+      // Its deployment never switched: nothing routes to it.
+      await driver.stop(instance.id);
+      store.instances.move(instance.id, 'failed', clock.now());
+      continue;
+    }
+    if (!shouldRun(instance.state)) continue;
+    const actual = found.get(instance.id);
+    if (actual && actual.state !== 'missing' && actual.state !== 'exited') {
+      if (actual.address) store.instances.setAddress(instance.id, `${actual.address.host}:${actual.address.port}`, clock.now());
+      continue;
+    }
+    // Gone without a trace (the host rebooted, the runtime state was lost): start it again as it was.
+    try {
+      const release = store.releases.get(instance.releaseId)!;
+      const build = store.builds.get(release.buildId)!;
+      const info = await driver.start(instanceSpecFor({ id: instance.id, release, build, process: instance.process, vars: releaseVars(ctx, release) }));
+      store.instances.setAddress(instance.id, info.address ? `${info.address.host}:${info.address.port}` : null, clock.now());
+      restarted++;
+    } catch (error) {
+      log.error('could not start a lost instance again', { instance: instance.id, error: error as Error });
+    }
+  }
+
+  const wanted = new Set(store.instances.live().filter((i) => shouldRun(i.state) || i.state === 'stopping').map((i) => i.id));
+  let orphans = 0;
+  for (const info of found.values()) {
+    if (wanted.has(info.id) || info.state === 'missing') continue;
+    log.warn('stopping an instance berth no longer wants', { instance: info.id, app: info.app });
+    await driver.stop(info.id);
+    orphans++;
+  }
+
+  for (const app of store.apps.list()) {
+    for (const build of store.builds.unreferenced(app.name)) {
+      await driver.removeArtifact(build.artifact).catch(() => {});
+      store.builds.markRemoved(build.id, clock.now());
+    }
+  }
+  await routing.publish();
+  log.info('recovered', { interrupted, restarted, orphans, instances: wanted.size });
+  return { interrupted, restarted, orphans };
+}

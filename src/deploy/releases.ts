@@ -1,0 +1,42 @@
+import { newId } from '../lib/ids.ts';
+import type { Manifest } from '../manifest/schema.ts';
+import { openEnv, sealEnv } from '../secrets/sealer.ts';
+import type { ReleaseRecord } from '../store/records.ts';
+import type { DeployContext } from './context.ts';
+
+/** The app's env vars as set now, opened. */
+export function currentVars(ctx: Pick<DeployContext, 'store' | 'sealer'>, app: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const v of ctx.store.env.list(app)) vars[v.name] = ctx.sealer.open(v.valueSealed);
+  return vars;
+}
+
+export const releaseVars = (ctx: Pick<DeployContext, 'sealer'>, release: ReleaseRecord) => openEnv(ctx.sealer, release.envSealed);
+
+/**
+ * Records a new release (build + manifest + env snapshot) with the app's next version number, and ties
+ * it to its deployment, in one transaction.
+ */
+export function createRelease(
+  ctx: DeployContext,
+  input: { app: string; deploymentId: string; buildId: string; manifest: Manifest; description: string },
+): ReleaseRecord {
+  const { store, clock } = ctx;
+  return store.transaction(() => {
+    const release: ReleaseRecord = {
+      id: newId('rel'),
+      app: input.app,
+      version: store.apps.takeVersion(input.app),
+      buildId: input.buildId,
+      manifest: input.manifest,
+      envSealed: sealEnv(ctx.sealer, currentVars(ctx, input.app)),
+      description: input.description,
+      status: 'pending',
+      createdAt: clock.now(),
+    };
+    store.releases.insert(release);
+    const previous = store.apps.get(input.app)?.currentRelease ?? null;
+    store.deployments.setReleases(input.deploymentId, release.id, previous, clock.now());
+    return release;
+  });
+}

@@ -1,0 +1,58 @@
+import { rmSync } from 'node:fs';
+import { isBerthError } from '../errors/catalogue.ts';
+import type { Manifest } from '../manifest/schema.ts';
+import type { DeploymentError, ReleaseRecord } from '../store/records.ts';
+import { emit } from './emit.ts';
+import { buildStep, envReleaseStep, startStep, switchStep, verifyStep, type Run } from './steps.ts';
+import { prune } from './prune.ts';
+import { Tail, UndoStack } from './undo.ts';
+
+export interface JobInput {
+  /** deploy: the unpacked upload and its validated manifest. */
+  source?: { dir: string; manifest: Manifest };
+  /** rollback: the release to go back to. */
+  target?: ReleaseRecord;
+  description: string;
+}
+
+/**
+ * A deployment, as a runbook:
+ *   receive (done by the API) -> build -> start -> verify (health gate) -> switch -> drain (the reconciler)
+ * Each step undoes only its own work when a later one fails; the release serving before keeps serving
+ * throughout, and the deployment ends failed with the reason and the last lines of output.
+ */
+export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobInput): Promise<void> {
+  const full: Run = { ...run, undo: new UndoStack(), tail: new Tail() };
+  const { ctx, deployment } = full;
+  const log = ctx.log.child({ app: deployment.app, deployment: deployment.id });
+  try {
+    let release: ReleaseRecord;
+    if (deployment.kind === 'deploy') release = await buildStep(full, input.source!, input.description);
+    else if (deployment.kind === 'env') release = envReleaseStep(full, input.description);
+    else release = input.target!;
+
+    const warm = deployment.kind === 'rollback' ? ctx.store.instances.byRelease(release.id).filter((i) => i.state === 'standby' || i.state === 'draining') : [];
+    const instances = warm.length > 0 ? warm : await startStep(full, release);
+    await verifyStep(full, release, instances, { warm: warm.length > 0 });
+    await switchStep(full, release, instances);
+    log.info('switched', { release: `v${release.version}` });
+    await prune(ctx, deployment.app).catch((error) => log.error('pruning old releases failed', { error: error as Error }));
+  } catch (error) {
+    await full.undo.run(log);
+    const interrupted = run.signal.aborted;
+    const report: DeploymentError = isBerthError(error)
+      ? { code: error.code, message: error.message, hint: error.hint, logTail: full.tail.lines() }
+      : interrupted
+        ? { code: 'DEPLOY_INTERRUPTED', message: String((run.signal.reason as Error)?.message ?? 'interrupted'), logTail: full.tail.lines() }
+        : { code: 'INTERNAL', message: `internal error: ${(error as Error).message}`, hint: 'this is a bug in berth; the server log has details', logTail: full.tail.lines() };
+    if (!isBerthError(error) && !interrupted) log.error('deployment crashed', { error: error as Error, stack: (error as Error).stack });
+    const state = interrupted ? 'interrupted' : 'failed';
+    ctx.store.transaction(() => {
+      ctx.store.deployments.move(deployment.id, state, ctx.clock.now(), { error: report });
+      emit(ctx, { app: deployment.app, deploymentId: deployment.id }, `deploy.${state}`, report.message, { ...report });
+    });
+    log.warn(`deployment ${state}`, { code: report.code });
+  } finally {
+    if (input.source) rmSync(input.source.dir, { recursive: true, force: true });
+  }
+}

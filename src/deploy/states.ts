@@ -1,0 +1,64 @@
+/**
+ * The two persisted state machines of a deploy. Every transition goes through `moveDeployment` /
+ * `moveInstance`, which refuse the ones not listed here, so an impossible state is a bug caught at once.
+ */
+export type DeploymentState =
+  | 'queued'
+  | 'building'
+  | 'starting'
+  | 'verifying'
+  | 'switching'
+  | 'draining'
+  | 'succeeded'
+  | 'failed'
+  | 'interrupted';
+
+const deploymentTransitions: Record<DeploymentState, readonly DeploymentState[]> = {
+  queued: ['building', 'starting', 'verifying', 'failed', 'interrupted'],
+  building: ['starting', 'failed', 'interrupted'],
+  starting: ['verifying', 'failed', 'interrupted'],
+  verifying: ['switching', 'failed', 'interrupted'],
+  switching: ['draining', 'failed', 'interrupted'],
+  // Past the switch traffic has moved: a daemon restart finishes the drain instead of interrupting it.
+  draining: ['succeeded'],
+  succeeded: [],
+  failed: [],
+  interrupted: [],
+};
+
+export const isTerminal = (state: DeploymentState): boolean => deploymentTransitions[state].length === 0;
+
+/** States in which a deployment holds its app: the next deploy waits or is refused. */
+export const holdsApp = (state: DeploymentState): boolean =>
+  state === 'queued' || state === 'building' || state === 'starting' || state === 'verifying' || state === 'switching';
+
+export function checkDeploymentTransition(from: DeploymentState, to: DeploymentState): void {
+  if (!deploymentTransitions[from].includes(to)) throw new Error(`deployment cannot go from ${from} to ${to}`);
+}
+
+/**
+ * starting -> serving: healthy and routed (workers: running)
+ * serving -> draining: replaced; finishes what it has, gets nothing new
+ * draining -> standby: kept running, unrouted, for an instant rollback
+ * standby -> serving: rolled back to
+ * * -> stopping -> stopped; starting -> failed when its deploy fails
+ */
+export type InstanceState = 'starting' | 'serving' | 'draining' | 'standby' | 'stopping' | 'stopped' | 'failed';
+
+const instanceTransitions: Record<InstanceState, readonly InstanceState[]> = {
+  starting: ['serving', 'stopping', 'failed'],
+  serving: ['draining', 'stopping'],
+  draining: ['standby', 'stopping', 'serving'],
+  standby: ['serving', 'stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+  failed: [],
+};
+
+export function checkInstanceTransition(from: InstanceState, to: InstanceState): void {
+  if (from !== to && !instanceTransitions[from].includes(to)) throw new Error(`instance cannot go from ${from} to ${to}`);
+}
+
+/** Instances that should have a running process. */
+export const shouldRun = (state: InstanceState): boolean =>
+  state === 'starting' || state === 'serving' || state === 'draining' || state === 'standby';

@@ -1,0 +1,45 @@
+import type { DriverEvent } from '../runtime/driver.ts';
+import { describeExit } from '../runtime/describe-exit.ts';
+import type { DeployContext } from './context.ts';
+import { emit } from './emit.ts';
+import type { Routing } from './routing.ts';
+
+/**
+ * Turns runtime events into the store's view and the event log: a crash is recorded, a restart on a new
+ * address re-routes traffic, a crash loop is reported loudly. Returns the unsubscribe function.
+ */
+export function watchInstances(ctx: DeployContext, routing: Routing): () => void {
+  return ctx.driver.subscribe((event: DriverEvent) => {
+    const instance = ctx.store.instances.get(event.id);
+    if (!instance) return;
+    const label = `${instance.process}.${instance.ordinal}`;
+    const where = { app: instance.app, deploymentId: null };
+    switch (event.type) {
+      case 'exited':
+        if (instance.state === 'stopping' || instance.state === 'stopped') return;
+        emit(ctx, where, 'instance.exited', `${label} ${describeExit(event.exit)}${event.willRestart ? ', restarting' : ''}`, {
+          instance: event.id,
+          exit: event.exit,
+          restarts: event.restarts,
+        });
+        return;
+      case 'restarted': {
+        const address = event.address ? `${event.address.host}:${event.address.port}` : null;
+        emit(ctx, where, 'instance.restarted', `${label} restarted (restart ${event.restarts})`, { instance: event.id, address, restarts: event.restarts });
+        if (address !== instance.address) {
+          ctx.store.instances.setAddress(event.id, address, ctx.clock.now());
+          void routing.publish().catch(() => {});
+        }
+        return;
+      }
+      case 'crashloop':
+        ctx.log.error('instance is crash-looping', { app: instance.app, instance: event.id, restarts: event.restarts });
+        emit(ctx, where, 'instance.crashloop', `${label} keeps crashing (${event.restarts} restarts, last ${describeExit(event.exit)}); berth stopped restarting it`, {
+          instance: event.id,
+          exit: event.exit,
+          restarts: event.restarts,
+        });
+        return;
+    }
+  });
+}

@@ -1,0 +1,91 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fail, type Issue } from '../errors/catalogue.ts';
+import { parseHostPort } from '../lib/host-port.ts';
+
+/** Everything `berth server` needs to know, resolved and checked once at start-up. */
+export interface ServerConfig {
+  dataDir: string;
+  api: { host: string; port: number };
+  http: { host: string; port: number };
+  /** Apps are served at <app>.<baseDomain>. */
+  baseDomain: string;
+  /** Largest accepted upload (compressed), bytes. */
+  maxUploadBytes: number;
+  /** Largest accepted upload once unpacked, bytes. */
+  maxUnpackedBytes: number;
+  /** A build that runs longer is stopped and the deploy fails. */
+  buildTimeoutMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface ServerFlags {
+  data?: string;
+  api?: string;
+  http?: string;
+  baseDomain?: string;
+  maxUpload?: string;
+  logLevel?: string;
+}
+
+export const DEFAULT_API = '127.0.0.1:7171';
+export const DEFAULT_HTTP = '0.0.0.0:8080';
+
+/** The data directory when neither --data nor BERTH_DATA says: $XDG_DATA_HOME/berth or ~/.local/share/berth. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BERTH_DATA ? resolve(env.BERTH_DATA) : join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'berth');
+}
+
+const SIZE = /^(\d+)\s*(b|kb|mb|gb)?$/i;
+const UNIT: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+export function parseSize(text: string): number | undefined {
+  const match = SIZE.exec(text.trim());
+  return match ? Number(match[1]) * UNIT[(match[2] ?? 'b').toLowerCase()] : undefined;
+}
+
+/** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID naming each bad setting. */
+export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const issues: Issue[] = [];
+  const address = (name: 'api' | 'http', flag: string | undefined, envName: string, fallback: string) => {
+    const text = flag ?? env[envName] ?? fallback;
+    const parsed = parseHostPort(text);
+    if (!parsed) issues.push({ path: `--${name}`, message: `"${text}" is not HOST:PORT`, fix: `for example --${name} ${fallback} (or set ${envName})` });
+    return parsed ?? { host: '127.0.0.1', port: 0 };
+  };
+  const api = address('api', flags.api, 'BERTH_API', DEFAULT_API);
+  const http = address('http', flags.http, 'BERTH_HTTP', DEFAULT_HTTP);
+  const baseDomain = (flags.baseDomain ?? env.BERTH_BASE_DOMAIN ?? 'localhost').toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(baseDomain)) {
+    issues.push({ path: '--base-domain', message: `"${baseDomain}" is not a domain name`, fix: 'for example --base-domain apps.example.com' });
+  }
+  const maxUploadText = flags.maxUpload ?? env.BERTH_MAX_UPLOAD ?? '200mb';
+  const maxUploadBytes = parseSize(maxUploadText);
+  if (maxUploadBytes === undefined || maxUploadBytes < 1024) {
+    issues.push({ path: '--max-upload', message: `"${maxUploadText}" is not a size of at least 1kb`, fix: 'for example --max-upload 200mb' });
+  }
+  const logLevel = (flags.logLevel ?? env.BERTH_LOG_LEVEL ?? 'info') as ServerConfig['logLevel'];
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    issues.push({ path: '--log-level', message: `"${logLevel}" is not a log level`, fix: 'use debug, info, warn or error' });
+  }
+  if (issues.length) throw fail('CONFIG_INVALID', { issues });
+  return {
+    dataDir: flags.data ? resolve(flags.data) : defaultDataDir(env),
+    api,
+    http,
+    baseDomain,
+    maxUploadBytes: maxUploadBytes!,
+    maxUnpackedBytes: Math.max(maxUploadBytes! * 5, 1024 ** 3),
+    buildTimeoutMs: 15 * 60_000,
+    logLevel,
+  };
+}
+
+/** Files in the data directory that other tools (the CLI, tests) read. */
+export const dataFiles = (dataDir: string) => ({
+  adminToken: join(dataDir, 'admin-token'),
+  /** Written once the API listens: `{ url, pid }`, so clients find a server started with port 0. */
+  apiInfo: join(dataDir, 'run', 'api.json'),
+  daemonLog: join(dataDir, 'logs', 'daemon.log'),
+  lock: join(dataDir, 'run', 'daemon.lock'),
+});

@@ -1,0 +1,138 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createApiServer } from '../api/server.ts';
+import { createProxyProcess } from '../dataplane/proxy-process.ts';
+import { watchDataPlane } from '../dataplane/watchdog.ts';
+import type { DeployContext } from '../deploy/context.ts';
+import { Deployer } from '../deploy/deployer.ts';
+import { Reconciler } from '../deploy/reconciler.ts';
+import { recover } from '../deploy/recovery.ts';
+import { Routing } from '../deploy/routing.ts';
+import { watchInstances } from '../deploy/watch.ts';
+import { writeFileAtomic } from '../lib/atomic-file.ts';
+import { systemClock } from '../lib/clock.ts';
+import { formatHostPort } from '../lib/host-port.ts';
+import { newId } from '../lib/ids.ts';
+import { createLogger } from '../lib/log.ts';
+import { createProcessDriver } from '../runtime/process/driver.ts';
+import { createSealer, loadOrCreateKey } from '../secrets/sealer.ts';
+import { Store } from '../store/store.ts';
+import { dataFiles, type ServerConfig } from './config.ts';
+import { acquireLock } from './lock.ts';
+
+export interface RunningServer {
+  apiUrl: string;
+  httpAddress: { host: string; port: number };
+  adminTokenFile: string;
+  /** Resolves once the server has stopped. */
+  stopped: Promise<void>;
+  stop(options?: { stopApps?: boolean }): Promise<void>;
+}
+
+export const berthVersion = (): string =>
+  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * The composition root: opens the store, picks the runtime, adopts or starts the proxy, recovers from
+ * whatever the last stop left, then serves the API. Nothing else in berth wires things together.
+ */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const files = dataFiles(config.dataDir);
+  for (const dir of ['', 'run', 'logs', 'uploads', 'runtime']) mkdirSync(join(config.dataDir, dir), { recursive: true, mode: 0o700 });
+  const releaseLock = acquireLock(files.lock, config.dataDir);
+  const log = createLogger({ level: config.logLevel, fields: { component: 'berth' } });
+  const clock = systemClock;
+  const version = berthVersion();
+  const store = new Store(join(config.dataDir, 'berth.db'));
+
+  if (store.tokens.count() === 0) {
+    const token = store.tokens.create(newId('tok'), 'admin', clock.now());
+    writeFileAtomic(files.adminToken, token + '\n', 0o600);
+    log.info('created the admin token', { file: files.adminToken });
+  }
+  const sealer = createSealer(loadOrCreateKey(join(config.dataDir, 'secret.key')));
+  const ownerId = store.settings.getOrCreate('owner_id', () => newId('own'));
+  const driver = createProcessDriver({ root: join(config.dataDir, 'runtime', 'process'), ownerId, log, box: sealer, binPath: [dirname(process.execPath)] });
+  const dataplane = createProxyProcess({ runDir: join(config.dataDir, 'run'), logFile: join(config.dataDir, 'logs', 'proxy.log'), listen: config.http, version, log, ownerId });
+  const httpAddress = await dataplane.start();
+
+  const ctx: DeployContext = {
+    store,
+    driver,
+    dataplane,
+    sealer,
+    clock,
+    log,
+    settings: { baseDomain: config.baseDomain, http: httpAddress, buildTimeoutMs: config.buildTimeoutMs, uploadsDir: join(config.dataDir, 'uploads') },
+  };
+  const routing = new Routing(ctx);
+  const deployer = new Deployer(ctx, routing);
+  const reconciler = new Reconciler(ctx, routing);
+  const unwatch = watchInstances(ctx, routing); // before recovery: adopt() reports what died meanwhile
+  await recover(ctx, routing);
+  reconciler.start();
+  const unwatchProxy = watchDataPlane({
+    log,
+    alive: async () => (await dataplane.info()) !== undefined,
+    restart: async () => {
+      await dataplane.start();
+      await routing.publish();
+    },
+  });
+
+  let stopping: Promise<void> | null = null;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const stop = (options: { stopApps?: boolean } = {}) => {
+    stopping ??= (async () => {
+      log.info('stopping', { stopApps: options.stopApps === true });
+      api.close();
+      setTimeout(() => api.closeAllConnections(), 2000).unref();
+      await deployer.cancelAll('the berth server is stopping');
+      await reconciler.stop();
+      unwatchProxy();
+      unwatch();
+      if (options.stopApps) {
+        // Desired state stays as it is: the next start brings every app back as it was.
+        await Promise.all(store.instances.live().map((i) => driver.stop(i.id)));
+        await dataplane.stop();
+      } else await dataplane.detach();
+      await driver.close();
+      store.close();
+      rmSync(files.apiInfo, { force: true });
+      releaseLock();
+      log.info('stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  const api = createApiServer({
+    ctx,
+    deployer,
+    routing,
+    config,
+    version,
+    apiAddress: () => apiAddress,
+    shutdown: (options) => void stop(options),
+  });
+  await new Promise<void>((resolve, reject) => {
+    api.once('error', reject);
+    api.listen(config.api.port, config.api.host, () => resolve());
+  });
+  const bound = api.address() as AddressInfo;
+  const apiAddress = { host: config.api.host, port: bound.port };
+  const apiUrl = `http://${formatHostPort(apiAddress)}`;
+  writeFileAtomic(files.apiInfo, JSON.stringify({ url: apiUrl, pid: process.pid, http: httpAddress }) + '\n', 0o600);
+  log.info('berth is ready', { api: apiUrl, http: formatHostPort(httpAddress), driver: driver.name, data: config.dataDir, version });
+
+  const onSignal = () => void stop();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  void stopped.then(() => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  });
+  return { apiUrl, httpAddress, adminTokenFile: files.adminToken, stopped, stop };
+}

@@ -1,0 +1,62 @@
+import type { Db } from './db.ts';
+import type { BuildRecord } from './records.ts';
+
+interface Row {
+  id: string;
+  app: string;
+  artifact: string;
+  inferred_command: string | null;
+  created_at: number;
+  removed_at: number | null;
+}
+
+const toRecord = (r: Row): BuildRecord => ({
+  id: r.id,
+  app: r.app,
+  artifact: r.artifact,
+  inferredCommand: r.inferred_command,
+  createdAt: r.created_at,
+  removedAt: r.removed_at,
+});
+
+export class Builds {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  insert(build: Omit<BuildRecord, 'removedAt'>): void {
+    this.#db.run(
+      'INSERT INTO builds (id, app, artifact, inferred_command, created_at) VALUES (?, ?, ?, ?, ?)',
+      build.id,
+      build.app,
+      build.artifact,
+      build.inferredCommand,
+      build.createdAt,
+    );
+  }
+
+  get(id: string): BuildRecord | undefined {
+    const row = this.#db.get<Row>('SELECT * FROM builds WHERE id = ?', id);
+    return row && toRecord(row);
+  }
+
+  listByApp(app: string): BuildRecord[] {
+    return this.#db.all<Row>('SELECT * FROM builds WHERE app = ? ORDER BY created_at', app).map(toRecord);
+  }
+
+  /** Builds whose artifact is still on disk but that no release worth keeping uses. */
+  unreferenced(app: string): BuildRecord[] {
+    return this.#db
+      .all<Row>(
+        `SELECT * FROM builds b WHERE b.app = ? AND b.removed_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM releases r WHERE r.build_id = b.id AND r.status IN ('pending', 'ready'))`,
+        app,
+      )
+      .map(toRecord);
+  }
+
+  markRemoved(id: string, now: number): void {
+    this.#db.run('UPDATE builds SET removed_at = ? WHERE id = ?', now, id);
+  }
+}

@@ -1,0 +1,108 @@
+import type { Db } from './db.ts';
+
+/**
+ * Versioned schema changes, applied in order, each in its own transaction; `PRAGMA user_version`
+ * records the last one applied. Never edit a shipped migration: add the next one.
+ */
+export const migrations: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'apps, releases, deployments, instances, env vars, events',
+    sql: `
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL, last_used_at INTEGER
+      );
+      CREATE TABLE apps (
+        name TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        current_release TEXT,
+        next_version INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE TABLE builds (
+        id TEXT PRIMARY KEY,
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        artifact TEXT NOT NULL,
+        inferred_command TEXT,
+        created_at INTEGER NOT NULL,
+        removed_at INTEGER
+      );
+      CREATE TABLE releases (
+        id TEXT PRIMARY KEY,
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        build_id TEXT NOT NULL REFERENCES builds(id),
+        manifest TEXT NOT NULL,
+        env_sealed TEXT NOT NULL,
+        description TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'failed', 'pruned')),
+        created_at INTEGER NOT NULL,
+        UNIQUE (app, version)
+      );
+      CREATE TABLE deployments (
+        id TEXT PRIMARY KEY,
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('deploy', 'env', 'rollback')),
+        state TEXT NOT NULL,
+        release_id TEXT,
+        previous_release_id TEXT,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE INDEX deployments_by_app ON deployments (app, created_at);
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        release_id TEXT NOT NULL,
+        deployment_id TEXT,
+        process TEXT NOT NULL,
+        ordinal INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        address TEXT,
+        state_until INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX instances_by_app ON instances (app, state);
+      CREATE TABLE env_vars (
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        value_sealed TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (app, name)
+      );
+      -- Append-only: the audit trail outlives the apps it talks about.
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        app TEXT,
+        deployment_id TEXT,
+        type TEXT NOT NULL,
+        message TEXT NOT NULL,
+        data TEXT
+      );
+      CREATE INDEX events_by_deployment ON events (deployment_id, seq);
+      CREATE INDEX events_by_app ON events (app, seq);
+      CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+      CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    `,
+  },
+];
+
+export function migrate(db: Db): void {
+  const current = (db.get<{ user_version: number }>('PRAGMA user_version')?.user_version ?? 0) as number;
+  const latest = migrations.at(-1)!.version;
+  if (current > latest) {
+    throw new Error(`the store was written by a newer berth (schema ${current}, this berth knows up to ${latest}); upgrade berth`);
+  }
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.sqlite.exec(migration.sql);
+      db.sqlite.exec(`PRAGMA user_version = ${migration.version}`);
+    });
+  }
+}

@@ -1,0 +1,80 @@
+import type { DeploymentState, InstanceState } from '../deploy/states.ts';
+import type { Manifest } from '../manifest/schema.ts';
+
+export interface AppRecord {
+  name: string;
+  createdAt: number;
+  currentRelease: string | null;
+  nextVersion: number;
+}
+
+export interface BuildRecord {
+  id: string;
+  app: string;
+  artifact: string;
+  inferredCommand: string | null;
+  createdAt: number;
+  removedAt: number | null;
+}
+
+export type ReleaseStatus = 'pending' | 'ready' | 'failed' | 'pruned';
+
+export interface ReleaseRecord {
+  id: string;
+  app: string;
+  version: number;
+  buildId: string;
+  manifest: Manifest;
+  /** The app's env at release time, encrypted (src/secrets). */
+  envSealed: string;
+  description: string;
+  status: ReleaseStatus;
+  createdAt: number;
+}
+
+export type DeploymentKind = 'deploy' | 'env' | 'rollback';
+
+export interface DeploymentError {
+  code: string;
+  message: string;
+  hint?: string;
+  logTail: string[];
+}
+
+export interface DeploymentRecord {
+  id: string;
+  app: string;
+  kind: DeploymentKind;
+  state: DeploymentState;
+  releaseId: string | null;
+  previousReleaseId: string | null;
+  error: DeploymentError | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface InstanceRecord {
+  id: string;
+  app: string;
+  releaseId: string;
+  deploymentId: string | null;
+  process: string;
+  ordinal: number;
+  state: InstanceState;
+  address: string | null;
+  /** Deadline of a draining or standby instance (epoch ms). */
+  stateUntil: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EventRecord {
+  seq: number;
+  at: number;
+  app: string | null;
+  deploymentId: string | null;
+  type: string;
+  message: string;
+  data: Record<string, unknown> | null;
+}

@@ -1,0 +1,68 @@
+import type { Manifest } from '../manifest/schema.ts';
+import type { Db } from './db.ts';
+import type { ReleaseRecord, ReleaseStatus } from './records.ts';
+
+interface Row {
+  id: string;
+  app: string;
+  version: number;
+  build_id: string;
+  manifest: string;
+  env_sealed: string;
+  description: string;
+  status: ReleaseStatus;
+  created_at: number;
+}
+
+const toRecord = (r: Row): ReleaseRecord => ({
+  id: r.id,
+  app: r.app,
+  version: r.version,
+  buildId: r.build_id,
+  manifest: JSON.parse(r.manifest) as Manifest,
+  envSealed: r.env_sealed,
+  description: r.description,
+  status: r.status,
+  createdAt: r.created_at,
+});
+
+export class Releases {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  insert(release: ReleaseRecord): void {
+    this.#db.run(
+      'INSERT INTO releases (id, app, version, build_id, manifest, env_sealed, description, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      release.id,
+      release.app,
+      release.version,
+      release.buildId,
+      JSON.stringify(release.manifest),
+      release.envSealed,
+      release.description,
+      release.status,
+      release.createdAt,
+    );
+  }
+
+  get(id: string): ReleaseRecord | undefined {
+    const row = this.#db.get<Row>('SELECT * FROM releases WHERE id = ?', id);
+    return row && toRecord(row);
+  }
+
+  byVersion(app: string, version: number): ReleaseRecord | undefined {
+    const row = this.#db.get<Row>('SELECT * FROM releases WHERE app = ? AND version = ?', app, version);
+    return row && toRecord(row);
+  }
+
+  /** Newest first. */
+  listByApp(app: string): ReleaseRecord[] {
+    return this.#db.all<Row>('SELECT * FROM releases WHERE app = ? ORDER BY version DESC', app).map(toRecord);
+  }
+
+  setStatus(id: string, status: ReleaseStatus): void {
+    this.#db.run('UPDATE releases SET status = ? WHERE id = ?', status, id);
+  }
+}

@@ -1,0 +1,44 @@
+import { Apps } from './apps.ts';
+import { Builds } from './builds.ts';
+import { Db } from './db.ts';
+import { Deployments } from './deployments.ts';
+import { EnvVars } from './env-vars.ts';
+import { Events } from './events.ts';
+import { Instances } from './instances.ts';
+import { Releases } from './releases.ts';
+import { Settings, Tokens } from './settings.ts';
+
+/** The store, one repository per noun over one SQLite connection. */
+export class Store {
+  readonly db: Db;
+  readonly apps: Apps;
+  readonly builds: Builds;
+  readonly releases: Releases;
+  readonly deployments: Deployments;
+  readonly instances: Instances;
+  readonly env: EnvVars;
+  readonly events: Events;
+  readonly settings: Settings;
+  readonly tokens: Tokens;
+
+  constructor(path: string) {
+    this.db = new Db(path);
+    this.apps = new Apps(this.db);
+    this.builds = new Builds(this.db);
+    this.releases = new Releases(this.db);
+    this.deployments = new Deployments(this.db);
+    this.instances = new Instances(this.db);
+    this.env = new EnvVars(this.db);
+    this.events = new Events(this.db);
+    this.settings = new Settings(this.db);
+    this.tokens = new Tokens(this.db);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

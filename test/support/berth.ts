@@ -1,0 +1,179 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { fileURLToPath } from 'node:url';
+import { packDirectory } from '../../src/archive/pack.ts';
+import { findOwnedProcesses } from '../../src/runtime/process/owned.ts';
+import { waitFor } from './http.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+
+export interface ApiReply<T = any> {
+  status: number;
+  body: T;
+}
+
+/**
+ * A real berth daemon for end-to-end tests: its own process, its own data directory, real proxy and
+ * app processes on 127.0.0.1 with ports picked by the kernel. `close()` stops everything it started
+ * and checks nothing of it is left running.
+ */
+export class TestBerth {
+  readonly dataDir: string;
+  daemon: ChildProcess | null = null;
+  apiUrl = '';
+  httpPort = 0;
+  token = '';
+  #stderr = '';
+
+  constructor(dataDir = mkdtempSync(join(tmpdir(), 'berth-e2e-'))) {
+    this.dataDir = dataDir;
+  }
+
+  static async start(): Promise<TestBerth> {
+    const berth = new TestBerth();
+    await berth.startDaemon();
+    return berth;
+  }
+
+  /** Starts (or restarts) the daemon on the same data directory and waits until its API answers. */
+  async startDaemon(extraArgs: string[] = []): Promise<void> {
+    rmSync(join(this.dataDir, 'run', 'api.json'), { force: true });
+    this.#stderr = '';
+    const daemon = spawn(process.execPath, [CLI, 'server', '--data', this.dataDir, '--api', '127.0.0.1:0', '--http', this.httpPort ? `127.0.0.1:${this.httpPort}` : '127.0.0.1:0', ...extraArgs], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, BERTH_LOG_LEVEL: 'info' },
+    });
+    daemon.stderr!.on('data', (d: Buffer) => (this.#stderr = (this.#stderr + d.toString()).slice(-20_000)));
+    this.daemon = daemon;
+    const info = await waitFor(
+      'the berth daemon to start',
+      () => {
+        if (daemon.exitCode !== null) throw new Error(`daemon exited with ${daemon.exitCode}:\n${this.#stderr}`);
+        const file = join(this.dataDir, 'run', 'api.json');
+        return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string; http: { port: number } }) : undefined;
+      },
+      30_000,
+      50,
+    );
+    this.apiUrl = info.url;
+    this.httpPort = info.http.port;
+    this.token = readFileSync(join(this.dataDir, 'admin-token'), 'utf8').trim();
+  }
+
+  get daemonLog(): string {
+    return this.#stderr;
+  }
+
+  async api<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiReply<T>> {
+    const res = await fetch(this.apiUrl + path, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** Uploads a folder as `berth deploy` does and returns the API's answer (202 with the deployment, or an error). */
+  async upload(app: string, dir: string, query = ''): Promise<ApiReply> {
+    const packed = await packDirectory(dir);
+    const chunks: Buffer[] = [];
+    for await (const chunk of packed.stream) chunks.push(chunk as Buffer);
+    return this.uploadBytes(app, Buffer.concat(chunks), query);
+  }
+
+  async uploadBytes(app: string, bytes: Buffer, query = ''): Promise<ApiReply> {
+    const res = await fetch(`${this.apiUrl}/v1/apps/${app}/deploys${query}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/gzip' },
+      body: bytes,
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  /** Waits until the deployment has switched traffic (or ended); returns it. */
+  async settle(deploymentId: string, until: 'switched' | 'finished' = 'switched', timeoutMs = 90_000): Promise<any> {
+    return waitFor(
+      `deployment ${deploymentId} to be ${until}`,
+      async () => {
+        const d = (await this.api('GET', `/v1/deployments/${deploymentId}`)).body;
+        const done = ['succeeded', 'failed', 'interrupted'].includes(d.state) || (until === 'switched' && d.state === 'draining');
+        return done ? d : undefined;
+      },
+      timeoutMs,
+      100,
+    );
+  }
+
+  /** Deploys a folder and waits for traffic to move; throws with the reason when it fails. */
+  async deploy(app: string, dir: string): Promise<any> {
+    const reply = await this.upload(app, dir, '?wait=1');
+    if (reply.status !== 202) throw new Error(`upload refused: ${JSON.stringify(reply.body)}`);
+    const d = await this.settle(reply.body.deployment.id);
+    if (d.state !== 'draining' && d.state !== 'succeeded') throw new Error(`deploy ${d.state}: ${JSON.stringify(d.error)}\n${this.#stderr.slice(-3000)}`);
+    return d;
+  }
+
+  ownerId(): string {
+    const db = new DatabaseSync(join(this.dataDir, 'berth.db'), { readOnly: true });
+    try {
+      return (db.prepare("SELECT value FROM settings WHERE key = 'owner_id'").get() as { value: string }).value;
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Every live process that carries this berth's owner marker (proxy, instances, builds). */
+  ownedProcesses() {
+    return findOwnedProcesses(this.ownerId());
+  }
+
+  /** Kills the daemon without warning (the proxy and apps keep running, as they would). */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const daemon = this.daemon!;
+    const exited = new Promise((r) => daemon.once('exit', r));
+    daemon.kill(signal);
+    await exited;
+    this.daemon = null;
+  }
+
+  /** Stops everything this berth started and removes its data; asserts no owned process survives. */
+  async close(): Promise<void> {
+    let owner: string | undefined;
+    try {
+      owner = this.ownerId();
+    } catch {}
+    if (this.daemon && this.daemon.exitCode === null) {
+      try {
+        await this.api('POST', '/v1/system/shutdown', { stopApps: true });
+        await waitFor('the daemon to exit', () => this.daemon!.exitCode !== null, 20_000);
+      } catch {
+        this.daemon.kill('SIGKILL');
+      }
+    }
+    if (owner) {
+      // Whatever is still there (a test that killed the daemon): end it, so tests never leak processes.
+      for (const p of findOwnedProcesses(owner)) {
+        try {
+          process.kill(-p.pgrp, 'SIGKILL');
+        } catch {}
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {}
+      }
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A copy of a fixture app in a temp folder, with files replaced or added. */
+export function appCopy(fixture: string, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), `berth-app-${fixture}-`));
+  cpSync(join(ROOT, 'test', 'fixtures', 'apps', fixture), dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}

@@ -1,0 +1,69 @@
+import { Agent, request } from 'node:http';
+
+export interface Sample {
+  start: number;
+  end: number;
+  status: number;
+  release?: string;
+  error?: string;
+}
+
+/**
+ * A bounded load generator on loopback: `concurrency` keep-alive clients request in a loop until
+ * `stop()` is called, `maxRequests` are done or `maxDurationMs` passes, whichever is first.
+ */
+export function startLoad(options: {
+  port: number;
+  host: string;
+  path?: string;
+  concurrency?: number;
+  maxRequests?: number;
+  maxDurationMs?: number;
+}): { samples: Sample[]; stop: () => Promise<Sample[]> } {
+  const samples: Sample[] = [];
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency ?? 8 });
+  const deadline = Date.now() + (options.maxDurationMs ?? 120_000);
+  const maxRequests = options.maxRequests ?? 200_000;
+  let stopped = false;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const start = Date.now();
+      const req = request({ host: '127.0.0.1', port: options.port, path: options.path ?? '/', headers: { host: options.host }, agent, timeout: 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let release: string | undefined;
+          try {
+            release = JSON.parse(Buffer.concat(chunks).toString()).release;
+          } catch {}
+          samples.push({ start, end: Date.now(), status: res.statusCode ?? 0, release });
+          resolve();
+        });
+        res.on('error', (error) => {
+          samples.push({ start, end: Date.now(), status: 0, error: error.message });
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (error) => {
+        samples.push({ start, end: Date.now(), status: 0, error: error.message });
+        resolve();
+      });
+      req.end();
+    });
+  const worker = async () => {
+    while (!stopped && Date.now() < deadline && samples.length < maxRequests) await one();
+  };
+  const workers = Array.from({ length: options.concurrency ?? 8 }, worker);
+  return {
+    samples,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(workers);
+      agent.destroy();
+      return samples;
+    },
+  };
+}
+
+export const failures = (samples: Sample[]) => samples.filter((s) => s.status !== 200);
