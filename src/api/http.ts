@@ -8,15 +8,31 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** Writes a catalogue error; anything else becomes INTERNAL (its message stays in the server log). */
-export function sendError(res: ServerResponse, error: unknown, closeConnection = false): void {
+/**
+ * Writes a catalogue error; anything else becomes INTERNAL (its message stays in the server log).
+ * When the request body was not read (an upload refused half-way), the rest of it is read and dropped
+ * before the connection may close: closing on a client that is still sending makes its kernel discard
+ * our answer and report a reset instead (the "lingering close" of nginx). Past `drainLimit` bytes or
+ * 10 s the connection is cut anyway.
+ */
+export function sendError(res: ServerResponse, error: unknown, req?: IncomingMessage, drainLimit = 1024 ** 3): void {
   const berth: BerthError = isBerthError(error) ? error : fail('INTERNAL', { reason: 'unexpected error' });
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (closeConnection) res.setHeader('connection', 'close');
   if (berth.code === 'AUTH_REQUIRED' || berth.code === 'AUTH_INVALID') res.setHeader('www-authenticate', 'Bearer realm="berth"');
+  if (req && !req.complete) {
+    let dropped = 0;
+    const cut = setTimeout(() => req.socket.destroy(), 10_000);
+    cut.unref();
+    req.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > drainLimit) req.socket.destroy();
+    });
+    req.once('end', () => clearTimeout(cut));
+    req.resume();
+  }
   sendJson(res, errorStatus[berth.code], { error: berth.toJSON() });
 }
 

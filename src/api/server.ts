@@ -40,8 +40,7 @@ export function createApiServer(deps: ApiDeps): Server {
       await match.handler(req, res, match.params, url);
     } catch (error) {
       if (!isBerthError(error)) log.error('request failed', { method: req.method, path: url.pathname, error: error as Error, stack: (error as Error).stack });
-      // An unread body would otherwise be parsed as the next request on this connection.
-      sendError(res, error, !req.complete);
+      sendError(res, error, req);
     }
   });
   server.requestTimeout = 0; // uploads and event streams run long; each handler bounds its own work

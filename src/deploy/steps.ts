@@ -212,6 +212,7 @@ export async function switchStep(run: Run, release: ReleaseRecord, instances: In
     store.deployments.move(run.deployment.id, 'draining', now);
     const urls = urlsFor(release.app, release.manifest, ctx.settings.baseDomain, ctx.settings.http);
     emit(ctx, where(run), 'deploy.switched', `v${release.version} is live at ${urls[0] ?? '(no web process)'}`, { release: release.id, version: release.version, urls });
+    emit(ctx, where(run), 'deploy.state', 'draining', { state: 'draining' });
   });
   try {
     await run.routing.publish();

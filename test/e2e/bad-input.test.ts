@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGzip, gzipSync } from 'node:zlib';
 import { buildTar } from '../../src/archive/test-support.ts';
 import { appCopy, TestBerth } from '../support/berth.ts';
 
@@ -177,5 +178,25 @@ describe('upload size', () => {
     assert.match(reply.body.error.hint, /berthignore|max-upload/);
     assert.deepEqual(readdirSync(join(small.dataDir, 'uploads')), []);
     assert.equal((await small.api('GET', '/v1/apps/big')).status, 404);
+  });
+
+  test('a streamed upload without Content-Length is cut at the limit: the client still reads the 413', async () => {
+    // A valid tar of one 12 MiB file, streamed: only its size is wrong.
+    const size = 200 * 64 * 1024;
+    const header = buildTar([{ name: 'big.bin', size }], { end: false }).subarray(0, 512);
+    const body = Readable.toWeb(Readable.from((async function* () {
+      yield header;
+      for (let i = 0; i < 200; i++) yield randomBytes(64 * 1024);
+    })()).pipe(createGzip({ level: 0 })));
+    const res = await fetch(`${small.apiUrl}/v1/apps/big/deploys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${small.token}`, 'content-type': 'application/gzip' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    const reply = (await res.json()) as { error: { code: string } };
+    assert.equal(res.status, 413, JSON.stringify(reply));
+    assert.equal(reply.error.code, 'BODY_TOO_LARGE');
+    assert.deepEqual(readdirSync(join(small.dataDir, 'uploads')), []);
   });
 });

@@ -24,7 +24,7 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
 
   router.on('POST', '/v1/apps/:app/deploys', async (req, res, { app }, url) => {
     const wait = url.searchParams.get('wait') === '1';
-    // Refusals before the body is read close the connection, so the client stops sending.
+    // Refusals before the whole body is read drain the rest first, so the client reads the answer.
     try {
       checkAppName(app);
       const type = String(req.headers['content-type'] ?? '');
@@ -35,7 +35,7 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
       const holding = store.deployments.holding(app);
       if (holding && !wait) throw fail('DEPLOY_IN_PROGRESS', { app, deployment: holding.id, state: holding.state });
     } catch (error) {
-      return sendError(res, error, true);
+      return sendError(res, error, req);
     }
 
     const dir = join(deps.ctx.settings.uploadsDir, newId('upl'));
@@ -47,7 +47,7 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
         maxEntries: 100_000,
       });
     } catch (error) {
-      return sendError(res, error, true);
+      return sendError(res, error, req);
     }
     try {
       manifest = (await loadManifest(dir)).manifest;

@@ -47,19 +47,26 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
     for (const line of lines) stream.send('log', line);
     const controller = new AbortController();
     req.on('close', () => controller.abort());
+    // Instances already known continue after the lines just sent; ones that appear later (a deploy, a
+    // restart) are followed from their first line.
+    const seenUntil = new Map<string, number>();
+    for (const { instance, line } of past) seenUntil.set(instance.id, Math.max(seenUntil.get(instance.id) ?? 0, line.ts + 1));
+    const startedAt = clock.now();
     const followed = new Set<string>();
-    const followInstance = async (instance: InstanceRecord) => {
+    const followInstance = async (instance: InstanceRecord, sinceMs: number | undefined) => {
       followed.add(instance.id);
       try {
-        for await (const line of driver.logs(instance.id, { follow: true, tail: 0, signal: controller.signal })) stream.send('log', view(instance, line));
+        for await (const line of driver.logs(instance.id, { follow: true, sinceMs, signal: controller.signal })) stream.send('log', view(instance, line));
       } catch {}
     };
-    // New instances (a deploy, a restart) join the stream as they appear.
+    for (const instance of store.instances.live(app)) {
+      if (!process || instance.process === process) void followInstance(instance, seenUntil.get(instance.id) ?? startedAt);
+    }
     while (!controller.signal.aborted && !stream.closed) {
-      for (const instance of store.instances.live(app)) {
-        if (!followed.has(instance.id) && (!process || instance.process === process)) void followInstance(instance);
-      }
       await clock.sleep(1000, controller.signal).catch(() => {});
+      for (const instance of store.instances.live(app)) {
+        if (!followed.has(instance.id) && (!process || instance.process === process)) void followInstance(instance, undefined);
+      }
     }
   });
 }

@@ -1,0 +1,228 @@
+/** Turns the measurements into the bench:proxy section of BENCHMARKS.md. */
+import type { WrkResult } from '../lib/wrk.ts';
+import { fixed, median, micros, ratio, table, thousands } from '../lib/markdown.ts';
+import type { IdleMemory } from './idle-memory.ts';
+import type { Plan, ThroughputRun } from './measure.ts';
+import type { Target } from './targets/target.ts';
+
+export interface Machine {
+  nproc: number;
+  cpu: string;
+  kernel: string;
+  memory: string;
+  node: string;
+  nginx: string;
+  caddy: string;
+  wrk: string;
+}
+
+export interface BerthCounters {
+  requests: number;
+  status: Record<string, number>;
+  unrouted: number;
+}
+
+export interface Results {
+  command: string;
+  startedAt: Date;
+  durationS: number;
+  machine: Machine;
+  upstream: string;
+  host: string;
+  plan: Plan;
+  targets: Target[];
+  throughput: Record<string, ThroughputRun[]>;
+  latency: Record<string, WrkResult>;
+  berthCounters?: BerthCounters;
+  idle: IdleMemory;
+}
+
+/** The targets from the issue, for berth's proxy. */
+export const TARGETS = { vsNginx: 0.5, vsCaddy: 1.5, hopUs: 80, idleRssMb: 80 };
+
+/** What the issue measured on its machine, shown next to this run's numbers. */
+const ISSUE = { nginxVsDirect: 0.9, undiciVsNginx: 0.4, caddyVsNginx: 0.3, hopUs: { nginx: 19, undici: 103, caddy: 136 } as Record<string, number> };
+
+interface Summary {
+  target: Target;
+  rps: number;
+  rpsMin: number;
+  rpsMax: number;
+  p50Us: number;
+  p99Us: number;
+  p99Spread: number;
+  proxyCpuUs?: number;
+  proxyCores?: number;
+  upstreamCpuUs: number;
+  non2xx: number;
+  socketErrors: number;
+  lat: WrkResult;
+  hopP50Us?: number;
+  hopP99Us?: number;
+}
+
+const socketErrors = (w: WrkResult) => w.socketErrors.connect + w.socketErrors.read + w.socketErrors.write + w.socketErrors.timeout;
+const optionalMedian = (values: (number | undefined)[]) => (values.some((v) => v === undefined) ? undefined : median(values as number[]));
+const spread = (values: number[]) => (Math.max(...values) - Math.min(...values)) / median(values);
+const mb = (kb: number) => (kb * 1024) / 1e6;
+const passMiss = (ok: boolean) => (ok ? '**PASS**' : '**MISS**');
+
+function summarize(results: Results): Summary[] {
+  const direct = results.latency.direct;
+  return results.targets.map((target) => {
+    const runs = results.throughput[target.key];
+    const rps = runs.map((r) => r.wrk.rps);
+    const lat = results.latency[target.key];
+    const isDirect = target.key === 'direct';
+    return {
+      target,
+      rps: median(rps),
+      rpsMin: Math.min(...rps),
+      rpsMax: Math.max(...rps),
+      p50Us: median(runs.map((r) => r.wrk.p50Us)),
+      p99Us: median(runs.map((r) => r.wrk.p99Us)),
+      p99Spread: spread(runs.map((r) => r.wrk.p99Us)),
+      proxyCpuUs: optionalMedian(runs.map((r) => r.proxyCpuUs)),
+      proxyCores: optionalMedian(runs.map((r) => r.proxyCores)),
+      upstreamCpuUs: median(runs.map((r) => r.upstreamCpuUs)),
+      // Warm-up runs count here too: an error is an error whenever it happens.
+      non2xx: runs.reduce((n, r) => n + r.wrk.non2xx + r.warmup.non2xx, 0) + lat.non2xx,
+      socketErrors: runs.reduce((n, r) => n + socketErrors(r.wrk) + socketErrors(r.warmup), 0) + socketErrors(lat),
+      lat,
+      hopP50Us: isDirect ? undefined : lat.p50Us - direct.p50Us,
+      hopP99Us: isDirect ? undefined : lat.p99Us - direct.p99Us,
+    };
+  });
+}
+
+export function renderReport(results: Results): string {
+  const rows = summarize(results);
+  const by = (key: string) => rows.find((r) => r.target.key === key)!;
+  const nginx = by('nginx');
+  const caddy = by('caddy');
+  const berth = by('berth');
+  const { machine: m, idle, plan } = results;
+  const { throughput: tp, latency: lt } = plan;
+  const rssKb = idle.processes.reduce((n, p) => n + p.rssKb, 0);
+  const pssKb = idle.processes.reduce((n, p) => n + p.pssKb, 0);
+  const checks = [
+    { what: `throughput ≥ ${TARGETS.vsNginx}× nginx`, value: ratio(berth.rps / nginx.rps), ok: berth.rps / nginx.rps >= TARGETS.vsNginx },
+    { what: `throughput ≥ ${TARGETS.vsCaddy}× Caddy`, value: ratio(berth.rps / caddy.rps), ok: berth.rps / caddy.rps >= TARGETS.vsCaddy },
+    { what: `≤ ${TARGETS.hopUs} us added per hop (p50, 1 connection)`, value: micros(berth.hopP50Us), ok: berth.hopP50Us! <= TARGETS.hopUs },
+    { what: `idle RSS of all berth processes ≤ ${TARGETS.idleRssMb} MB`, value: `${fixed(mb(rssKb), 1)} MB`, ok: mb(rssKb) <= TARGETS.idleRssMb },
+  ];
+  const has = (key: string) => rows.some((r) => r.target.key === key);
+
+  const out: string[] = [];
+  out.push(`## Proxy: throughput, CPU per request, latency, idle memory`);
+  out.push('');
+  out.push(`Command: \`${results.command}\` (bench/proxy.ts), run ${results.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; the whole run took ${Math.floor(results.durationS / 60)} min ${Math.round(results.durationS % 60)} s. This section is written by that command.`);
+  out.push('');
+  out.push(`Machine: ${m.nproc} × ${m.cpu}, ${m.memory} RAM, Linux ${m.kernel}; Node ${m.node}; ${m.nginx}; Caddy ${m.caddy}; ${m.wrk}. wrk, the upstream and the proxy share the ${m.nproc} cores; nothing is pinned.`);
+  out.push('');
+  out.push(`Upstream (the same process for every configuration): ${results.upstream}. Every request carries \`Host: ${results.host}\`; every proxy routes on it and answers other hosts with 404 (Caddy: empty 200).`);
+  out.push('');
+
+  out.push(`### Throughput: \`wrk -t${tp.threads} -c${tp.connections} -d${tp.durationS}s --latency\``);
+  out.push('');
+  out.push(`Median of ${plan.rounds} runs, each after a ${tp.warmupS} s warm-up, interleaved across configurations (${results.targets.map((t) => t.key).join(' → ')}, ${plan.rounds} times). CPU per request is utime+stime from /proc/<pid>/stat over the proxy's whole process tree (all threads, nginx workers included) during the measured run, divided by the requests completed.`);
+  out.push('');
+  out.push(
+    table(
+      ['configuration', 'req/s', 'runs min–max', 'vs nginx', 'vs Caddy', 'p50', 'p99', 'proxy CPU/req', 'proxy cores busy', 'upstream CPU/req', 'non-2xx', 'socket errors'],
+      rows.map((r) => [
+        r.target.label,
+        thousands(r.rps),
+        `${thousands(r.rpsMin)}–${thousands(r.rpsMax)}`,
+        ratio(r.rps / nginx.rps),
+        ratio(r.rps / caddy.rps),
+        micros(r.p50Us),
+        micros(r.p99Us),
+        micros(r.proxyCpuUs),
+        fixed(r.proxyCores, 2),
+        micros(r.upstreamCpuUs),
+        r.non2xx,
+        r.socketErrors,
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(`### Added latency per hop: \`wrk -t${lt.threads} -c${lt.connections} -d${lt.durationS}s --latency\``);
+  out.push('');
+  out.push('One run per configuration after the throughput rounds. Added latency = this configuration\'s percentile minus direct\'s.');
+  out.push('');
+  out.push(
+    table(
+      ['configuration', 'req/s', 'p50', 'p99', 'added p50', 'added p99'],
+      rows.map((r) => [r.target.label, thousands(r.lat.rps), micros(r.lat.p50Us), micros(r.lat.p99Us), micros(r.hopP50Us), micros(r.hopP99Us)]),
+    ),
+  );
+  out.push('');
+
+  out.push(`### berth's proxy against the targets`);
+  out.push('');
+  out.push(table(['target', 'measured', 'result'], checks.map((c) => [c.what, c.value, passMiss(c.ok)])));
+  out.push('');
+  out.push("The issue's reference measurements (its machine) next to this run's:");
+  out.push('');
+  const refRows: string[][] = [
+    ['nginx vs direct (throughput)', ratio(ISSUE.nginxVsDirect), ratio(nginx.rps / by('direct').rps)],
+    ...(has('undici') ? [['bare undici proxy vs nginx', ratio(ISSUE.undiciVsNginx), ratio(by('undici').rps / nginx.rps)]] : []),
+    ['Caddy vs nginx', ratio(ISSUE.caddyVsNginx), ratio(caddy.rps / nginx.rps)],
+    ...['nginx', 'undici', 'caddy'].filter(has).map((k) => [`added per hop, ${by(k).target.label}`, micros(ISSUE.hopUs[k]), micros(by(k).hopP50Us)]),
+  ];
+  out.push(table(['reference', 'issue', 'this run'], refRows));
+  out.push('');
+
+  out.push('### Idle memory of a berth installation');
+  out.push('');
+  out.push(`Started with \`${idle.command}\`${idle.fallbackReason ? ` (the CLI's \`server\` command failed: ${idle.fallbackReason})` : ' (the CLI, as a user starts it)'}, measured ${plan.idleWaitMs / 1000} s after \`<data>/run/api.json\` appeared, with no app deployed, then stopped with \`POST /v1/system/shutdown {"stopApps":true}\`. From /proc/<pid>/smaps_rollup; 1 MB = 10^6 bytes.`);
+  out.push('');
+  out.push(
+    table(
+      ['process', 'pid', 'command', 'RSS', 'PSS'],
+      [
+        ...idle.processes.map((p) => [p.role, p.pid, `\`${p.command}\``, `${fixed(mb(p.rssKb), 1)} MB`, `${fixed(mb(p.pssKb), 1)} MB`]),
+        ['**all berth processes**', '', '', `**${fixed(mb(rssKb), 1)} MB**`, `**${fixed(mb(pssKb), 1)} MB**`],
+      ],
+      ['l', 'r', 'l', 'r', 'r'],
+    ),
+  );
+  out.push('');
+  out.push("RSS counts every resident page a process maps, so the pages of the Node binary and shared libraries that both processes use are counted once in each; PSS divides each shared page among the processes that map it, so the PSS sum is the installation's real footprint and the RSS sum overstates it.");
+  if (idle.problems.length) out.push('', `Shutdown problems: ${idle.problems.join('; ')}.`);
+  out.push('');
+
+  out.push('### Reading');
+  out.push('');
+  out.push(reading(rows, results, checks));
+  out.push('');
+  out.push('### Configurations');
+  out.push('');
+  for (const t of results.targets) out.push(`- **${t.label}**: ${t.setup}`);
+  return out.join('\n');
+}
+
+function reading(rows: Summary[], results: Results, checks: { what: string; ok: boolean }[]): string {
+  const { throughput: tp, latency: lt, rounds } = results.plan;
+  const by = (key: string) => rows.find((r) => r.target.key === key)!;
+  const nginx = by('nginx');
+  const caddy = by('caddy');
+  const berth = by('berth');
+  const noisiest = rows.reduce((a, b) => ((a.rpsMax - a.rpsMin) / a.rps >= (b.rpsMax - b.rpsMin) / b.rps ? a : b));
+  const worstP99 = rows.reduce((a, b) => (a.p99Spread >= b.p99Spread ? a : b));
+  const missed = checks.filter((c) => !c.ok).map((c) => c.what);
+  const errors = rows.filter((r) => r.non2xx > 0 || r.socketErrors > 0);
+  const counters = results.berthCounters;
+  const parts = [
+    `On ${results.machine.nproc} cores, wrk's ${tp.threads} threads, the Node upstream and the proxy compete for the same CPUs, so requests/s measures how much CPU a proxy leaves to the other two as much as its own speed; CPU per request is the more portable number.`,
+    `berth's proxy spent ${micros(berth.proxyCpuUs)} of CPU per request, against ${micros(nginx.proxyCpuUs)} for nginx (${ratio(berth.proxyCpuUs! / nginx.proxyCpuUs!)}) and ${micros(caddy.proxyCpuUs)} for Caddy (${ratio(berth.proxyCpuUs! / caddy.proxyCpuUs!)})${rows.some((r) => r.target.key === 'undici') ? ` and ${micros(by('undici').proxyCpuUs)} for the bare undici proxy` : ''}, and one berth hop added ${micros(berth.hopP50Us)} at p50 (nginx ${micros(nginx.hopP50Us)}, Caddy ${micros(caddy.hopP50Us)}).`,
+    missed.length ? `It misses ${missed.length} of the ${checks.length} targets (${missed.join('; ')}).` : `It meets all ${checks.length} targets.`,
+    `Noise: requests/s moved by up to ${fixed(((noisiest.rpsMax - noisiest.rpsMin) / noisiest.rps) * 100)}% between the ${rounds} interleaved rounds (${noisiest.target.label}), so ratios closer than that are not significant; p99 at ${tp.connections} connections is mostly queueing behind saturated CPUs and moved by up to ${fixed(worstP99.p99Spread * 100)}% between rounds (${worstP99.target.label}), so read it as an order of magnitude. The one-connection p50s are the steadiest numbers here (a few microseconds run to run), but each comes from a single ${lt.durationS} s run.`,
+    errors.length
+      ? `Errors: ${errors.map((r) => `${r.target.label} had ${r.non2xx} non-2xx responses and ${r.socketErrors} socket errors`).join('; ')}.`
+      : 'No configuration returned a non-2xx response or had a socket error in any run, warm-ups included.',
+    counters ? `berth's own counters agree: ${thousands(counters.requests)} requests, ${Object.entries(counters.status).map(([k, v]) => `${k} ${thousands(v)}`).join(', ')}, ${counters.unrouted} unrouted.` : '',
+  ];
+  return parts.filter(Boolean).join(' ');
+}

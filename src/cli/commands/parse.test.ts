@@ -1,0 +1,162 @@
+/** Argument parsing of every command: what good input turns into, and the usage error bad input gets. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isBerthError } from '../../errors/catalogue.ts';
+import { exitCodeFor } from '../errors.ts';
+import { COMMAND_NAMES, findCommand, type CommandModule } from '../registry.ts';
+
+async function load(name: string): Promise<CommandModule> {
+  const loader = findCommand(name);
+  assert.ok(loader, `no command ${name}`);
+  return loader();
+}
+
+/** The parsed arguments without the global flags, which have their own cases below. */
+async function parse(name: string, argv: string[]): Promise<Record<string, unknown>> {
+  const { globals: _globals, ...rest } = (await load(name)).parse(argv) as Record<string, unknown> & { globals: unknown };
+  return rest;
+}
+
+/** Asserts a usage error (exit code 2) whose message matches and which carries the command's usage line. */
+async function rejects(name: string, argv: string[], message: RegExp): Promise<void> {
+  const module = await load(name);
+  assert.throws(
+    () => module.parse(argv),
+    (error) => {
+      assert.ok(isBerthError(error), `not a BerthError: ${String(error)}`);
+      assert.equal(error.code, 'USAGE');
+      assert.equal(exitCodeFor(error), 2);
+      assert.match(error.message, message);
+      assert.match(String(error.details?.usage), /^berth /);
+      return true;
+    },
+    `${name} ${argv.join(' ')}`,
+  );
+}
+
+const good: [string, string[], Record<string, unknown>][] = [
+  ['init', [], { dir: '.', force: false, name: undefined }],
+  ['init', ['site', '--name', 'blog', '--force'], { dir: 'site', name: 'blog', force: true }],
+  ['deploy', [], { dir: '.', app: undefined, wait: false, detach: false }],
+  ['deploy', ['app-dir', '--app', 'shop', '--wait'], { dir: 'app-dir', app: 'shop', wait: true, detach: false }],
+  ['deploy', ['-a', 'shop', '--detach'], { dir: '.', app: 'shop', wait: false, detach: true }],
+  ['deploy', ['--app=shop'], { dir: '.', app: 'shop', wait: false, detach: false }],
+  ['apps', [], {}],
+  ['create', ['hello'], { app: 'hello' }],
+  ['status', ['hello'], { app: 'hello' }],
+  ['releases', ['hello'], { app: 'hello' }],
+  ['logs', ['hello'], { app: 'hello', follow: false }],
+  ['logs', ['hello', '-f', '--since', '10m', '--tail', '20', '--process', 'worker'], { app: 'hello', follow: true, since: '10m', tail: 20, process: 'worker' }],
+  ['logs', ['hello', '--follow', '--since', '2024-05-01T12:00:00Z', '--tail', '0'], { app: 'hello', follow: true, since: '2024-05-01T12:00:00Z', tail: 0 }],
+  ['rollback', ['hello'], { app: 'hello' }],
+  ['rollback', ['hello', 'v3'], { app: 'hello', release: 'v3' }],
+  ['rollback', ['hello', '3'], { app: 'hello', release: 'v3' }],
+  ['rollback', ['hello', 'rel_01jd3k9x2m4q7r8s'], { app: 'hello', release: 'rel_01jd3k9x2m4q7r8s' }],
+  ['env', ['list', 'hello'], { sub: 'list', app: 'hello', reveal: false }],
+  ['env', ['list', 'hello', '--reveal'], { sub: 'list', app: 'hello', reveal: true }],
+  ['env', ['set', 'hello', 'A=b=c', 'EMPTY='], { sub: 'set', app: 'hello', set: { A: 'b=c', EMPTY: '' } }],
+  ['env', ['set', 'hello', 'TOKEN=-'], { sub: 'set', app: 'hello', set: { TOKEN: '-' }, stdinKey: 'TOKEN' }],
+  ['env', ['set', 'hello', 'FLAGS=--verbose'], { sub: 'set', app: 'hello', set: { FLAGS: '--verbose' } }],
+  ['env', ['unset', 'hello', 'A', 'B', 'A'], { sub: 'unset', app: 'hello', names: ['A', 'B'] }],
+  ['destroy', ['hello'], { app: 'hello', yes: false }],
+  ['destroy', ['hello', '-y'], { app: 'hello', yes: true }],
+  ['server', [], { flags: {} }],
+  [
+    'server',
+    ['--data', '/srv/berth', '--api', ':7000', '--http', '0.0.0.0:80', '--base-domain', 'apps.example.com', '--max-upload', '50mb', '--log-level', 'debug'],
+    { flags: { data: '/srv/berth', api: ':7000', http: '0.0.0.0:80', baseDomain: 'apps.example.com', maxUpload: '50mb', logLevel: 'debug' } },
+  ],
+  ['up', [], {}],
+  ['up', ['--data', 'tmp/data', '--api', '127.0.0.1:0', '--http', ':8081'], { data: 'tmp/data', api: '127.0.0.1:0', http: ':8081' }],
+  ['down', [], { keepApps: false }],
+  ['down', ['--keep-apps', '--data', 'd'], { keepApps: true, data: 'd' }],
+  ['version', [], {}],
+  ['login', ['https://berth.example.com'], { url: 'https://berth.example.com' }],
+  ['logout', [], {}],
+];
+
+for (const [name, argv, expected] of good) {
+  test(`berth ${name} ${argv.join(' ')}`.trimEnd(), async () => {
+    assert.deepEqual(await parse(name, argv), expected);
+  });
+}
+
+const bad: [string, string[], RegExp][] = [
+  ['init', ['a', 'b'], /unexpected argument "b"/],
+  ['init', ['--name'], /--name needs a value/],
+  ['init', ['--froce'], /unknown flag --froce/],
+  ['deploy', ['--ap', 'x'], /unknown flag --ap/],
+  ['deploy', ['--wait=yes'], /--wait does not take a value/],
+  ['deploy', ['a', 'b'], /unexpected argument "b"/],
+  ['apps', ['extra'], /unexpected argument "extra"/],
+  ['create', [], /missing <app>/],
+  ['status', [], /missing <app>/],
+  ['status', ['a', 'b'], /unexpected argument/],
+  ['releases', [], /missing <app>/],
+  ['logs', [], /missing <app>/],
+  ['logs', ['hello', '--tail', 'ten'], /--tail must be a whole number/],
+  ['logs', ['hello', '--tail', '-1'], /--tail/],
+  ['logs', ['hello', '--since', 'yesterday'], /--since "yesterday" is neither a duration nor an ISO time/],
+  ['logs', ['hello', '-x'], /unknown flag -x/],
+  ['rollback', [], /missing <app>/],
+  ['rollback', ['hello', 'v0'], /"v0" is not a release/],
+  ['rollback', ['hello', 'latest'], /"latest" is not a release/],
+  ['rollback', ['hello', 'v1', 'v2'], /unexpected argument "v2"/],
+  ['env', [], /missing the subcommand/],
+  ['env', ['lsit', 'hello'], /unknown env subcommand "lsit"/],
+  ['env', ['list'], /missing <app>/],
+  ['env', ['set', 'hello'], /missing <KEY=VALUE>/],
+  ['env', ['set', 'hello', 'NOVALUE'], /"NOVALUE" is not KEY=VALUE/],
+  ['env', ['set', 'hello', '=x'], /"=x" has no name/],
+  ['env', ['set', 'hello', 'A=1', 'A=2'], /A is given twice/],
+  ['env', ['set', 'hello', 'A=-', 'B=-'], /only one value can come from stdin/],
+  ['env', ['set', 'hello', 'A=1', '--reveal'], /unknown flag --reveal/],
+  ['env', ['unset', 'hello'], /missing <KEY>/],
+  ['destroy', [], /missing <app>/],
+  ['destroy', ['hello', '--yse'], /unknown flag --yse/],
+  ['server', ['--port', '80'], /unknown flag --port/],
+  ['server', ['extra'], /unexpected argument/],
+  ['up', ['--data'], /--data needs a value/],
+  ['down', ['--keep'], /unknown flag --keep/],
+  ['version', ['x'], /unexpected argument/],
+  ['login', [], /missing <url>/],
+  ['logout', ['x'], /unexpected argument/],
+];
+
+for (const [name, argv, message] of bad) {
+  test(`berth ${name} ${argv.join(' ')} is a usage error`.replace('  ', ' '), async () => {
+    await rejects(name, argv, message);
+  });
+}
+
+test('every command has a case of each kind above', () => {
+  for (const name of COMMAND_NAMES) {
+    assert.ok(good.some(([command]) => command === name), `no good case for ${name}`);
+    assert.ok(bad.some(([command]) => command === name), `no bad case for ${name}`);
+  }
+});
+
+test('global flags are accepted by every command, before or after its arguments', async () => {
+  for (const name of COMMAND_NAMES) {
+    const module = await load(name);
+    const argv = name === 'env' ? ['list', 'hello'] : module.spec.args.some((arg) => arg.startsWith('<')) ? ['https://x.example'] : [];
+    const parsed = module.parse(['--json', '--url', 'http://10.0.0.1:7171', ...argv, '--token', 't0k']);
+    assert.deepEqual(parsed.globals, { json: true, url: 'http://10.0.0.1:7171', token: 't0k', help: false, version: false }, name);
+  }
+});
+
+test('--help skips the argument checks, so `berth status --help` works without an app', async () => {
+  const module = await load('status');
+  assert.equal(module.parse(['--help']).globals.help, true);
+});
+
+test('a bad env name is ENV_NAME_INVALID (exit 1), not a usage error', async () => {
+  const module = await load('env');
+  for (const argv of [['set', 'hello', '1A=b'], ['set', 'hello', 'A-B=c'], ['unset', 'hello', 'A B']]) {
+    assert.throws(
+      () => module.parse(argv),
+      (error) => isBerthError(error) && error.code === 'ENV_NAME_INVALID' && exitCodeFor(error) === 1,
+      argv.join(' '),
+    );
+  }
+});

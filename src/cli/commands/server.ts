@@ -1,0 +1,92 @@
+/** `berth server`: the daemon in the foreground. The server module loads only here, keeping other commands quick. */
+import { formatHostPort } from '../../lib/host-port.ts';
+import { dataFiles, resolveServerConfig, type ServerConfig, type ServerFlags } from '../../server/config.ts';
+import { parseCommandArgs, type CommandSpec, type FlagValues, type Globals } from '../args.ts';
+import type { Context } from '../context.ts';
+import { cliVersion } from '../version.ts';
+
+export const spec: CommandSpec = {
+  name: 'server',
+  usage: 'berth server [--data DIR] [--api HOST:PORT] [--http HOST:PORT] [--base-domain DOMAIN] [--max-upload SIZE] [--log-level LEVEL]',
+  summary: 'Run the berth daemon in the foreground (`berth up` runs it in the background).',
+  details: [
+    'Each flag falls back to an environment variable (BERTH_DATA, BERTH_API, BERTH_HTTP, BERTH_BASE_DOMAIN, BERTH_MAX_UPLOAD, BERTH_LOG_LEVEL), then to its default. Ctrl-C or SIGTERM stops it; apps keep running unless the server is stopped with `berth down`.',
+  ],
+  flags: {
+    data: { type: 'string', value: 'DIR', doc: 'data directory (default: $XDG_DATA_HOME/berth or ~/.local/share/berth)' },
+    api: { type: 'string', value: 'HOST:PORT', doc: 'control API address (default 127.0.0.1:7171)' },
+    http: { type: 'string', value: 'HOST:PORT', doc: 'where apps are served (default 0.0.0.0:8080)' },
+    'base-domain': { type: 'string', value: 'DOMAIN', doc: 'apps are served at <app>.DOMAIN (default localhost)' },
+    'max-upload': { type: 'string', value: 'SIZE', doc: 'largest accepted upload, such as 200mb' },
+    'log-level': { type: 'string', value: 'LEVEL', doc: 'debug, info, warn or error' },
+  },
+  args: [],
+};
+
+export interface ServerArgs {
+  globals: Globals;
+  flags: ServerFlags;
+}
+
+/** Command-line spelling to resolveServerConfig's; unset flags stay unset so env vars apply. */
+export function serverFlags(values: FlagValues): ServerFlags {
+  const flags: ServerFlags = {};
+  const take = (flag: string, key: keyof ServerFlags) => {
+    if (typeof values[flag] === 'string') flags[key] = values[flag] as string;
+  };
+  take('data', 'data');
+  take('api', 'api');
+  take('http', 'http');
+  take('base-domain', 'baseDomain');
+  take('max-upload', 'maxUpload');
+  take('log-level', 'logLevel');
+  return flags;
+}
+
+export function parse(argv: string[]): ServerArgs {
+  const { flags, globals } = parseCommandArgs(spec, argv);
+  return { globals, flags: serverFlags(flags) };
+}
+
+/** What src/server/start.ts exports. */
+export interface RunningServer {
+  apiUrl: string;
+  httpAddress: { host: string; port: number };
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface ServerModule {
+  startServer(config: ServerConfig): Promise<RunningServer>;
+}
+
+/** `http://<app>.localhost:8080`, without the port when it is 80. */
+export function appUrlPattern(baseDomain: string, port: number): string {
+  return `http://<app>.${baseDomain}${port === 80 ? '' : `:${port}`}`;
+}
+
+export function startupText(config: ServerConfig, server: RunningServer): string {
+  const rows = [
+    ['API', server.apiUrl],
+    ['apps', `${appUrlPattern(config.baseDomain, server.httpAddress.port)} (listening on ${formatHostPort(server.httpAddress)})`],
+    ['admin token', `${dataFiles(config.dataDir).adminToken} (send as \`Authorization: Bearer ...\`)`],
+    ['data', config.dataDir],
+  ];
+  const width = Math.max(...rows.map(([key]) => key.length));
+  return [`berth server ${cliVersion()}`, ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`), 'Ctrl-C stops the server', ''].join('\n');
+}
+
+export async function run(args: ServerArgs, ctx: Context): Promise<number> {
+  const config = resolveServerConfig(args.flags, ctx.io.env);
+  // A computed specifier: the server is a separate module the CLI loads only when it runs the daemon.
+  const { startServer } = (await import(new URL('../../server/start.ts', import.meta.url).href)) as ServerModule;
+  const server = await startServer(config);
+  if (ctx.globals.json) {
+    ctx.io.stdout.write(JSON.stringify({ apiUrl: server.apiUrl, http: server.httpAddress, dataDir: config.dataDir, adminTokenFile: dataFiles(config.dataDir).adminToken }) + '\n');
+  } else {
+    ctx.io.stdout.write(startupText(config, server));
+  }
+  // The server handles SIGINT and SIGTERM itself (graceful shutdown); this only waits for it to finish.
+  await server.stopped;
+  return 0;
+}

@@ -1,0 +1,81 @@
+/** `berth status <app>`: what is serving, every instance, and how the last deployment went. */
+import type { App, Deployment, Instance } from '../api-types.ts';
+import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
+import { appPath } from '../client.ts';
+import type { Context } from '../context.ts';
+import { formatAgo, formatError, formatTable, orDash, shortId } from '../format.ts';
+import type { Style } from '../io.ts';
+import { statusText } from './apps.ts';
+
+export const spec: CommandSpec = {
+  name: 'status',
+  usage: 'berth status <app>',
+  summary: 'Show an app\'s release, instances and last deployment.',
+  details: ['--json prints `{ app: App, lastDeployment: Deployment | null }`.'],
+  flags: {},
+  args: ['<app>'],
+};
+
+export interface StatusArgs {
+  globals: Globals;
+  app: string;
+}
+
+export function parse(argv: string[]): StatusArgs {
+  const { positionals, globals } = parseCommandArgs(spec, argv);
+  return { globals, app: positionals[0] };
+}
+
+function instanceState(instance: Instance, style: Style): string {
+  if (instance.state === 'serving') return style.green(instance.state);
+  if (instance.state === 'failed') return style.red(instance.state);
+  return instance.state;
+}
+
+function runState(instance: Instance, style: Style): string {
+  if (instance.run === 'crashloop' || instance.run === 'missing') return style.red(instance.run);
+  if (instance.run === 'restarting' || instance.run === 'exited') return style.yellow(instance.run);
+  return instance.run;
+}
+
+export function formatStatus(app: App, last: Deployment | null, now: number, style: Style): string {
+  const rows: [string, string][] = [
+    ['status', statusText(app.status, style)],
+    ['release', app.release ? `${app.release.name} (${app.release.id})` : 'none yet'],
+    ['urls', app.urls.length ? app.urls.join(', ') : '-'],
+  ];
+  if (app.deploying) rows.push(['deploying', `${app.deploying.id} (${app.deploying.state})`]);
+  const width = Math.max(...rows.map(([key]) => key.length));
+  const out = [style.bold(app.name), ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`), ''];
+  if (app.instances.length === 0) out.push('no instances running', '');
+  else {
+    const table = app.instances.map((instance) => [
+      shortId(instance.id),
+      instance.process,
+      instance.release.name,
+      instanceState(instance, style),
+      runState(instance, style),
+      String(instance.restarts),
+      orDash(instance.address),
+    ]);
+    out.push(formatTable(['ID', 'PROCESS', 'RELEASE', 'STATE', 'RUN', 'RESTARTS', 'ADDRESS'], table, style));
+  }
+  if (last) {
+    const release = last.release ? ` -> ${last.release.name}` : '';
+    const state = last.state === 'succeeded' ? style.green(last.state) : last.state === 'failed' || last.state === 'interrupted' ? style.red(last.state) : style.cyan(last.state);
+    out.push(`last deployment: ${last.id} (${last.kind}${release}) ${state}, ${formatAgo(last.finishedAt ?? last.createdAt, now)}`);
+    if (last.error) out.push(formatError({ message: last.error.message, hint: last.error.hint }, style).trimEnd().replace(/^/gm, '  '));
+  }
+  return out.join('\n').replace(/\n+$/, '') + '\n';
+}
+
+export async function run(args: StatusArgs, ctx: Context): Promise<number> {
+  const client = await ctx.client();
+  const [app, deployments] = await Promise.all([
+    client.get<App>(appPath(args.app)),
+    client.get<{ deployments: Deployment[] }>(appPath(args.app, '/deployments')),
+  ]);
+  const last = deployments.deployments[0] ?? null;
+  ctx.io.stdout.write(ctx.globals.json ? JSON.stringify({ app, lastDeployment: last }, null, 2) + '\n' : formatStatus(app, last, ctx.now(), ctx.out));
+  return 0;
+}

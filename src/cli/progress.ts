@@ -1,0 +1,261 @@
+/**
+ * Deployment progress as data: a model folded from the deployment's events (pure reducers, time passed
+ * in), rendered either as a live block for terminals or as plain lines for logs and CI. `berth deploy`,
+ * `rollback`, `env set/unset` and `up` all show progress through this one module (see ./follow.ts).
+ */
+import type { ApiEvent, Deployment, DeploymentState } from './api-types.ts';
+import { formatBytes, formatElapsed, formatError, shortId } from './format.ts';
+import { stripAnsi, truncateAnsi, type Style } from './io.ts';
+
+export type StepName = 'upload' | 'build' | 'start' | 'health' | 'switch';
+export type StepStatus = 'pending' | 'active' | 'done' | 'failed' | 'skipped';
+
+export const STEP_ORDER: readonly StepName[] = ['upload', 'build', 'start', 'health', 'switch'];
+export const STEP_LABELS: Record<StepName, string> = { upload: 'upload', build: 'build', start: 'start', health: 'health check', switch: 'switch' };
+/** Build output lines shown under the running build step. */
+export const BUILD_TAIL_LINES = 5;
+
+export interface Step {
+  name: StepName;
+  status: StepStatus;
+  startedAt?: number;
+  endedAt?: number;
+  detail?: string;
+}
+
+export interface Progress {
+  steps: Step[];
+  buildTail: string[];
+  /** Waiting for the server to start working on it (another deploy of the app may be running). */
+  queued: boolean;
+  /** Latest probe result per instance, shown as the health step's detail. */
+  probes: Record<string, string>;
+  healthyAfter?: number;
+  outcome?: 'succeeded' | 'failed' | 'interrupted';
+}
+
+/** Which step a deployment state belongs to; `draining` is the tail of the switch. */
+const STATE_STEP: Partial<Record<DeploymentState, StepName>> = { building: 'build', starting: 'start', verifying: 'health', switching: 'switch', draining: 'switch' };
+
+export function newProgress(options: { upload: boolean; now: number; healthyAfter?: number }): Progress {
+  const steps: Step[] = STEP_ORDER.filter((name) => options.upload || name !== 'upload').map((name) => ({ name, status: 'pending' }));
+  if (options.upload) steps[0] = { name: 'upload', status: 'active', startedAt: options.now };
+  return { steps, buildTail: [], queued: false, probes: {}, ...(options.healthyAfter ? { healthyAfter: options.healthyAfter } : {}) };
+}
+
+const updateStep = (p: Progress, name: StepName, change: (step: Step) => Step): Progress => ({
+  ...p,
+  steps: p.steps.map((step) => (step.name === name ? change(step) : step)),
+});
+
+export function uploadProgress(p: Progress, bytesSent: number): Progress {
+  return updateStep(p, 'upload', (step) => ({ ...step, detail: `${formatBytes(bytesSent)} sent` }));
+}
+
+export function uploadDone(p: Progress, summary: { files: number; bytes: number }, now: number): Progress {
+  return updateStep(p, 'upload', (step) => ({ ...step, status: 'done', endedAt: now, detail: filesSummary(summary.files, summary.bytes) }));
+}
+
+export function filesSummary(files: number, bytes: number): string {
+  return `${files} ${files === 1 ? 'file' : 'files'}, ${formatBytes(bytes)}`;
+}
+
+/** Starts `name`: steps before it that ran are done, steps before it that never ran were skipped. */
+function activate(p: Progress, name: StepName, now: number): Progress {
+  const index = p.steps.findIndex((step) => step.name === name);
+  if (index === -1) return p;
+  const steps = p.steps.map((step, i): Step => {
+    if (i < index) {
+      if (step.status === 'active') return { ...step, status: 'done', endedAt: now };
+      if (step.status === 'pending') return { ...step, status: 'skipped' };
+      return step;
+    }
+    if (i === index && step.status === 'pending') return { ...step, status: 'active', startedAt: now };
+    return step;
+  });
+  return { ...p, steps, queued: false };
+}
+
+function finish(p: Progress, outcome: NonNullable<Progress['outcome']>, now: number): Progress {
+  const steps = p.steps.map((step): Step => {
+    if (step.status === 'active') return { ...step, status: outcome === 'succeeded' ? 'done' : 'failed', endedAt: now };
+    if (step.status === 'pending' && outcome === 'succeeded') return { ...step, status: 'skipped' };
+    return step;
+  });
+  return { ...p, steps, outcome, queued: false };
+}
+
+function healthText(data: Record<string, unknown>, healthyAfter: number | undefined): string {
+  const needed = typeof data.healthyAfter === 'number' ? data.healthyAfter : healthyAfter;
+  const count = typeof data.consecutive === 'number' ? data.consecutive : 0;
+  if (data.ok === true) return `ok ${count}${needed ? `/${needed}` : ''}`;
+  const why = typeof data.status === 'number' ? `HTTP ${data.status}` : typeof data.error === 'string' ? data.error : 'no answer';
+  return `failing (${why})`;
+}
+
+/** The server sends `{ release: <id>, version: 3 }`; a ReleaseRef (`{ name: "v3" }`) works too. */
+function releaseName(data: Record<string, unknown>): string | undefined {
+  if (typeof data.version === 'number') return `v${data.version}`;
+  const name = (data.release as { name?: unknown } | undefined)?.name;
+  if (typeof name === 'string') return name;
+  return typeof data.release === 'string' ? data.release : undefined;
+}
+
+/** The server's probe message (`web.0 ok (1/2)`) says it best; without one, build it from the data. */
+function probeText(event: ApiEvent, healthyAfter: number | undefined): string {
+  if (event.message) return event.message;
+  const data = event.data ?? {};
+  const instance = typeof data.instance === 'string' ? `${shortId(data.instance)} ` : '';
+  return `${instance}${healthText(data, healthyAfter)}`;
+}
+
+export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress {
+  const data = event.data ?? {};
+  switch (event.type) {
+    case 'deploy.queued':
+      return p.steps.some((step) => step.status === 'active' && step.name !== 'upload') ? p : { ...p, queued: true };
+    case 'deploy.state': {
+      const state = data.state as DeploymentState;
+      if (state === 'queued') return { ...p, queued: true };
+      if (state === 'succeeded' || state === 'failed' || state === 'interrupted') return finish(p, state, now);
+      const step = STATE_STEP[state];
+      let next = step ? activate(p, step, now) : p;
+      if (state === 'draining') next = updateStep(next, 'switch', (s) => ({ ...s, detail: `${s.detail ? `${s.detail}; ` : ''}draining the previous release` }));
+      return next;
+    }
+    case 'build.log': {
+      const started = p.steps.find((step) => step.name === 'build')?.status === 'pending' ? activate(p, 'build', now) : p;
+      return { ...started, buildTail: [...started.buildTail, event.message].slice(-BUILD_TAIL_LINES) };
+    }
+    case 'health.probe': {
+      const instance = typeof data.instance === 'string' ? data.instance : '?';
+      const probes = { ...p.probes, [instance]: probeText(event, p.healthyAfter) };
+      return updateStep({ ...p, probes }, 'health', (step) => ({ ...step, detail: Object.values(probes).join(', ') }));
+    }
+    case 'instance.started':
+    case 'instance.exited':
+    case 'instance.restarted':
+    case 'instance.crashloop': {
+      // What the new instances do while they start shows under the step that is waiting for them.
+      const active = p.steps.find((step) => step.status === 'active');
+      return active && event.message ? updateStep(p, active.name, (step) => ({ ...step, detail: event.message })) : p;
+    }
+    case 'deploy.switched': {
+      const name = releaseName(data);
+      // Traffic has moved: that is the end of the wait (the old release drains on its own).
+      return finish(
+        updateStep(activate(p, 'switch', now), 'switch', (step) => ({ ...step, detail: name ? `traffic now goes to ${name}` : 'traffic switched' })),
+        'succeeded',
+        now,
+      );
+    }
+    case 'deploy.succeeded':
+      return finish(p, 'succeeded', now);
+    case 'deploy.failed':
+      return finish(p, 'failed', now);
+    case 'deploy.interrupted':
+      return finish(p, 'interrupted', now);
+    default:
+      return p;
+  }
+}
+
+/** Build output and server messages may carry their own colours, tabs or carriage returns (progress bars); in a redrawn block they would break the layout. */
+export function sanitizeLine(text: string): string {
+  return stripAnsi(text).replace(/\t/g, '  ').replace(/[\x00-\x1f\x7f]/g, ' ');
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** The live block: one line per step, the running build's last lines dimmed under it. */
+export function renderLive(p: Progress, now: number, style: Style, width = 80): string[] {
+  const lines: string[] = [];
+  const spinner = SPINNER[Math.floor(now / 80) % SPINNER.length];
+  const labelWidth = Math.max(...Object.values(STEP_LABELS).map((label) => label.length));
+  if (p.queued && !p.outcome) lines.push(`${style.cyan(spinner)} ${style.dim('queued: waiting for the server to start this deployment')}`);
+  for (const step of p.steps) {
+    if (step.status === 'skipped') continue;
+    const icon =
+      step.status === 'active' ? style.cyan(spinner) : step.status === 'done' ? style.green('✔') : step.status === 'failed' ? style.red('✖') : style.dim('·');
+    const elapsed = step.startedAt === undefined ? '' : formatElapsed((step.endedAt ?? now) - step.startedAt);
+    const label = step.status === 'pending' ? style.dim(STEP_LABELS[step.name]) : STEP_LABELS[step.name];
+    const text = `${icon} ${label}${' '.repeat(labelWidth - STEP_LABELS[step.name].length)}  ${style.dim(elapsed.padStart(5))}${step.detail ? `  ${sanitizeLine(step.detail)}` : ''}`;
+    lines.push(text.trimEnd());
+    if (step.name === 'build' && step.status === 'active') {
+      for (const line of p.buildTail) lines.push(style.dim(`    ${sanitizeLine(line)}`));
+    }
+  }
+  return lines.map((line) => truncateAnsi(line, width));
+}
+
+/** What plain mode prints for one event; terminal events print nothing, the outcome says it. */
+export function plainLines(event: ApiEvent, options: { healthyAfter?: number } = {}): string[] {
+  const data = event.data ?? {};
+  switch (event.type) {
+    case 'deploy.queued':
+      return ['state: queued'];
+    case 'deploy.state':
+      return typeof data.state === 'string' && !['succeeded', 'failed', 'interrupted'].includes(data.state) ? [`state: ${data.state}`] : [];
+    case 'build.log':
+      return [`build: ${event.message}`];
+    case 'health.probe':
+      return [`health: ${probeText(event, options.healthyAfter)}`];
+    case 'instance.started':
+      return [`start: ${event.message}`];
+    case 'deploy.switched': {
+      const name = releaseName(data);
+      return [`switch: traffic now goes to ${name ?? 'the new release'}`];
+    }
+    case 'deploy.succeeded':
+    case 'deploy.failed':
+    case 'deploy.interrupted':
+      return [];
+    default:
+      // Event types added to the server later still show up, by their message.
+      return event.message ? [`${event.type}: ${event.message}`] : [];
+  }
+}
+
+export interface Outcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+const VERB: Record<Deployment['kind'], (d: Deployment, release: string) => string> = {
+  deploy: (d, release) => `deployed ${d.app} ${release}`,
+  rollback: (d, release) => `rolled back ${d.app} to ${release}`,
+  env: (d, release) => `released ${d.app} ${release} with the new environment`,
+};
+
+/** The last word on a deployment: one success line with the URL, or the error, its hint and the log tail. */
+export function deploymentOutcome(d: Deployment, style: Style): Outcome {
+  if (d.state === 'succeeded' || d.state === 'draining') {
+    const release = d.release ? `${d.release.name} (${d.release.id})` : '';
+    const [first, ...more] = d.urls;
+    // The check mark only where colour is on: plain output starts with the verb, for scripts to match.
+    const head = `${style.enabled ? `${style.green('✔')} ` : ''}${VERB[d.kind](d, release).trimEnd()}${first ? ` -> ${style.bold(first)}` : ''}`;
+    return { exitCode: 0, stdout: [head, ...more.map((url) => `  also at ${url}`)].join('\n') + '\n', stderr: '' };
+  }
+  if (d.state === 'failed' || d.state === 'interrupted') {
+    const error = d.error ?? {
+      code: d.state === 'interrupted' ? 'DEPLOY_INTERRUPTED' : 'INTERNAL',
+      message: d.state === 'interrupted' ? 'the deployment was interrupted because the berth daemon stopped' : `deployment ${d.id} failed`,
+      hint: d.state === 'interrupted' ? 'the previous release kept serving; deploy again' : undefined,
+      logTail: [],
+    };
+    const lines: string[] = [];
+    if (error.logTail.length) {
+      lines.push(style.dim('last log lines:'));
+      for (const line of error.logTail) lines.push(style.dim(`  | ${line}`));
+    }
+    lines.push(formatError({ code: error.code, message: error.message, hint: error.hint }, style).trimEnd());
+    if (d.previousRelease) lines.push(`${d.previousRelease.name} (${d.previousRelease.id}) is still serving ${d.app}`);
+    return { exitCode: 1, stdout: '', stderr: lines.join('\n') + '\n' };
+  }
+  return {
+    exitCode: 1,
+    stdout: '',
+    stderr: formatError({ message: `deployment ${d.id} of ${d.app} is still ${d.state}`, hint: `it goes on on the server: \`berth status ${d.app}\`` }, style),
+  };
+}
