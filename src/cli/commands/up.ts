@@ -143,14 +143,15 @@ async function startDaemon(ctx: Context, options: { dataDir: string; api?: strin
   );
 }
 
-export function nextSteps(input: { app: string; urls: string[]; apiUrl: string; adminTokenFile: string; dataDir: string; exportData: boolean; otherTarget?: string }): string {
+export function nextSteps(input: { app: string; urls: string[]; apiUrl: string; adminTokenFile: string; dataDir: string; exportData: boolean; otherTarget?: string; cli?: string }): string {
+  const cli = input.cli ?? 'berth';
   const rows: [string, string][] = [
     ['app', input.urls[0] ?? '(no web process)'],
     ['API', input.apiUrl],
     ['admin token', input.adminTokenFile],
     ['data', input.dataDir],
   ];
-  const tries = [`berth status ${input.app}`, `berth logs ${input.app} -f`, 'berth down    (stops the server and every app)'];
+  const tries = [`${cli} status ${input.app}`, `${cli} logs ${input.app} -f`, `${cli} down    (stops the server and every app)`];
   const width = Math.max(...[...rows.map(([key]) => key), 'try', 'first'].map((key) => key.length));
   const lines = ['', 'berth is running:', ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`)];
   if (input.exportData) lines.push(`  ${'first'.padEnd(width)}  export BERTH_DATA=${input.dataDir}    (so berth finds this server)`);
@@ -189,6 +190,7 @@ export async function run(args: UpArgs, ctx: Context): Promise<number> {
       adminTokenFile,
       dataDir,
       exportData: dataDir !== defaultDataDir(ctx.io.env),
+      cli: ctx.io.env.BERTH_INVOKED_AS || 'berth',
       ...(usual.url !== target.url ? { otherTarget: usual.url } : {}),
     }),
   );
