@@ -38,6 +38,8 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
   const statePath = join(options.runDir, 'routes.json');
   const log = options.log.child({ component: 'dataplane' });
   let address: { host: string; port: number } | undefined;
+  // Once the proxy has a port (port 0 asks the kernel for one), a replacement must take the same one.
+  let listen = options.listen;
 
   const info = async (): Promise<ProxyInfo | undefined> => {
     try {
@@ -48,15 +50,14 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
     }
   };
 
-  const matches = (running: ProxyInfo) =>
-    running.address.host === options.listen.host && (options.listen.port === 0 || running.address.port === options.listen.port);
+  const matches = (running: ProxyInfo) => running.address.host === listen.host && (listen.port === 0 || running.address.port === listen.port);
 
   const spawnProxy = async (): Promise<ProxyInfo> => {
     mkdirSync(options.runDir, { recursive: true, mode: 0o700 });
     const out = openSync(options.logFile, 'a', 0o600);
     const child = spawn(
       process.execPath,
-      [ENTRY, '--listen', formatHostPort(options.listen), '--socket', socketPath, '--state', statePath, '--version', options.version],
+      [ENTRY, '--listen', formatHostPort(listen), '--socket', socketPath, '--state', statePath, '--version', options.version],
       { detached: true, stdio: ['ignore', out, out], env: { ...process.env, BERTH_OWNER: options.ownerId, BERTH_COMPONENT: 'proxy' } },
     );
     closeSync(out);
@@ -82,6 +83,7 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
       if (running && matches(running)) {
         log.info('adopted running proxy', { pid: running.pid, address: running.address, generation: running.generation });
         address = running.address;
+        listen = address;
         return address;
       }
       if (running) {
@@ -91,6 +93,7 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
       const started = await spawnProxy();
       log.info('started proxy', { pid: started.pid, address: started.address });
       address = started.address;
+      listen = address;
       return address;
     },
     async apply(table: RouteTable) {

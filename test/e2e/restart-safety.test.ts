@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../support/http.ts';
+import { request, waitFor } from '../support/http.ts';
 import { appCopy, TestBerth } from '../support/berth.ts';
 import { failures, startLoad } from '../support/load.ts';
 
@@ -118,4 +118,23 @@ test('restarting the control plane under load (graceful and SIGKILL) fails no ap
   assert.ok(samples.length > 200, `the load ran (${samples.length} requests)`);
   assert.deepEqual(failures(samples).slice(0, 5), [], `${failures(samples).length} of ${samples.length} requests failed`);
   await assertNoOrphans('after three control-plane restarts');
+});
+
+test('a proxy that dies is started again by the daemon, with its routes', { timeout: 60_000 }, async () => {
+  await berth.deploy('phoenix', appCopy('versioned', { 'berth.yaml': manifest().replace('steady', 'phoenix') }));
+  const proxy = berth.ownedProcesses().find((p) => !p.instance && !p.build)!;
+  process.kill(proxy.pid, 'SIGKILL');
+  const reply = await waitFor(
+    'the app to answer through a new proxy',
+    async () => {
+      const r = await request({ port: berth.httpPort, host: 'phoenix.localhost', timeoutMs: 1000 }).catch(() => undefined);
+      return r?.status === 200 ? r : undefined;
+    },
+    20_000,
+    200,
+  );
+  assert.equal(JSON.parse(reply.body).release, 'v1');
+  const replacement = berth.ownedProcesses().find((p) => !p.instance && !p.build)!;
+  assert.notEqual(replacement.pid, proxy.pid);
+  await assertNoOrphans('after the proxy was replaced');
 });
