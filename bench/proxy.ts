@@ -4,6 +4,7 @@
  * BENCHMARKS.md. A benchmark, not a test: it reports numbers and PASS/MISS against targets, and fails
  * only when it cannot measure.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ import type { WrkResult } from './lib/wrk.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = 'bench.localhost';
+const WATCHDOG_MS = 10 * 60_000;
 
 const log = (line: string) => process.stderr.write(`[bench:proxy] ${line}\n`);
 
@@ -63,6 +65,10 @@ async function main(): Promise<void> {
     ],
     log,
   );
+  // Measure what users run: dist/, built from src/ now so it cannot be stale.
+  const built = spawnSync(process.execPath, ['--no-warnings', join(ROOT, 'scripts/build.ts')], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stderr}`);
+  log(built.stdout.trim());
   const cleanup = new Cleanup();
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-proxy-'));
   cleanup.add('remove the temp directory', () => rmSync(dir, { recursive: true, force: true }));
@@ -72,6 +78,12 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
+  // Every step has its own time limit; this one catches whatever slips through them all.
+  const watchdog = setTimeout(() => {
+    log(`still running after ${WATCHDOG_MS / 60_000} min: giving up`);
+    void cleanup.run(log).then(() => process.exit(1));
+  }, WATCHDOG_MS);
+  watchdog.unref();
 
   try {
     // The load phase's processes are stopped before the idle-memory phase, which wants a quiet machine.
@@ -90,7 +102,9 @@ async function main(): Promise<void> {
     for (const target of targets) await probe(target, HOST);
     log(`all ${targets.length} configurations answer; ${plan.rounds} interleaved rounds of throughput follow`);
 
-    const meter: Meter = { plan, host: HOST, upstreamPid: upstream.pid, ticksPerSecond: clockTicksPerSecond() };
+    const wrkAbort = new AbortController();
+    load.add('stop wrk', () => wrkAbort.abort());
+    const meter: Meter = { plan, signal: wrkAbort.signal, host: HOST, upstreamPid: upstream.pid, ticksPerSecond: clockTicksPerSecond() };
     const throughput: Record<string, ThroughputRun[]> = Object.fromEntries(targets.map((t) => [t.key, []]));
     for (let round = 1; round <= plan.rounds; round++) {
       for (const target of targets) {

@@ -213,3 +213,10 @@ export function pidsWithCmdline(needle: string): number[] {
     .map(Number)
     .filter((pid) => cmdlineOf(pid).includes(needle));
 }
+
+/** TCP connections this machine has initiated since boot (Tcp ActiveOpens in /proc/net/snmp). */
+export function tcpActiveOpens(): number {
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
+  const names = lines[0].split(/\s+/);
+  return Number(lines[1].split(/\s+/)[names.indexOf('ActiveOpens')]);
+}

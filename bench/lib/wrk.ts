@@ -7,6 +7,8 @@ export interface WrkOptions {
   connections: number;
   durationS: number;
   headers?: string[];
+  /** Aborting kills wrk (the benchmark is being interrupted). */
+  signal?: AbortSignal;
 }
 
 export interface WrkResult {
@@ -33,14 +35,14 @@ export const wrkArgs = (o: WrkOptions): string[] => [
 /** Runs wrk, killing it if it overruns its duration by more than 15 s (a wedged target must not hang the run). */
 export function runWrk(options: WrkOptions): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn('wrk', wrkArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('wrk', wrkArgs(options), { stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
     let out = '';
     proc.stdout.on('data', (c: Buffer) => (out += c));
     proc.stderr.on('data', (c: Buffer) => (out += c));
     const timer = setTimeout(() => proc.kill('SIGKILL'), (options.durationS + 15) * 1000);
     proc.once('error', (error) => {
       clearTimeout(timer);
-      reject(new Error(`wrk failed to start: ${error.message}`));
+      reject(new Error(`wrk: ${error.message}`));
     });
     proc.once('exit', (code, signal) => {
       clearTimeout(timer);
@@ -59,7 +61,8 @@ const UNIT_US: Record<string, number> = { us: 1, ms: 1e3, s: 1e6, m: 60e6, h: 36
 function durationUs(text: string): number {
   const match = /^([\d.]+)(us|ms|s|m|h)$/.exec(text);
   if (!match) throw new Error(`unreadable wrk duration "${text}"`);
-  return Number(match[1]) * UNIT_US[match[2]];
+  // wrk's histogram has microsecond resolution; rounding drops float noise such as 4070.0000000000005.
+  return Math.round(Number(match[1]) * UNIT_US[match[2]]);
 }
 
 export function parseWrk(out: string): WrkResult {

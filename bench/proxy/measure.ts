@@ -1,6 +1,6 @@
 /** The measurements themselves: wrk runs against one target, with the CPU its processes spent meanwhile. */
 import { httpRequest } from '../lib/http.ts';
-import { cpuTicks, processTree, ticksBetween } from '../lib/procs.ts';
+import { cpuTicks, processTree, tcpActiveOpens, ticksBetween } from '../lib/procs.ts';
 import { runWrk, type WrkOptions, type WrkResult } from '../lib/wrk.ts';
 import type { Target } from './targets/target.ts';
 
@@ -35,10 +35,16 @@ export interface ThroughputRun {
   /** Average cores the proxy kept busy during the run. */
   proxyCores?: number;
   upstreamCpuUs: number;
+  /**
+   * TCP connections opened on the machine during the run: wrk's own plus any the proxy opened to the
+   * upstream. A proxy that keeps its upstream connections shows about `connections`; one that churns them, many more.
+   */
+  tcpConnects: number;
 }
 
 export interface Meter {
   plan: Plan;
+  signal?: AbortSignal;
   host: string;
   upstreamPid: number;
   ticksPerSecond: number;
@@ -48,6 +54,7 @@ const wrkFor = (target: Target, meter: Meter, shape: Omit<WrkOptions, 'url' | 'h
   ...shape,
   url: `http://127.0.0.1:${target.port}/`,
   headers: [`Host: ${meter.host}`],
+  signal: meter.signal,
 });
 
 /** One request must come back as the upstream's `hello world`: benchmarking a 404 page would prove nothing. */
@@ -65,9 +72,9 @@ export async function throughputRun(target: Target, meter: Meter): Promise<Throu
   // The tree is taken after the warm-up so that every worker the proxy forks on demand is in it.
   const proxyPids = target.pid === undefined ? [] : processTree(target.pid);
   const upstreamPids = processTree(meter.upstreamPid);
-  const before = { proxy: cpuTicks(proxyPids), upstream: cpuTicks(upstreamPids), at: performance.now() };
+  const before = { proxy: cpuTicks(proxyPids), upstream: cpuTicks(upstreamPids), at: performance.now(), tcp: tcpActiveOpens() };
   const wrk = await runWrk(wrkFor(target, meter, { ...shape, durationS }));
-  const after = { proxy: cpuTicks(proxyPids), upstream: cpuTicks(upstreamPids), at: performance.now() };
+  const after = { proxy: cpuTicks(proxyPids), upstream: cpuTicks(upstreamPids), at: performance.now(), tcp: tcpActiveOpens() };
   const toUs = (ticks: number) => (ticks / meter.ticksPerSecond) * 1e6;
   const proxyUs = toUs(ticksBetween(before.proxy, after.proxy));
   return {
@@ -76,6 +83,7 @@ export async function throughputRun(target: Target, meter: Meter): Promise<Throu
     proxyCpuUs: target.pid === undefined ? undefined : proxyUs / wrk.requests,
     proxyCores: target.pid === undefined ? undefined : proxyUs / ((after.at - before.at) * 1e3),
     upstreamCpuUs: toUs(ticksBetween(before.upstream, after.upstream)) / wrk.requests,
+    tcpConnects: after.tcp - before.tcp,
   };
 }
 

@@ -54,6 +54,8 @@ interface Summary {
   proxyCpuUs?: number;
   proxyCores?: number;
   upstreamCpuUs: number;
+  tcpConnects: number;
+  requests: number;
   non2xx: number;
   socketErrors: number;
   lat: WrkResult;
@@ -85,6 +87,8 @@ function summarize(results: Results): Summary[] {
       proxyCpuUs: optionalMedian(runs.map((r) => r.proxyCpuUs)),
       proxyCores: optionalMedian(runs.map((r) => r.proxyCores)),
       upstreamCpuUs: median(runs.map((r) => r.upstreamCpuUs)),
+      tcpConnects: median(runs.map((r) => r.tcpConnects)),
+      requests: median(runs.map((r) => r.wrk.requests)),
       // Warm-up runs count here too: an error is an error whenever it happens.
       non2xx: runs.reduce((n, r) => n + r.wrk.non2xx + r.warmup.non2xx, 0) + lat.non2xx,
       socketErrors: runs.reduce((n, r) => n + socketErrors(r.wrk) + socketErrors(r.warmup), 0) + socketErrors(lat),
@@ -106,10 +110,10 @@ export function renderReport(results: Results): string {
   const rssKb = idle.processes.reduce((n, p) => n + p.rssKb, 0);
   const pssKb = idle.processes.reduce((n, p) => n + p.pssKb, 0);
   const checks = [
-    { what: `throughput ≥ ${TARGETS.vsNginx}× nginx`, value: ratio(berth.rps / nginx.rps), ok: berth.rps / nginx.rps >= TARGETS.vsNginx },
-    { what: `throughput ≥ ${TARGETS.vsCaddy}× Caddy`, value: ratio(berth.rps / caddy.rps), ok: berth.rps / caddy.rps >= TARGETS.vsCaddy },
-    { what: `≤ ${TARGETS.hopUs} us added per hop (p50, 1 connection)`, value: micros(berth.hopP50Us), ok: berth.hopP50Us! <= TARGETS.hopUs },
-    { what: `idle RSS of all berth processes ≤ ${TARGETS.idleRssMb} MB`, value: `${fixed(mb(rssKb), 1)} MB`, ok: mb(rssKb) <= TARGETS.idleRssMb },
+    { id: 'vsNginx', what: `throughput ≥ ${TARGETS.vsNginx}× nginx`, value: ratio(berth.rps / nginx.rps), ok: berth.rps / nginx.rps >= TARGETS.vsNginx },
+    { id: 'vsCaddy', what: `throughput ≥ ${TARGETS.vsCaddy}× Caddy`, value: ratio(berth.rps / caddy.rps), ok: berth.rps / caddy.rps >= TARGETS.vsCaddy },
+    { id: 'hop', what: `≤ ${TARGETS.hopUs} us added per hop (p50, 1 connection)`, value: micros(berth.hopP50Us), ok: berth.hopP50Us! <= TARGETS.hopUs },
+    { id: 'memory', what: `idle RSS of all berth processes ≤ ${TARGETS.idleRssMb} MB`, value: `${fixed(mb(rssKb), 1)} MB`, ok: mb(rssKb) <= TARGETS.idleRssMb },
   ];
   const has = (key: string) => rows.some((r) => r.target.key === key);
 
@@ -125,11 +129,11 @@ export function renderReport(results: Results): string {
 
   out.push(`### Throughput: \`wrk -t${tp.threads} -c${tp.connections} -d${tp.durationS}s --latency\``);
   out.push('');
-  out.push(`Median of ${plan.rounds} runs, each after a ${tp.warmupS} s warm-up, interleaved across configurations (${results.targets.map((t) => t.key).join(' → ')}, ${plan.rounds} times). CPU per request is utime+stime from /proc/<pid>/stat over the proxy's whole process tree (all threads, nginx workers included) during the measured run, divided by the requests completed.`);
+  out.push(`Median of ${plan.rounds} runs, each after a ${tp.warmupS} s warm-up, interleaved across configurations (${results.targets.map((t) => t.key).join(' → ')}, ${plan.rounds} times). CPU per request is utime+stime from /proc/<pid>/stat over the proxy's whole process tree (all threads, nginx workers included) during the measured run, divided by the requests completed. TCP connects counts every connection opened on the machine during the run (Tcp ActiveOpens): wrk's ${tp.connections}, plus whatever the proxy opens to the upstream.`);
   out.push('');
   out.push(
     table(
-      ['configuration', 'req/s', 'runs min–max', 'vs nginx', 'vs Caddy', 'p50', 'p99', 'proxy CPU/req', 'proxy cores busy', 'upstream CPU/req', 'non-2xx', 'socket errors'],
+      ['configuration', 'req/s', 'runs min–max', 'vs nginx', 'vs Caddy', 'p50', 'p99', 'proxy CPU/req', 'proxy cores busy', 'upstream CPU/req', 'TCP connects', 'non-2xx', 'socket errors'],
       rows.map((r) => [
         r.target.label,
         thousands(r.rps),
@@ -141,6 +145,7 @@ export function renderReport(results: Results): string {
         micros(r.proxyCpuUs),
         fixed(r.proxyCores, 2),
         micros(r.upstreamCpuUs),
+        thousands(r.tcpConnects),
         r.non2xx,
         r.socketErrors,
       ]),
@@ -184,12 +189,15 @@ export function renderReport(results: Results): string {
       [
         ...idle.processes.map((p) => [p.role, p.pid, `\`${p.command}\``, `${fixed(mb(p.rssKb), 1)} MB`, `${fixed(mb(p.pssKb), 1)} MB`]),
         ['**all berth processes**', '', '', `**${fixed(mb(rssKb), 1)} MB**`, `**${fixed(mb(pssKb), 1)} MB**`],
+        ...idle.references.map((p) => [`_${p.role}_`, p.pid, `\`${p.command}\``, `${fixed(mb(p.rssKb), 1)} MB`, `${fixed(mb(p.pssKb), 1)} MB`]),
       ],
       ['l', 'r', 'l', 'r', 'r'],
     ),
   );
   out.push('');
-  out.push("RSS counts every resident page a process maps, so the pages of the Node binary and shared libraries that both processes use are counted once in each; PSS divides each shared page among the processes that map it, so the PSS sum is the installation's real footprint and the RSS sum overstates it.");
+  out.push(
+    "RSS counts every resident page a process maps, so the pages of the Node binary and shared libraries are counted in full in each berth process; PSS divides each shared page among all the processes that map it, so the RSS sum overstates berth's footprint and the PSS sum is close to it (slightly under, since this benchmark's own Node process shares the binary too). The two reference processes, measured after berth stopped, side by side and after the same idle time, show what Node 24 costs before any berth code runs: an empty process, and one whose entry file goes through Node's type stripping. berth runs from dist/ (its sources with types stripped ahead of time by `npm run build`, which `npm ci` runs), so its processes do not load the type stripper; run from src/ (`node src/cli/main.ts server`) each would use about 30 MB more.",
+  );
   if (idle.problems.length) out.push('', `Shutdown problems: ${idle.problems.join('; ')}.`);
   out.push('');
 
@@ -203,22 +211,42 @@ export function renderReport(results: Results): string {
   return out.join('\n');
 }
 
-function reading(rows: Summary[], results: Results, checks: { what: string; ok: boolean }[]): string {
+function reading(rows: Summary[], results: Results, checks: { id: string; what: string; ok: boolean }[]): string {
   const { throughput: tp, latency: lt, rounds } = results.plan;
   const by = (key: string) => rows.find((r) => r.target.key === key)!;
   const nginx = by('nginx');
   const caddy = by('caddy');
   const berth = by('berth');
-  const noisiest = rows.reduce((a, b) => ((a.rpsMax - a.rpsMin) / a.rps >= (b.rpsMax - b.rpsMin) / b.rps ? a : b));
+  const relSpread = (r: Summary) => (r.rpsMax - r.rpsMin) / r.rps;
+  const noisiest = (list: Summary[]) => list.reduce((a, b) => (relSpread(a) >= relSpread(b) ? a : b));
+  const proxies = rows.filter((r) => r.target.pid !== undefined);
+  const worst = noisiest(rows);
+  const worstProxy = noisiest(proxies);
+  const p99Range = (r: Summary) => {
+    const p99s = results.throughput[r.target.key].map((run) => run.wrk.p99Us);
+    return `${micros(Math.min(...p99s))}–${micros(Math.max(...p99s))}`;
+  };
   const worstP99 = rows.reduce((a, b) => (a.p99Spread >= b.p99Spread ? a : b));
+  // More than one new connection per 100 requests is churn worth a sentence; nginx's rotation every 1000 requests is not.
+  const churners = proxies.filter((r) => r.tcpConnects - tp.connections > r.requests / 100);
   const missed = checks.filter((c) => !c.ok).map((c) => c.what);
   const errors = rows.filter((r) => r.non2xx > 0 || r.socketErrors > 0);
   const counters = results.berthCounters;
+  const idle = results.idle;
+  const [emptyNode, emptyTs] = idle.references;
+  const range = (r: Summary) => `${thousands(r.rpsMin)}–${thousands(r.rpsMax)}`;
   const parts = [
-    `On ${results.machine.nproc} cores, wrk's ${tp.threads} threads, the Node upstream and the proxy compete for the same CPUs, so requests/s measures how much CPU a proxy leaves to the other two as much as its own speed; CPU per request is the more portable number.`,
+    `On ${results.machine.nproc} cores, wrk's ${tp.threads} threads, the Node upstream and the proxy compete for the same CPUs, so requests/s measures how much CPU a proxy leaves to the other two as much as its own speed (that is why direct is so far ahead of every proxy here); CPU per request is the more portable number.`,
     `berth's proxy spent ${micros(berth.proxyCpuUs)} of CPU per request, against ${micros(nginx.proxyCpuUs)} for nginx (${ratio(berth.proxyCpuUs! / nginx.proxyCpuUs!)}) and ${micros(caddy.proxyCpuUs)} for Caddy (${ratio(berth.proxyCpuUs! / caddy.proxyCpuUs!)})${rows.some((r) => r.target.key === 'undici') ? ` and ${micros(by('undici').proxyCpuUs)} for the bare undici proxy` : ''}, and one berth hop added ${micros(berth.hopP50Us)} at p50 (nginx ${micros(nginx.hopP50Us)}, Caddy ${micros(caddy.hopP50Us)}).`,
-    missed.length ? `It misses ${missed.length} of the ${checks.length} targets (${missed.join('; ')}).` : `It meets all ${checks.length} targets.`,
-    `Noise: requests/s moved by up to ${fixed(((noisiest.rpsMax - noisiest.rpsMin) / noisiest.rps) * 100)}% between the ${rounds} interleaved rounds (${noisiest.target.label}), so ratios closer than that are not significant; p99 at ${tp.connections} connections is mostly queueing behind saturated CPUs and moved by up to ${fixed(worstP99.p99Spread * 100)}% between rounds (${worstP99.target.label}), so read it as an order of magnitude. The one-connection p50s are the steadiest numbers here (a few microseconds run to run), but each comes from a single ${lt.durationS} s run.`,
+    missed.length ? `It misses ${missed.length} of the ${checks.length} targets: ${missed.join('; ')}.` : `It meets all ${checks.length} targets.`,
+    emptyNode && emptyTs && checks.some((c) => c.id === 'memory' && !c.ok)
+      ? `On memory: an empty Node 24 process is already ${fixed(mb(emptyNode.rssKb), 1)} MB RSS and one whose entry is a 2-line .ts file ${fixed(mb(emptyTs.rssKb), 1)} MB (loading the type stripper alone, which berth avoids by running from dist/), so two Node processes cannot meet an RSS sum of ${TARGETS.idleRssMb} MB whatever berth does; by PSS, which counts shared pages once, berth uses ${fixed(mb(idle.processes.reduce((n, p) => n + p.pssKb, 0)), 1)} MB.`
+      : '',
+    churners.length
+      ? `${churners.map((r) => `${r.target.label} opened ${thousands(r.tcpConnects - tp.connections)} upstream connections per run (one per ${thousands(r.requests / Math.max(1, r.tcpConnects - tp.connections))} requests)`).join('; ')}; those reconnects cost the proxy and the upstream CPU (see upstream CPU/req).`
+      : '',
+    `Noise: between the ${rounds} interleaved rounds requests/s ranged ${range(worstProxy)} for the noisiest proxy (${worstProxy.target.label}, ${fixed(relSpread(worstProxy) * 100)}% of its median)${worst !== worstProxy ? ` and ${range(worst)} for ${worst.target.label}` : ''}, so ratios closer than that are not significant (and an occasional round comes out far lower when something else takes a core for a few seconds, which the median of ${rounds} absorbs); p99 at ${tp.connections} connections is mostly queueing behind saturated CPUs and ranged ${p99Range(worstP99)} for ${worstP99.target.label}, so read it as an order of magnitude.`,
+    `At one connection the absolute p50 depends on whether the scheduler puts wrk, proxy and upstream on the same core (a cross-core wake-up is slow in a VM), so only the difference to direct means much, and each comes from a single ${lt.durationS} s run.`,
     errors.length
       ? `Errors: ${errors.map((r) => `${r.target.label} had ${r.non2xx} non-2xx responses and ${r.socketErrors} socket errors`).join('; ')}.`
       : 'No configuration returned a non-2xx response or had a socket error in any run, warm-ups included.',

@@ -108,7 +108,8 @@ export class Reconciler {
   #retire(instance: InstanceRecord, now: number): void {
     const { store } = this.#ctx;
     const standbyMs = store.releases.get(instance.releaseId)?.manifest.deploy.standbyMs ?? 0;
-    if (standbyMs > 0 && instance.releaseId === this.#standbyRelease(instance.app)) {
+    // Only web instances wait in standby: an old worker kept running would go on taking jobs with old code.
+    if (standbyMs > 0 && instance.process === 'web' && instance.releaseId === this.#standbyRelease(instance.app)) {
       store.instances.move(instance.id, 'standby', now, { stateUntil: now + standbyMs });
     } else store.instances.move(instance.id, 'stopping', now);
   }

@@ -31,9 +31,10 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
     else if (deployment.kind === 'env') release = envReleaseStep(full, input.description);
     else release = input.target!;
 
+    // A rollback to a release kept warm reuses its running instances: the switch is then immediate.
     const warm = deployment.kind === 'rollback' ? ctx.store.instances.byRelease(release.id).filter((i) => i.state === 'standby' || i.state === 'draining') : [];
-    const instances = warm.length > 0 ? warm : await startStep(full, release);
-    await verifyStep(full, release, instances, { warm: warm.length > 0 });
+    const instances = await startStep(full, release, warm);
+    await verifyStep(full, release, instances, { warm: instances.every((i) => warm.includes(i)) });
     await switchStep(full, release, instances);
     log.info('switched', { release: `v${release.version}` });
     await prune(ctx, deployment.app).catch((error) => log.error('pruning old releases failed', { error: error as Error }));

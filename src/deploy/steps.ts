@@ -82,37 +82,42 @@ export function envReleaseStep(run: Run, description: string): ReleaseRecord {
   return release;
 }
 
-/** start: every process of the release, replicas included, each recorded before it is spawned. */
-export async function startStep(run: Run, release: ReleaseRecord): Promise<InstanceRecord[]> {
-  moveTo(run, 'starting');
+/**
+ * start: every process of the release, replicas included, each recorded before it is spawned. `warm`
+ * instances (a rollback to a release kept in standby) are reused instead of starting their slot again.
+ */
+export async function startStep(run: Run, release: ReleaseRecord, warm: InstanceRecord[] = []): Promise<InstanceRecord[]> {
   const { ctx } = run;
+  const slots = Object.entries(release.manifest.processes).flatMap(([process, spec]) => Array.from({ length: spec.replicas }, (_, ordinal) => ({ process, ordinal })));
+  const reused = slots.map((slot) => warm.find((i) => i.process === slot.process && i.ordinal === slot.ordinal));
+  if (reused.every(Boolean)) return reused as InstanceRecord[];
+  moveTo(run, 'starting');
   const build = ctx.store.builds.get(release.buildId);
   if (!build || build.removedAt !== null) throw fail('START_FAILED', { reason: `the build of v${release.version} is no longer on disk` });
   const vars = releaseVars(ctx, release);
-  const started: InstanceRecord[] = [];
-  for (const [process, spec] of Object.entries(release.manifest.processes)) {
-    for (let ordinal = 0; ordinal < spec.replicas; ordinal++) {
-      run.signal.throwIfAborted();
-      const id = newId('ins');
-      const instanceSpec = instanceSpecFor({ id, release, build, process, vars });
-      ctx.store.instances.insert({ id, app: release.app, releaseId: release.id, deploymentId: run.deployment.id, process, ordinal }, ctx.clock.now());
-      run.undo.push(`stop ${id}`, async () => {
-        await ctx.driver.stop(id);
-        const now = ctx.store.instances.get(id);
-        if (now && now.state === 'starting') ctx.store.instances.move(id, 'failed', ctx.clock.now());
-      });
-      let info;
-      try {
-        info = await ctx.driver.start(instanceSpec);
-      } catch (error) {
-        if (isBerthError(error)) throw error;
-        throw fail('START_FAILED', { reason: (error as Error).message });
-      }
-      const address = info.address ? `${info.address.host}:${info.address.port}` : null;
-      ctx.store.instances.setAddress(id, address, ctx.clock.now());
-      emit(ctx, where(run), 'instance.started', `${process}.${ordinal} started${address ? ` on ${address}` : ''}`, { instance: id, process, address });
-      started.push(ctx.store.instances.get(id)!);
+  const started: InstanceRecord[] = reused.filter((i): i is InstanceRecord => i !== undefined);
+  for (const [i, { process, ordinal }] of slots.entries()) {
+    if (reused[i]) continue;
+    run.signal.throwIfAborted();
+    const id = newId('ins');
+    const instanceSpec = instanceSpecFor({ id, release, build, process, vars });
+    ctx.store.instances.insert({ id, app: release.app, releaseId: release.id, deploymentId: run.deployment.id, process, ordinal }, ctx.clock.now());
+    run.undo.push(`stop ${id}`, async () => {
+      await ctx.driver.stop(id);
+      const now = ctx.store.instances.get(id);
+      if (now && now.state === 'starting') ctx.store.instances.move(id, 'failed', ctx.clock.now());
+    });
+    let info;
+    try {
+      info = await ctx.driver.start(instanceSpec);
+    } catch (error) {
+      if (isBerthError(error)) throw error;
+      throw fail('START_FAILED', { reason: (error as Error).message });
     }
+    const address = info.address ? `${info.address.host}:${info.address.port}` : null;
+    ctx.store.instances.setAddress(id, address, ctx.clock.now());
+    emit(ctx, where(run), 'instance.started', `${process}.${ordinal} started${address ? ` on ${address}` : ''}`, { instance: id, process, address });
+    started.push(ctx.store.instances.get(id)!);
   }
   return started;
 }

@@ -9,7 +9,8 @@ import { unixRequest } from '../../../src/lib/unix-http.ts';
 import { freePort, spawnGroup, waitFor, waitForPort } from '../../lib/procs.ts';
 import type { Target, TargetContext } from './target.ts';
 
-const ENTRY = fileURLToPath(new URL('../../../src/proxy/main.ts', import.meta.url));
+// As bin/berth runs it after `npm ci`: dist/, the sources with their types stripped ahead of time.
+const ENTRY = fileURLToPath(new URL('../../../dist/proxy/main.js', import.meta.url));
 
 export const benchTable = (host: string, upstreamPort: number): RouteTable => ({
   generation: 1,
@@ -45,6 +46,6 @@ export async function startBerth(ctx: TargetContext): Promise<Target & { socket:
     port,
     pid: child.pid,
     socket,
-    setup: '`node src/proxy/main.ts --listen … --socket … --state …`, route table PUT over the Unix socket (one app, one target), all features on (stats, latency histograms, X-Forwarded-*)',
+    setup: '`node dist/proxy/main.js --listen … --socket … --state …`, route table PUT over the Unix socket (one app, one target), all features on (stats, latency histograms, X-Forwarded-*)',
   };
 }

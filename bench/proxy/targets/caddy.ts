@@ -38,6 +38,6 @@ export async function startCaddy(ctx: TargetContext): Promise<Target> {
     label: 'Caddy',
     port,
     pid: child.pid,
-    setup: '`reverse_proxy` with default transport (keep-alive on), `admin off`, `auto_https off`, logs discarded, site matched on Host',
+    setup: '`reverse_proxy` with the default transport (keep-alive on, at most 32 idle connections per upstream by default), `admin off`, `auto_https off`, logs discarded, site matched on Host',
   };
 }
