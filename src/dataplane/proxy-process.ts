@@ -82,6 +82,13 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
       const running = await info();
       if (running && matches(running)) {
         log.info('adopted running proxy', { pid: running.pid, address: running.address, generation: running.generation });
+        if (running.version !== options.version) {
+          // Replacing it now would drop the connections it holds; it keeps serving with its own code.
+          log.warn('the running proxy is from another berth version; it keeps serving until it is restarted (`berth down`, then `berth up` or `berth server`)', {
+            proxy: running.version,
+            daemon: options.version,
+          });
+        }
         address = running.address;
         listen = address;
         return address;
