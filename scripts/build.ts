@@ -22,14 +22,16 @@ function* sources(dir: string): Generator<string> {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* sources(path);
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) yield path;
+    else if ((name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) || name.endsWith('.js')) yield path;
   }
 }
 
 rmSync(staging, { recursive: true, force: true });
 let files = 0;
 for (const file of sources(src)) {
-  const js = stripTypeScriptTypes(readFileSync(file, 'utf8'), { mode: 'strip' }).replace(SPECIFIER, '$1$2.js$1');
+  // Plain .js files (the static server, which also runs inside app containers) are copied as they are.
+  const text = readFileSync(file, 'utf8');
+  const js = file.endsWith('.js') ? text : stripTypeScriptTypes(text, { mode: 'strip' }).replace(SPECIFIER, '$1$2.js$1');
   const target = join(staging, relative(src, file)).replace(/\.ts$/, '.js');
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, js);

@@ -14,7 +14,8 @@ const server = createServer((req, res) => {
   res.end(`<!doctype html><title>hello</title><h1>${greeting}</h1><p>release ${release}</p>\n`);
 });
 
-server.listen(Number(process.env.PORT ?? 3000), () => console.log(`hello ${release} listening on ${process.env.PORT}`));
+// berth sets HOST: loopback for host processes (the proxy is the way in), all interfaces in a container.
+server.listen(Number(process.env.PORT ?? 3000), process.env.HOST, () => console.log(`hello ${release} listening on ${process.env.PORT}`));
 
 // Finish requests in flight, then exit: berth sends SIGTERM when it retires this release.
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -2,6 +2,7 @@ import type { DataPlane } from '../dataplane/route-table.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
+import type { RuntimeChoice } from '../runtime/select.ts';
 import type { Sealer } from '../secrets/sealer.ts';
 import type { Store } from '../store/store.ts';
 
@@ -20,4 +21,6 @@ export interface DeployContext {
     /** Where uploads are unpacked before their build takes them. */
     uploadsDir: string;
   };
+  /** Which runtime berth chose and why (for `berth doctor`). */
+  runtime?: RuntimeChoice;
 }

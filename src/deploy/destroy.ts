@@ -20,5 +20,5 @@ export async function destroyApp(ctx: DeployContext, deployer: Deployer, routing
   await routing.publish().catch(() => {});
   await Promise.all(instances.map((i) => driver.stop(i.id)));
   for (const build of builds) await driver.removeArtifact(build.artifact).catch(() => {});
-  await driver.removeLogs(app);
+  await driver.removeApp(app);
 }

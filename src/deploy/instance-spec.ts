@@ -1,7 +1,17 @@
 import { fail } from '../errors/catalogue.ts';
-import type { InstanceSpec } from '../runtime/driver.ts';
+import type { InstanceSpec, OneOffSpec } from '../runtime/driver.ts';
 import type { BuildRecord, ReleaseRecord } from '../store/records.ts';
 import { composeEnv } from './env.ts';
+import { serviceEnv, serviceSecrets } from './service-env.ts';
+
+/**
+ * The environment of every process of a release: the manifest's plain defaults, the services'
+ * connection settings, then what `berth env set` stored (explicit values win).
+ */
+export function releaseEnv(release: ReleaseRecord, vars: Record<string, string>): { env: Record<string, string>; secrets: string[] } {
+  const { secrets } = composeEnv(release.manifest, vars);
+  return { env: { ...release.manifest.env, ...serviceEnv(release.manifest), ...vars }, secrets: [...secrets, ...serviceSecrets(release.manifest)] };
+}
 
 /** How one instance of a release runs: pure, so recovery can rebuild the exact spec a deploy used. */
 export function instanceSpecFor(input: {
@@ -14,24 +24,57 @@ export function instanceSpecFor(input: {
   const { release, build, process } = input;
   const manifest = release.manifest;
   const proc = manifest.processes[process];
+  const staticRoot = process === 'web' && manifest.static && !proc?.command ? manifest.static : undefined;
+  // '' means "the image's own command" (an app with its own Dockerfile); undefined means nothing to run.
   const command = proc?.command ?? (process === 'web' ? (build.inferredCommand ?? undefined) : undefined);
-  if (!command) {
+  if (command === undefined && !staticRoot) {
     throw fail('START_FAILED', {
       reason: `no command for process "${process}": add \`processes.${process}.command\` to berth.yaml, or a "start" script to package.json`,
     });
   }
-  const { env, secrets } = composeEnv(manifest, input.vars);
+  const { env, secrets } = releaseEnv(release, input.vars);
   return {
     id: input.id,
     app: release.app,
     release: `v${release.version}`,
     process,
     artifact: build.artifact,
-    command,
+    command: command ?? '',
     env,
-    port: process === 'web',
-    restart: manifest.restart,
+    // web always listens; other processes when the manifest gives them a port (an internal API).
+    port: process === 'web' || proc?.port !== undefined,
+    ...(proc?.port !== undefined ? { containerPort: proc.port } : {}),
+    ...(proc?.resources ? { resources: { ...(proc.resources.memoryBytes ? { memoryBytes: proc.resources.memoryBytes } : {}), ...(proc.resources.cpus ? { cpus: proc.resources.cpus } : {}) } } : {}),
+    ...(staticRoot ? { staticRoot } : {}),
+    // Releases recorded before per-process restart policies existed fall back to the app's.
+    restart: proc?.restart ?? manifest.restart,
     stopTimeoutMs: manifest.deploy.stopTimeoutMs,
     secrets,
+  };
+}
+
+/** A one-off run (the release command, `berth run`) in a release's environment. */
+export function oneOffSpecFor(input: {
+  id: string;
+  release: ReleaseRecord;
+  build: BuildRecord;
+  command: string;
+  vars: Record<string, string>;
+  timeoutMs: number;
+  signal: AbortSignal;
+  onLine: OneOffSpec['onLine'];
+}): OneOffSpec {
+  const { env, secrets } = releaseEnv(input.release, input.vars);
+  return {
+    id: input.id,
+    app: input.release.app,
+    release: `v${input.release.version}`,
+    artifact: input.build.artifact,
+    command: input.command,
+    env,
+    secrets,
+    timeoutMs: input.timeoutMs,
+    signal: input.signal,
+    onLine: input.onLine,
   };
 }

@@ -3,9 +3,19 @@ import { isBerthError } from '../errors/catalogue.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { DeploymentError, ReleaseRecord } from '../store/records.ts';
 import { emit } from './emit.ts';
-import { buildStep, envReleaseStep, startStep, switchStep, verifyStep, type Run } from './steps.ts';
+import { buildStep, envReleaseStep, prepareStep, startAndVerify, switchStep, type Run } from './steps.ts';
 import { prune } from './prune.ts';
 import { Tail, UndoStack } from './undo.ts';
+
+/** Services the now-current release no longer lists stop (their volumes stay, as data should). */
+async function retireServices(ctx: Run['ctx'], release: ReleaseRecord): Promise<void> {
+  const runtime = ctx.driver.services;
+  if (!runtime) return;
+  const wanted = new Set(Object.keys(release.manifest.services ?? {}));
+  for (const service of await runtime.list(release.app)) {
+    if (!wanted.has(service.name)) await runtime.remove(release.app, service.name);
+  }
+}
 
 export interface JobInput {
   /** deploy: the unpacked upload and its validated manifest. */
@@ -17,7 +27,8 @@ export interface JobInput {
 
 /**
  * A deployment, as a runbook:
- *   receive (done by the API) -> build -> start -> verify (health gate) -> switch -> drain (the reconciler)
+ *   receive (done by the API) -> build -> services + release command -> start -> verify (health gate)
+ *   -> switch -> drain (the reconciler)
  * Each step undoes only its own work when a later one fails; the release serving before keeps serving
  * throughout, and the deployment ends failed with the reason and the last lines of output.
  */
@@ -31,11 +42,13 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
     else if (deployment.kind === 'env') release = envReleaseStep(full, input.description);
     else release = input.target!;
 
+    // Services up and the release command run before any new instance starts (migrations first).
+    await prepareStep(full, release, deployment.kind !== 'rollback');
     // A rollback to a release kept warm reuses its running instances: the switch is then immediate.
     const warm = deployment.kind === 'rollback' ? ctx.store.instances.byRelease(release.id).filter((i) => i.state === 'standby' || i.state === 'draining') : [];
-    const instances = await startStep(full, release, warm);
-    await verifyStep(full, release, instances, { warm: instances.every((i) => warm.includes(i)) });
+    const instances = await startAndVerify(full, release, warm);
     await switchStep(full, release, instances);
+    await retireServices(ctx, release).catch((error) => log.error('removing services the release no longer has failed', { error: error as Error }));
     log.info('switched', { release: `v${release.version}` });
     await prune(ctx, deployment.app).catch((error) => log.error('pruning old releases failed', { error: error as Error }));
   } catch (error) {

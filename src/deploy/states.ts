@@ -5,6 +5,7 @@
 export type DeploymentState =
   | 'queued'
   | 'building'
+  | 'releasing'
   | 'starting'
   | 'verifying'
   | 'switching'
@@ -14,8 +15,10 @@ export type DeploymentState =
   | 'interrupted';
 
 const deploymentTransitions: Record<DeploymentState, readonly DeploymentState[]> = {
-  queued: ['building', 'starting', 'verifying', 'failed', 'interrupted'],
-  building: ['starting', 'failed', 'interrupted'],
+  queued: ['building', 'releasing', 'starting', 'verifying', 'failed', 'interrupted'],
+  building: ['releasing', 'starting', 'failed', 'interrupted'],
+  // Services made ready and the release command run, before any new instance starts.
+  releasing: ['starting', 'failed', 'interrupted'],
   starting: ['verifying', 'failed', 'interrupted'],
   verifying: ['switching', 'failed', 'interrupted'],
   switching: ['draining', 'failed', 'interrupted'],
@@ -30,7 +33,7 @@ export const isTerminal = (state: DeploymentState): boolean => deploymentTransit
 
 /** States in which a deployment holds its app: the next deploy waits or is refused. */
 export const holdsApp = (state: DeploymentState): boolean =>
-  state === 'queued' || state === 'building' || state === 'starting' || state === 'verifying' || state === 'switching';
+  state === 'queued' || state === 'building' || state === 'releasing' || state === 'starting' || state === 'verifying' || state === 'switching';
 
 export function checkDeploymentTransition(from: DeploymentState, to: DeploymentState): void {
   if (!deploymentTransitions[from].includes(to)) throw new Error(`deployment cannot go from ${from} to ${to}`);

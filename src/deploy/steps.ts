@@ -1,6 +1,7 @@
 import { fail, isBerthError } from '../errors/catalogue.ts';
 import { waitHealthy } from '../health/gate.ts';
-import { probeHttp } from '../health/probe.ts';
+import { probeHttp, type ProbeResult } from '../health/probe.ts';
+import { probeTcp } from '../health/tcp.ts';
 import { parseHostPort } from '../lib/host-port.ts';
 import { newId } from '../lib/ids.ts';
 import { describeExit } from '../runtime/describe-exit.ts';
@@ -8,7 +9,8 @@ import type { Manifest } from '../manifest/schema.ts';
 import type { DeploymentRecord, InstanceRecord, ReleaseRecord } from '../store/records.ts';
 import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
-import { instanceSpecFor } from './instance-spec.ts';
+import { instanceSpecFor, oneOffSpecFor } from './instance-spec.ts';
+import { processLevels } from './levels.ts';
 import { createRelease, releaseVars } from './releases.ts';
 import type { Routing } from './routing.ts';
 import { urlsFor } from './routes.ts';
@@ -83,19 +85,46 @@ export function envReleaseStep(run: Run, description: string): ReleaseRecord {
 }
 
 /**
- * start: every process of the release, replicas included, each recorded before it is spawned. `warm`
- * instances (a rollback to a release kept in standby) are reused instead of starting their slot again.
+ * start + verify: processes start level by level (a process only after what it `depends_on` is ready);
+ * each level is gated before the next starts, the last one in the `verifying` state. `warm` instances (a
+ * rollback to a release kept in standby) are reused instead of starting their slot again. An instance
+ * that exits while this runs fails the deployment at once.
  */
-export async function startStep(run: Run, release: ReleaseRecord, warm: InstanceRecord[] = []): Promise<InstanceRecord[]> {
+export async function startAndVerify(run: Run, release: ReleaseRecord, warm: InstanceRecord[] = []): Promise<InstanceRecord[]> {
   const { ctx } = run;
-  const slots = Object.entries(release.manifest.processes).flatMap(([process, spec]) => Array.from({ length: spec.replicas }, (_, ordinal) => ({ process, ordinal })));
+  const exits = new Map<string, string>();
+  const unsubscribe = ctx.driver.subscribe((event) => {
+    if (event.type === 'exited' || event.type === 'crashloop') exits.set(event.id, describeExit(event.exit));
+  });
+  const all: InstanceRecord[] = [];
+  const levels = processLevels(release.manifest);
+  try {
+    for (const [i, level] of levels.entries()) {
+      const started = await startLevel(run, release, level, warm, all);
+      if (i === levels.length - 1) moveTo(run, 'verifying');
+      await gate(run, release, started, { warm: started.every((instance) => warm.includes(instance)), exits });
+    }
+    return all;
+  } catch (error) {
+    await appendInstanceLogs(run, all.filter((i) => !warm.includes(i)));
+    throw error;
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** Starts one level's instances; each is added to `all` as soon as it exists, so a failure report has it. */
+async function startLevel(run: Run, release: ReleaseRecord, processes: string[], warm: InstanceRecord[], all: InstanceRecord[]): Promise<InstanceRecord[]> {
+  const { ctx } = run;
+  const slots = processes.flatMap((process) => Array.from({ length: release.manifest.processes[process].replicas }, (_, ordinal) => ({ process, ordinal })));
   const reused = slots.map((slot) => warm.find((i) => i.process === slot.process && i.ordinal === slot.ordinal));
-  if (reused.every(Boolean)) return reused as InstanceRecord[];
-  moveTo(run, 'starting');
+  const started: InstanceRecord[] = reused.filter((i): i is InstanceRecord => i !== undefined);
+  all.push(...started);
+  if (started.length === slots.length) return started;
+  if (ctx.store.deployments.get(run.deployment.id)!.state !== 'starting') moveTo(run, 'starting');
   const build = ctx.store.builds.get(release.buildId);
   if (!build || build.removedAt !== null) throw fail('START_FAILED', { reason: `the build of v${release.version} is no longer on disk` });
   const vars = releaseVars(ctx, release);
-  const started: InstanceRecord[] = reused.filter((i): i is InstanceRecord => i !== undefined);
   for (const [i, { process, ordinal }] of slots.entries()) {
     if (reused[i]) continue;
     run.signal.throwIfAborted();
@@ -117,69 +146,163 @@ export async function startStep(run: Run, release: ReleaseRecord, warm: Instance
     const address = info.address ? `${info.address.host}:${info.address.port}` : null;
     ctx.store.instances.setAddress(id, address, ctx.clock.now());
     emit(ctx, where(run), 'instance.started', `${process}.${ordinal} started${address ? ` on ${address}` : ''}`, { instance: id, process, address });
-    started.push(ctx.store.instances.get(id)!);
+    const record = ctx.store.instances.get(id)!;
+    started.push(record);
+    all.push(record);
   }
   return started;
 }
 
-/** verify: web instances must pass the health gate; workers must stay up past a short settle time. */
-export async function verifyStep(run: Run, release: ReleaseRecord, instances: InstanceRecord[], options: { warm: boolean }): Promise<void> {
-  moveTo(run, 'verifying');
+/**
+ * Readiness of each instance: web answers the health path over HTTP; another process passes its own
+ * check (a fresh heartbeat file or a command), else accepts TCP on its port, else stays up a moment.
+ */
+async function gate(run: Run, release: ReleaseRecord, instances: InstanceRecord[], options: { warm: boolean; exits: Map<string, string> }): Promise<void> {
   const { ctx } = run;
   const health = release.manifest.health;
-  const ids = new Set(instances.map((i) => i.id));
-  const exits = new Map<string, string>();
-  const unsubscribe = ctx.driver.subscribe((event) => {
-    if (ids.has(event.id) && (event.type === 'exited' || event.type === 'crashloop')) exits.set(event.id, describeExit(event.exit));
-  });
-  try {
-    for (const instance of instances) {
-      const info = await ctx.driver.inspect(instance.id);
-      if (info.state !== 'running' && info.state !== 'restarting') exits.set(instance.id, `is ${info.state}: ${describeExit(info.lastExit)}`);
-      else if (info.state === 'restarting') exits.set(instance.id, describeExit(info.lastExit));
-    }
-    const gone = (id: string, label: string) => () => {
-      const reason = exits.get(id);
-      return reason ? `${label} ${reason}` : undefined;
-    };
-    await Promise.all(
-      instances.map(async (instance) => {
-        const label = `${instance.process}.${instance.ordinal}`;
-        if (instance.process !== 'web') {
-          const settle = Math.min(2000, health.intervalMs * health.healthyAfter);
-          await ctx.clock.sleep(settle, run.signal);
-          const reason = gone(instance.id, label)();
-          if (reason) throw fail('START_FAILED', { reason });
-          return;
-        }
-        const address = instance.address ? parseHostPort(instance.address) : undefined;
+  for (const instance of instances) {
+    const info = await ctx.driver.inspect(instance.id);
+    if (info.state !== 'running') options.exits.set(instance.id, `is ${info.state}: ${describeExit(info.lastExit)}`);
+  }
+  await Promise.all(
+    instances.map(async (instance) => {
+      const label = `${instance.process}.${instance.ordinal}`;
+      const gone = () => {
+        const reason = options.exits.get(instance.id);
+        return reason ? `${label} ${reason}` : undefined;
+      };
+      const report = (result: ProbeResult, consecutive: number, needed: number) =>
+        emit(ctx, where(run), 'health.probe', `${label} ${result.ok ? 'ok' : result.error} (${consecutive}/${needed})`, {
+          instance: instance.id,
+          ok: result.ok,
+          status: result.status,
+          error: result.error,
+          consecutive,
+        });
+      const address = instance.address ? parseHostPort(instance.address) : undefined;
+      const spec = release.manifest.processes[instance.process];
+      if (instance.process === 'web') {
         if (!address) throw fail('START_FAILED', { reason: `${label} has no address` });
-        await waitHealthy({
-          probe: () =>
-            probeHttp({ host: address.host, port: address.port, path: health.path, hostname: `${release.app}.${ctx.settings.baseDomain}`, timeoutMs: health.timeoutMs }),
+        const needed = options.warm ? 1 : health.healthyAfter;
+        return waitHealthy({
+          probe: () => probeHttp({ host: address.host, port: address.port, path: health.path, hostname: `${release.app}.${ctx.settings.baseDomain}`, timeoutMs: health.timeoutMs }),
           clock: ctx.clock,
           intervalMs: options.warm ? 200 : health.intervalMs,
-          healthyAfter: options.warm ? 1 : health.healthyAfter,
+          healthyAfter: needed,
           deadlineMs: options.warm ? Math.min(health.deadlineMs, 10_000) : health.deadlineMs,
           signal: run.signal,
-          gone: gone(instance.id, label),
-          onProbe: (result, consecutive) =>
-            emit(ctx, where(run), 'health.probe', `${label} ${result.ok ? 'ok' : result.error} (${consecutive}/${options.warm ? 1 : health.healthyAfter})`, {
-              instance: instance.id,
-              ok: result.ok,
-              status: result.status,
-              error: result.error,
-              consecutive,
-            }),
+          gone,
+          onProbe: (result, consecutive) => report(result, consecutive, needed),
         });
-      }),
-    );
-  } catch (error) {
-    await appendInstanceLogs(run, instances);
-    throw error;
-  } finally {
-    unsubscribe();
+      }
+      const check = spec?.health;
+      if (check) {
+        return waitHealthy({
+          probe: async () => {
+            const started = performance.now();
+            const result = await ctx.driver.checkHealth(instance.id, {
+              ...(check.heartbeat ? { heartbeat: check.heartbeat } : {}),
+              ...(check.command ? { command: check.command } : {}),
+              timeoutMs: Math.max(1000, Math.min(check.intervalMs, 30_000)),
+            });
+            return { ok: result.ok, ...(result.ok ? {} : { error: result.detail }), ms: Math.round(performance.now() - started) };
+          },
+          clock: ctx.clock,
+          intervalMs: Math.min(check.intervalMs, 1000),
+          healthyAfter: 1,
+          deadlineMs: health.deadlineMs,
+          signal: run.signal,
+          gone,
+          onProbe: (result, consecutive) => report(result, consecutive, 1),
+        });
+      }
+      if (address) {
+        return waitHealthy({
+          probe: () => probeTcp({ host: address.host, port: address.port, timeoutMs: health.timeoutMs }),
+          clock: ctx.clock,
+          intervalMs: Math.min(health.intervalMs, 500),
+          healthyAfter: 1,
+          deadlineMs: health.deadlineMs,
+          signal: run.signal,
+          gone,
+          onProbe: (result, consecutive) => report(result, consecutive, 1),
+        });
+      }
+      // Nothing to ask: it must at least stay up for a moment.
+      await ctx.clock.sleep(Math.min(2000, health.intervalMs * health.healthyAfter), run.signal);
+      const reason = gone();
+      if (reason) throw fail('START_FAILED', { reason });
+    }),
+  );
+}
+
+/** The services the release needs, up and healthy (created, or recreated when their spec changed). */
+export async function servicesStep(run: Run, release: ReleaseRecord): Promise<void> {
+  const services = Object.entries(release.manifest.services ?? {});
+  if (services.length === 0) return;
+  const { ctx } = run;
+  const runtime = ctx.driver.services;
+  if (!runtime) throw fail('RUNTIME_UNSUPPORTED', { feature: `services (${services.map(([n]) => n).join(', ')})`, runtime: `${ctx.driver.name} processes` });
+  const waitMs = Math.max(release.manifest.health.deadlineMs, 30_000);
+  const deadline = ctx.clock.now() + waitMs;
+  for (const [name, spec] of services) {
+    const { changed } = await runtime.ensure({
+      app: release.app,
+      name,
+      image: spec.image,
+      ...(spec.command ? { command: spec.command } : {}),
+      env: { ...spec.env },
+      volumes: { ...spec.volumes },
+      ...(spec.health ? { health: { ...spec.health } } : {}),
+    });
+    emit(ctx, where(run), 'service.ensured', `service ${name} ${changed ? 'started' : 'already running'}`, { service: name, changed });
   }
+  for (const [name, spec] of services) {
+    for (;;) {
+      run.signal.throwIfAborted();
+      const state = await runtime.state(release.app, name);
+      if (state === 'healthy' || (state === 'running' && !spec.health)) break;
+      if (state === 'exited' || state === 'missing' || state === 'unhealthy') throw fail('SERVICE_FAILED', { service: name, reason: `it is ${state}` });
+      if (ctx.clock.now() > deadline) throw fail('SERVICE_FAILED', { service: name, reason: `still ${state} after ${Math.round(waitMs / 1000)} s` });
+      await ctx.clock.sleep(250, run.signal);
+    }
+    emit(ctx, where(run), 'service.ready', `service ${name} is ready`, { service: name });
+  }
+}
+
+/** The release command (migrations and the like), once, in a one-off instance of the new release. */
+export async function releaseCommandStep(run: Run, release: ReleaseRecord): Promise<void> {
+  const command = release.manifest.release;
+  if (!command) return;
+  const { ctx } = run;
+  const build = ctx.store.builds.get(release.buildId)!;
+  const result = await ctx.driver.runOnce(
+    oneOffSpecFor({
+      id: newId('run'),
+      release,
+      build,
+      command: command.command,
+      vars: releaseVars(ctx, release),
+      timeoutMs: command.timeoutMs,
+      signal: run.signal,
+      onLine: ({ line }) => {
+        run.tail.push(line);
+        emit(ctx, where(run), 'release.log', line);
+      },
+    }),
+  );
+  if (result.timedOut) throw fail('RELEASE_FAILED', { command: command.command, reason: `it did not finish within ${Math.round(command.timeoutMs / 1000)} s and was stopped` });
+  if (result.exitCode !== 0) throw fail('RELEASE_FAILED', { command: command.command, reason: `it exited with code ${result.exitCode}` });
+  emit(ctx, where(run), 'release.done', `\`${command.command}\` exited 0`);
+}
+
+/** services + release command, under one state: what must be true before any new instance starts. */
+export async function prepareStep(run: Run, release: ReleaseRecord, runReleaseCommand: boolean): Promise<void> {
+  const hasServices = Object.keys(release.manifest.services ?? {}).length > 0;
+  if (!hasServices && !(runReleaseCommand && release.manifest.release)) return;
+  moveTo(run, 'releasing');
+  await servicesStep(run, release);
+  if (runReleaseCommand) await releaseCommandStep(run, release);
 }
 
 /** The last lines the new instances wrote, for the failure report. */

@@ -107,6 +107,18 @@ export const catalogue = {
     message: `the new release never became healthy: ${p.reason}`,
     hint: 'did the app listen on $PORT and answer the health path with 2xx/3xx? Adjust `health:` in berth.yaml if it needs longer',
   })),
+  RELEASE_FAILED: define<{ command: string; reason: string }>((p) => ({
+    message: `the release command \`${p.command}\` failed: ${p.reason}`,
+    hint: 'its output is above; the previous release kept serving and nothing was switched. Fix the command (berth.yaml `release:`) and deploy again',
+  })),
+  SERVICE_FAILED: define<{ service: string; reason: string }>((p) => ({
+    message: `service "${p.service}" is not ready: ${p.reason}`,
+    hint: `check its image and health command under \`services.${p.service}\` in berth.yaml; \`docker logs\` of its container says more`,
+  })),
+  RUNTIME_UNSUPPORTED: define<{ feature: string; runtime: string }>((p) => ({
+    message: `${p.feature} needs the docker runtime, and this server runs apps as ${p.runtime}`,
+    hint: 'install Docker Engine and restart berth (or pass --runtime docker); `berth doctor` says which runtime berth chose and why',
+  })),
   DEPLOY_INTERRUPTED: define<{ state: string }>((p) => ({
     message: `the deployment was interrupted while ${p.state} because the berth daemon stopped`,
     hint: 'the previous release kept serving; deploy again',

@@ -42,7 +42,8 @@ export function defineNode<Out>(spec: NodeSpec<Out>): Node<Out> {
     jsonSchema(): JsonSchema {
       const own = spec.schema();
       const schema: JsonSchema = { description: describeForEditors(common.doc, spec.allowed, common.unset), ...own };
-      if (spec.nullable && common.default !== undefined) allowNull(schema);
+      // `key:` with every line under it commented out is unset: fine where unset is (a default, or optional).
+      if (spec.nullable && (common.default !== undefined || common.optional === true)) allowNull(schema);
       if (common.default !== undefined) schema.default = common.default;
       schema.examples = [common.example];
       return schema;

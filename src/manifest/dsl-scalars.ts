@@ -1,9 +1,10 @@
-/** Scalar node kinds: string, int, boolean, enum (`oneOf`) and duration. */
+/** Scalar node kinds: string, int, number, boolean, enum (`oneOf`), duration and size. */
 import type { Common, Node, Presence, Result } from './schema-dsl.ts';
 import { defineNode, fail, issue, ok, write } from './dsl-node.ts';
 import { describeValue, inlineYaml, quote, snippet } from './show.ts';
 import { closest } from './suggest.ts';
 import { formatDuration, parseDuration } from '../lib/duration.ts';
+import { formatSize, parseSize, readLoosely, SIZE_PATTERN } from './size.ts';
 
 export function article(noun: string): string {
   return /^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`;
@@ -30,6 +31,8 @@ export interface StringOptions extends Common<string> {
   scalars?: boolean;
   /** A corrected value to offer in the fix (`Hello_World` -> `hello-world`); ignored unless it is valid. */
   suggest?: (bad: string) => string | undefined;
+  /** The resolved form of valid text: `./public/` -> `public`. */
+  normalize?: (text: string) => string;
 }
 
 export function string<const O extends StringOptions>(options: O): Node<Presence<string, O>> {
@@ -71,7 +74,7 @@ export function string<const O extends StringOptions>(options: O): Node<Presence
         return fail(issue(path, `expected ${kinds}, found ${describeValue(value)}`, fix));
       }
       const message = problem(text);
-      if (message === undefined) return ok(text);
+      if (message === undefined) return ok(options.normalize ? options.normalize(text) : text);
       const suggestion = options.suggest?.(text);
       const fix = suggestion !== undefined && problem(suggestion) === undefined ? suggestion : options.example;
       return fail(issue(path, message, write(path, fix)));
@@ -136,6 +139,48 @@ export function int<const O extends IntOptions>(options: O): Node<Presence<numbe
     },
     schema: () => ({
       type: 'integer',
+      ...(min !== undefined ? { minimum: min } : {}),
+      ...(max !== undefined ? { maximum: max } : {}),
+    }),
+  }) as Node<Presence<number, O>>;
+}
+
+// ---------------------------------------------------------------------------------------------- number
+
+export interface NumberOptions extends Common<number> {
+  min?: number;
+  max?: number;
+}
+
+/** A number that may have decimals: `cpus: 0.5`. */
+export function number<const O extends NumberOptions>(options: O): Node<Presence<number, O>> {
+  const { min, max } = options;
+  const range = rangeWords(min?.toString(), max?.toString());
+  const expected =
+    min !== undefined && max !== undefined ? `a number from ${min} to ${max}`
+    : min !== undefined ? `a number of at least ${min}`
+    : max !== undefined ? `a number of at most ${max}`
+    : 'a number';
+  return defineNode({
+    kind: 'number',
+    common: options,
+    type: 'number',
+    allowed: range,
+    check(value, path): Result<number> {
+      if (typeof value === 'string' && /^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(value)) {
+        const n = clamp(Number(value), min, max);
+        return fail(issue(path, `expected ${expected}, found the quoted text ${quote(value)}`, `remove the quotes: ${snippet(path, n)}`));
+      }
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        return fail(issue(path, `expected ${expected}, found ${describeValue(value)}`, write(path, options.example)));
+      }
+      if (value < (min ?? -Infinity) || value > (max ?? Infinity)) {
+        return fail(issue(path, `expected ${expected}, found ${value}`, write(path, clamp(value, min, max))));
+      }
+      return ok(value);
+    },
+    schema: () => ({
+      type: 'number',
       ...(min !== undefined ? { minimum: min } : {}),
       ...(max !== undefined ? { maximum: max } : {}),
     }),
@@ -251,4 +296,56 @@ function mustParse(text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new Error(`schema bug: "${text}" is not a duration`);
   return ms;
+}
+
+// ------------------------------------------------------------------------------------------------ size
+
+export interface SizeOptions extends Common<string> {
+  /** Smallest allowed, as written in berth.yaml: `6mb`. */
+  min?: string;
+  max?: string;
+}
+
+/** An amount of memory such as `256mb`, resolved to bytes; see ./size.ts for the units. */
+export function size<const O extends SizeOptions>(options: O): Node<Presence<number, O>> {
+  const min = options.min === undefined ? undefined : mustParseSize(options.min);
+  const max = options.max === undefined ? undefined : mustParseSize(options.max);
+  const range = rangeWords(options.min, options.max);
+  const expected = 'a size such as `256mb`, `1.5gb` or `512k`';
+  const outOfRange = (bytes: number) => (min !== undefined && bytes < min) || (max !== undefined && bytes > max);
+  return defineNode({
+    kind: 'size',
+    common: options,
+    type: 'size',
+    allowed: range,
+    check(value, path): Result<number> {
+      if (typeof value === 'number') {
+        // A bare number: a large one is probably bytes, a small one megabytes.
+        const guess = Number.isInteger(value) && value >= 1024 ** 2 ? formatSize(value) : `${value}mb`;
+        const guessed = parseSize(guess);
+        const fix = guessed !== undefined && !outOfRange(guessed) ? `add a unit: ${snippet(path, guess)}` : write(path, options.example);
+        return fail(issue(path, `expected ${expected}, found the number ${value} with no unit`, fix));
+      }
+      if (typeof value !== 'string') return fail(issue(path, `expected ${expected}, found ${describeValue(value)}`, write(path, options.example)));
+      const bytes = parseSize(value);
+      if (bytes === undefined) {
+        const loose = readLoosely(value);
+        if (loose && outOfRange(loose.bytes)) return fail(rangeIssue(path, value, loose.bytes));
+        return fail(issue(path, `expected ${expected}, found ${describeValue(value)}`, write(path, loose?.spelling ?? options.example)));
+      }
+      if (outOfRange(bytes)) return fail(rangeIssue(path, value, bytes));
+      return ok(bytes);
+    },
+    schema: () => ({ type: 'string', pattern: SIZE_PATTERN }),
+  }) as Node<Presence<number, O>>;
+
+  function rangeIssue(path: string, value: string, bytes: number) {
+    return issue(path, `expected a size from ${range}, found ${inlineYaml(value)}`, write(path, formatSize(clamp(bytes, min, max))));
+  }
+}
+
+function mustParseSize(text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === undefined) throw new Error(`schema bug: "${text}" is not a size`);
+  return bytes;
 }

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { isBerthError } from '../errors/catalogue.ts';
 import { initManifestText, parseManifest } from './load.ts';
 
-const TOP_LEVEL_KEYS = ['name', 'build', 'processes', 'health', 'deploy', 'restart', 'domains', 'env'];
+const TOP_LEVEL_KEYS = ['name', 'build', 'dockerfile', 'static', 'release', 'processes', 'services', 'health', 'deploy', 'restart', 'domains', 'env'];
+/** `static` replaces web's command, so it is uncommented on its own. */
+const WITH_WEB_COMMAND = TOP_LEVEL_KEYS.filter((key) => key !== 'static');
 
 const inputs = [
   { name: 'hello', hasPackageJson: true, startCommand: 'node server.js' },
@@ -40,11 +42,39 @@ test('init file: the commented lines are the defaults, so uncommenting a section
 test('init file: the examples in it are valid once uncommented', () => {
   const input = inputs[0];
   let text = initManifestText(input);
-  for (const key of TOP_LEVEL_KEYS) text = uncommentSection(text, key);
+  for (const key of WITH_WEB_COMMAND) text = uncommentSection(text, key);
   const manifest = parseManifest(text);
-  assert.deepEqual(manifest.processes, { web: { command: 'node server.js', replicas: 1 } });
+  assert.deepEqual(manifest.processes, {
+    web: {
+      command: 'node server.js',
+      replicas: 1,
+      port: 3000,
+      resources: { memoryBytes: 512 * 1024 ** 2, cpus: 1 },
+      restart: manifest.restart,
+      dependsOn: ['redis'],
+      health: undefined,
+    },
+  });
   assert.equal(manifest.build, 'npm run build');
-  assert.ok(manifest.domains.length > 0 && Object.keys(manifest.env).length > 0);
+  assert.deepEqual(manifest.release, { command: 'node migrate.js', timeoutMs: 300_000 });
+  assert.deepEqual(Object.keys(manifest.services), ['redis']);
+  assert.equal(manifest.services.redis.urlEnv, 'REDIS_URL');
+  assert.ok(manifest.dockerfile && manifest.domains.length > 0 && Object.keys(manifest.env).length > 0);
+});
+
+test('init file: uncommenting `static` alone serves the folder as web', () => {
+  const manifest = parseManifest(uncommentSection(initManifestText(inputs[1]), 'static'));
+  assert.equal(manifest.static, 'public');
+  assert.deepEqual(Object.keys(manifest.processes), ['web']);
+  assert.equal(manifest.processes.web.command, undefined);
+});
+
+test('init file: it shows the Docker keys, kept short', () => {
+  const text = initManifestText(inputs[0]);
+  for (const line of ['# static: public', '# release:', '#     resources:', '#     depends_on:', '# services:', '#     image: redis:7']) {
+    assert.ok(text.split('\n').some((l) => l.startsWith(line)), `no line starting with ${line}`);
+  }
+  assert.ok(text.split('\n').length < 120, 'the init file stays short');
 });
 
 test('init file: it names the JSON Schema for editors and what web runs by default', () => {

@@ -28,7 +28,10 @@ export function initManifestText(input: InitInput): string {
   value.build = input.hasPackageJson ? 'npm run build' : './build.sh';
   // `npm start` is what inference amounts to with a package.json: its "start" script, else node server.js.
   const webCommand = input.startCommand ?? (input.hasPackageJson ? 'npm start' : 'node server.js');
-  value.processes = { web: { command: webCommand, replicas: 1 } };
+  // Short examples of the Docker-era keys; `depends_on` names the service shown below it.
+  value.release = { command: 'node migrate.js', timeout: '5m' };
+  value.processes = { web: { command: webCommand, replicas: 1, port: 3000, resources: { memory: '512mb', cpus: 1 }, depends_on: ['redis'] } };
+  value.services = { redis: { image: 'redis:7', volumes: { data: '/data' } } };
 
   const header = [
     `# yaml-language-server: $schema=${MANIFEST_SCHEMA_ID}`,
@@ -36,6 +39,7 @@ export function initManifestText(input: InitInput): string {
     `# berth.yaml for ${input.name}: how berth builds, runs and routes this app. Every key is optional.`,
     '# Commented-out lines show the defaults (or an example where there is none): delete the leading',
     '# "# " of a section\'s lines to change it. A duration is a number with ms, s, m, h or d: 500ms, 5s, 2h.',
+    '# A size is a number with b, kb, mb or gb, counted in 1024s: 512mb.',
   ];
   const body = renderAnnotatedYaml({
     root: manifestSchema,
@@ -43,13 +47,17 @@ export function initManifestText(input: InitInput): string {
     commented: (key) => key !== 'name',
     notes: {
       build: [input.hasPackageJson ? 'Unset, berth runs the package.json "build" script if there is one.' : 'Unset, nothing is built.'],
+      dockerfile: ['Unset, the Docker runtime uses `Dockerfile` if there is one, else berth writes one for Node apps.'],
+      static: ['It replaces web\'s `command`: set one or the other.'],
       processes: [
         input.startCommand
           ? `Without a \`command\`, web runs \`${input.startCommand}\` (package.json "start").`
           : input.hasPackageJson
             ? 'Without a `command`, web runs the package.json "start" script, else `node server.js`.'
             : 'Without a `command`, web runs `node server.js`.',
+        '`depends_on: [redis]` waits for the `redis` service below; uncomment both or neither.',
       ],
+      services: ['Processes get the address of `redis` in REDIS_URL.'],
     },
   });
   return `${header.join('\n')}\n\n${body}`;

@@ -5,14 +5,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBerthError, type Issue } from '../errors/catalogue.ts';
 import { loadManifest, parseManifest, resolveAppName, type Manifest } from './load.ts';
+import type { ProcessSpec, ServiceSpec } from './schema.ts';
+
+const RESTART = { maxRestarts: 5, windowMs: 60_000, backoffMs: 1000, maxBackoffMs: 30_000 };
+
+/** A resolved process with every default: `web` listens on 3000, others on no port. */
+function proc(name: string, command: string | undefined, over: Partial<ProcessSpec> = {}): ProcessSpec {
+  return {
+    command,
+    replicas: 1,
+    port: name === 'web' ? 3000 : undefined,
+    resources: { memoryBytes: undefined, cpus: undefined },
+    restart: RESTART,
+    dependsOn: [],
+    health: undefined,
+    ...over,
+  };
+}
+
+/** A resolved service with every default for an image berth does not know. */
+function svc(image: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
+  return { image, command: undefined, port: undefined, env: {}, volumes: {}, health: undefined, urlEnv: undefined, url: undefined, ...over };
+}
 
 const DEFAULTS: Manifest = {
   name: undefined,
   build: undefined,
-  processes: { web: { command: undefined, replicas: 1 } },
+  dockerfile: undefined,
+  static: undefined,
+  release: undefined,
+  processes: { web: proc('web', undefined) },
+  services: {},
   health: { path: '/', intervalMs: 1000, timeoutMs: 2000, healthyAfter: 2, deadlineMs: 60_000 },
   deploy: { strategy: 'blue-green', drainTimeoutMs: 30_000, stopTimeoutMs: 10_000, standbyMs: 300_000, keepReleases: 5 },
-  restart: { maxRestarts: 5, windowMs: 60_000, backoffMs: 1000, maxBackoffMs: 30_000 },
+  restart: RESTART,
   domains: [],
   env: {},
 };
@@ -49,6 +75,66 @@ env:
   NODE_ENV: production
 `;
 
+const DOCKER_FULL = `
+dockerfile: ./docker/Dockerfile
+release:
+  command: node migrate.js
+  timeout: 10m
+processes:
+  web:
+    command: node server.js
+    replicas: 2
+    port: 8080
+    resources:
+      memory: 512mb
+      cpus: 1.5
+    restart:
+      max_restarts: 3
+      backoff: 2s
+    depends_on: [api, redis]
+  api:
+    command: node api.js
+    port: 4000
+    depends_on: [db]
+    health:
+      command: node check.js
+      interval: 10s
+  worker:
+    command: node worker.js
+    resources:
+      memory: 1gb
+    depends_on:
+      - redis
+      - db
+    health:
+      heartbeat: /tmp/heartbeat
+      max_age: 1m
+services:
+  redis:
+    image: redis:7-alpine
+    command: redis-server --appendonly yes
+    env:
+      REDIS_ARGS: --maxmemory 256mb
+      PORT: 6379
+    volumes:
+      data: /data
+    health:
+      command: redis-cli ping
+      interval: 1s
+  db:
+    image: postgres:16
+    port: 5433
+    volumes:
+      pgdata: /var/lib/postgresql/data
+    health:
+      command: pg_isready
+      timeout: 3s
+      retries: 10
+      start_period: 30s
+    url_env: PG_URL
+    url: postgres://postgres@db:5433/app
+`;
+
 function assertDeepFrozen(value: unknown, at = 'manifest'): void {
   if (typeof value !== 'object' || value === null) return;
   assert.ok(Object.isFrozen(value), `${at} is not frozen`);
@@ -66,7 +152,7 @@ const valid: { name: string; text: string; expected: Manifest }[] = [
       ...DEFAULTS,
       name: 'hello',
       build: 'npm run build',
-      processes: { web: { command: 'node server.js', replicas: 1 }, worker: { command: 'node worker.js', replicas: 1 } },
+      processes: { web: proc('web', 'node server.js'), worker: proc('worker', 'node worker.js') },
       health: { ...DEFAULTS.health, path: '/health' },
       domains: ['example.com', '*.example.org'],
       env: { NODE_ENV: 'production' },
@@ -75,17 +161,17 @@ const valid: { name: string; text: string; expected: Manifest }[] = [
   {
     name: 'string shorthand for processes',
     text: 'processes:\n  web: node server.js\n  worker: node worker.js --queue=mail\n',
-    expected: { ...DEFAULTS, processes: { web: { command: 'node server.js', replicas: 1 }, worker: { command: 'node worker.js --queue=mail', replicas: 1 } } },
+    expected: { ...DEFAULTS, processes: { web: proc('web', 'node server.js'), worker: proc('worker', 'node worker.js --queue=mail') } },
   },
   {
     name: '`web:` with nothing after it is web with the defaults',
     text: 'processes:\n  web:\n  clock:\n    command: node clock.js\n    replicas: 2\n',
-    expected: { ...DEFAULTS, processes: { web: { command: undefined, replicas: 1 }, clock: { command: 'node clock.js', replicas: 2 } } },
+    expected: { ...DEFAULTS, processes: { web: proc('web', undefined), clock: proc('clock', 'node clock.js', { replicas: 2 }) } },
   },
   {
     name: 'processes without web is a worker-only app',
     text: 'processes:\n  worker: node worker.js\n',
-    expected: { ...DEFAULTS, processes: { worker: { command: 'node worker.js', replicas: 1 } } },
+    expected: { ...DEFAULTS, processes: { worker: proc('worker', 'node worker.js') } },
   },
   {
     name: 'durations in every unit, and numbers and booleans in env kept as written',
@@ -100,7 +186,95 @@ const valid: { name: string; text: string; expected: Manifest }[] = [
   {
     name: 'a byte order mark and CRLF line endings',
     text: '\uFEFFname: hello\r\nprocesses:\r\n  web: npm start\r\n',
-    expected: { ...DEFAULTS, name: 'hello', processes: { web: { command: 'npm start', replicas: 1 } } },
+    expected: { ...DEFAULTS, name: 'hello', processes: { web: proc('web', 'npm start') } },
+  },
+  {
+    name: 'the Docker keys, every one set',
+    text: DOCKER_FULL,
+    expected: {
+      ...DEFAULTS,
+      dockerfile: 'docker/Dockerfile',
+      release: { command: 'node migrate.js', timeoutMs: 600_000 },
+      processes: {
+        web: proc('web', 'node server.js', {
+          replicas: 2,
+          port: 8080,
+          resources: { memoryBytes: 512 * 1024 ** 2, cpus: 1.5 },
+          restart: { ...RESTART, maxRestarts: 3, backoffMs: 2000 },
+          dependsOn: ['api', 'redis'],
+        }),
+        api: proc('api', 'node api.js', { port: 4000, dependsOn: ['db'], health: { heartbeat: undefined, command: 'node check.js', intervalMs: 10_000 } }),
+        worker: proc('worker', 'node worker.js', {
+          resources: { memoryBytes: 1024 ** 3, cpus: undefined },
+          dependsOn: ['redis', 'db'],
+          health: { heartbeat: { file: '/tmp/heartbeat', maxAgeMs: 60_000 }, command: undefined, intervalMs: 5000 },
+        }),
+      },
+      services: {
+        redis: svc('redis:7-alpine', {
+          command: 'redis-server --appendonly yes',
+          port: 6379,
+          env: { REDIS_ARGS: '--maxmemory 256mb', PORT: '6379' },
+          volumes: { data: '/data' },
+          health: { command: 'redis-cli ping', intervalMs: 1000, timeoutMs: 5000, retries: 3, startPeriodMs: 0 },
+          urlEnv: 'REDIS_URL',
+        }),
+        db: svc('postgres:16', {
+          port: 5433,
+          volumes: { pgdata: '/var/lib/postgresql/data' },
+          health: { command: 'pg_isready', intervalMs: 2000, timeoutMs: 3000, retries: 10, startPeriodMs: 30_000 },
+          urlEnv: 'PG_URL',
+          url: 'postgres://postgres@db:5433/app',
+        }),
+      },
+    },
+  },
+  {
+    name: 'static without processes is one web process with no command',
+    text: 'static: ./public/\n',
+    expected: { ...DEFAULTS, static: 'public' },
+  },
+  {
+    name: 'static with a web entry that has no command, and `static: .`',
+    text: 'static: .\nprocesses:\n  web:\n    replicas: 2\n  worker: node worker.js\n',
+    expected: { ...DEFAULTS, static: '.', processes: { web: proc('web', undefined, { replicas: 2 }), worker: proc('worker', 'node worker.js') } },
+  },
+  {
+    name: 'release as a string, and paths normalized',
+    text: 'release: npm run migrate\ndockerfile: ./ops//web.Dockerfile\nstatic: site/./dist/\n',
+    expected: { ...DEFAULTS, release: { command: 'npm run migrate', timeoutMs: 300_000 }, dockerfile: 'ops/web.Dockerfile', static: 'site/dist' },
+  },
+  {
+    name: 'a process restart block overrides the top-level one key by key',
+    text: 'restart:\n  max_restarts: 8\n  max_backoff: 1m\nprocesses:\n  web:\n  worker:\n    command: node w.js\n    restart:\n      backoff: 45s\n      window: 10m\n',
+    expected: {
+      ...DEFAULTS,
+      restart: { ...RESTART, maxRestarts: 8, maxBackoffMs: 60_000 },
+      processes: {
+        web: proc('web', undefined, { restart: { ...RESTART, maxRestarts: 8, maxBackoffMs: 60_000 } }),
+        worker: proc('worker', 'node w.js', { restart: { maxRestarts: 8, windowMs: 600_000, backoffMs: 45_000, maxBackoffMs: 60_000 } }),
+      },
+    },
+  },
+  {
+    name: 'sizes in every unit and case, counted in 1024s',
+    text: 'processes:\n  web:\n    resources: { memory: 6mb }\n  a: { command: a, resources: { memory: 512MB, cpus: 0.01 } }\n  b: { command: b, resources: { memory: 1.5g } }\n  c: { command: c, resources: { memory: 65536k, cpus: 64 } }\n  d: { command: d, resources: { memory: 64GB } }\n  e: { command: e, resources: { memory: 7340032b } }\n',
+    expected: {
+      ...DEFAULTS,
+      processes: {
+        web: proc('web', undefined, { resources: { memoryBytes: 6 * 1024 ** 2, cpus: undefined } }),
+        a: proc('a', 'a', { resources: { memoryBytes: 512 * 1024 ** 2, cpus: 0.01 } }),
+        b: proc('b', 'b', { resources: { memoryBytes: 1.5 * 1024 ** 3, cpus: undefined } }),
+        c: proc('c', 'c', { resources: { memoryBytes: 64 * 1024 ** 2, cpus: 64 } }),
+        d: proc('d', 'd', { resources: { memoryBytes: 64 * 1024 ** 3, cpus: undefined } }),
+        e: proc('e', 'e', { resources: { memoryBytes: 7 * 1024 ** 2, cpus: undefined } }),
+      },
+    },
+  },
+  {
+    name: 'sections of the new keys with every line commented out are unset',
+    text: 'release:\nservices:\nprocesses:\n  web:\n    resources:\n    restart:\n  worker:\n    command: node w.js\n    health:\n',
+    expected: { ...DEFAULTS, processes: { web: proc('web', undefined), worker: proc('worker', 'node w.js') } },
   },
 ];
 
@@ -111,6 +285,32 @@ for (const { name, text, expected } of valid) {
     assertDeepFrozen(manifest);
   });
 }
+
+/** Service defaults follow the image's own name, whatever its registry, path, tag or digest. */
+const byImage: { image: string; port: number | undefined; urlEnv: string | undefined }[] = [
+  { image: 'redis:7-alpine', port: 6379, urlEnv: 'REDIS_URL' },
+  { image: 'postgres:16', port: 5432, urlEnv: 'DATABASE_URL' },
+  { image: 'docker.io/library/mariadb:11', port: 3306, urlEnv: 'DATABASE_URL' },
+  { image: 'postgis/postgis:16-3.4', port: 5432, urlEnv: 'DATABASE_URL' },
+  { image: 'mysql', port: 3306, urlEnv: 'DATABASE_URL' },
+  { image: `mongo@sha256:${'a'.repeat(64)}`, port: 27017, urlEnv: 'MONGO_URL' },
+  { image: 'localhost:5000/cache/memcached:1.6', port: 11211, urlEnv: 'MEMCACHED_URL' },
+  { image: 'ghcr.io/x/custom', port: undefined, urlEnv: undefined },
+  { image: 'redis/redis-stack:latest', port: undefined, urlEnv: undefined },
+];
+
+for (const { image, port, urlEnv } of byImage) {
+  test(`valid: service defaults for the image ${image}`, () => {
+    const manifest = parseManifest(`services:\n  svc: "${image}"\n`);
+    assert.deepEqual(manifest.services.svc, svc(image, { port, urlEnv }));
+    assertDeepFrozen(manifest);
+  });
+}
+
+test('valid: an explicit port and url_env win over the image defaults', () => {
+  const manifest = parseManifest('services:\n  cache:\n    image: redis:7\n    port: 6380\n    url_env: CACHE_URL\n');
+  assert.deepEqual(manifest.services.cache, svc('redis:7', { port: 6380, urlEnv: 'CACHE_URL' }));
+});
 
 function issuesOf(text: string): Issue[] {
   try {
@@ -203,6 +403,106 @@ const invalid: Bad[] = [
     message: /expands to more than 10000 values/,
     fix: /write the values out/,
   },
+  // static, dockerfile and release
+  { name: 'static: an absolute path', text: 'static: /public\n', path: 'static', message: /^line 1: "\/public" is not a valid folder: expected a path inside the app folder, relative to it: not starting with `\/`, without `\.\.`/, fix: /^write `static: public`$/ },
+  { name: 'static: a path out of the app', text: 'static: ../site\n', path: 'static', message: /"\.\.\/site" is not a valid folder: .*without `\.\.`/, fix: /`static: public`/ },
+  { name: 'static: a Windows path', text: 'static: dist\\site\n', path: 'static', message: /is not a valid folder/, fix: /^write `static: dist\/site`$/ },
+  {
+    name: 'static and a web command',
+    text: 'static: public\nprocesses:\n  web: node server.js\n',
+    path: 'static',
+    message: /^line 1: serves the folder as the `web` process, but `processes.web.command` is set too/,
+    fix: /^remove `static` to run the command, or remove `processes.web.command` to serve the folder$/,
+  },
+  { name: 'static with processes but no web', text: 'static: public\nprocesses:\n  worker: node w.js\n', path: 'static', message: /is served as the `web` process, but `processes` lists no `web`/, fix: /add `web:` with nothing after it under `processes`, or remove `static`/ },
+  { name: 'dockerfile: an absolute path', text: 'dockerfile: /app/Dockerfile\n', path: 'dockerfile', message: /"\/app\/Dockerfile" is not a valid file path/, fix: /^write `dockerfile: app\/Dockerfile`$/ },
+  { name: 'release without a command', text: 'release:\n  timeout: 10m\n', path: 'release.command', message: /^line 1: is required: it is what `release` runs$/, fix: /^write `command: node migrate.js`$/ },
+  { name: 'release: an empty command', text: 'release: ""\n', path: 'release', message: /expected a command, found an empty string/, fix: /`release:/ },
+  { name: 'release timeout above range', text: 'release:\n  command: node migrate.js\n  timeout: 3h\n', path: 'release.timeout', message: /expected a duration from 1s to 2h, found 3h$/, fix: /^write `timeout: 2h`$/ },
+  { name: 'release timeout below range', text: 'release:\n  command: node migrate.js\n  timeout: 500ms\n', path: 'release.timeout', message: /from 1s to 2h, found 500ms$/, fix: /`timeout: 1s`/ },
+  // ports and resources
+  { name: 'port 0', text: 'processes:\n  web:\n    port: 0\n', path: 'processes.web.port', message: /^line 3: expected a whole number from 1 to 65535, found 0$/, fix: /^write `port: 1`$/ },
+  { name: 'port 70000', text: 'processes:\n  api:\n    command: node api.js\n    port: 70000\n', path: 'processes.api.port', message: /from 1 to 65535, found 70000$/, fix: /^write `port: 65535`$/ },
+  { name: 'port "80", quoted', text: 'processes:\n  web:\n    port: "80"\n', path: 'processes.web.port', message: /found the quoted text "80"$/, fix: /^remove the quotes: `port: 80`$/ },
+  { name: 'memory "lots"', text: 'processes:\n  web:\n    resources:\n      memory: lots\n', path: 'processes.web.resources.memory', message: /^line 4: expected a size such as `256mb`, `1.5gb` or `512k`, found the string "lots"$/, fix: /^write `memory: 512mb`$/ },
+  { name: 'memory "1tb", above the maximum', text: 'processes:\n  web:\n    resources:\n      memory: 1tb\n', path: 'processes.web.resources.memory', message: /expected a size from 6mb to 64gb, found 1tb$/, fix: /^write `memory: 64gb`$/ },
+  { name: 'memory "1mb", below the minimum', text: 'processes:\n  web:\n    resources:\n      memory: 1mb\n', path: 'processes.web.resources.memory', message: /expected a size from 6mb to 64gb, found 1mb$/, fix: /^write `memory: 6mb`$/ },
+  { name: 'memory as a bare number', text: 'processes:\n  web:\n    resources:\n      memory: 512\n', path: 'processes.web.resources.memory', message: /found the number 512 with no unit$/, fix: /^add a unit: `memory: 512mb`$/ },
+  { name: 'memory in MiB', text: 'processes:\n  web:\n    resources:\n      memory: 512 MiB\n', path: 'processes.web.resources.memory', message: /found the string "512 MiB"$/, fix: /^write `memory: 512mb`$/ },
+  { name: 'cpus 0', text: 'processes:\n  web:\n    resources:\n      cpus: 0\n', path: 'processes.web.resources.cpus', message: /^line 4: expected a number from 0.01 to 64, found 0$/, fix: /^write `cpus: 0.01`$/ },
+  { name: 'cpus 100', text: 'processes:\n  web:\n    resources:\n      cpus: 100\n', path: 'processes.web.resources.cpus', message: /from 0.01 to 64, found 100$/, fix: /^write `cpus: 64`$/ },
+  { name: 'cpus "half"', text: 'processes:\n  web:\n    resources:\n      cpus: half\n', path: 'processes.web.resources.cpus', message: /expected a number from 0.01 to 64, found the string "half"$/, fix: /^write `cpus: 0.5`$/ },
+  { name: 'cpus quoted', text: 'processes:\n  web:\n    resources:\n      cpus: "0.5"\n', path: 'processes.web.resources.cpus', message: /found the quoted text "0.5"$/, fix: /^remove the quotes: `cpus: 0.5`$/ },
+  { name: 'a resource key in the wrong place', text: 'processes:\n  web:\n    memory: 512mb\n', path: 'processes.web.memory', message: /`memory` belongs at `processes.<name>.resources.memory`/, fix: /move it to/ },
+  // depends_on
+  { name: 'depends_on: an unknown name close to a service', text: 'processes:\n  web:\n    depends_on: [redsi]\nservices:\n  redis: redis:7\n', path: 'processes.web.depends_on[0]', message: /^line 3: `redsi` is not a process or service of this app; did you mean `redis`\?$/, fix: /^write `- redis`$/ },
+  {
+    name: 'depends_on: an unknown name close to nothing',
+    text: 'processes:\n  web:\n    depends_on:\n      - redis\n      - search\nservices:\n  redis: redis:7\n',
+    path: 'processes.web.depends_on[1]',
+    message: /^line 5: `search` is not a process or service of this app \(processes: `web`; services: `redis`\)$/,
+    fix: /^add a service or process named `search`, or remove this entry$/,
+  },
+  { name: 'depends_on: itself', text: 'processes:\n  web:\n  worker:\n    command: node w.js\n    depends_on: [web, worker]\n', path: 'processes.worker.depends_on[1]', message: /is `worker` itself, and a process cannot wait for itself$/, fix: /^remove this entry$/ },
+  {
+    name: 'depends_on: a cycle of two',
+    text: 'processes:\n  web:\n    depends_on: [api]\n  api:\n    command: node api.js\n    depends_on: [web]\n',
+    path: 'processes.web.depends_on[0]',
+    message: /^line 3: makes a cycle: web -> api -> web, so none of these processes could start first$/,
+    fix: /^remove one link of the cycle, such as `api` from `processes.web.depends_on`$/,
+  },
+  {
+    name: 'depends_on: a cycle of three, named from the process written first',
+    text: 'processes:\n  web:\n    depends_on: [c]\n  a:\n    command: a\n    depends_on: [redis, b]\n  b:\n    command: b\n    depends_on: [c]\n  c:\n    command: c\n    depends_on: [a]\nservices:\n  redis: redis:7\n',
+    path: 'processes.a.depends_on[1]',
+    message: /makes a cycle: a -> b -> c -> a/,
+    fix: /such as `b` from `processes.a.depends_on`/,
+  },
+  { name: 'depends_on: a name twice', text: 'processes:\n  web:\n    depends_on: [redis, redis]\nservices:\n  redis: redis:7\n', path: 'processes.web.depends_on[1]', message: /`redis` is listed twice \(also at processes.web.depends_on\[0\]\)/, fix: /remove this entry/ },
+  // process health
+  { name: 'health on web', text: 'processes:\n  web:\n    health:\n      command: curl -f localhost\n', path: 'processes.web.health', message: /^line 3: `web` is checked by the top-level `health` block/, fix: /top-level `health:` block .*or remove `processes.web.health`/ },
+  { name: 'health with heartbeat and command', text: 'processes:\n  worker:\n    command: node w.js\n    health:\n      heartbeat: /tmp/hb\n      command: node check.js\n', path: 'processes.worker.health', message: /^line 4: sets both `heartbeat` and `command`/, fix: /^keep either `heartbeat:` or `command:` and remove the other$/ },
+  { name: 'health with neither heartbeat nor command', text: 'processes:\n  worker:\n    command: node w.js\n    health:\n      interval: 10s\n', path: 'processes.worker.health', message: /sets neither `heartbeat` nor `command`, so berth has nothing to check/, fix: /add `heartbeat: \/tmp\/heartbeat` .* or `command: node check.js`/ },
+  { name: 'health max_age with a command', text: 'processes:\n  worker:\n    command: node w.js\n    health:\n      command: node check.js\n      max_age: 1m\n', path: 'processes.worker.health.max_age', message: /^line 6: applies only to a `heartbeat` file/, fix: /^remove `max_age`$/ },
+  { name: 'health interval out of range', text: 'processes:\n  worker:\n    command: node w.js\n    health:\n      heartbeat: hb\n      interval: 1h\n', path: 'processes.worker.health.interval', message: /from 100ms to 10m, found 1h$/, fix: /`interval: 10m`/ },
+  // per-process restart
+  {
+    name: 'a process restart backoff longer than the top-level max_backoff',
+    text: 'processes:\n  worker:\n    command: node w.js\n    restart:\n      backoff: 1m\n',
+    path: 'processes.worker.restart.backoff',
+    message: /^line 5: is 1m, longer than `max_backoff` \(30s, from the top-level `restart`\)$/,
+    fix: /^write `backoff: 30s` or less, or raise `max_backoff`$/,
+  },
+  { name: 'a process restart max_backoff below the top-level backoff', text: 'restart:\n  backoff: 5s\nprocesses:\n  web:\n    restart:\n      max_backoff: 2s\n', path: 'processes.web.restart.max_backoff', message: /is 2s, shorter than `backoff` \(5s, from the top-level `restart`\)/, fix: /`max_backoff: 5s` or more/ },
+  // services
+  { name: 'a service without an image', text: 'services:\n  redis:\n    command: redis-server\n', path: 'services.redis.image', message: /^line 2: is required: berth runs the service from it$/, fix: /^write `image: redis:7-alpine`$/ },
+  { name: 'a service with nothing', text: 'services:\n  redis:\n', path: 'services.redis', message: /has no value: a service needs an image/, fix: /^write `redis: redis:7-alpine`, or a mapping with `image:`$/ },
+  { name: 'an image with capitals', text: 'services:\n  db: Postgres:16\n', path: 'services.db', message: /"Postgres:16" is not a valid image: expected an image such as `redis:7`/, fix: /^write `db: postgres:16`$/ },
+  { name: 'an invalid service name', text: 'services:\n  my_cache: redis:7\n', path: 'services.my_cache', message: /`my_cache` is not a valid service name: expected 1 to 30 lowercase letters, digits and `-`/, fix: /^rename it to `my-cache`$/ },
+  {
+    name: 'a service named like a process',
+    text: 'processes:\n  web:\n  worker: node w.js\nservices:\n  worker: redis:7\n',
+    path: 'services.worker',
+    message: /^line 5: `worker` is the name of both a service \(`services.worker`\) and a process \(`processes.worker`\)/,
+    fix: /^rename the service or the process, such as `worker-svc`$/,
+  },
+  { name: 'a relative volume path', text: 'services:\n  db:\n    image: postgres:16\n    volumes:\n      data: var/lib/data\n', path: 'services.db.volumes.data', message: /^line 5: "var\/lib\/data" is not a valid mount path: expected an absolute path in the container/, fix: /^write `data: \/var\/lib\/data`$/ },
+  { name: 'a bad volume name', text: 'services:\n  db:\n    image: postgres:16\n    volumes:\n      Pg Data: /data\n', path: 'services.db.volumes["Pg Data"]', message: /`Pg Data` is not a valid volume name: expected 1 to 63 lowercase letters/, fix: /^rename it to `pg-data`$/ },
+  { name: 'two volumes at one path', text: 'services:\n  db:\n    image: postgres:16\n    volumes:\n      a: /data\n      b: /data\n', path: 'services.db.volumes.b', message: /is mounted at \/data, like `a`/, fix: /mount it at another path/ },
+  { name: 'a url_env that is not a variable name', text: 'services:\n  cache:\n    image: redis:7\n    url_env: redis-url\n', path: 'services.cache.url_env', message: /^line 4: "redis-url" is not a valid variable name: expected letters, digits and `_`, not starting with a digit; not PORT or BERTH_\*/, fix: /^write `url_env: REDIS_URL`$/ },
+  { name: 'a url_env berth sets itself', text: 'services:\n  cache:\n    image: redis:7\n    url_env: BERTH_CACHE\n', path: 'services.cache.url_env', message: /"BERTH_CACHE" is not a valid variable name/, fix: /`url_env: CACHE_URL`/ },
+  {
+    name: 'two services with the same default url_env',
+    text: 'services:\n  main: postgres:16\n  analytics: postgres:16\n',
+    path: 'services.analytics.url_env',
+    message: /^line 3: is DATABASE_URL \(the default for a `postgres` image\), which `services.main` sets too$/,
+    fix: /^give one of them another `url_env`, such as `url_env: ANALYTICS_URL`$/,
+  },
+  { name: 'a url_env that env sets too', text: 'services:\n  cache:\n    image: redis:7\n    url_env: CACHE_URL\nenv:\n  CACHE_URL: redis://elsewhere\n', path: 'services.cache.url_env', message: /^line 4: is CACHE_URL, which `env` sets too/, fix: /remove CACHE_URL from `env`, or write `url_env: CACHE_SERVICE_URL`/ },
+  { name: 'a url with no variable to carry it', text: 'services:\n  search:\n    image: ghcr.io/x/custom\n    url: http://search:9200\n', path: 'services.search.url', message: /is set, but no variable carries it: berth knows no URL variable for the image `custom`/, fix: /^add `url_env: SEARCH_URL`$/ },
+  { name: 'a service key from Docker Compose', text: 'services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_DB: app\n', path: 'services.db.environment', message: /did you mean `env`\?/, fix: /rename `environment` to `env`/ },
+  { name: 'a service health without a command', text: 'services:\n  db:\n    image: postgres:16\n    health:\n      retries: 5\n', path: 'services.db.health.command', message: /is required: it is the check/, fix: /`command: redis-cli ping`/ },
+  { name: 'service health retries out of range', text: 'services:\n  db:\n    image: postgres:16\n    health:\n      command: pg_isready\n      retries: 0\n', path: 'services.db.health.retries', message: /from 1 to 100, found 0$/, fix: /`retries: 1`/ },
 ];
 
 for (const bad of invalid) {

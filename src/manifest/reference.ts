@@ -30,6 +30,8 @@ export function manifestReference(): string {
     '## Conventions',
     [
       '- A **duration** is a number with a unit: `500ms`, `5s`, `1.5m`, `2h`, `1d`. A bare number such as `5` is an error, not seconds.',
+      '- A **size** is a number with a unit, `b`, `kb`, `mb` or `gb` (or `k`, `m`, `g`), in any case and counted in 1024s: `512mb` is 512 MiB, `1.5GB` is 1.5 GiB. A bare number is an error.',
+      '- A **path in the app** (`static`, `dockerfile`) is relative to the app folder and stays inside it: no leading `/` and no `..`.',
       '- A key with nothing after it (such as `health:` with every line under it commented out) counts as unset.',
       '- Unknown keys are errors, so a misspelt key never goes unnoticed.',
       '- Errors name the key path (`processes.web.replicas`, `domains[1]`) and the line, say what was found and what to write instead.',
@@ -41,7 +43,7 @@ export function manifestReference(): string {
     summaryTable(entries),
     ...entries.map(section),
     '## Full example',
-    'Every key, with the doc sentences as comments:',
+    fullExampleIntro(),
     fence(renderAnnotatedYaml({ root: manifestSchema, value: manifestSchema.example as Record<string, unknown> })),
     '## Errors',
     'Every problem in the file is reported at once. For this file:',
@@ -50,6 +52,14 @@ export function manifestReference(): string {
     fence(brokenOutput(), 'text'),
   ];
   return parts.join('\n\n') + '\n';
+}
+
+/** The full example leaves out keys that cannot go with the others (`static` replaces web's `command`). */
+function fullExampleIntro(): string {
+  const shape = manifestSchema.shape;
+  const example = manifestSchema.example as Record<string, unknown>;
+  const left = shape.kind === 'object' ? shape.fields.filter((f) => !(f.key in example)).map((f) => `\`${f.key}\``) : [];
+  return left.length === 0 ? 'Every key, with the doc sentences as comments:' : `Every key but ${left.join(', ')} (see ${left.length === 1 ? 'its section' : 'their sections'}), with the doc sentences as comments:`;
 }
 
 function brokenOutput(): string {
@@ -83,7 +93,7 @@ function defaultText(entry: KeyEntry): string {
   const { node } = entry;
   // A map entry exists only when written; its default is what `key:` with nothing after it means.
   if (entry.inRecord) return node.default === undefined ? '—' : `\`${inlineYaml(node.default)}\` (for \`${entry.key}:\` with nothing after it)`;
-  if (node.kind === 'object') return 'the default of each key';
+  if (node.kind === 'object' && !node.optional) return node.unset ?? 'the default of each key';
   if (node.default !== undefined) return `\`${inlineYaml(node.default)}\``;
   if (node.optional) return node.unset ? `unset: ${node.unset}` : 'unset';
   return node.required ? `none, required: ${node.required}` : 'none, required';

@@ -63,7 +63,7 @@ function renderEntry(key: string, node: AnyNode, value: unknown, indent: number)
 /** A nested key's trailing comment: its doc, plus the allowed range when that is short. */
 function leafComment(node: AnyNode): string {
   if (node.shape.kind !== 'scalar') return node.doc;
-  const range = node.allowed && ['int', 'duration'].includes(node.kind) ? ` (${node.allowed})` : '';
+  const range = node.allowed && ['int', 'number', 'duration', 'size'].includes(node.kind) ? ` (${node.allowed})` : '';
   return range ? `${node.doc.replace(/\.$/, '')}${range}.` : node.doc;
 }
 

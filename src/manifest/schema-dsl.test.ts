@@ -205,3 +205,81 @@ test('JSON Schema: descriptions, defaults, examples, closed objects, pattern-key
   assert.deepEqual(schema.default.procs, { main: null });
   assert.deepEqual(schema.examples[0].wait, '2s');
 });
+
+// ------------------------------------------------------------------------ optional objects, resolve, rules
+
+const check = s.object({
+  doc: 'A check.',
+  optional: true,
+  misplaced: { probe: { message: 'probes belong to the gate', fix: 'move it to `gate`' } },
+  fields: {
+    file: s.string({ doc: 'File.', example: '/tmp/x', optional: true, normalize: (t) => t.trim() }),
+    age: { as: 'ageMs', node: s.duration({ doc: 'Age.', example: '1m', default: '30s' }) },
+    cpus: s.number({ doc: 'Cores.', example: 0.5, optional: true, min: 0.01, max: 4 }),
+    memory: { as: 'memoryBytes', node: s.size({ doc: 'Memory.', example: '64mb', optional: true, min: '4mb', max: '1gb' }) },
+    list: s.array({ doc: 'Items.', items: s.string({ doc: 'Item.', example: 'a' }), default: [], example: ['a'] }),
+  },
+  resolve: (c) => ({ heartbeat: c.file === undefined ? undefined : { file: c.file, ageMs: c.ageMs }, cpus: c.cpus, memoryBytes: c.memoryBytes, list: c.list }),
+  rules: [
+    {
+      doc: 'Deep keys, several problems, and what was written.',
+      check: (c, written) => [
+        ...c.list.flatMap((item, index) => (item === 'bad' ? [{ key: ['list', index], message: 'is bad', fix: 'drop it' }] : [])),
+        ...(written.age != null && c.heartbeat === undefined ? [{ key: 'age', message: 'needs a file', fix: 'add `file`' }] : []),
+        ...(c.list.length > 2 ? [{ key: '', message: 'is too long', fix: 'shorten it' }] : []),
+      ],
+    },
+  ],
+  schema: { minProperties: 1 },
+});
+
+test('an optional object is undefined when unset, and its resolve shapes the value, deep-frozen', () => {
+  const resolved: Equals<
+    Infer<typeof check>,
+    { heartbeat: { file: string; ageMs: number } | undefined; cpus: number | undefined; memoryBytes: number | undefined; list: readonly string[] } | undefined
+  > = true;
+  assert.equal(resolved, true);
+  assert.deepEqual(check.validate(undefined), { value: undefined, issues: [] });
+  assert.deepEqual(check.validate(null), { value: undefined, issues: [] });
+  const { value, issues } = check.validate({ file: ' /tmp/hb ', cpus: 1, memory: '1.5MB', list: ['a'] });
+  // Below the minimum: reported, not resolved.
+  assert.deepEqual(issues.map((i) => i.path), ['memory']);
+  assert.equal(value, undefined);
+  const ok = check.validate({ file: ' /tmp/hb ', cpus: 1, memory: '8M' });
+  assert.deepEqual(ok.value, { heartbeat: { file: '/tmp/hb', ageMs: 30_000 }, cpus: 1, memoryBytes: 8 * 1024 ** 2, list: [] });
+  assert.ok(Object.isFrozen(ok.value) && Object.isFrozen(ok.value!.heartbeat));
+});
+
+test('rules see the resolved value and the written mapping, and report at deep paths, several at once', () => {
+  const { issues } = check.validate({ age: '1m', list: ['a', 'bad', 'c'] }, 'x');
+  assert.deepEqual(
+    issues.map((i) => [i.path, i.message]),
+    [['x.list[1]', 'is bad'], ['x.age', 'needs a file'], ['x', 'is too long']],
+  );
+});
+
+test('a misplaced key gets its own explanation instead of "unknown key"', () => {
+  assert.deepEqual(one(check, { probe: 1 }), { path: 'probe', message: 'probes belong to the gate', fix: 'move it to `gate`' });
+});
+
+test('numbers and sizes say what was found and offer a valid value', () => {
+  assert.equal(one(check, { cpus: 9 }).fix, 'write `cpus: 4`');
+  assert.equal(one(check, { cpus: '2' }).fix, 'remove the quotes: `cpus: 2`');
+  assert.equal(one(check, { cpus: 'lots' }).message, 'expected a number from 0.01 to 4, found the string "lots"');
+  assert.equal(one(check, { memory: '2gb' }).message, 'expected a size from 4mb to 1gb, found 2gb');
+  assert.equal(one(check, { memory: '2gb' }).fix, 'write `memory: 1gb`');
+  assert.equal(one(check, { memory: '64 MB' }).fix, 'write `memory: 64mb`');
+  assert.equal(one(check, { memory: '64Mi' }).fix, 'write `memory: 64mb`');
+  assert.equal(one(check, { memory: 64 }).fix, 'add a unit: `memory: 64mb`');
+  assert.equal(one(check, { memory: 67_108_864 }).fix, 'add a unit: `memory: 64mb`');
+  assert.equal(one(check, { memory: true }).fix, 'write `memory: 64mb`');
+});
+
+test('JSON Schema: an optional object admits null, numbers have bounds, extra keywords are added', () => {
+  const schema = check.jsonSchema() as any;
+  assert.deepEqual(schema.type, ['object', 'null']);
+  assert.equal(schema.default, undefined);
+  assert.equal(schema.minProperties, 1);
+  assert.deepEqual([schema.properties.cpus.type, schema.properties.cpus.minimum, schema.properties.cpus.maximum], ['number', 0.01, 4]);
+  assert.equal(schema.properties.memory.type, 'string');
+});

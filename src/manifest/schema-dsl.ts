@@ -10,13 +10,14 @@
  * optional, and is an issue otherwise. Resolved values are frozen as they are built.
  */
 import type { Issue } from '../errors/catalogue.ts';
-import { string, int, boolean, oneOf, duration } from './dsl-scalars.ts';
+import { string, int, number, boolean, oneOf, duration, size } from './dsl-scalars.ts';
 import { object } from './dsl-object.ts';
 import { array, record, shorthand } from './dsl-collections.ts';
 
 export type { Issue };
+export type { ObjectOut } from './dsl-object.ts';
 
-export type Kind = 'string' | 'int' | 'boolean' | 'enum' | 'duration' | 'object' | 'array' | 'record' | 'shorthand';
+export type Kind = 'string' | 'int' | 'number' | 'boolean' | 'enum' | 'duration' | 'size' | 'object' | 'array' | 'record' | 'shorthand';
 
 export interface ValidateContext {
   /**
@@ -117,4 +118,4 @@ export type AnyNode = Node<unknown>;
 export type Infer<N> = N extends Node<infer Out> ? Out : never;
 
 /** The builders: `s.object({...})`, `s.duration({...})`, ... */
-export const s = { string, int, boolean, enum: oneOf, duration, object, array, record, shorthand };
+export const s = { string, int, number, boolean, enum: oneOf, duration, size, object, array, record, shorthand };

@@ -2,18 +2,68 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AnyNode, JsonSchema } from './schema-dsl.ts';
 import { keyEntries } from './schema-walk.ts';
-import { manifestSchema, validateManifest, type Manifest } from './schema.ts';
+import {
+  dependencyCycles,
+  imageDefaults,
+  imageName,
+  manifestSchema,
+  normalizeAppPath,
+  validateManifest,
+  type Manifest,
+  type ProcessHealthSpec,
+  type ProcessSpec,
+  type ReleaseSpec,
+  type ResourcesSpec,
+  type RestartSpec,
+  type ServiceHealthSpec,
+  type ServiceSpec,
+} from './schema.ts';
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+type Restart = { readonly maxRestarts: number; readonly windowMs: number; readonly backoffMs: number; readonly maxBackoffMs: number };
 
 /** The resolved type, spelled out: if the schema changes shape, this stops compiling. */
 type Documented = {
   readonly name: string | undefined;
   readonly build: string | undefined;
-  readonly processes: Readonly<Record<string, { readonly command: string | undefined; readonly replicas: number }>>;
+  readonly dockerfile: string | undefined;
+  readonly static: string | undefined;
+  readonly release: { readonly command: string; readonly timeoutMs: number } | undefined;
+  readonly processes: Readonly<
+    Record<
+      string,
+      {
+        readonly command: string | undefined;
+        readonly replicas: number;
+        readonly port: number | undefined;
+        readonly resources: { readonly memoryBytes: number | undefined; readonly cpus: number | undefined };
+        readonly restart: Restart;
+        readonly dependsOn: readonly string[];
+        readonly health:
+          | { readonly heartbeat: { readonly file: string; readonly maxAgeMs: number } | undefined; readonly command: string | undefined; readonly intervalMs: number }
+          | undefined;
+      }
+    >
+  >;
+  readonly services: Readonly<
+    Record<
+      string,
+      {
+        readonly image: string;
+        readonly command: string | undefined;
+        readonly port: number | undefined;
+        readonly env: Readonly<Record<string, string>>;
+        readonly volumes: Readonly<Record<string, string>>;
+        readonly health: { readonly command: string; readonly intervalMs: number; readonly timeoutMs: number; readonly retries: number; readonly startPeriodMs: number } | undefined;
+        readonly urlEnv: string | undefined;
+        readonly url: string | undefined;
+      }
+    >
+  >;
   readonly health: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number; readonly healthyAfter: number; readonly deadlineMs: number };
   readonly deploy: { readonly strategy: 'blue-green'; readonly drainTimeoutMs: number; readonly stopTimeoutMs: number; readonly standbyMs: number; readonly keepReleases: number };
-  readonly restart: { readonly maxRestarts: number; readonly windowMs: number; readonly backoffMs: number; readonly maxBackoffMs: number };
+  readonly restart: Restart;
   readonly domains: readonly string[];
   readonly env: Readonly<Record<string, string>>;
 };
@@ -38,8 +88,22 @@ test('the schema documents every key the issue asks for', () => {
   assert.deepEqual(
     entries.map((e) => e.path),
     [
-      'name', 'build',
-      'processes', 'processes.web', 'processes.web.command', 'processes.web.replicas', 'processes.<name>', 'processes.<name>.command', 'processes.<name>.replicas',
+      'name', 'build', 'dockerfile', 'static',
+      'release', 'release.command', 'release.timeout',
+      'processes',
+      'processes.web', 'processes.web.command', 'processes.web.replicas', 'processes.web.port',
+      'processes.web.resources', 'processes.web.resources.memory', 'processes.web.resources.cpus',
+      'processes.web.restart', 'processes.web.restart.max_restarts', 'processes.web.restart.window', 'processes.web.restart.backoff', 'processes.web.restart.max_backoff',
+      'processes.web.depends_on',
+      'processes.<name>', 'processes.<name>.command', 'processes.<name>.replicas', 'processes.<name>.port',
+      'processes.<name>.resources', 'processes.<name>.resources.memory', 'processes.<name>.resources.cpus',
+      'processes.<name>.restart', 'processes.<name>.restart.max_restarts', 'processes.<name>.restart.window', 'processes.<name>.restart.backoff', 'processes.<name>.restart.max_backoff',
+      'processes.<name>.depends_on',
+      'processes.<name>.health', 'processes.<name>.health.heartbeat', 'processes.<name>.health.max_age', 'processes.<name>.health.command', 'processes.<name>.health.interval',
+      'services', 'services.<name>', 'services.<name>.image', 'services.<name>.command', 'services.<name>.port',
+      'services.<name>.env', 'services.<name>.env.<NAME>', 'services.<name>.volumes', 'services.<name>.volumes.<volume>',
+      'services.<name>.health', 'services.<name>.health.command', 'services.<name>.health.interval', 'services.<name>.health.timeout', 'services.<name>.health.retries', 'services.<name>.health.start_period',
+      'services.<name>.url_env', 'services.<name>.url',
       'health', 'health.path', 'health.interval', 'health.timeout', 'health.healthy_after', 'health.deadline',
       'deploy', 'deploy.strategy', 'deploy.drain_timeout', 'deploy.stop_timeout', 'deploy.standby', 'deploy.keep_releases',
       'restart', 'restart.max_restarts', 'restart.window', 'restart.backoff', 'restart.max_backoff',
@@ -48,9 +112,54 @@ test('the schema documents every key the issue asks for', () => {
   );
 });
 
-test('the resolved restart policy has the runtime driver\'s field names', () => {
+test('the resolved restart policy has the runtime driver\'s field names, top-level and per process', () => {
   const { value } = validateManifest({});
   assert.deepEqual(Object.keys(value.restart), ['maxRestarts', 'windowMs', 'backoffMs', 'maxBackoffMs']);
+  assert.deepEqual(Object.keys(value.processes.web.restart), ['maxRestarts', 'windowMs', 'backoffMs', 'maxBackoffMs']);
+});
+
+test('the exported spec types are the parts of Manifest', () => {
+  const same: [
+    Equals<ProcessSpec, Manifest['processes'][string]>,
+    Equals<ServiceSpec, Manifest['services'][string]>,
+    Equals<ReleaseSpec | undefined, Manifest['release']>,
+    Equals<ProcessHealthSpec | undefined, ProcessSpec['health']>,
+    Equals<ServiceHealthSpec | undefined, ServiceSpec['health']>,
+    Equals<ResourcesSpec, ProcessSpec['resources']>,
+    Equals<RestartSpec, ProcessSpec['restart']>,
+  ] = [true, true, true, true, true, true, true];
+  assert.ok(same.every(Boolean));
+});
+
+test('image names: registry, path, tag and digest do not count', () => {
+  assert.equal(imageName('redis'), 'redis');
+  assert.equal(imageName('docker.io/library/mariadb:11'), 'mariadb');
+  assert.equal(imageName('localhost:5000/team/postgres:16-alpine'), 'postgres');
+  assert.equal(imageName(`mongo:7@sha256:${'0'.repeat(64)}`), 'mongo');
+  assert.deepEqual(imageDefaults('postgis/postgis:16-3.4'), { port: 5432, urlEnv: 'DATABASE_URL' });
+  assert.equal(imageDefaults('ghcr.io/x/custom'), undefined);
+  // Only the image's own name: a path segment that happens to be `redis` is not the image.
+  assert.equal(imageDefaults('redis/redis-stack'), undefined);
+  assert.equal(imageDefaults('constructor'), undefined);
+});
+
+test('dependencyCycles: each circle once, from the process written first', () => {
+  const deps = (entries: Record<string, string[]>) => Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, { dependsOn: v }]));
+  assert.deepEqual(dependencyCycles(deps({ web: ['api'], api: ['web'] })), [['web', 'api', 'web']]);
+  assert.deepEqual(dependencyCycles(deps({ a: ['b'], b: ['c'], c: ['b'] })), [['b', 'c', 'b']]);
+  assert.deepEqual(dependencyCycles(deps({ a: ['b', 'c'], b: ['c'], c: [] })), []);
+  assert.deepEqual(dependencyCycles(deps({ a: ['a', 'redis'] })), [], 'self references and services are not cycles here');
+  assert.deepEqual(dependencyCycles(deps({ a: ['b'], b: ['a', 'c'], c: ['b'] })), [['a', 'b', 'a'], ['b', 'c', 'b']]);
+});
+
+test('app paths: normalized, and never out of the app', () => {
+  assert.equal(normalizeAppPath('./public/'), 'public');
+  assert.equal(normalizeAppPath('./'), '.');
+  assert.equal(normalizeAppPath('a//b/./c'), 'a/b/c');
+  // Any `..` is refused, even one that stays inside; the fix offers the path without it when there is one.
+  assert.deepEqual(validateManifest({ static: 'a/../b' }).issues.map((i) => i.fix), ['write `static: b`']);
+  assert.deepEqual(validateManifest({ static: 'a/../../b' }).issues.map((i) => i.fix), ['write `static: public`']);
+  assert.equal(validateManifest({ static: 'a..b/c' }).value.static, 'a..b/c');
 });
 
 test('JSON Schema: every mapping is closed and every key is described with examples', () => {
@@ -79,6 +188,15 @@ test('JSON Schema patterns agree with validation', () => {
   const duration = schema.properties.health.properties.interval.pattern;
   for (const ok of ['500ms', '5s', '1.5m', '2h', '1d']) assert.ok(matches(duration, ok), ok);
   for (const bad of ['5', '5 sec', 's', '1w']) assert.ok(!matches(duration, bad), bad);
+  const size = schema.properties.processes.additionalProperties.anyOf[1].properties.resources.properties.memory.pattern;
+  for (const ok of ['6mb', '512MB', '1.5g', '1024k', '7340032b', '64GB']) assert.ok(matches(size, ok), ok);
+  for (const bad of ['512', '1tb', '512 mb', '512MiB', 'lots']) assert.ok(!matches(size, bad), bad);
+  const appPath = schema.properties.static.pattern;
+  for (const ok of ['public', './public/', '.', 'site/dist', 'a..b']) assert.ok(matches(appPath, ok), ok);
+  for (const bad of ['/public', '../site', 'a/../../b', '..', 'dist\\site', ' ']) assert.ok(!matches(appPath, bad), bad);
+  const image = schema.properties.services.additionalProperties.anyOf[1].properties.image.pattern;
+  for (const ok of ['redis', 'redis:7-alpine', 'docker.io/library/mariadb:11', 'localhost:5000/a/b:c', `mongo@sha256:${'a'.repeat(64)}`]) assert.ok(matches(image, ok), ok);
+  for (const bad of ['Redis', 'redis 7', 'redis:', ':7', '']) assert.ok(!matches(image, bad), bad);
   const hostname = schema.properties.domains.items.pattern;
   for (const ok of ['example.com', '*.example.com', 'a-b.c.example.co.uk']) assert.ok(matches(hostname, ok), ok);
   for (const bad of ['Example.com', 'localhost', '1.2.3.4', 'a..b', '-a.com', 'https://a.com']) assert.ok(!matches(hostname, bad), bad);

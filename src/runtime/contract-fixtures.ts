@@ -24,7 +24,8 @@ const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ version: 'v1', env: process.env }));
 });
-if (process.env.PORT) server.listen(Number(process.env.PORT), '127.0.0.1');
+// HOST comes from the runtime: loopback for host processes, all interfaces inside a container.
+if (process.env.PORT) server.listen(Number(process.env.PORT), process.env.HOST);
 `;
 
 const echoServer = `'use strict';
@@ -48,9 +49,24 @@ process.on('SIGTERM', () => console.log('ignore-sigterm: ignoring SIGTERM'));
 console.log('ignore-sigterm: starting');
 ${serve}`;
 
+// Ticks, and touches ./heartbeat (its liveness signal) each time.
 const workerScript = `'use strict';
+const fs = require('node:fs');
 let n = 0;
-setInterval(() => console.log('tick ' + ++n), 100);
+setInterval(() => {
+  console.log('tick ' + ++n);
+  fs.writeFileSync('heartbeat', String(Date.now()));
+}, 100);
+`;
+
+// One-off commands run from the echo artifact.
+const onceScript = `'use strict';
+console.log('once with token ' + (process.env.SECRET_TOKEN || ''));
+process.exit(Number(process.env.EXIT_CODE || 3));
+`;
+const slowOnceScript = `'use strict';
+console.log('slow once: starting');
+setTimeout(() => console.log('slow once: done'), 30000);
 `;
 
 const fake = (behaviour: FakeBehaviour) => JSON.stringify(behaviour, null, 2) + '\n';
@@ -59,11 +75,17 @@ const fixtures: Record<FixtureName, Record<string, string>> = {
   echo: {
     'package.json': packageJson('echo', { start: 'node server.js' }),
     'server.js': echoServer,
+    'once.js': onceScript,
+    'slow-once.js': slowOnceScript,
     [FAKE_BEHAVIOUR_FILE]: fake({
       version: 'v1',
       health: 'ok',
       logs: ['echo: listening on ${PORT} with token ${SECRET_TOKEN}'],
       stderr: ['echo: warming up with token ${SECRET_TOKEN}'],
+      oneOff: {
+        'node once.js': { output: ['once with token ${SECRET_TOKEN}'], exitCode: 3 },
+        'node slow-once.js': { output: ['slow once: starting'], delayMs: 30_000 },
+      },
     }),
   },
   crash: {
@@ -84,7 +106,7 @@ const fixtures: Record<FixtureName, Record<string, string>> = {
   worker: {
     'package.json': packageJson('worker', { start: 'node worker.js' }),
     'worker.js': workerScript,
-    [FAKE_BEHAVIOUR_FILE]: fake({ port: false, repeat: { everyMs: 100, line: 'tick' } }),
+    [FAKE_BEHAVIOUR_FILE]: fake({ port: false, repeat: { everyMs: 100, line: 'tick' }, heartbeatFile: 'heartbeat' }),
   },
 };
 

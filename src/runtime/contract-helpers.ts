@@ -82,18 +82,20 @@ export async function getJsonWhenUp<T = { version: string; env: Record<string, s
 export function connectionRefused(address: Address, timeoutMs = 2_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: address.host, port: address.port });
+    // A SYN to an address that vanished just goes unanswered: silence is "nothing answers" too.
     const timer = setTimeout(() => {
       socket.destroy();
-      resolve(false);
+      resolve(true);
     }, timeoutMs);
     socket.on('connect', () => {
       clearTimeout(timer);
       socket.destroy();
       resolve(false);
     });
+    // Refused (a host port nobody listens on) or unreachable (a container address that is gone): nothing answers.
     socket.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      resolve(error.code === 'ECONNREFUSED');
+      resolve(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'].includes(error.code ?? ''));
     });
   });
 }

@@ -87,7 +87,6 @@ export function runDriverContract(name: string, setup: () => Promise<ContractHar
         const started = await h.driver.start(spec);
         assert.equal(started.id, spec.id);
         const address = addressOf(started);
-        assert.equal(address.host, '127.0.0.1');
         const body = await getJsonWhenUp(address, '/', UP_MS);
         assert.equal(body.env.GREETING, 'hi');
         assert.equal(body.env.PORT, String(address.port));
@@ -321,6 +320,48 @@ export function runDriverContract(name: string, setup: () => Promise<ContractHar
         assert.equal(info.address, null);
         assert.equal(info.restarts, 0);
         await h.driver.stop(spec.id);
+      }),
+    );
+
+    test('9. health checks: a fresh heartbeat file or a command exiting 0 is healthy, anything else is not', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const built = await build(h, 'worker');
+        const spec = specFor(built, { process: 'worker', port: false, command: built.inferredCommand });
+        await h.driver.start(spec);
+        const fresh = await waitFor(
+          async () => {
+            const result = await h.driver.checkHealth(spec.id, { heartbeat: { file: 'heartbeat', maxAgeMs: 5_000 }, timeoutMs: 5_000 });
+            return result.ok ? result : undefined;
+          },
+          { timeoutMs: UP_MS, what: 'a fresh heartbeat' },
+        );
+        assert.equal(fresh.ok, true);
+        const missing = await h.driver.checkHealth(spec.id, { heartbeat: { file: 'no-such-heartbeat', maxAgeMs: 5_000 }, timeoutMs: 5_000 });
+        assert.equal(missing.ok, false);
+        assert.match(missing.detail, /no-such-heartbeat/);
+        assert.equal((await h.driver.checkHealth(spec.id, { command: 'exit 0', timeoutMs: 5_000 })).ok, true);
+        const failing = await h.driver.checkHealth(spec.id, { command: 'exit 2', timeoutMs: 5_000 });
+        assert.equal(failing.ok, false);
+        assert.match(failing.detail, /2/);
+        await h.driver.stop(spec.id);
+        assert.equal((await h.driver.checkHealth(spec.id, { command: 'exit 0', timeoutMs: 5_000 })).ok, false, 'a stopped instance is not healthy');
+      }),
+    );
+
+    test('10. one-off runs: output (masked), exit code, and a timeout that ends it', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const built = await build(h, 'echo');
+        const secret = 'tok_oneoff_5e3c7a';
+        const lines: string[] = [];
+        const base = { app: 'contract', release: 'r1', artifact: built.artifact, env: { SECRET_TOKEN: secret }, secrets: [secret], signal: new AbortController().signal };
+        const done = await h.driver.runOnce({ ...base, id: newId('run'), command: 'node once.js', timeoutMs: 20_000, onLine: (l) => lines.push(l.line) });
+        assert.deepEqual(done, { exitCode: 3, timedOut: false });
+        assert.ok(lines.includes('once with token ***'), JSON.stringify(lines));
+        assert.ok(lines.every((l) => !l.includes(secret)));
+        const started = Date.now();
+        const slow = await h.driver.runOnce({ ...base, id: newId('run'), command: 'node slow-once.js', timeoutMs: 1_500, onLine: () => {} });
+        assert.deepEqual(slow, { exitCode: null, timedOut: true });
+        assert.ok(Date.now() - started < 15_000, 'the timeout ended it');
       }),
     );
   });

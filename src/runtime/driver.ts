@@ -17,6 +17,10 @@ export interface BuildRequest {
   command?: string;
   /** Build-time environment (never the app's secrets). */
   env?: Record<string, string>;
+  /** The app is a static site served from this folder (container runtimes bundle the static server). */
+  staticRoot?: string;
+  /** A Dockerfile path inside the source, when the manifest names one (container runtimes). */
+  dockerfile?: string;
   signal: AbortSignal;
   /** Receives each line of build output as it happens. */
   log: (line: string) => void;
@@ -52,6 +56,12 @@ export interface InstanceSpec {
   env: Record<string, string>;
   /** True when the process serves HTTP and needs a PORT. */
   port: boolean;
+  /** The port it listens on inside its container (container runtimes); the process runtime picks its own. */
+  containerPort?: number;
+  /** Caps the runtime enforces when it can (containers); the process runtime does not. */
+  resources?: { memoryBytes?: number; cpus?: number };
+  /** Serve this folder of the artifact with berth's static server instead of running `command`. */
+  staticRoot?: string;
   restart: RestartPolicy;
   /** SIGTERM, then SIGKILL after this long. */
   stopTimeoutMs: number;
@@ -99,6 +109,67 @@ export type DriverEvent =
   | { type: 'restarted'; id: string; address: Address | null; restarts: number }
   | { type: 'crashloop'; id: string; restarts: number; exit: ExitInfo };
 
+/** A command run once in a fresh instance of a release: the release command, `berth run`. */
+export interface OneOffSpec {
+  /** Unique id of this run. */
+  id: string;
+  app: string;
+  release: string;
+  artifact: string;
+  command: string;
+  env: Record<string, string>;
+  /** Values masked in the output. */
+  secrets: string[];
+  timeoutMs: number;
+  signal: AbortSignal;
+  onLine: (line: { stream: 'stdout' | 'stderr'; line: string }) => void;
+}
+
+export interface OneOffResult {
+  /** null when it was killed (timeout, abort). */
+  exitCode: number | null;
+  timedOut: boolean;
+}
+
+/**
+ * How a process without an HTTP port shows it is alive: it touches a file (relative paths are relative
+ * to the app's directory) at least every `maxAgeMs`, or a command run next to it exits 0.
+ */
+export interface HealthCheck {
+  heartbeat?: { file: string; maxAgeMs: number };
+  command?: string;
+  timeoutMs: number;
+}
+
+export interface HealthResult {
+  ok: boolean;
+  detail: string;
+}
+
+/** An accessory (Redis, Postgres, any image) as the runtime runs it: long-lived, on the app's private network. */
+export interface AccessorySpec {
+  app: string;
+  name: string;
+  image: string;
+  command?: string;
+  env: Record<string, string>;
+  /** Volume name -> absolute path inside the container. */
+  volumes: Record<string, string>;
+  health?: { command: string; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number };
+}
+
+export type AccessoryState = 'healthy' | 'starting' | 'unhealthy' | 'running' | 'exited' | 'missing';
+
+/** Accessories, for runtimes that can run images. */
+export interface AccessoryRuntime {
+  /** Creates the accessory, or recreates it when its spec changed, and starts it. */
+  ensure(spec: AccessorySpec): Promise<{ changed: boolean }>;
+  state(app: string, name: string): Promise<AccessoryState>;
+  list(app: string): Promise<{ name: string; state: AccessoryState }[]>;
+  /** Removes the container; its volumes stay (data outlives the container). */
+  remove(app: string, name: string): Promise<void>;
+}
+
 export interface LogLine {
   /** Epoch milliseconds when berth saw the line. */
   ts: number;
@@ -116,6 +187,8 @@ export interface LogQuery {
 
 export interface RuntimeDriver {
   readonly name: string;
+  /** Present when the runtime can run accessories (services); the process runtime cannot. */
+  readonly services?: AccessoryRuntime;
 
   build(request: BuildRequest): Promise<BuildResult>;
   /** Frees what build() made. Idempotent. */
@@ -138,8 +211,15 @@ export interface RuntimeDriver {
   /** Captured output of one instance, oldest first; with `follow`, keeps yielding until the signal aborts. */
   logs(id: string, query: LogQuery): AsyncIterable<LogLine>;
 
-  /** Deletes captured logs of an app, or of one of its releases, once berth no longer needs them. Idempotent. */
-  removeLogs(app: string, release?: string): Promise<void>;
+  /** Deletes captured logs of one release of an app once berth no longer needs them. Idempotent. */
+  removeLogs(app: string, release: string): Promise<void>;
+  /** Removes everything the driver still holds for a destroyed app (logs, networks, volumes, images). Idempotent. */
+  removeApp(app: string): Promise<void>;
+
+  /** Runs a one-off command from an artifact (release command, `berth run`) and waits for it, bounded by its timeout. */
+  runOnce(spec: OneOffSpec): Promise<OneOffResult>;
+  /** Checks a running instance with a heartbeat file or a command. */
+  checkHealth(id: string, check: HealthCheck): Promise<HealthResult>;
 
   /** Instance lifecycle events (exits, restarts, crash loops). Returns an unsubscribe function. */
   subscribe(listener: (event: DriverEvent) => void): () => void;

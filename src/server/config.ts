@@ -1,4 +1,4 @@
-import { homedir } from 'node:os';
+import { availableParallelism, homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fail, type Issue } from '../errors/catalogue.ts';
 import { parseHostPort } from '../lib/host-port.ts';
@@ -17,6 +17,14 @@ export interface ServerConfig {
   /** A build that runs longer is stopped and the deploy fails. */
   buildTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** auto: docker when an engine answers, else host processes. */
+  runtime: 'auto' | 'docker' | 'process';
+  /** The Docker Engine's socket. */
+  dockerSocket: string;
+  /** Base image of the Dockerfile berth writes for Node apps without one. */
+  nodeImage: string;
+  /** Caps for image builds, so running apps keep their share of the machine. */
+  build: { memoryBytes: number; cpus: number; concurrency: number };
 }
 
 export interface ServerFlags {
@@ -26,6 +34,10 @@ export interface ServerFlags {
   baseDomain?: string;
   maxUpload?: string;
   logLevel?: string;
+  runtime?: string;
+  nodeImage?: string;
+  buildMemory?: string;
+  buildCpus?: string;
 }
 
 export const DEFAULT_API = '127.0.0.1:7171';
@@ -68,6 +80,20 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     issues.push({ path: '--log-level', message: `"${logLevel}" is not a log level`, fix: 'use debug, info, warn or error' });
   }
+  const runtime = (flags.runtime ?? env.BERTH_RUNTIME ?? 'auto') as ServerConfig['runtime'];
+  if (!['auto', 'docker', 'process'].includes(runtime)) {
+    issues.push({ path: '--runtime', message: `"${runtime}" is not a runtime`, fix: 'use auto (docker when an engine answers), docker or process' });
+  }
+  const buildMemoryText = flags.buildMemory ?? env.BERTH_BUILD_MEMORY ?? `${Math.max(512, Math.min(2048, Math.floor(totalmem() / 1024 ** 2 / 2)))}mb`;
+  const buildMemory = parseSize(buildMemoryText);
+  if (buildMemory === undefined || buildMemory < 64 * 1024 ** 2) {
+    issues.push({ path: '--build-memory', message: `"${buildMemoryText}" is not a size of at least 64mb`, fix: 'for example --build-memory 1gb' });
+  }
+  const buildCpusText = flags.buildCpus ?? env.BERTH_BUILD_CPUS ?? String(Math.max(1, availableParallelism() - 1));
+  const buildCpus = Number(buildCpusText);
+  if (!(buildCpus >= 0.1 && buildCpus <= 256)) {
+    issues.push({ path: '--build-cpus', message: `"${buildCpusText}" is not a number of CPUs`, fix: 'for example --build-cpus 1 (a build never takes more)' });
+  }
   if (issues.length) throw fail('CONFIG_INVALID', { issues });
   return {
     dataDir: flags.data ? resolve(flags.data) : defaultDataDir(env),
@@ -78,6 +104,10 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     maxUnpackedBytes: Math.max(maxUploadBytes! * 5, 1024 ** 3),
     buildTimeoutMs: 15 * 60_000,
     logLevel,
+    runtime,
+    dockerSocket: (env.DOCKER_HOST?.startsWith('unix://') ? env.DOCKER_HOST.slice(7) : undefined) ?? '/var/run/docker.sock',
+    nodeImage: flags.nodeImage ?? env.BERTH_NODE_IMAGE ?? 'node:24-slim',
+    build: { memoryBytes: buildMemory!, cpus: buildCpus, concurrency: 1 },
   };
 }
 

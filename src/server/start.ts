@@ -15,7 +15,11 @@ import { systemClock } from '../lib/clock.ts';
 import { formatHostPort } from '../lib/host-port.ts';
 import { newId } from '../lib/ids.ts';
 import { createLogger } from '../lib/log.ts';
+import { createDockerDriver } from '../runtime/docker/driver.ts';
+import { createDockerEngine } from '../runtime/docker/engine-http.ts';
+import type { RuntimeDriver } from '../runtime/driver.ts';
 import { createProcessDriver } from '../runtime/process/driver.ts';
+import { chooseRuntime } from '../runtime/select.ts';
 import { createSealer, loadOrCreateKey } from '../secrets/sealer.ts';
 import { Store } from '../store/store.ts';
 import { dataFiles, type ServerConfig } from './config.ts';
@@ -53,7 +57,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
   const sealer = createSealer(loadOrCreateKey(join(config.dataDir, 'secret.key')));
   const ownerId = store.settings.getOrCreate('owner_id', () => newId('own'));
-  const driver = createProcessDriver({ root: join(config.dataDir, 'runtime', 'process'), ownerId, log, box: sealer, binPath: [dirname(process.execPath)] });
+  const engine = createDockerEngine({ socketPath: config.dockerSocket });
+  const runtime = await chooseRuntime(config.runtime, engine, config.dockerSocket);
+  log.info('runtime chosen', { driver: runtime.driver, reason: runtime.reason, engine: runtime.engine?.Version });
+  const driver: RuntimeDriver =
+    runtime.driver === 'docker'
+      ? createDockerDriver({ engine, ownerId, root: join(config.dataDir, 'runtime', 'docker'), log, nodeImage: config.nodeImage, build: config.build })
+      : createProcessDriver({ root: join(config.dataDir, 'runtime', 'process'), ownerId, log, box: sealer, binPath: [dirname(process.execPath)] });
   const dataplane = createProxyProcess({ runDir: join(config.dataDir, 'run'), logFile: join(config.dataDir, 'logs', 'proxy.log'), listen: config.http, version, log, ownerId });
   const httpAddress = await dataplane.start();
 
@@ -65,6 +75,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     clock,
     log,
     settings: { baseDomain: config.baseDomain, http: httpAddress, buildTimeoutMs: config.buildTimeoutMs, uploadsDir: join(config.dataDir, 'uploads') },
+    runtime,
   };
   const routing = new Routing(ctx);
   const deployer = new Deployer(ctx, routing);

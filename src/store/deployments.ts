@@ -28,8 +28,8 @@ const toRecord = (r: Row): DeploymentRecord => ({
   finishedAt: r.finished_at,
 });
 
-const HOLDING = "('queued', 'building', 'starting', 'verifying', 'switching')";
-const UNFINISHED = "('queued', 'building', 'starting', 'verifying', 'switching', 'draining')";
+const HOLDING = "('queued', 'building', 'releasing', 'starting', 'verifying', 'switching')";
+const UNFINISHED = "('queued', 'building', 'releasing', 'starting', 'verifying', 'switching', 'draining')";
 
 export class Deployments {
   readonly #db: Db;

@@ -29,12 +29,16 @@ export class TestBerth {
   token = '';
   #stderr = '';
 
-  constructor(dataDir = mkdtempSync(join(tmpdir(), 'berth-e2e-'))) {
-    this.dataDir = dataDir;
+  /** Server flags every start of this daemon gets (the runtime, above all: tests never depend on what the machine has). */
+  readonly baseArgs: string[];
+
+  constructor(options: { runtime?: 'process' | 'docker'; args?: string[]; dataDir?: string } = {}) {
+    this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-e2e-'));
+    this.baseArgs = ['--runtime', options.runtime ?? 'process', ...(options.args ?? [])];
   }
 
-  static async start(): Promise<TestBerth> {
-    const berth = new TestBerth();
+  static async start(options: { runtime?: 'process' | 'docker'; args?: string[] } = {}): Promise<TestBerth> {
+    const berth = new TestBerth(options);
     await berth.startDaemon();
     return berth;
   }
@@ -43,7 +47,7 @@ export class TestBerth {
   async startDaemon(extraArgs: string[] = []): Promise<void> {
     rmSync(join(this.dataDir, 'run', 'api.json'), { force: true });
     this.#stderr = '';
-    const daemon = spawn(process.execPath, [CLI, 'server', '--data', this.dataDir, '--api', '127.0.0.1:0', '--http', this.httpPort ? `127.0.0.1:${this.httpPort}` : '127.0.0.1:0', ...extraArgs], {
+    const daemon = spawn(process.execPath, [CLI, 'server', '--data', this.dataDir, '--api', '127.0.0.1:0', '--http', this.httpPort ? `127.0.0.1:${this.httpPort}` : '127.0.0.1:0', ...this.baseArgs, ...extraArgs], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, BERTH_LOG_LEVEL: 'info' },
     });

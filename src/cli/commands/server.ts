@@ -7,16 +7,20 @@ import { cliVersion } from '../version.ts';
 
 export const spec: CommandSpec = {
   name: 'server',
-  usage: 'berth server [--data DIR] [--api HOST:PORT] [--http HOST:PORT] [--base-domain DOMAIN] [--max-upload SIZE] [--log-level LEVEL]',
+  usage: 'berth server [--data DIR] [--api HOST:PORT] [--http HOST:PORT] [--base-domain DOMAIN] [--runtime auto|docker|process] [--max-upload SIZE] [--log-level LEVEL]',
   summary: 'Run the berth daemon in the foreground (`berth up` runs it in the background).',
   details: [
-    'Each flag falls back to an environment variable (BERTH_DATA, BERTH_API, BERTH_HTTP, BERTH_BASE_DOMAIN, BERTH_MAX_UPLOAD, BERTH_LOG_LEVEL), then to its default. Ctrl-C or SIGTERM stops it; apps keep running unless the server is stopped with `berth down`.',
+    'Each flag falls back to an environment variable (BERTH_DATA, BERTH_API, BERTH_HTTP, BERTH_BASE_DOMAIN, BERTH_RUNTIME, BERTH_NODE_IMAGE, BERTH_BUILD_MEMORY, BERTH_BUILD_CPUS, BERTH_MAX_UPLOAD, BERTH_LOG_LEVEL), then to its default. Ctrl-C or SIGTERM stops it; apps keep running unless the server is stopped with `berth down`.',
   ],
   flags: {
     data: { type: 'string', value: 'DIR', doc: 'data directory (default: $XDG_DATA_HOME/berth or ~/.local/share/berth)' },
     api: { type: 'string', value: 'HOST:PORT', doc: 'control API address (default 127.0.0.1:7171)' },
     http: { type: 'string', value: 'HOST:PORT', doc: 'where apps are served (default 0.0.0.0:8080)' },
     'base-domain': { type: 'string', value: 'DOMAIN', doc: 'apps are served at <app>.DOMAIN (default localhost)' },
+    runtime: { type: 'string', value: 'MODE', doc: 'auto (docker when an engine answers, else host processes), docker or process' },
+    'node-image': { type: 'string', value: 'IMAGE', doc: 'base image of the Dockerfile berth writes for Node apps (default node:24-slim)' },
+    'build-memory': { type: 'string', value: 'SIZE', doc: 'memory cap of an image build (default half the RAM, at most 2gb)' },
+    'build-cpus': { type: 'string', value: 'N', doc: 'CPU cap of an image build (default all cores but one)' },
     'max-upload': { type: 'string', value: 'SIZE', doc: 'largest accepted upload, such as 200mb' },
     'log-level': { type: 'string', value: 'LEVEL', doc: 'debug, info, warn or error' },
   },
@@ -40,6 +44,10 @@ export function serverFlags(values: FlagValues): ServerFlags {
   take('base-domain', 'baseDomain');
   take('max-upload', 'maxUpload');
   take('log-level', 'logLevel');
+  take('runtime', 'runtime');
+  take('node-image', 'nodeImage');
+  take('build-memory', 'buildMemory');
+  take('build-cpus', 'buildCpus');
   return flags;
 }
 

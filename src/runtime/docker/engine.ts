@@ -73,7 +73,7 @@ export interface ContainerSummary {
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  Config: { Labels: Labels; Image: string; Env: string[] };
+  Config: { Labels: Labels; Image: string; Env: string[]; StopTimeout?: number };
   RestartCount: number;
   State: {
     Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -133,6 +133,8 @@ export interface DockerEngine {
   listImages(filters?: Filters): Promise<ImageSummary[]>;
   /** Idempotent: a missing image is not an error. */
   removeImage(ref: string, options?: { force?: boolean }): Promise<void>;
+  /** Adds `repo:tag` to an image. */
+  tagImage(ref: string, repo: string, tag: string): Promise<void>;
 
   createContainer(name: string, body: ContainerCreate): Promise<string>;
   startContainer(id: string): Promise<void>;

@@ -26,6 +26,12 @@ export interface FakeBehaviour {
   repeat?: { everyMs: number; line: string };
   /** Reported by GET / so tests can tell releases apart. */
   version?: string;
+  /** One-off runs from this artifact (release command, `berth run`), by command: output, time, exit code. */
+  oneOff?: Record<string, { output?: string[]; delayMs?: number; exitCode?: number }>;
+  /** The file a running instance keeps fresh (a heartbeat check on any other file fails). */
+  heartbeatFile?: string;
+  /** What a check command says when it is not literally `exit N`; default ok. */
+  check?: 'ok' | 'fail';
 }
 
 export const FAKE_BEHAVIOUR_FILE = '.berth-fake.json';

@@ -6,13 +6,14 @@
  */
 import { fail } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
-import type { BuildRequest, BuildResult, DriverEvent, ExitInfo, InstanceInfo, InstanceSpec, LogLine, RuntimeDriver } from '../driver.ts';
+import type { BuildRequest, BuildResult, DriverEvent, ExitInfo, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, LogLine, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
 import { berthVariables } from '../instance-env.ts';
 import { logStream } from '../log-stream.ts';
 import { createMasker } from '../mask-secrets.ts';
 import { planAfterExit } from '../restart-policy.ts';
 import { fakeBuild } from './build.ts';
 import { spawnFakeProcess, type FakeProcess } from './process.ts';
+import { expand } from './behaviour.ts';
 import { appendFakeLog, createFakeState, onFakeLog, type FakeInstance, type FakeState } from './state.ts';
 
 export interface FakeDriverOptions {
@@ -52,6 +53,14 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
     restarts: r.restarts,
     ...(r.lastExit ? { lastExit: r.lastExit } : {}),
   });
+
+  const forgetLogs = (match: (owner: { app: string; release: string }) => boolean) => {
+    for (const [id, owner] of state.logOwners) {
+      if (!match(owner)) continue;
+      state.logs.delete(id);
+      state.logOwners.delete(id);
+    }
+  };
 
   const current = (r: FakeInstance) => state.instances.get(r.spec.id) === r && !r.stopping && !lifetime.signal.aborted;
 
@@ -215,11 +224,37 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
     },
 
     async removeLogs(app, release) {
-      for (const [id, owner] of state.logOwners) {
-        if (owner.app !== app || (release !== undefined && owner.release !== release)) continue;
-        state.logs.delete(id);
-        state.logOwners.delete(id);
+      forgetLogs((owner) => owner.app === app && owner.release === release);
+    },
+
+    async removeApp(app) {
+      forgetLogs((owner) => owner.app === app);
+    },
+
+    async runOnce(spec: OneOffSpec): Promise<OneOffResult> {
+      const artifact = state.artifacts.get(spec.artifact);
+      if (!artifact) throw fail('START_FAILED', { reason: `artifact ${spec.artifact} does not exist` });
+      const mask = createMasker(spec.secrets);
+      const plan = artifact.behaviour.oneOff?.[spec.command] ?? {};
+      for (const line of plan.output ?? []) spec.onLine({ stream: 'stdout', line: mask(expand(line, spec.env)) });
+      const delay = plan.delayMs ?? 0;
+      if (delay > spec.timeoutMs) {
+        await clock.sleep(spec.timeoutMs, spec.signal);
+        return { exitCode: null, timedOut: true };
       }
+      if (delay > 0) await clock.sleep(delay, spec.signal);
+      return { exitCode: plan.exitCode ?? 0, timedOut: false };
+    },
+
+    async checkHealth(id: string, check: HealthCheck): Promise<HealthResult> {
+      const r = state.instances.get(id);
+      if (!r || r.state !== 'running') return { ok: false, detail: `instance ${id} is not running` };
+      if (check.heartbeat) {
+        return check.heartbeat.file === r.behaviour.heartbeatFile ? { ok: true, detail: 'heartbeat fresh' } : { ok: false, detail: `heartbeat ${check.heartbeat.file} does not exist yet` };
+      }
+      const literal = /^exit (\d+)$/.exec(check.command ?? '');
+      if (literal) return literal[1] === '0' ? { ok: true, detail: 'exited 0' } : { ok: false, detail: `exited with code ${literal[1]}` };
+      return r.behaviour.check === 'fail' ? { ok: false, detail: 'the check failed' } : { ok: true, detail: 'ok' };
     },
 
     subscribe(listener) {

@@ -6,6 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fail } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -13,8 +14,9 @@ import type { DriverEvent, InstanceInfo, RuntimeDriver } from '../driver.ts';
 import { logStream } from '../log-stream.ts';
 import { buildArtifact, cleanInterruptedBuilds } from './build.ts';
 import { findLogFiles, isSafeName, layoutFor, logFiles, PARTIAL_SUFFIX, type SecretBox } from './layout.ts';
+import { checkInstanceHealth, runOneOff } from './one-off.ts';
 import { createLogCollector, type LogCollectorOptions, type LogSource } from './log-collector.ts';
-import { readStore } from './log-store.ts';
+import { readStore } from '../log-store.ts';
 import { findOwnedProcesses } from './owned.ts';
 import { listStates, readState } from './state-file.ts';
 import { createSupervisor } from './supervisor.ts';
@@ -40,6 +42,9 @@ export interface ProcessDriverOptions {
 }
 
 const OWNER = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+/** berth's static file server, run for apps declared `static:`. */
+const STATIC_SERVER = fileURLToPath(new URL('../../static/static-server.js', import.meta.url));
+const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 export function createProcessDriver(options: ProcessDriverOptions): RuntimeDriver {
   if (!OWNER.test(options.ownerId)) {
@@ -118,9 +123,11 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
       rmSync(path, { recursive: true, force: true });
     },
 
-    async start(spec) {
+    async start(requested) {
       // A state file nobody supervises yet (adopt() not called) still means the instance exists.
-      if (isSafeName(spec.id) && readState(layout, spec.id)) throw fail('START_FAILED', { reason: `instance ${spec.id} already exists` });
+      if (isSafeName(requested.id) && readState(layout, requested.id)) throw fail('START_FAILED', { reason: `instance ${requested.id} already exists` });
+      const spec = requested.staticRoot ? { ...requested, command: `node ${shellQuote(STATIC_SERVER)} ${shellQuote(requested.staticRoot)}` } : requested;
+      if (!spec.command.trim()) throw fail('START_FAILED', { reason: 'no command to run: host processes have no image with a default command; set `processes.<name>.command` in berth.yaml' });
       return supervisor.start(spec);
     },
 
@@ -176,8 +183,20 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
     },
 
     async removeLogs(app, release) {
-      if (!isSafeName(app) || (release !== undefined && !isSafeName(release))) return;
-      rmSync(release === undefined ? join(layout.logs, app) : join(layout.logs, app, release), { recursive: true, force: true });
+      if (!isSafeName(app) || !isSafeName(release)) return;
+      rmSync(join(layout.logs, app, release), { recursive: true, force: true });
+    },
+
+    async removeApp(app) {
+      if (isSafeName(app)) rmSync(join(layout.logs, app), { recursive: true, force: true });
+    },
+
+    runOnce: (spec) => runOneOff({ spec, ownerId, binPath: options.binPath ?? [] }),
+
+    async checkHealth(id, check) {
+      const state = isSafeName(id) ? readState(layout, id) : null;
+      if (!state || state.state !== 'running') return { ok: false, detail: `instance ${id} is not running` };
+      return checkInstanceHealth(state.spec, check, clock.now());
     },
 
     subscribe(listener) {

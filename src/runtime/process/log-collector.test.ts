@@ -8,7 +8,7 @@ import { silentLogger } from '../../lib/log.ts';
 import type { LogLine } from '../driver.ts';
 import { layoutFor, logFiles, type LogFiles } from './layout.ts';
 import { createLogCollector, type LogCollectorOptions, type LogSource } from './log-collector.ts';
-import { readStore } from './log-store.ts';
+import { readStore } from '../log-store.ts';
 
 /** A temporary instance log directory with a collector over it; `body` gets both. */
 function withLogs(

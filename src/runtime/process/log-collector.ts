@@ -14,7 +14,7 @@ import type { LogLine } from '../driver.ts';
 import { createMasker } from '../mask-secrets.ts';
 import type { LogFiles } from './layout.ts';
 import { splitLines } from './line-splitter.ts';
-import { appendToStore, type StoredLine } from './log-store.ts';
+import { appendToStore, type StoredLine } from '../log-store.ts';
 
 export interface LogSource {
   id: string;

@@ -8,24 +8,13 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fail } from '../../errors/catalogue.ts';
 import type { InstanceSpec } from '../driver.ts';
+import { commandArgv } from '../command.ts';
 import { berthVariables } from '../instance-env.ts';
 import type { LogFiles } from './layout.ts';
 import { ownedGroups } from './owned.ts';
 import { readStat, signalGroup } from './proc.ts';
 
-// Words made only of these characters mean the same to sh and to execvp, so no shell is needed.
-const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/**
- * argv for a command line: split on spaces when the shell would do nothing else, so signals reach the app
- * itself rather than a `sh` in between; otherwise `sh -c`. A leading `NAME=value` is an env assignment to
- * the shell, so it goes through sh too.
- */
-export function commandArgv(command: string): string[] {
-  const words = command.trim().split(/\s+/).filter(Boolean);
-  const plain = words.length > 0 && words.every((w) => PLAIN_WORD.test(w)) && !words[0].includes('=');
-  return plain ? words : ['sh', '-c', command];
-}
+export { commandArgv } from '../command.ts';
 
 export function instanceEnvironment(options: {
   spec: InstanceSpec;
@@ -39,6 +28,8 @@ export function instanceEnvironment(options: {
   return {
     PATH: path,
     ...(daemonEnv.HOME ? { HOME: daemonEnv.HOME } : {}),
+    // Apps that honour HOST listen on loopback only: the proxy is their way in.
+    HOST: '127.0.0.1',
     ...spec.env,
     ...(port !== null ? { PORT: String(port) } : {}),
     ...berthVariables(spec),

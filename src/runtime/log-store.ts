@@ -3,7 +3,7 @@
  * <base>.jsonl.1 (one old file kept) when it grows past the rotation size.
  */
 import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
-import type { LogLine } from '../driver.ts';
+import type { LogLine } from './driver.ts';
 
 export type StoredLine = Omit<LogLine, 'instance'>;
 

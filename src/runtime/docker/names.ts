@@ -1,0 +1,45 @@
+/**
+ * Labels and names of everything the docker driver creates. Every container, network, volume and image
+ * carries `berth.owner`, so berth finds what it owns (and never touches anything else), plus what it
+ * belongs to: app, environment, release, process, instance.
+ */
+import type { Labels } from './engine.ts';
+
+export const LABEL = {
+  owner: 'berth.owner',
+  kind: 'berth.kind',
+  app: 'berth.app',
+  env: 'berth.env',
+  release: 'berth.release',
+  process: 'berth.process',
+  instance: 'berth.instance',
+  service: 'berth.service',
+  build: 'berth.build',
+  /** Names (not values) of the env vars to mask in this container's logs. */
+  secretNames: 'berth.secret-names',
+  /** Restart limit, so a container that stopped for good can be told from one about to restart. */
+  maxRestarts: 'berth.max-restarts',
+  /** The port the instance listens on inside its container (its address is container IP + this port). */
+  port: 'berth.port',
+  /** Hash of a service's spec: a different one means the service must be recreated. */
+  specHash: 'berth.spec-hash',
+} as const;
+
+export type ResourceKind = 'instance' | 'one-off' | 'service' | 'network' | 'volume' | 'image';
+
+/** Every app has one environment for now; previews will add more. */
+export const DEFAULT_ENV = 'production';
+
+export function baseLabels(ownerId: string, kind: ResourceKind, app?: string): Labels {
+  return { [LABEL.owner]: ownerId, [LABEL.kind]: kind, ...(app ? { [LABEL.app]: app, [LABEL.env]: DEFAULT_ENV } : {}) };
+}
+
+export const ownerFilter = (ownerId: string, extra: string[] = []) => ({ label: [`${LABEL.owner}=${ownerId}`, ...extra] });
+
+/** Names are unique on the engine; the owner id keeps two berths on one engine apart. */
+export const networkName = (ownerId: string, app: string) => `berth_${ownerId}_${app}_${DEFAULT_ENV}`;
+export const containerName = (id: string) => `berth_${id}`;
+export const serviceContainerName = (ownerId: string, app: string, service: string) => `berth_${ownerId}_${app}_${service}`;
+export const volumeName = (ownerId: string, app: string, volume: string) => `berth_${ownerId}_${app}_${volume}`;
+/** `<app>:<tag>` as the issue asks; image ids, not tags, are what berth refers to. */
+export const imageTag = (app: string, tag: string) => `${app}:${tag}`;

@@ -1,0 +1,76 @@
+/**
+ * One-off commands and health checks of the process runtime. A one-off runs like a build step (its own
+ * process group, tagged BERTH_BUILD=<run id> so a daemon restart kills a leftover) in the release's
+ * directory with the release's environment; the timeout kills the whole group.
+ */
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { HealthCheck, HealthResult, InstanceSpec, OneOffResult, OneOffSpec } from '../driver.ts';
+import { berthVariables } from '../instance-env.ts';
+import { createMasker } from '../mask-secrets.ts';
+import { signalGroup } from './proc.ts';
+import { runStep } from './run-step.ts';
+
+export async function runOneOff(options: { spec: OneOffSpec; ownerId: string; binPath: string[] }): Promise<OneOffResult> {
+  const { spec, ownerId, binPath } = options;
+  const mask = createMasker(spec.secrets);
+  const timeout = AbortSignal.timeout(spec.timeoutMs);
+  const env: Record<string, string> = {
+    PATH: [...binPath, join(spec.artifact, 'node_modules', '.bin'), process.env.PATH ?? ''].filter(Boolean).join(':'),
+    ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
+    HOST: '127.0.0.1',
+    ...spec.env,
+    ...berthVariables({ id: spec.id, app: spec.app, release: spec.release, process: 'one-off' }),
+    BERTH_OWNER: ownerId,
+    BERTH_BUILD: spec.id,
+  };
+  try {
+    const exit = await runStep({
+      command: spec.command,
+      cwd: spec.artifact,
+      env,
+      ownerId,
+      buildId: spec.id,
+      signal: AbortSignal.any([spec.signal, timeout]),
+      onLine: (line) => spec.onLine({ stream: 'stdout', line: mask(line) }),
+    });
+    return { exitCode: exit.code, timedOut: false };
+  } catch (error) {
+    if (timeout.aborted && !spec.signal.aborted) return { exitCode: null, timedOut: true };
+    throw error;
+  }
+}
+
+/** A heartbeat is fresh enough, or the check command exits 0 within its time. */
+export async function checkInstanceHealth(spec: InstanceSpec, check: HealthCheck, now: number): Promise<HealthResult> {
+  if (check.heartbeat) {
+    const file = isAbsolute(check.heartbeat.file) ? check.heartbeat.file : join(spec.artifact, check.heartbeat.file);
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat) return { ok: false, detail: `heartbeat ${check.heartbeat.file} does not exist yet` };
+    const age = now - stat.mtimeMs;
+    return age <= check.heartbeat.maxAgeMs
+      ? { ok: true, detail: `heartbeat ${Math.round(age)} ms old` }
+      : { ok: false, detail: `heartbeat is ${Math.round(age / 1000)} s old (limit ${Math.round(check.heartbeat.maxAgeMs / 1000)} s)` };
+  }
+  if (check.command) return runCheckCommand(spec, check.command, check.timeoutMs);
+  return { ok: false, detail: 'no heartbeat or command to check' };
+}
+
+function runCheckCommand(spec: InstanceSpec, command: string, timeoutMs: number): Promise<HealthResult> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], { cwd: spec.artifact, env: { ...process.env, ...spec.env }, detached: true, stdio: 'ignore' });
+    const timer = setTimeout(() => {
+      if (child.pid) signalGroup(child.pid, 'SIGKILL');
+      resolve({ ok: false, detail: `\`${command}\` did not finish within ${timeoutMs} ms` });
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ ok: false, detail: `\`${command}\` could not run: ${error.message}` });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? { ok: true, detail: `\`${command}\` exited 0` } : { ok: false, detail: `\`${command}\` exited with code ${code}` });
+    });
+  });
+}
