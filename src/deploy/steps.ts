@@ -50,6 +50,8 @@ export async function buildStep(run: Run, source: { dir: string; manifest: Manif
       buildId,
       sourceDir: source.dir,
       command: source.manifest.build,
+      ...(source.manifest.static ? { staticRoot: source.manifest.static } : {}),
+      ...(source.manifest.dockerfile ? { dockerfile: source.manifest.dockerfile } : {}),
       signal: AbortSignal.any([run.signal, timeout]),
       log: (line) => {
         run.tail.push(line);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { packDirectory } from '../../src/archive/pack.ts';
+import { createDockerEngine } from '../../src/runtime/docker/engine-http.ts';
 import { findOwnedProcesses } from '../../src/runtime/process/owned.ts';
 import { waitFor } from './http.ts';
 
@@ -159,6 +160,7 @@ export class TestBerth {
         this.daemon.kill('SIGKILL');
       }
     }
+    if (owner && this.baseArgs.includes('docker')) await removeDockerResources(owner);
     if (owner) {
       // Whatever is still there (a test that killed the daemon): end it, so tests never leak processes.
       for (const p of findOwnedProcesses(owner)) {
@@ -172,6 +174,27 @@ export class TestBerth {
     }
     rmSync(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** Every container, network, volume and image labelled as this berth's (docker runtime tests). */
+export async function dockerResources(owner: string) {
+  const engine = createDockerEngine();
+  const mine = { label: [`berth.owner=${owner}`] };
+  return {
+    engine,
+    containers: await engine.listContainers({ all: true, filters: mine }),
+    networks: await engine.listNetworks(mine),
+    volumes: await engine.listVolumes(mine),
+    images: await engine.listImages(mine),
+  };
+}
+
+async function removeDockerResources(owner: string): Promise<void> {
+  const { engine, containers, networks, volumes, images } = await dockerResources(owner);
+  for (const c of containers) await engine.removeContainer(c.Id, { force: true, volumes: true }).catch(() => {});
+  for (const n of networks) await engine.removeNetwork(n.Id).catch(() => {});
+  for (const v of volumes) await engine.removeVolume(v.Name).catch(() => {});
+  for (const i of images) await engine.removeImage(i.Id, { force: true }).catch(() => {});
 }
 
 /** A copy of a fixture app in a temp folder, with files replaced or added. */

@@ -18,6 +18,13 @@ export function deploymentRoutes(router: Router, deps: ApiDeps): void {
     sendJson(res, 200, { deployments: store.deployments.listByApp(app).map((d) => deploymentView(deps, d)) });
   });
 
+  /** The app's recent events (deploys, crashes, restarts, env changes), oldest first. */
+  router.on('GET', '/v1/apps/:app/events', (_req, res, { app }, url) => {
+    requireApp(deps, app);
+    const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 100) || 100, 1), 1000);
+    sendJson(res, 200, { events: store.events.forApp(app, limit).map(eventView) });
+  });
+
   router.on('GET', '/v1/deployments/:id', (_req, res, { id }) => {
     const deployment = store.deployments.get(id);
     if (!deployment) throw fail('DEPLOYMENT_NOT_FOUND', { id });

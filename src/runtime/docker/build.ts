@@ -26,6 +26,7 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
   const { engine, request } = options;
   const dir = request.sourceDir;
   const source = readSource(dir);
+  const labels = { ...baseLabels(options.ownerId, 'image', request.app), [LABEL.build]: request.buildId };
   const own = request.dockerfile ?? (source.files.has('Dockerfile') ? 'Dockerfile' : undefined);
   let dockerfile: string;
   let inferredCommand: string | undefined;
@@ -43,7 +44,13 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
     if (request.staticRoot) copyFileSync(STATIC_SERVER, join(dir, STATIC_SERVER_PATH));
     writeFileSync(
       join(dir, GENERATED_DOCKERFILE),
-      nodeDockerfile({ baseImage: options.nodeImage, plan, hasLockfile: source.files.has('package-lock.json'), ...(request.staticRoot ? { staticRoot: request.staticRoot } : {}) }),
+      nodeDockerfile({
+        baseImage: options.nodeImage,
+        plan,
+        hasLockfile: source.files.has('package-lock.json'),
+        labels,
+        ...(request.staticRoot ? { staticRoot: request.staticRoot } : {}),
+      }),
     );
     dockerfile = GENERATED_DOCKERFILE;
     inferredCommand = plan.inferredCommand;
@@ -54,7 +61,7 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
       packed.stream,
       {
         tags: [imageTag(request.app, request.buildId)],
-        labels: { ...baseLabels(options.ownerId, 'image', request.app), [LABEL.build]: request.buildId },
+        labels,
         dockerfile,
         memoryBytes: options.caps.memoryBytes,
         cpuPeriod: 100_000,

@@ -39,6 +39,6 @@ test('no dependencies: no install step; a static site copies only its folder and
   assert.doesNotMatch(text, /npm (ci|install)/);
   assert.match(text, /RUN npm run build/);
   assert.match(text, /COPY --from=build --chown=1000:1000 \/app\/dist \/app\/dist/);
-  assert.match(text, /COPY --from=build --chown=1000:1000 \/app\/.berth \/app\/.berth/);
+  assert.match(text, /COPY --from=build --chown=1000:1000 \/app\/.berth-build \/app\/.berth-build/);
   assert.doesNotMatch(text, /COPY --from=build --chown=1000:1000 \/app \/app\n/);
 });

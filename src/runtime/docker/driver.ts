@@ -96,7 +96,9 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
     const code = Number(event.Actor.Attributes.exitCode ?? NaN);
     const now = await inspect(id);
     if (!now) return;
-    const oom = ooms.delete(id) || now.State.OOMKilled;
+    // The engine's OOM notice races the exit (and OOMKilled stays set after a restart), so a SIGKILL berth
+    // did not send to a memory-limited container counts as out of memory too.
+    const oom = ooms.delete(id) || (code === 137 && (now.State.OOMKilled || (now.HostConfig?.Memory ?? 0) > 0));
     // The engine decides on a restart before it reports the death: a scheduled restart already shows as
     // Restarting (and is already counted in RestartCount).
     const willRestart = now.State.Restarting;
@@ -153,7 +155,13 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
     build: (request) => builds.run(() => buildImage({ engine, request, ownerId, nodeImage: options.nodeImage, caps: options.build }), request.signal),
 
     async removeArtifact(artifact) {
+      // The release's image, and the build-stage images of the same build (labelled alike).
+      const build = (await engine.inspectImage(artifact))?.Labels?.[LABEL.build];
       await engine.removeImage(artifact, { force: true });
+      if (!build) return;
+      for (const image of await engine.listImages(ownerFilter(ownerId, [`${LABEL.build}=${build}`]))) {
+        await engine.removeImage(image.Id, { force: true }).catch(() => {});
+      }
     },
 
     async start(spec: InstanceSpec) {

@@ -198,9 +198,12 @@ describe('docker engine over HTTP: containers', { skip: docker.skip, timeout: 18
       }
     })();
     const limit = 16 * 1024 * 1024;
-    // The shell keeps 100 MB of command output in memory; MemorySwap = Memory leaves no swap to escape to.
+    // `tail` keeps the whole newline-free input in memory; MemorySwap = Memory leaves no swap to escape to.
+    // The engine (20.10, cgroup v1) races its OOM notice against the exit: when PID 1 itself is killed, under
+    // load about one exit in four has OOMKilled false and no (or a late) oom event. Here the killed process is
+    // a child and PID 1 exits with its status a second later, so the notice has landed by then.
     const id = await h.run('oom', {
-      Cmd: ['sh', '-c', 'echo start; x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'],
+      Cmd: ['sh', '-c', 'echo start; head -c 100000000 /dev/zero | tail > /dev/null; code=$?; sleep 1; exit $code'],
       Labels: { 'berth.role': 'oom' },
       HostConfig: { Memory: limit, MemorySwap: limit },
     });
@@ -209,10 +212,10 @@ describe('docker engine over HTTP: containers', { skip: docker.skip, timeout: 18
     assert.equal(info?.State.OOMKilled, true);
     assert.equal(info.State.ExitCode, 137);
     await within(reading, 10_000, 'oom and die events');
-    assert.equal(actions[0], 'oom');
+    assert.ok(actions.length >= 2 && actions.slice(0, -1).every((a) => a === 'oom'), `events: ${actions.join(', ')}`);
     assert.equal(actions.at(-1), 'die');
     assert.equal(dieCode, '137');
-    const lines = (await collect(h.engine.containerLogs(id, {}))).map((e) => e.line);
+    const lines = (await collect(h.engine.containerLogs(id, {}))).filter((e) => e.stream === 'stdout').map((e) => e.line);
     assert.deepEqual(lines, ['start']);
   });
 });

@@ -87,6 +87,7 @@ export interface ContainerInspect {
     Health?: { Status: 'starting' | 'healthy' | 'unhealthy' };
   };
   NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases?: string[] | null }> };
+  HostConfig?: { Memory?: number };
 }
 
 export interface ImageSummary {

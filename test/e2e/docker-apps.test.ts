@@ -1,0 +1,151 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request, waitFor } from '../support/http.ts';
+import { appCopy, dockerResources, ROOT, TestBerth } from '../support/berth.ts';
+import { dockerSuite } from '../support/docker.ts';
+import { ensureNodeImage, ensureRedisImage } from '../support/docker-images.ts';
+
+/**
+ * Apps on real containers: the seeds' job system with Redis as an accessory, a failing release
+ * command, crashes and OOM kills under the restart policy, and a static site's caching across a
+ * redeploy. Skips visibly without an engine; fails in CI (BERTH_REQUIRE_DOCKER=1).
+ */
+const docker = await dockerSuite();
+let berth: TestBerth;
+let redisImage = '';
+before(async () => {
+  if (docker.skip) return;
+  redisImage = await ensureRedisImage();
+  berth = await TestBerth.start({ runtime: 'docker', args: ['--node-image', await ensureNodeImage()] });
+});
+after(async () => {
+  await berth?.close();
+});
+
+/** examples/jobs as shipped, with the locally built Redis image (no registry is reachable in tests). */
+function jobsApp(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-jobs-'));
+  cpSync(join(ROOT, 'examples', 'jobs'), dir, { recursive: true });
+  const manifest = readFileSync(join(dir, 'berth.yaml'), 'utf8').replace('image: redis:7', `image: ${redisImage}`);
+  writeFileSync(join(dir, 'berth.yaml'), manifest);
+  return dir;
+}
+
+describe('docker runtime', { skip: docker.skip }, () => {
+  test('examples/jobs: a job submitted through the proxy is processed by the worker; worker and Redis stay private', { timeout: 240_000 }, async () => {
+    const deployed = await berth.deploy('jobs', jobsApp());
+    assert.equal(deployed.release.name, 'v1');
+    const submit = await request({ port: berth.httpPort, host: 'jobs.localhost', path: '/api/jobs', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: 1000 }) });
+    assert.equal(submit.status, 202, submit.body);
+    const { id } = JSON.parse(submit.body);
+    const done = await waitFor(
+      'the job to complete',
+      async () => {
+        const job = JSON.parse((await request({ port: berth.httpPort, host: 'jobs.localhost', path: `/api/jobs/${id}` })).body);
+        return job.status === 'completed' ? job : undefined;
+      },
+      30_000,
+      200,
+    );
+    assert.equal(Number(done.result), 76127, 'the sum of the primes below 1000');
+
+    const app = (await berth.api('GET', '/v1/apps/jobs')).body;
+    assert.deepEqual(app.instances.map((i: { process: string }) => i.process).sort(), ['api', 'web', 'worker']);
+    // Only web is routed: the proxy's table holds web instances alone.
+    const { containers } = await dockerResources(berth.ownerId());
+    const kinds = containers.map((c) => `${c.Labels['berth.kind']}:${c.Labels['berth.process'] ?? c.Labels['berth.service']}`).sort();
+    assert.deepEqual(kinds, ['instance:api', 'instance:web', 'instance:worker', 'service:redis']);
+    const engine = (await dockerResources(berth.ownerId())).engine;
+    for (const c of containers) {
+      const inspect = await engine.inspectContainer(c.Id);
+      const ports = (inspect as unknown as { NetworkSettings: { Ports: Record<string, unknown[] | null> } }).NetworkSettings.Ports ?? {};
+      assert.ok(Object.values(ports).every((bindings) => !bindings || bindings.length === 0), `${c.Names[0]} publishes nothing on the host`);
+      assert.deepEqual(Object.keys(inspect!.NetworkSettings.Networks), [`berth_${berth.ownerId()}_jobs_production`], `${c.Names[0]} is only on the app's network`);
+    }
+    // Any other hostname, or a path meant for the worker, never reaches them through the proxy.
+    assert.equal((await request({ port: berth.httpPort, host: 'redis.localhost' })).status, 404);
+    assert.equal((await request({ port: berth.httpPort, host: 'worker.jobs.localhost' })).status, 404);
+  });
+
+  test('a failing release command aborts the deploy and leaves the old release untouched', { timeout: 180_000 }, async () => {
+    const dir = appCopy('versioned', { 'berth.yaml': 'name: migrate\nhealth:\n  path: /health\n  interval: 200ms\n' });
+    await berth.deploy('migrate', dir);
+    writeFileSync(join(dir, 'migrate.js'), "console.log('migrating the schema'); console.error('relation users already exists'); process.exit(4);\n");
+    writeFileSync(join(dir, 'berth.yaml'), 'name: migrate\nhealth:\n  path: /health\n  interval: 200ms\nrelease: node migrate.js\n');
+    const reply = await berth.upload('migrate', dir);
+    const failed = await berth.settle(reply.body.deployment.id, 'finished');
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.error.code, 'RELEASE_FAILED');
+    assert.match(failed.error.message, /node migrate\.js.*exited with code 4/);
+    assert.ok(failed.error.logTail.includes('relation users already exists'), JSON.stringify(failed.error.logTail));
+    const app = (await berth.api('GET', '/v1/apps/migrate')).body;
+    assert.equal(app.release.name, 'v1');
+    assert.deepEqual(app.instances.map((i: { release: { name: string } }) => i.release.name), ['v1'], 'no instance of the failed release was started');
+    assert.equal(JSON.parse((await request({ port: berth.httpPort, host: 'migrate.localhost' })).body).release, 'v1');
+    const { containers } = await dockerResources(berth.ownerId());
+    assert.ok(!containers.some((c) => c.Labels['berth.kind'] === 'one-off'), 'the one-off container is gone');
+  });
+
+  test('a crashed container is restarted per policy; one over its memory limit is killed, restarted and reported as out of memory', { timeout: 180_000 }, async () => {
+    const yaml = 'name: fragile\nhealth:\n  path: /health\n  interval: 200ms\nprocesses:\n  web:\n    resources:\n      memory: 96mb\nrestart:\n  max_restarts: 3\n';
+    await berth.deploy('fragile', appCopy('versioned', { 'berth.yaml': yaml }));
+    const host = 'fragile.localhost';
+    assert.equal((await request({ port: berth.httpPort, host, path: '/crash' })).status, 202);
+    const restarted = await waitFor('a restart after the crash', async () => {
+      const events = await appEvents('fragile');
+      return events.find((e) => e.type === 'instance.restarted');
+    }, 30_000, 200);
+    assert.ok(restarted);
+    await waitFor('the app to serve again', async () => (await request({ port: berth.httpPort, host }).catch(() => ({ status: 0 }))).status === 200, 30_000, 200);
+
+    await request({ port: berth.httpPort, host, path: '/allocate?mb=400', timeoutMs: 20_000 }).catch(() => undefined);
+    const oom = await waitFor('an out-of-memory report', async () => (await appEvents('fragile')).find((e) => e.type === 'instance.exited' && /out of memory/.test(e.message)), 30_000, 200);
+    assert.equal(oom.data.exit.oom, true);
+    await waitFor('the app back after the OOM kill', async () => (await request({ port: berth.httpPort, host }).catch(() => ({ status: 0 }))).status === 200, 30_000, 200);
+    const status = (await berth.api('GET', '/v1/apps/fragile')).body;
+    assert.equal(status.instances[0].restarts, 2);
+    assert.equal(status.status, 'running');
+  });
+
+  test('a static site: HTML revalidates and changes right after a redeploy; fingerprinted assets are immutable', { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-static-'));
+    const publish = (title: string, asset: string, previous?: string) => {
+      mkdirSync(join(dir, 'public'), { recursive: true });
+      if (previous) rmSync(join(dir, 'public', previous));
+      writeFileSync(join(dir, 'public', 'index.html'), `<!doctype html><title>${title}</title><script src="/${asset}"></script>`);
+      writeFileSync(join(dir, 'public', asset), `console.log(${JSON.stringify(title)})`);
+    };
+    writeFileSync(join(dir, 'berth.yaml'), 'name: site\nstatic: public\nhealth:\n  interval: 200ms\n');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'site', private: true }));
+    publish('first', 'app.3f2a1b9c.js');
+    await berth.deploy('site', dir);
+    const host = 'site.localhost';
+    const page = await request({ port: berth.httpPort, host });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /first/);
+    assert.equal(page.headers['cache-control'], 'no-cache');
+    const etag = String(page.headers.etag);
+    assert.ok(etag.length > 2);
+    const asset = await request({ port: berth.httpPort, host, path: '/app.3f2a1b9c.js' });
+    assert.equal(asset.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal((await request({ port: berth.httpPort, host, headers: { 'if-none-match': etag } })).status, 304, 'unchanged HTML revalidates to 304');
+
+    publish('second', 'app.9d8e7f6a.js', 'app.3f2a1b9c.js');
+    await berth.deploy('site', dir);
+    // A browser holding the old page and its ETag asks again: it gets the new page, not a stale 304.
+    const fresh = await request({ port: berth.httpPort, host, headers: { 'if-none-match': etag } });
+    assert.equal(fresh.status, 200);
+    assert.match(fresh.body, /second/);
+    assert.notEqual(fresh.headers.etag, etag);
+    assert.equal((await request({ port: berth.httpPort, host, path: '/app.9d8e7f6a.js' })).headers['cache-control'], 'public, max-age=31536000, immutable');
+  });
+});
+
+async function appEvents(app: string): Promise<{ type: string; message: string; data: any }[]> {
+  // Instance events belong to the app, not to a deployment: read them from the store's API view of the app.
+  const res = await berth.api('GET', `/v1/apps/${app}/events`);
+  return res.body.events;
+}
