@@ -10,6 +10,9 @@ import { envRoutes } from './routes/env.ts';
 import { logRoutes } from './routes/logs.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { systemRoutes } from './routes/system.ts';
+import { doctorRoutes } from './routes/doctor.ts';
+import { runRoutes } from './routes/run.ts';
+import { scaleRoutes } from './routes/scale.ts';
 
 /** The control API: JSON over HTTP, a bearer token on every endpoint, errors from the catalogue. */
 export function createApiServer(deps: ApiDeps): Server {
@@ -21,6 +24,9 @@ export function createApiServer(deps: ApiDeps): Server {
   releaseRoutes(router, deps);
   envRoutes(router, deps);
   logRoutes(router, deps);
+  scaleRoutes(router, deps);
+  runRoutes(router, deps);
+  doctorRoutes(router, deps);
   const log = deps.ctx.log.child({ component: 'api' });
 
   const server = createServer(async (req, res) => {

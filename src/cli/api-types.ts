@@ -19,7 +19,7 @@ export interface Instance {
   pid?: number;
 }
 
-export type DeploymentState = 'queued' | 'building' | 'starting' | 'verifying' | 'switching' | 'draining' | 'succeeded' | 'failed' | 'interrupted';
+export type DeploymentState = 'queued' | 'building' | 'releasing' | 'starting' | 'verifying' | 'switching' | 'draining' | 'succeeded' | 'failed' | 'interrupted';
 
 export const FINAL_STATES: readonly DeploymentState[] = ['succeeded', 'failed', 'interrupted'];
 /** Where the CLI stops following: traffic has moved (draining counts: the old release only finishes its work). */
@@ -57,7 +57,7 @@ export interface DeploymentError {
 export interface Deployment {
   id: string;
   app: string;
-  kind: 'deploy' | 'env' | 'rollback';
+  kind: 'deploy' | 'env' | 'rollback' | 'scale';
   state: DeploymentState;
   release: ReleaseRef | null;
   previousRelease: ReleaseRef | null;

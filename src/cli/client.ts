@@ -177,10 +177,17 @@ export class ApiClient {
   }
 
   /** The messages of an event-stream endpoint until the server ends it; abort `signal` to stop early. */
-  async *events(path: string, options: { query?: Query; signal?: AbortSignal } = {}): AsyncGenerator<SseMessage> {
+  async *events(path: string, options: { query?: Query; signal?: AbortSignal; method?: string; body?: unknown } = {}): AsyncGenerator<SseMessage> {
     const fullPath = withQuery(path, options.query);
-    const response = await this.#send('GET', fullPath, { headers: { accept: 'text/event-stream' }, signal: options.signal });
-    if (!response.ok) throw errorFromResponse(response.status, await response.text(), { method: 'GET', path: fullPath, hadToken: this.hasToken });
+    const method = options.method ?? 'GET';
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await this.#send(method, fullPath, {
+      headers,
+      signal: options.signal,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    if (!response.ok) throw errorFromResponse(response.status, await response.text(), { method, path: fullPath, hadToken: this.hasToken });
     if (!response.body) return;
     yield* readSse(response.body, options.signal);
   }

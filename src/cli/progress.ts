@@ -7,11 +7,11 @@ import type { ApiEvent, Deployment, DeploymentState } from './api-types.ts';
 import { formatBytes, formatElapsed, formatError, shortId } from './format.ts';
 import { stripAnsi, truncateAnsi, type Style } from './io.ts';
 
-export type StepName = 'upload' | 'build' | 'start' | 'health' | 'switch';
+export type StepName = 'upload' | 'build' | 'release' | 'start' | 'health' | 'switch';
 export type StepStatus = 'pending' | 'active' | 'done' | 'failed' | 'skipped';
 
 export const STEP_ORDER: readonly StepName[] = ['upload', 'build', 'start', 'health', 'switch'];
-export const STEP_LABELS: Record<StepName, string> = { upload: 'upload', build: 'build', start: 'start', health: 'health check', switch: 'switch' };
+export const STEP_LABELS: Record<StepName, string> = { upload: 'upload', build: 'build', release: 'release', start: 'start', health: 'health check', switch: 'switch' };
 /** Build output lines shown under the running build step. */
 export const BUILD_TAIL_LINES = 5;
 
@@ -35,7 +35,16 @@ export interface Progress {
 }
 
 /** Which step a deployment state belongs to; `draining` is the tail of the switch. */
-const STATE_STEP: Partial<Record<DeploymentState, StepName>> = { building: 'build', starting: 'start', verifying: 'health', switching: 'switch', draining: 'switch' };
+const STATE_STEP: Partial<Record<DeploymentState, StepName>> = { building: 'build', releasing: 'release', starting: 'start', verifying: 'health', switching: 'switch', draining: 'switch' };
+
+/** The release step (services, release command) is shown only for deployments that have one. */
+function withReleaseStep(p: Progress): Progress {
+  if (p.steps.some((step) => step.name === 'release')) return p;
+  const at = p.steps.findIndex((step) => step.name === 'start');
+  const steps = [...p.steps];
+  steps.splice(at === -1 ? steps.length : at, 0, { name: 'release', status: 'pending' });
+  return { ...p, steps };
+}
 
 export function newProgress(options: { upload: boolean; now: number; healthyAfter?: number }): Progress {
   const steps: Step[] = STEP_ORDER.filter((name) => options.upload || name !== 'upload').map((name) => ({ name, status: 'pending' }));
@@ -119,10 +128,14 @@ export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress 
       if (state === 'queued') return { ...p, queued: true };
       if (state === 'succeeded' || state === 'failed' || state === 'interrupted') return finish(p, state, now);
       const step = STATE_STEP[state];
-      let next = step ? activate(p, step, now) : p;
+      const base = state === 'releasing' ? withReleaseStep(p) : p;
+      let next = step ? activate(base, step, now) : base;
       if (state === 'draining') next = updateStep(next, 'switch', (s) => ({ ...s, detail: `${s.detail ? `${s.detail}; ` : ''}draining the previous release` }));
       return next;
     }
+    case 'release.log':
+    case 'service.ready':
+      return updateStep(withReleaseStep(p), 'release', (step) => ({ ...step, detail: event.message }));
     case 'build.log': {
       const started = p.steps.find((step) => step.name === 'build')?.status === 'pending' ? activate(p, 'build', now) : p;
       return { ...started, buildTail: [...started.buildTail, event.message].slice(-BUILD_TAIL_LINES) };
@@ -226,6 +239,7 @@ const VERB: Record<Deployment['kind'], (d: Deployment, release: string) => strin
   deploy: (d, release) => `deployed ${d.app} ${release}`,
   rollback: (d, release) => `rolled back ${d.app} to ${release}`,
   env: (d, release) => `released ${d.app} ${release} with the new environment`,
+  scale: (d, release) => `scaled ${d.app}: ${release} runs the new counts`,
 };
 
 /** The last word on a deployment: one success line with the URL, or the error, its hint and the log tail. */

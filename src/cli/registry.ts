@@ -24,6 +24,8 @@ export const COMMAND_GROUPS: { title: string; commands: Record<string, Loader> }
       deploy: () => import('./commands/deploy.ts'),
       rollback: () => import('./commands/rollback.ts'),
       env: () => import('./commands/env.ts'),
+      scale: () => import('./commands/scale.ts'),
+      run: () => import('./commands/run.ts'),
     },
   },
   {
@@ -48,6 +50,7 @@ export const COMMAND_GROUPS: { title: string; commands: Record<string, Loader> }
       up: () => import('./commands/up.ts'),
       down: () => import('./commands/down.ts'),
       server: () => import('./commands/server.ts'),
+      doctor: () => import('./commands/doctor.ts'),
     },
   },
   {

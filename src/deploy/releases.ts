@@ -3,6 +3,7 @@ import type { Manifest } from '../manifest/schema.ts';
 import { openEnv, sealEnv } from '../secrets/sealer.ts';
 import type { ReleaseRecord } from '../store/records.ts';
 import type { DeployContext } from './context.ts';
+import { withFormation } from './formation.ts';
 
 /** The app's env vars as set now, opened. */
 export function currentVars(ctx: Pick<DeployContext, 'store' | 'sealer'>, app: string): Record<string, string> {
@@ -28,7 +29,8 @@ export function createRelease(
       app: input.app,
       version: store.apps.takeVersion(input.app),
       buildId: input.buildId,
-      manifest: input.manifest,
+      // Replicas set with `berth scale` win over berth.yaml until scaled again.
+      manifest: withFormation(input.manifest, store.apps.get(input.app)?.formation ?? {}),
       envSealed: sealEnv(ctx.sealer, currentVars(ctx, input.app)),
       description: input.description,
       status: 'pending',

@@ -39,11 +39,12 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
   try {
     let release: ReleaseRecord;
     if (deployment.kind === 'deploy') release = await buildStep(full, input.source!, input.description);
-    else if (deployment.kind === 'env') release = envReleaseStep(full, input.description);
+    // An env change or a scale: the current build and manifest, with today's env and formation.
+    else if (deployment.kind === 'env' || deployment.kind === 'scale') release = envReleaseStep(full, input.description);
     else release = input.target!;
 
     // Services up and the release command run before any new instance starts (migrations first).
-    await prepareStep(full, release, deployment.kind !== 'rollback');
+    await prepareStep(full, release, deployment.kind === 'deploy' || deployment.kind === 'env');
     // A rollback to a release kept warm reuses its running instances: the switch is then immediate.
     const warm = deployment.kind === 'rollback' ? ctx.store.instances.byRelease(release.id).filter((i) => i.state === 'standby' || i.state === 'draining') : [];
     const instances = await startAndVerify(full, release, warm);

@@ -6,9 +6,16 @@ interface Row {
   created_at: number;
   current_release: string | null;
   next_version: number;
+  formation: string;
 }
 
-const toRecord = (r: Row): AppRecord => ({ name: r.name, createdAt: r.created_at, currentRelease: r.current_release, nextVersion: r.next_version });
+const toRecord = (r: Row): AppRecord => ({
+  name: r.name,
+  createdAt: r.created_at,
+  currentRelease: r.current_release,
+  nextVersion: r.next_version,
+  formation: JSON.parse(r.formation) as Record<string, number>,
+});
 
 export class Apps {
   readonly #db: Db;
@@ -35,6 +42,10 @@ export class Apps {
     const row = this.#db.get<{ next_version: number }>('UPDATE apps SET next_version = next_version + 1 WHERE name = ? RETURNING next_version - 1 AS next_version', name);
     if (!row) throw new Error(`no app ${name}`);
     return row.next_version;
+  }
+
+  setFormation(name: string, formation: Record<string, number>): void {
+    this.#db.run('UPDATE apps SET formation = ? WHERE name = ?', JSON.stringify(formation), name);
   }
 
   setCurrentRelease(name: string, releaseId: string | null): void {

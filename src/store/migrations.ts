@@ -90,6 +90,31 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'scale deployments and per-app process formation',
+    // SQLite cannot alter a CHECK constraint: the table is rebuilt with the same rows.
+    sql: `
+      CREATE TABLE deployments_v2 (
+        id TEXT PRIMARY KEY,
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('deploy', 'env', 'rollback', 'scale')),
+        state TEXT NOT NULL,
+        release_id TEXT,
+        previous_release_id TEXT,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      INSERT INTO deployments_v2 SELECT id, app, kind, state, release_id, previous_release_id, error, created_at, updated_at, finished_at FROM deployments;
+      DROP TABLE deployments;
+      ALTER TABLE deployments_v2 RENAME TO deployments;
+      CREATE INDEX deployments_by_app ON deployments (app, created_at);
+      -- Replicas set with \`berth scale\`, which win over berth.yaml until changed again: {"web": 3}.
+      ALTER TABLE apps ADD COLUMN formation TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 export function migrate(db: Db): void {

@@ -6,6 +6,8 @@ export interface AppRecord {
   createdAt: number;
   currentRelease: string | null;
   nextVersion: number;
+  /** Replicas set with `berth scale`, by process; they win over berth.yaml. */
+  formation: Record<string, number>;
 }
 
 export interface BuildRecord {
@@ -32,7 +34,7 @@ export interface ReleaseRecord {
   createdAt: number;
 }
 
-export type DeploymentKind = 'deploy' | 'env' | 'rollback';
+export type DeploymentKind = 'deploy' | 'env' | 'rollback' | 'scale';
 
 export interface DeploymentError {
   code: string;

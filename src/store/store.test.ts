@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest } from '../manifest/load.ts';
 import { Store } from './store.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { migrations } from './migrations.ts';
 
 const withStore = (fn: (store: Store, path: string) => void) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-store-'));
@@ -31,7 +33,7 @@ test('migrations run once and the store reopens with its data', () => {
   first.close();
   const again = new Store(path);
   assert.equal(again.releases.get('r1')!.version, 1);
-  assert.equal(again.db.get<{ user_version: number }>('PRAGMA user_version')!.user_version, 1);
+  assert.equal(again.db.get<{ user_version: number }>('PRAGMA user_version')!.user_version, migrations.at(-1)!.version);
   assert.equal(again.db.get<{ journal_mode: string }>('PRAGMA journal_mode')!.journal_mode, 'wal');
   again.close();
   rmSync(dir, { recursive: true, force: true });
@@ -112,3 +114,21 @@ test('tokens are stored hashed and verified', () =>
     assert.equal(store.tokens.verify(token + 'x'), undefined);
     assert.equal(store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM tokens WHERE hash = ?', token)!.n, 0);
   }));
+
+test('a store written by an older berth is migrated with its rows kept', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-store-'));
+  const path = join(dir, 'berth.db');
+  const old = new DatabaseSync(path);
+  old.exec(migrations[0].sql);
+  old.exec('PRAGMA user_version = 1');
+  old.exec("INSERT INTO apps (name, created_at) VALUES ('legacy', 1)");
+  old.exec("INSERT INTO deployments (id, app, kind, state, created_at, updated_at) VALUES ('dep_old', 'legacy', 'deploy', 'succeeded', 1, 1)");
+  old.close();
+  const store = new Store(path);
+  assert.equal(store.deployments.get('dep_old')!.state, 'succeeded');
+  assert.deepEqual(store.apps.get('legacy')!.formation, {});
+  store.deployments.insert({ id: 'dep_scale', app: 'legacy', kind: 'scale', releaseId: null, previousReleaseId: null }, 2);
+  assert.equal(store.deployments.get('dep_scale')!.kind, 'scale');
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,24 @@ describe('docker runtime', { skip: docker.skip }, () => {
     // Any other hostname, or a path meant for the worker, never reaches them through the proxy.
     assert.equal((await request({ port: berth.httpPort, host: 'redis.localhost' })).status, 404);
     assert.equal((await request({ port: berth.httpPort, host: 'worker.jobs.localhost' })).status, 404);
+
+    // berth run: a one-off container of the current release, on the app's network, with its env.
+    const reach = cli(['run', 'jobs', '--', 'node', '-e', "require('net').connect(6379, 'redis').on('connect', () => { console.log('redis at ' + process.env.REDIS_URL); process.exit(0) })"]);
+    assert.equal(reach.code, 0, reach.err);
+    assert.match(reach.out, /redis at redis:\/\/redis:6379/);
+    assert.equal(cli(['run', 'jobs', '--', 'sh', '-c', 'exit 3']).code, 3, 'the exit code is the command\'s');
+
+    // berth scale: through the gated path, and it stays for the next deploy.
+    const scaled = cli(['scale', 'jobs', 'worker=2']);
+    assert.equal(scaled.code, 0, scaled.err + scaled.out);
+    const workers = (await berth.api('GET', '/v1/apps/jobs')).body.instances.filter((i: { process: string; state: string }) => i.process === 'worker' && i.state === 'serving');
+    assert.equal(workers.length, 2);
+
+    // berth doctor: which runtime, and why.
+    const doctor = JSON.parse(cli(['doctor', '--json']).out);
+    assert.equal(doctor.runtime.driver, 'docker');
+    assert.match(doctor.runtime.reason, /--runtime docker/);
+    assert.ok(doctor.runtime.engine.Version);
   });
 
   test('a failing release command aborts the deploy and leaves the old release untouched', { timeout: 180_000 }, async () => {
@@ -143,6 +162,15 @@ describe('docker runtime', { skip: docker.skip }, () => {
     assert.equal((await request({ port: berth.httpPort, host, path: '/app.9d8e7f6a.js' })).headers['cache-control'], 'public, max-age=31536000, immutable');
   });
 });
+
+function cli(args: string[]) {
+  const result = spawnSync(join(ROOT, 'bin', 'berth'), args, {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { PATH: process.env.PATH!, HOME: tmpdir(), NO_COLOR: '1', BERTH_URL: berth.apiUrl, BERTH_TOKEN: berth.token },
+  });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
 
 async function appEvents(app: string): Promise<{ type: string; message: string; data: any }[]> {
   // Instance events belong to the app, not to a deployment: read them from the store's API view of the app.

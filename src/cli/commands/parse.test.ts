@@ -73,6 +73,12 @@ const good: [string, string[], Record<string, unknown>][] = [
   ['version', [], {}],
   ['login', ['https://berth.example.com'], { url: 'https://berth.example.com' }],
   ['logout', [], {}],
+  ['scale', ['hello', 'web=3', 'worker=0'], { app: 'hello', processes: { web: 3, worker: 0 }, reset: false }],
+  ['scale', ['hello', '--reset'], { app: 'hello', processes: {}, reset: true }],
+  ['run', ['hello', '--', 'node', 'scripts/seed.js'], { app: 'hello', command: 'node scripts/seed.js' }],
+  ['run', ['hello', '--timeout', '60', '--', 'sh', '-c', 'echo "a b"'], { app: 'hello', command: "sh -c 'echo \"a b\"'", timeoutSeconds: 60 }],
+  ['run', ['hello', 'rake db:migrate'], { app: 'hello', command: 'rake db:migrate' }],
+  ['doctor', [], {}],
 ];
 
 for (const [name, argv, expected] of good) {
@@ -121,6 +127,12 @@ const bad: [string, string[], RegExp][] = [
   ['version', ['x'], /unexpected argument/],
   ['login', [], /missing <url>/],
   ['logout', ['x'], /unexpected argument/],
+  ['scale', ['hello'], /say which process to scale/],
+  ['scale', ['hello', 'web'], /"web" is not <process>=<replicas>/],
+  ['scale', ['hello', 'web=3', '--reset'], /--reset takes no process counts/],
+  ['run', ['hello'], /missing <command>/],
+  ['run', ['hello', '--timeout', 'soon', '--', 'true'], /"soon" is not a number of seconds/],
+  ['doctor', ['x'], /unexpected argument/],
 ];
 
 for (const [name, argv, message] of bad) {
@@ -139,7 +151,8 @@ test('every command has a case of each kind above', () => {
 test('global flags are accepted by every command, before or after its arguments', async () => {
   for (const name of COMMAND_NAMES) {
     const module = await load(name);
-    const argv = name === 'env' ? ['list', 'hello'] : module.spec.args.some((arg) => arg.startsWith('<')) ? ['https://x.example'] : [];
+    const special: Record<string, string[]> = { env: ['list', 'hello'], scale: ['hello', 'web=2'], run: ['hello', 'true'] };
+    const argv = special[name] ?? (module.spec.args.some((arg) => arg.startsWith('<')) ? ['https://x.example'] : []);
     const parsed = module.parse(['--json', '--url', 'http://10.0.0.1:7171', ...argv, '--token', 't0k']);
     assert.deepEqual(parsed.globals, { json: true, url: 'http://10.0.0.1:7171', token: 't0k', help: false, version: false }, name);
   }

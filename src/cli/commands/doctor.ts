@@ -1,0 +1,53 @@
+/** `berth doctor`: which runtime berth chose and why, versions, the proxy, disk space. */
+import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
+import type { Context } from '../context.ts';
+import { cliVersion } from '../version.ts';
+
+export const spec: CommandSpec = {
+  name: 'doctor',
+  usage: 'berth doctor',
+  summary: 'Say which runtime berth chose and why, and check what berth depends on.',
+  details: ['Asks the server (GET /v1/doctor). --json prints its answer.'],
+  flags: {},
+  args: [],
+};
+
+export interface DoctorArgs {
+  globals: Globals;
+}
+
+export function parse(argv: string[]): DoctorArgs {
+  return { globals: parseCommandArgs(spec, argv).globals };
+}
+
+interface Doctor {
+  version: string;
+  node: string;
+  runtime: { driver: string; reason: string; engine?: { Version: string; ApiVersion: string } };
+  dataDir: string;
+  disk: { freeBytes: number; totalBytes: number };
+  proxy: { pid: number; version: string; address: { host: string; port: number }; connections: number } | { error: string };
+  apps: number;
+}
+
+const gb = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+
+export async function run(args: DoctorArgs, ctx: Context): Promise<number> {
+  const client = await ctx.client();
+  const report = await client.get<Doctor>('/v1/doctor');
+  if (ctx.globals.json) {
+    ctx.io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [
+    `berth ${report.version} (CLI ${cliVersion()}), Node ${report.node}`,
+    `runtime   ${report.runtime.driver}: ${report.runtime.reason}`,
+  ];
+  if (report.runtime.engine) lines.push(`engine    Docker Engine ${report.runtime.engine.Version} (API ${report.runtime.engine.ApiVersion})`);
+  lines.push('error' in report.proxy ? `proxy     not answering: ${report.proxy.error}` : `proxy     pid ${report.proxy.pid}, berth ${report.proxy.version}, on ${report.proxy.address.host}:${report.proxy.address.port}, ${report.proxy.connections} open connections`);
+  const lowDisk = report.disk.freeBytes < 5 * 1024 ** 3;
+  lines.push(`data      ${report.dataDir}: ${gb(report.disk.freeBytes)} free of ${gb(report.disk.totalBytes)}${lowDisk ? '  (low: builds and releases need room)' : ''}`);
+  lines.push(`apps      ${report.apps}`);
+  ctx.io.stdout.write(lines.join('\n') + '\n');
+  return 'error' in report.proxy ? 1 : 0;
+}
