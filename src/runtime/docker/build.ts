@@ -27,6 +27,8 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
   const dir = request.sourceDir;
   const source = readSource(dir);
   const labels = { ...baseLabels(options.ownerId, 'image', request.app), [LABEL.build]: request.buildId };
+  // The build stage's labels stay the same from build to build, so its layers remain a cache hit.
+  const stageLabels = baseLabels(options.ownerId, 'build-stage', request.app);
   const own = request.dockerfile ?? (source.files.has('Dockerfile') ? 'Dockerfile' : undefined);
   let dockerfile: string;
   let inferredCommand: string | undefined;
@@ -48,7 +50,7 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
         baseImage: options.nodeImage,
         plan,
         hasLockfile: source.files.has('package-lock.json'),
-        labels,
+        labels: stageLabels,
         ...(request.staticRoot ? { staticRoot: request.staticRoot } : {}),
       }),
     );

@@ -12,7 +12,7 @@ export interface NodeDockerfileInput {
   hasLockfile: boolean;
   /** A static site: only this folder (after the build) and berth's static server go into the image. */
   staticRoot?: string;
-  /** Labels for the build stage's image too, so it is found (and removed) with the release's image. */
+  /** Labels for the build stage's images (the same for every build of an app, or the cache would never hit), so berth finds them. */
   labels?: Record<string, string>;
 }
 

@@ -59,7 +59,8 @@ if (docker.skip) {
         }
       },
       async artifacts() {
-        return (await engine.listImages(owned)).map((i) => i.Id).sort();
+        // Release images; build-stage images are the app's build cache, not artifacts.
+        return (await engine.listImages(ownerFilter(ownerId, [`${LABEL.kind}=image`]))).map((i) => i.Id).sort();
       },
       async cleanup() {
         try {

@@ -155,11 +155,11 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
     build: (request) => builds.run(() => buildImage({ engine, request, ownerId, nodeImage: options.nodeImage, caps: options.build }), request.signal),
 
     async removeArtifact(artifact) {
-      // The release's image, and the build-stage images of the same build (labelled alike).
-      const build = (await engine.inspectImage(artifact))?.Labels?.[LABEL.build];
+      const app = (await engine.inspectImage(artifact))?.Labels?.[LABEL.app];
       await engine.removeImage(artifact, { force: true });
-      if (!build) return;
-      for (const image of await engine.listImages(ownerFilter(ownerId, [`${LABEL.build}=${build}`]))) {
+      if (!app) return;
+      // Build-stage images no newer build still uses are left dangling: they go too.
+      for (const image of await engine.listImages({ dangling: ['true'], ...ownerFilter(ownerId, [`${LABEL.app}=${app}`]) })) {
         await engine.removeImage(image.Id, { force: true }).catch(() => {});
       }
     },

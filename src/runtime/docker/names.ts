@@ -25,7 +25,8 @@ export const LABEL = {
   specHash: 'berth.spec-hash',
 } as const;
 
-export type ResourceKind = 'instance' | 'one-off' | 'service' | 'network' | 'volume' | 'image';
+/** `build-stage`: images of a generated Dockerfile's build stage, kept as build cache for the app. */
+export type ResourceKind = 'instance' | 'one-off' | 'service' | 'network' | 'volume' | 'image' | 'build-stage';
 
 /** Every app has one environment for now; previews will add more. */
 export const DEFAULT_ENV = 'production';
