@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDockerEngine } from '../../src/runtime/docker/engine-http.ts';
+import { LONG_RUNNING_NODE_FLAGS } from '../../src/lib/node-flags.ts';
 import type { Cleanup } from '../lib/cleanup.ts';
 import { httpRequest } from '../lib/http.ts';
 import { median } from '../lib/markdown.ts';
@@ -43,7 +44,7 @@ export async function measureRuntime(options: {
   const { root, runtime, log } = options;
   const data = mkdtempSync(join(tmpdir(), `berth-bench-deploy-${runtime}-`));
   const cli = join(root, 'dist', 'cli', 'main.js');
-  const daemon = spawn(process.execPath, [cli, 'server', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0', '--runtime', runtime, '--node-image', options.nodeImage], {
+  const daemon = spawn(process.execPath, [...LONG_RUNNING_NODE_FLAGS, cli, 'server', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0', '--runtime', runtime, '--node-image', options.nodeImage], {
     stdio: ['ignore', 'ignore', 'ignore'],
     detached: true,
   });

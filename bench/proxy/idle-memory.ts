@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LONG_RUNNING_NODE_FLAGS } from '../../src/lib/node-flags.ts';
 import { unixRequest } from '../../src/lib/unix-http.ts';
 import type { Cleanup } from '../lib/cleanup.ts';
 import { httpRequest } from '../lib/http.ts';
@@ -58,7 +59,8 @@ export async function measureIdleMemory(options: Options): Promise<IdleMemory> {
   try {
     const data = `${dataRoot}-cli`;
     // dist/ is what bin/berth runs after `npm ci`: the same code with its types stripped ahead of time.
-    started = await startDaemon(options, data, 'cli', [join(options.root, 'dist/cli/main.js'), 'server', ...flags(data)], `node dist/cli/main.js server ${flags('<tmp>').join(' ')}`);
+    // As bin/berth starts it: with berth's flags for long-running processes (src/lib/node-flags.ts).
+    started = await startDaemon(options, data, 'cli', [...LONG_RUNNING_NODE_FLAGS, join(options.root, 'dist/cli/main.js'), 'server', ...flags(data)], `node ${LONG_RUNNING_NODE_FLAGS.join(' ')} dist/cli/main.js server ${flags('<tmp>').join(' ')}`);
   } catch (error) {
     fallbackReason = (error as Error).message.split('\n')[0];
     options.log(`berth server via the CLI failed (${fallbackReason}); falling back to src/server/start.ts`);

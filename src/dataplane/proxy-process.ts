@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatHostPort } from '../lib/host-port.ts';
+import { LONG_RUNNING_NODE_FLAGS } from '../lib/node-flags.ts';
 import type { Logger } from '../lib/log.ts';
 import { unixRequest } from '../lib/unix-http.ts';
 import type { DataPlane, ProxyStats, RouteTable } from './route-table.ts';
@@ -57,7 +58,7 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
     const out = openSync(options.logFile, 'a', 0o600);
     const child = spawn(
       process.execPath,
-      [ENTRY, '--listen', formatHostPort(listen), '--socket', socketPath, '--state', statePath, '--version', options.version],
+      [...LONG_RUNNING_NODE_FLAGS, ENTRY, '--listen', formatHostPort(listen), '--socket', socketPath, '--state', statePath, '--version', options.version],
       { detached: true, stdio: ['ignore', out, out], env: { ...process.env, BERTH_OWNER: options.ownerId, BERTH_COMPONENT: 'proxy' } },
     );
     closeSync(out);

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LONG_RUNNING_NODE_FLAGS } from '../../../src/lib/node-flags.ts';
 import type { RouteTable } from '../../../src/dataplane/route-table.ts';
 import { unixRequest } from '../../../src/lib/unix-http.ts';
 import { freePort, spawnGroup, waitFor, waitForPort } from '../../lib/procs.ts';
@@ -27,7 +28,7 @@ export async function startBerth(ctx: TargetContext): Promise<Target & { socket:
   const port = await freePort();
   const socket = join(ctx.dir, 'proxy.sock');
   const log = join(ctx.dir, 'berth-proxy.log');
-  const args = [ENTRY, '--listen', `127.0.0.1:${port}`, '--socket', socket, '--state', join(ctx.dir, 'routes.json')];
+  const args = [...LONG_RUNNING_NODE_FLAGS, ENTRY, '--listen', `127.0.0.1:${port}`, '--socket', socket, '--state', join(ctx.dir, 'routes.json')];
   const child = spawnGroup('berth proxy', ctx.node, args, { logFile: log, env: { ...process.env, BERTH_COMPONENT: 'proxy' } });
   ctx.cleanup.add('stop berth proxy', () => child.stop());
   await waitForPort(child, port, log);
@@ -46,6 +47,6 @@ export async function startBerth(ctx: TargetContext): Promise<Target & { socket:
     port,
     pid: child.pid,
     socket,
-    setup: '`node dist/proxy/main.js --listen … --socket … --state …`, route table PUT over the Unix socket (one app, one target), all features on (stats, latency histograms, X-Forwarded-*)',
+    setup: '`node --max-semi-space-size=2 dist/proxy/main.js --listen … --socket … --state …`, route table PUT over the Unix socket (one app, one target), all features on (stats, latency histograms, X-Forwarded-*)',
   };
 }

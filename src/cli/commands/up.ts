@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isBerthError } from '../../errors/catalogue.ts';
 import { systemClock } from '../../lib/clock.ts';
+import { LONG_RUNNING_NODE_FLAGS } from '../../lib/node-flags.ts';
 import { formatHostPort, parseHostPort } from '../../lib/host-port.ts';
 import { dataFiles, defaultDataDir } from '../../server/config.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
@@ -98,7 +99,7 @@ async function startDaemon(ctx: Context, options: { dataDir: string; api?: strin
   mkdirSync(dirname(files.daemonLog), { recursive: true });
   const log = openSync(files.daemonLog, 'a');
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [mainScript(), ...serverArgv(options)], {
+  const child = spawn(process.execPath, [...LONG_RUNNING_NODE_FLAGS, mainScript(), ...serverArgv(options)], {
     detached: true,
     stdio: ['ignore', log, log],
     env: ctx.io.env,
