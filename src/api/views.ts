@@ -18,6 +18,7 @@ export function releaseView(deps: ApiDeps, release: ReleaseRecord, app: AppRecor
     description: release.description,
     createdAt: iso(release.createdAt),
     status: release.status,
+    gitSha: build?.gitSha ?? null,
     current,
     warm: live.length > 0,
     rollbackable: !current && release.status === 'ready' && build !== undefined && build.removedAt === null,

@@ -18,6 +18,7 @@ export interface RequestOptions {
 
 export interface UploadOptions {
   query?: Query;
+  headers?: Record<string, string>;
   contentType?: string;
   signal?: AbortSignal;
   /** Called with the running total of body bytes handed to the connection. */
@@ -162,7 +163,7 @@ export class ApiClient {
     let response: Response;
     try {
       response = await this.#send('POST', fullPath, {
-        headers: { accept: 'application/json', 'content-type': options.contentType ?? 'application/gzip' },
+        headers: { accept: 'application/json', 'content-type': options.contentType ?? 'application/gzip', ...options.headers },
         body: counted(),
         signal: options.signal,
         duplex: 'half',

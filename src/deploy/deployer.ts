@@ -14,7 +14,7 @@ export interface DeployRequest {
   description: string;
   /** Queue behind a running deployment of the app instead of refusing with DEPLOY_IN_PROGRESS. */
   wait: boolean;
-  source?: { dir: string; manifest: Manifest };
+  source?: { dir: string; manifest: Manifest; gitSha?: string };
   target?: ReleaseRecord;
 }
 

@@ -19,7 +19,7 @@ async function retireServices(ctx: Run['ctx'], release: ReleaseRecord): Promise<
 
 export interface JobInput {
   /** deploy: the unpacked upload and its validated manifest. */
-  source?: { dir: string; manifest: Manifest };
+  source?: { dir: string; manifest: Manifest; gitSha?: string };
   /** rollback: the release to go back to. */
   target?: ReleaseRecord;
   description: string;

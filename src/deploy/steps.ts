@@ -38,7 +38,7 @@ export function moveTo(run: Run, state: DeploymentState): void {
 }
 
 /** build: the uploaded folder becomes an artifact, and a release is recorded for it. */
-export async function buildStep(run: Run, source: { dir: string; manifest: Manifest }, description: string): Promise<ReleaseRecord> {
+export async function buildStep(run: Run, source: { dir: string; manifest: Manifest; gitSha?: string }, description: string): Promise<ReleaseRecord> {
   moveTo(run, 'building');
   const { ctx } = run;
   const buildId = newId('bld');
@@ -52,6 +52,7 @@ export async function buildStep(run: Run, source: { dir: string; manifest: Manif
       command: source.manifest.build,
       ...(source.manifest.static ? { staticRoot: source.manifest.static } : {}),
       ...(source.manifest.dockerfile ? { dockerfile: source.manifest.dockerfile } : {}),
+      ...(source.gitSha ? { gitSha: source.gitSha } : {}),
       signal: AbortSignal.any([run.signal, timeout]),
       log: (line) => {
         run.tail.push(line);
@@ -65,7 +66,7 @@ export async function buildStep(run: Run, source: { dir: string; manifest: Manif
     throw error;
   }
   const artifact = result.artifact;
-  ctx.store.builds.insert({ id: buildId, app: run.deployment.app, artifact, inferredCommand: result.inferredCommand ?? null, createdAt: ctx.clock.now() });
+  ctx.store.builds.insert({ id: buildId, app: run.deployment.app, artifact, inferredCommand: result.inferredCommand ?? null, gitSha: source.gitSha ?? null, createdAt: ctx.clock.now() });
   run.undo.push('remove the build', async () => {
     await ctx.driver.removeArtifact(artifact);
     ctx.store.builds.markRemoved(buildId, ctx.clock.now());

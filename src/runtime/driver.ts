@@ -21,6 +21,8 @@ export interface BuildRequest {
   staticRoot?: string;
   /** A Dockerfile path inside the source, when the manifest names one (container runtimes). */
   dockerfile?: string;
+  /** The commit the source was at, when known: container runtimes tag the image with it. */
+  gitSha?: string;
   signal: AbortSignal;
   /** Receives each line of build output as it happens. */
   log: (line: string) => void;

@@ -6,6 +6,7 @@ interface Row {
   app: string;
   artifact: string;
   inferred_command: string | null;
+  git_sha: string | null;
   created_at: number;
   removed_at: number | null;
 }
@@ -15,6 +16,7 @@ const toRecord = (r: Row): BuildRecord => ({
   app: r.app,
   artifact: r.artifact,
   inferredCommand: r.inferred_command,
+  gitSha: r.git_sha,
   createdAt: r.created_at,
   removedAt: r.removed_at,
 });
@@ -27,11 +29,12 @@ export class Builds {
 
   insert(build: Omit<BuildRecord, 'removedAt'>): void {
     this.#db.run(
-      'INSERT INTO builds (id, app, artifact, inferred_command, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO builds (id, app, artifact, inferred_command, git_sha, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       build.id,
       build.app,
       build.artifact,
       build.inferredCommand,
+      build.gitSha,
       build.createdAt,
     );
   }

@@ -115,6 +115,11 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ALTER TABLE apps ADD COLUMN formation TEXT NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    version: 3,
+    name: 'the git commit a build came from',
+    sql: `ALTER TABLE builds ADD COLUMN git_sha TEXT;`,
+  },
 ];
 
 export function migrate(db: Db): void {

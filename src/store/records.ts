@@ -15,6 +15,8 @@ export interface BuildRecord {
   app: string;
   artifact: string;
   inferredCommand: string | null;
+  /** The commit the uploaded folder was at, when the CLI could tell (`abc123def456`, `-dirty` with local changes). */
+  gitSha: string | null;
   createdAt: number;
   removedAt: number | null;
 }

@@ -89,6 +89,23 @@ describe('docker runtime', { skip: docker.skip }, () => {
     assert.ok(doctor.runtime.engine.Version);
   });
 
+  test('a deploy from a git checkout tags the image <app>:<release> and <app>:<commit>', { timeout: 120_000 }, async () => {
+    const dir = appCopy('versioned', { 'berth.yaml': 'name: tagged\nhealth:\n  path: /health\n  interval: 200ms\n' });
+    git(dir, 'init', '-q');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-q', '-m', 'first version of the app');
+    const sha = git(dir, 'rev-parse', '--short=12', 'HEAD');
+    const deployed = cli(['deploy', dir]);
+    assert.equal(deployed.code, 0, deployed.err);
+    const release = (await berth.api('GET', '/v1/apps/tagged/releases')).body.releases[0];
+    assert.equal(release.gitSha, sha);
+    assert.equal(release.description, `${sha.slice(0, 7)} first version of the app`);
+    const { images } = await dockerResources(berth.ownerId());
+    const tags = images.flatMap((i) => i.RepoTags ?? []);
+    assert.ok(tags.includes(`tagged:${sha}`), JSON.stringify(tags));
+    assert.ok(tags.includes('tagged:v1'), JSON.stringify(tags));
+  });
+
   test('a failing release command aborts the deploy and leaves the old release untouched', { timeout: 180_000 }, async () => {
     const dir = appCopy('versioned', { 'berth.yaml': 'name: migrate\nhealth:\n  path: /health\n  interval: 200ms\n' });
     await berth.deploy('migrate', dir);
@@ -170,6 +187,12 @@ function cli(args: string[]) {
     env: { PATH: process.env.PATH!, HOME: tmpdir(), NO_COLOR: '1', BERTH_URL: berth.apiUrl, BERTH_TOKEN: berth.token },
   });
   return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+function git(dir: string, ...args: string[]) {
+  const result = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trim();
 }
 
 async function appEvents(app: string): Promise<{ type: string; message: string; data: any }[]> {

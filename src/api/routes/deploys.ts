@@ -57,7 +57,10 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
       throw error;
     }
     const description = String(req.headers['x-berth-description'] ?? 'deploy').slice(0, 200);
-    const deployment = deps.deployer.start({ app, kind: 'deploy', description, wait, source: { dir, manifest } });
+    // Only a value that looks like a commit id becomes an image tag; anything else is ignored.
+    const sha = String(req.headers['x-berth-git-sha'] ?? '');
+    const gitSha = /^[0-9a-f]{7,40}(-dirty)?$/.test(sha) ? sha : undefined;
+    const deployment = deps.deployer.start({ app, kind: 'deploy', description, wait, source: { dir, manifest, ...(gitSha ? { gitSha } : {}) } });
     sendJson(res, 202, { deployment: deploymentView(deps, deployment) });
   });
 }

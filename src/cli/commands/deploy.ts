@@ -2,6 +2,7 @@
  * `berth deploy [dir]`: checks berth.yaml here first (a typo fails in a second, not after an upload),
  * packs the folder, streams it to the server and follows the deployment to its end.
  */
+import { spawnSync } from 'node:child_process';
 import { basename, relative, resolve } from 'node:path';
 import { ENV_REASON, packDirectory, type Skipped } from '../../archive/pack.ts';
 import { loadManifest, resolveAppName } from '../../manifest/load.ts';
@@ -79,6 +80,7 @@ export async function deployFolder(ctx: Context, options: DeployFolderOptions): 
   try {
     ({ deployment } = await client.upload<{ deployment: Deployment }>(appPath(app, '/deploys'), packed.stream, {
       query: { wait: options.wait },
+      headers: gitHeaders(dir),
       onProgress: (bytes) => view.uploadProgress(bytes),
       signal: ctx.interrupted(),
     }));
@@ -104,4 +106,21 @@ export async function run(args: DeployArgs, ctx: Context): Promise<number> {
     return 0;
   }
   return reportOutcome(ctx, deployment);
+}
+
+/**
+ * The commit the folder is at, when it is a git checkout: the server tags the image with it and shows
+ * the commit's subject as the release's description. `-dirty` marks uncommitted changes.
+ */
+export function gitHeaders(dir: string): Record<string, string> {
+  const git = (...args: string[]) => {
+    const result = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', timeout: 5000 });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+  };
+  const sha = git('rev-parse', '--short=12', 'HEAD');
+  if (!sha) return {};
+  const dirty = git('status', '--porcelain', '--', '.') ? '-dirty' : '';
+  // Headers carry ASCII only: anything else in the subject is dropped.
+  const subject = (git('log', '-1', '--format=%s') ?? '').replace(/[^\x20-\x7e]/g, '').slice(0, 200);
+  return { 'x-berth-git-sha': `${sha}${dirty}`, ...(subject ? { 'x-berth-description': `${sha.slice(0, 7)}${dirty} ${subject}` } : {}) };
 }

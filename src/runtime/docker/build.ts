@@ -62,7 +62,7 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
     const { imageId } = await engine.buildImage(
       packed.stream,
       {
-        tags: [imageTag(request.app, request.buildId)],
+        tags: [imageTag(request.app, request.buildId), ...(request.gitSha ? [imageTag(request.app, request.gitSha)] : [])],
         labels,
         dockerfile,
         memoryBytes: options.caps.memoryBytes,
