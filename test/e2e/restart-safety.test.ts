@@ -24,7 +24,7 @@ health:
   interval: 200ms
   healthy_after: 2
 deploy:
-  drain_timeout: 2s
+  drain_timeout: 10s
 ${extra}`;
 
 /** Processes carrying this berth's marker must be exactly the proxy and the instances the store wants. */
@@ -84,14 +84,27 @@ test('SIGKILL of the daemon during a build, a health check and a drain: consiste
   assert.equal(releases.find((r: { name: string }) => r.name === 'v2').status, 'failed', 'the interrupted release is never taken for a good one');
 
   // 3. Killed right after a switch, while the old release drains: the new release serves, the drain completes.
+  // A slow request on the old release keeps its drain open long enough to be caught in it.
+  const slowRequest = request({ port: berth.httpPort, host: 'steady.localhost', path: '/?delay=6000', timeoutMs: 30_000 }).catch((error: Error) => ({ status: 0, body: error.message }));
   reply = await berth.upload('steady', appCopy('versioned', { 'berth.yaml': manifest() }));
+  assert.equal(reply.status, 202, JSON.stringify(reply.body));
   const draining = reply.body.deployment.id;
-  await waitFor('the switch', async () => (await berth.api('GET', `/v1/deployments/${draining}`)).body.state === 'draining', 30_000, 20);
+  const caught = await waitFor(
+    'the switch',
+    async () => {
+      const state = (await berth.api('GET', `/v1/deployments/${draining}`)).body;
+      return ['draining', 'succeeded', 'failed', 'interrupted'].includes(state.state) ? state : undefined;
+    },
+    60_000,
+    20,
+  );
+  assert.equal(caught.state, 'draining', `caught the deployment ${caught.state}: ${JSON.stringify(caught.error)}\n${berth.daemonLog.slice(-2000)}`);
   await berth.kill('SIGKILL');
   await berth.startDaemon();
   d = await berth.settle(draining, 'finished', 30_000);
   assert.equal(d.state, 'succeeded');
   assert.equal((await berth.api('GET', '/v1/apps/steady')).body.release.name, 'v3');
+  assert.equal((await slowRequest).status, 200, 'the request in flight on the old release finished');
   await assertNoOrphans('after a kill during the drain');
 
   // And the daemon still deploys afterwards.
