@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDockerEngine } from '../../src/runtime/docker/engine-http.ts';
 import { LONG_RUNNING_NODE_FLAGS } from '../../src/lib/node-flags.ts';
+import { removeDockerResources } from '../../test/support/berth.ts';
 import type { Cleanup } from '../lib/cleanup.ts';
 import { httpRequest } from '../lib/http.ts';
 import { median } from '../lib/markdown.ts';
@@ -151,13 +151,7 @@ async function removeOwned(data: string): Promise<void> {
   const db = new DatabaseSync(join(data, 'berth.db'), { readOnly: true });
   const owner = (db.prepare("SELECT value FROM settings WHERE key = 'owner_id'").get() as { value: string } | undefined)?.value;
   db.close();
-  if (!owner) return;
-  const engine = createDockerEngine();
-  const mine = { label: [`berth.owner=${owner}`] };
-  for (const c of await engine.listContainers({ all: true, filters: mine })) await engine.removeContainer(c.Id, { force: true, volumes: true }).catch(() => {});
-  for (const n of await engine.listNetworks(mine)) await engine.removeNetwork(n.Id).catch(() => {});
-  for (const v of await engine.listVolumes(mine)) await engine.removeVolume(v.Name).catch(() => {});
-  for (const i of await engine.listImages(mine)) await engine.removeImage(i.Id, { force: true }).catch(() => {});
+  if (owner) await removeDockerResources(owner);
 }
 
 export const medianOf = (timings: Timing[], key: keyof Timing) => median(timings.map((t) => t[key]));

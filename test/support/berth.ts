@@ -189,7 +189,8 @@ export async function dockerResources(owner: string) {
   };
 }
 
-async function removeDockerResources(owner: string): Promise<void> {
+/** Removes every container, network, volume and image labelled as this berth's. */
+export async function removeDockerResources(owner: string): Promise<void> {
   const { engine, containers, networks, volumes, images } = await dockerResources(owner);
   for (const c of containers) await engine.removeContainer(c.Id, { force: true, volumes: true }).catch(() => {});
   for (const n of networks) await engine.removeNetwork(n.Id).catch(() => {});
