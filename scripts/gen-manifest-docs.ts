@@ -1,7 +1,7 @@
 /**
  * Writes schema/berth.schema.json and docs/manifest.md from src/manifest/schema.ts.
- *   node scripts/gen-manifest-docs.ts          write the files (unchanged files are left alone)
- *   node scripts/gen-manifest-docs.ts --check  exit 1 if any file is out of date (for CI)
+ *   npm run gen:manifest             write the files (unchanged files are left alone)
+ *   npm run gen:manifest -- --check  exit 1 if any file is out of date (for CI)
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

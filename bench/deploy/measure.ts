@@ -13,7 +13,8 @@ import { removeDockerResources } from '../../test/support/berth.ts';
 import type { Cleanup } from '../lib/cleanup.ts';
 import { httpRequest } from '../lib/http.ts';
 import { median } from '../lib/markdown.ts';
-import { environOf, memoryOf, pidsWithCmdline, sleep, waitFor } from '../lib/procs.ts';
+import { readEnviron } from '../../src/runtime/process/proc.ts';
+import { memoryOf, pidsWithCmdline, sleep, waitFor } from '../lib/procs.ts';
 
 export interface Timing {
   /** Command typed -> first answer from the new release. */
@@ -107,7 +108,7 @@ export async function measureRuntime(options: {
     }
     log(`${options.apps} apps deployed; waiting for the daemon to settle`);
     await sleep(15_000);
-    const proxyPid = pidsWithCmdline(join(data, 'run', 'proxy.sock')).find((pid) => environOf(pid).BERTH_COMPONENT === 'proxy');
+    const proxyPid = pidsWithCmdline(join(data, 'run', 'proxy.sock')).find((pid) => readEnviron(pid)?.BERTH_COMPONENT === 'proxy');
     const processes = [
       { role: 'daemon', pid: daemon.pid! },
       ...(proxyPid ? [{ role: 'proxy', pid: proxyPid }] : []),

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { signalGroup } from '../../src/runtime/process/proc.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -39,12 +40,12 @@ export function spawnGroup(name: string, command: string, args: string[], option
     exit: null,
     async stop(graceMs = 3000) {
       if (child.exit) return;
-      killGroup(pid, 'SIGTERM');
-      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+      signalGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
       await done;
       clearTimeout(timer);
       // The leader is gone; make sure no straggler of its group is (nginx workers finish on their own).
-      killGroup(pid, 'SIGKILL');
+      signalGroup(pid, 'SIGKILL');
     },
   };
   proc.once('error', () => {
@@ -56,20 +57,6 @@ export function spawnGroup(name: string, command: string, args: string[], option
     exited();
   });
   return child;
-}
-
-export function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-/** Running, that is: a zombie waiting for a parent (or a non-reaping init) to collect it counts as gone. */
-export function isAlive(pid: number): boolean {
-  const state = statFields(pid)?.[0];
-  return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
 /** Polls `check` until it returns a value, the deadline passes, or `gaveUp` says the wait is hopeless. */
@@ -185,17 +172,6 @@ export function memoryOf(pid: number): { rssKb: number; pssKb: number } {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
   return { rssKb: field('Rss'), pssKb: field('Pss') };
-}
-
-export function environOf(pid: number): Record<string, string> {
-  const env: Record<string, string> = {};
-  try {
-    for (const entry of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
-      const eq = entry.indexOf('=');
-      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
-    }
-  } catch {}
-  return env;
 }
 
 export function cmdlineOf(pid: number): string {

@@ -8,7 +8,10 @@ import { LONG_RUNNING_NODE_FLAGS } from '../../src/lib/node-flags.ts';
 import { unixRequest } from '../../src/lib/unix-http.ts';
 import type { Cleanup } from '../lib/cleanup.ts';
 import { httpRequest } from '../lib/http.ts';
-import { cmdlineOf, environOf, isAlive, memoryOf, pidsWithCmdline, processTree, sleep, spawnGroup, tail, waitFor, type Child } from '../lib/procs.ts';
+import { isDead, readEnviron, readStat } from '../../src/runtime/process/proc.ts';
+import { cmdlineOf, memoryOf, pidsWithCmdline, processTree, sleep, spawnGroup, tail, waitFor, type Child } from '../lib/procs.ts';
+
+const isAlive = (pid: number) => !isDead(readStat(pid));
 
 export interface IdleProcess {
   role: string;
@@ -78,7 +81,7 @@ export async function measureIdleMemory(options: Options): Promise<IdleMemory> {
 
   await sleep(options.idleWaitMs);
   const proxyPid = (await unixRequest<{ pid: number }>(join(data, 'run', 'proxy.sock'), 'GET', '/info', undefined, 2000)).body.pid;
-  if (environOf(proxyPid).BERTH_COMPONENT !== 'proxy') throw new Error(`pid ${proxyPid} from the proxy's /info is not marked BERTH_COMPONENT=proxy`);
+  if (readEnviron(proxyPid)?.BERTH_COMPONENT !== 'proxy') throw new Error(`pid ${proxyPid} from the proxy's /info is not marked BERTH_COMPONENT=proxy`);
   const pids = new Set([...processTree(started.child.pid), started.api.pid, proxyPid, ...pidsWithCmdline(data)]);
   const processes: IdleProcess[] = [...pids].map((pid) => ({
     role: pid === started.api.pid ? 'daemon' : pid === proxyPid ? 'proxy' : 'other',

@@ -1,12 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fail, isBerthError, type BerthError } from '../errors/catalogue.ts';
+import { readJson, sendJson } from '../lib/json-http.ts';
 import { errorStatus } from './error-status.ts';
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body) + '\n';
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
+export { sendJson };
 
 /**
  * Writes a catalogue error; anything else becomes INTERNAL (its message stays in the server log).
@@ -38,19 +35,12 @@ export function sendError(res: ServerResponse, error: unknown, req?: IncomingMes
 
 /** Reads a JSON body of at most `limit` bytes. */
 export async function readJsonBody(req: IncomingMessage, limit = 1024 * 1024): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw fail('BODY_TOO_LARGE', { limit });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw fail('BODY_TOO_LARGE', { limit });
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw fail('BODY_INVALID', { reason: 'it is not valid JSON' });
+    return (await readJson(req, limit)) ?? {};
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 413) throw fail('BODY_TOO_LARGE', { limit });
+    if (status === 400) throw fail('BODY_INVALID', { reason: 'it is not valid JSON' });
+    throw error;
   }
 }

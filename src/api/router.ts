@@ -8,6 +8,15 @@ interface Route {
   handler: Handler;
 }
 
+/** A path segment decoded; undefined when it is not valid percent-encoding (no route matches it). */
+function decode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Method + path patterns such as `/v1/apps/:app/releases`; nothing cleverer is needed. */
 export class Router {
   readonly #routes: Route[] = [];
@@ -25,8 +34,12 @@ export class Router {
       const params: Record<string, string> = {};
       let ok = true;
       for (let i = 0; i < parts.length && ok; i++) {
-        if (route.parts[i].startsWith(':')) params[route.parts[i].slice(1)] = decodeURIComponent(parts[i]);
-        else ok = route.parts[i] === parts[i];
+        if (!route.parts[i].startsWith(':')) ok = route.parts[i] === parts[i];
+        else {
+          const value = decode(parts[i]);
+          if (value === undefined) ok = false;
+          else params[route.parts[i].slice(1)] = value;
+        }
       }
       if (!ok) continue;
       if (route.method === method) return { handler: route.handler, params };

@@ -51,6 +51,10 @@ export function createApiServer(deps: ApiDeps): Server {
   });
   server.requestTimeout = 0; // uploads and event streams run long; each handler bounds its own work
   server.headersTimeout = 30_000;
+  // Node's 5 s default closes idle connections just as clients (fetch keeps them 4 s, or the server's hint
+  // minus 2 s) may send on them: a request in that window fails with "other side closed". A long timeout,
+  // announced in the Keep-Alive header, leaves clients to close first.
+  server.keepAliveTimeout = 65_000;
   return server;
 }
 

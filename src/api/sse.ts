@@ -4,7 +4,9 @@ import type { ServerResponse } from 'node:http';
 export class EventStream {
   readonly #res: ServerResponse;
   readonly #heartbeat: NodeJS.Timeout;
-  closed = false;
+  readonly #closed = new AbortController();
+  /** Aborts when the stream ends: the client went away or the server closed it. Stops the work feeding it. */
+  readonly signal = this.#closed.signal;
 
   constructor(res: ServerResponse, heartbeatMs = 15_000) {
     this.#res = res;
@@ -23,13 +25,17 @@ export class EventStream {
     this.#write(text + '\n');
   }
 
+  get closed(): boolean {
+    return this.signal.aborted;
+  }
+
   #write(text: string): void {
     if (!this.closed) this.#res.write(text);
   }
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
+    this.#closed.abort(new Error('the event stream closed'));
     clearInterval(this.#heartbeat);
     this.#res.end();
   }

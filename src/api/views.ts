@@ -1,5 +1,4 @@
 import { urlsFor } from '../deploy/routes.ts';
-import { holdsApp } from '../deploy/states.ts';
 import type { InstanceInfo } from '../runtime/driver.ts';
 import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../store/records.ts';
 import type { ApiDeps } from './deps.ts';
@@ -66,7 +65,7 @@ export async function appView(deps: ApiDeps, app: AppRecord) {
   const last = store.deployments.listByApp(app.name, 1)[0];
   const serving = instances.map((instance, i) => ({ instance, info: infos[i] })).filter((x) => x.instance.state === 'serving');
   let status: 'new' | 'deploying' | 'running' | 'degraded' | 'failed';
-  if (holding && holdsApp(holding.state)) status = 'deploying';
+  if (holding) status = 'deploying';
   else if (!release) status = last?.state === 'failed' || last?.state === 'interrupted' ? 'failed' : 'new';
   else status = serving.length > 0 && serving.every((x) => x.info?.state === 'running') ? 'running' : 'degraded';
   return {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileIgnoreRule, isIgnored, parseIgnore } from './ignore.ts';
+import { compileIgnoreRule, ignoredBy, parseIgnore } from './ignore.ts';
 
 // [patterns, path, isDir, ignored]
 const cases: [string, string, boolean, boolean][] = [
@@ -89,7 +89,7 @@ const cases: [string, string, boolean, boolean][] = [
 
 for (const [patterns, path, isDir, expected] of cases) {
   test(`${JSON.stringify(patterns)} ${expected ? 'ignores' : 'keeps'} ${path}${isDir ? '/' : ''}`, () => {
-    assert.equal(isIgnored(parseIgnore(patterns), path, isDir), expected);
+    assert.equal(ignoredBy(parseIgnore(patterns), path, isDir) !== undefined, expected);
   });
 }
 
@@ -99,6 +99,13 @@ test('blank lines and comments compile to nothing', () => {
   assert.equal(compileIgnoreRule('# note'), undefined);
   assert.equal(compileIgnoreRule('/'), undefined);
   assert.equal(parseIgnore('a\n#b\n\nc/\n!d').length, 3);
+});
+
+test('ignoredBy names the rule that excludes, also when it excludes a parent folder', () => {
+  const rules = parseIgnore('*.log\n!keep.log\nsecret/\n!secret/ok.txt');
+  assert.equal(ignoredBy(rules, 'x/debug.log', false)?.source, '*.log');
+  assert.equal(ignoredBy(rules, 'secret/ok.txt', false)?.source, 'secret/');
+  assert.equal(ignoredBy(rules, 'keep.log', false), undefined);
 });
 
 test('a rule records how it was written', () => {

@@ -50,7 +50,7 @@ export function compileIgnoreRule(line: string): IgnoreRule | undefined {
 }
 
 /** The rule that decides `path` on its own (last match wins), or undefined when none matches. */
-export function decidingRule(rules: readonly IgnoreRule[], path: string, isDir: boolean): IgnoreRule | undefined {
+function decidingRule(rules: readonly IgnoreRule[], path: string, isDir: boolean): IgnoreRule | undefined {
   for (let i = rules.length - 1; i >= 0; i--) {
     const rule = rules[i];
     if (rule.dirOnly && !isDir) continue;
@@ -59,15 +59,15 @@ export function decidingRule(rules: readonly IgnoreRule[], path: string, isDir: 
   return undefined;
 }
 
-/** Whether `path` is excluded, itself or through an excluded parent folder. */
-export function isIgnored(rules: readonly IgnoreRule[], path: string, isDir: boolean): boolean {
+/** The rule that excludes `path`, itself or through an excluded parent folder; undefined when `path` is kept. */
+export function ignoredBy(rules: readonly IgnoreRule[], path: string, isDir: boolean): IgnoreRule | undefined {
   const segments = path.split('/');
   for (let i = 1; i <= segments.length; i++) {
     const last = i === segments.length;
     const rule = decidingRule(rules, segments.slice(0, i).join('/'), last ? isDir : true);
-    if (rule && !rule.negate) return true;
+    if (rule && !rule.negate) return rule;
   }
-  return false;
+  return undefined;
 }
 
 /** One path segment's glob as a regular expression that never matches `/`. */

@@ -14,7 +14,7 @@ import { createGzip } from 'node:zlib';
 import type { Dirent } from 'node:fs';
 import { fail } from '../errors/catalogue.ts';
 import { unsafeNameReason } from './entry-path.ts';
-import { compileIgnoreRule, decidingRule, parseIgnore, type IgnoreRule } from './ignore.ts';
+import { compileIgnoreRule, ignoredBy, parseIgnore, type IgnoreRule } from './ignore.ts';
 import { dataPadding, endOfArchive, entryHeaders, type PackEntry } from './tar-writer.ts';
 
 export interface PackOptions {
@@ -85,10 +85,10 @@ async function walk(w: Walk): Promise<void> {
   dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const dirent of dirents) {
     const path = w.rel === '' ? dirent.name : `${w.rel}/${dirent.name}`;
-    const rule = decidingRule(w.rules, path, dirent.isDirectory());
-    if (rule && !rule.negate) {
+    const rule = ignoredBy(w.rules, path, dirent.isDirectory());
+    if (rule) {
       if (w.envRules.includes(rule)) w.skipped.push({ path, reason: ENV_REASON });
-      continue; // everything under an ignored folder stays out too, as in git
+      continue; // not descending: everything under an ignored folder stays out too, as in git
     }
     if (dirent.isSymbolicLink()) {
       w.skipped.push({ path, reason: SYMLINK_REASON });

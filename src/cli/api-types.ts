@@ -1,4 +1,12 @@
-/** The control API's JSON shapes as docs/api.md defines them: what the CLI reads from the server. */
+/**
+ * The control API's JSON shapes as docs/api.md defines them: what the CLI reads from the server. Enums
+ * are the server's own types (type-only imports: nothing of the server is loaded).
+ */
+import { isTerminal, type DeploymentState, type InstanceState } from '../deploy/states.ts';
+import type { InstanceRunState } from '../runtime/driver.ts';
+import type { DeploymentError, DeploymentKind, ReleaseStatus } from '../store/records.ts';
+
+export type { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus };
 
 export interface ReleaseRef {
   id: string;
@@ -6,24 +14,19 @@ export interface ReleaseRef {
   name: string;
 }
 
-export type InstanceState = 'starting' | 'serving' | 'draining' | 'standby' | 'stopping' | 'stopped' | 'failed';
-
 export interface Instance {
   id: string;
   process: string;
   release: ReleaseRef;
   state: InstanceState;
-  run: 'running' | 'restarting' | 'crashloop' | 'exited' | 'missing';
+  run: InstanceRunState;
   address: string | null;
   restarts: number;
   pid?: number;
 }
 
-export type DeploymentState = 'queued' | 'building' | 'releasing' | 'starting' | 'verifying' | 'switching' | 'draining' | 'succeeded' | 'failed' | 'interrupted';
-
-export const FINAL_STATES: readonly DeploymentState[] = ['succeeded', 'failed', 'interrupted'];
-/** Where the CLI stops following: traffic has moved (draining counts: the old release only finishes its work). */
-export const SETTLED_STATES: readonly DeploymentState[] = ['draining', ...FINAL_STATES];
+/** Where the CLI stops following: traffic has moved (draining counts: the old release only finishes its work), or it failed. */
+export const isSettled = (state: DeploymentState): boolean => state === 'draining' || isTerminal(state);
 
 export interface App {
   name: string;
@@ -41,23 +44,18 @@ export interface Release {
   name: string;
   description: string;
   createdAt: string;
-  status: 'pending' | 'ready' | 'failed' | 'pruned';
+  status: ReleaseStatus;
+  /** The commit deployed, when the CLI found one (`-dirty` with local changes). */
+  gitSha: string | null;
   current: boolean;
   warm: boolean;
   rollbackable: boolean;
 }
 
-export interface DeploymentError {
-  code: string;
-  message: string;
-  hint?: string;
-  logTail: string[];
-}
-
 export interface Deployment {
   id: string;
   app: string;
-  kind: 'deploy' | 'env' | 'rollback' | 'scale';
+  kind: DeploymentKind;
   state: DeploymentState;
   release: ReleaseRef | null;
   previousRelease: ReleaseRef | null;

@@ -130,15 +130,17 @@ export function parseCount(spec: CommandSpec, flag: string, text: string | undef
   return Number(text);
 }
 
+/** Help lines for `flags`, one a flag: `  -f, --follow  keep printing ...`, the docs aligned. */
+export function flagLines(flags: Record<string, FlagSpec>): string[] {
+  const rows = Object.entries(flags).map(([name, flag]) => [`${flag.short ? `-${flag.short}, ` : '    '}--${name}${flag.value ? ` ${flag.value}` : ''}`, flag.doc]);
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return rows.map(([left, doc]) => `  ${left.padEnd(width)}  ${doc}`);
+}
+
 /** The help page of one command. */
 export function commandHelp(spec: CommandSpec): string {
   const lines = [`usage: ${spec.usage}`, '', spec.summary];
   for (const paragraph of spec.details ?? []) lines.push('', paragraph);
-  const flagLines = (flags: Record<string, FlagSpec>) => {
-    const rows = Object.entries(flags).map(([name, flag]) => [`${flag.short ? `-${flag.short}, ` : '    '}--${name}${flag.value ? ` ${flag.value}` : ''}`, flag.doc]);
-    const width = Math.max(...rows.map(([left]) => left.length));
-    return rows.map(([left, doc]) => `  ${left.padEnd(width)}  ${doc}`);
-  };
   if (Object.keys(spec.flags).length) lines.push('', 'flags:', ...flagLines(spec.flags));
   lines.push('', 'global flags:', ...flagLines(GLOBAL_FLAGS));
   return lines.join('\n') + '\n';

@@ -4,6 +4,7 @@
  * naming the URL, so every command reports failures the same way.
  */
 import { BerthError, fail, type ErrorCode } from '../errors/catalogue.ts';
+import { isAbort } from './errors.ts';
 import { readSse, type SseMessage } from './sse.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -128,7 +129,7 @@ export class ApiClient {
     }
     const fullPath = withQuery(path, options.query);
     const response = await this.#send(method, fullPath, { headers, body, signal: signals.length ? AbortSignal.any(signals) : undefined });
-    const text = await response.text();
+    const text = await response.text().catch((error) => this.#unreachable(error));
     if (!response.ok) throw errorFromResponse(response.status, text, { method, path: fullPath, hadToken: this.hasToken });
     if (text === '') return undefined as T;
     try {
@@ -172,13 +173,17 @@ export class ApiClient {
       // A file that changed while it was being packed is the folder's problem, not the connection's.
       throw bodyError ?? error;
     }
-    const text = await response.text();
+    const text = await response.text().catch((error) => this.#unreachable(error));
     if (!response.ok) throw errorFromResponse(response.status, text, { method: 'POST', path: fullPath, hadToken: this.hasToken });
     return JSON.parse(text) as T;
   }
 
-  /** The messages of an event-stream endpoint until the server ends it; abort `signal` to stop early. */
-  async *events(path: string, options: { query?: Query; signal?: AbortSignal; method?: string; body?: unknown } = {}): AsyncGenerator<SseMessage> {
+  /**
+   * The messages of an event-stream endpoint until the server ends it; abort `signal` to stop early.
+   * `onOpen` is called once the server has accepted the stream: a DAEMON_UNREACHABLE after it means the
+   * connection dropped mid-stream.
+   */
+  async *events(path: string, options: { query?: Query; signal?: AbortSignal; method?: string; body?: unknown; onOpen?: () => void } = {}): AsyncGenerator<SseMessage> {
     const fullPath = withQuery(path, options.query);
     const method = options.method ?? 'GET';
     const headers: Record<string, string> = { accept: 'text/event-stream' };
@@ -189,8 +194,21 @@ export class ApiClient {
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });
     if (!response.ok) throw errorFromResponse(response.status, await response.text(), { method, path: fullPath, hadToken: this.hasToken });
+    options.onOpen?.();
     if (!response.body) return;
-    yield* readSse(response.body, options.signal);
+    try {
+      yield* readSse(response.body, options.signal);
+    } catch (error) {
+      this.#unreachable(error);
+    }
+  }
+
+  /**
+   * A failed connect, or a body read that fails (`TypeError: terminated` when the server drops the connection),
+   * means the server is not there (any more); the caller's own abort (Ctrl-C) stays an abort.
+   */
+  #unreachable(error: unknown): never {
+    throw isAbort(error) ? error : unreachableError(this.url, error);
   }
 
   async #send(method: string, path: string, init: RequestInit): Promise<Response> {
@@ -199,9 +217,7 @@ export class ApiClient {
     try {
       return await this.#fetch(this.url + path, { ...init, method, headers });
     } catch (error) {
-      // The caller's own abort (Ctrl-C) stays an abort; everything else means the server is not there.
-      if ((error as { name?: string }).name === 'AbortError') throw error;
-      throw unreachableError(this.url, error);
+      this.#unreachable(error);
     }
   }
 }

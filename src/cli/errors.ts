@@ -6,7 +6,6 @@
 import { isBerthError } from '../errors/catalogue.ts';
 import type { ErrorLike } from './format.ts';
 
-export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** What shells report for Ctrl-C. */

@@ -67,3 +67,29 @@ test('a stream that ends without a final event is checked against the deployment
     await api.close();
   }
 });
+
+test('a connection dropped mid-stream is resumed after the last event seen, to the end', async () => {
+  let resumed = false;
+  const api = await startFakeApi({
+    'GET /v1/deployments/dep_1/events': (req, res) => {
+      if (req.query.get('after') === '1') {
+        resumed = true;
+        return sendEvents(res, [{ seq: 2, type: 'deploy.state' }, { seq: 3, type: 'deploy.succeeded' }]);
+      }
+      sendEvents(res, [{ seq: 1, type: 'deploy.queued' }], { end: false });
+      // Once the event is on the wire, the daemon goes away without ending the response.
+      res.write(': bye\n\n', () => res.socket?.destroy());
+    },
+    'GET /v1/deployments/dep_1': (_req, res) => sendJson(res, 200, { ...queued, state: resumed ? 'succeeded' : 'building' }),
+  });
+  try {
+    const seen: ApiEvent[] = [];
+    const final = await followDeployment(new ApiClient({ url: api.url }), queued, { onEvent: (event) => seen.push(event), sleep: noSleep });
+    assert.equal(final.state, 'succeeded');
+    assert.deepEqual(seen.map((event) => event.seq), [1, 2, 3]);
+    const streams = api.requests.filter((request) => request.path.endsWith('/events'));
+    assert.deepEqual(streams.map((request) => request.query.get('after')), [null, '1']);
+  } finally {
+    await api.close();
+  }
+});

@@ -5,7 +5,7 @@
  */
 import { isBerthError } from '../errors/catalogue.ts';
 import { systemClock } from '../lib/clock.ts';
-import { SETTLED_STATES, type ApiEvent, type Deployment } from './api-types.ts';
+import { isSettled, type ApiEvent, type Deployment } from './api-types.ts';
 import type { ApiClient } from './client.ts';
 import type { Context } from './context.ts';
 import { EXIT_INTERRUPTED, isAbort } from './errors.ts';
@@ -127,7 +127,7 @@ const isUnreachable = (error: unknown) => isBerthError(error) && error.code === 
  * state is returned (the outcome then says it is still running).
  */
 export async function followDeployment(client: ApiClient, deployment: Deployment, options: FollowOptions): Promise<Deployment> {
-  if (SETTLED_STATES.includes(deployment.state)) return deployment;
+  if (isSettled(deployment.state)) return deployment;
   const { signal } = options;
   const sleep = options.sleep ?? systemClock.sleep;
   const retryDelayMs = options.retryDelayMs ?? 1000;
@@ -157,7 +157,7 @@ export async function followDeployment(client: ApiClient, deployment: Deployment
     if (terminal) return finalDeployment(client, latest, terminal, { signal, sleep });
     try {
       latest = await client.get<Deployment>(path, { signal });
-      if (SETTLED_STATES.includes(latest.state)) return latest;
+      if (isSettled(latest.state)) return latest;
     } catch (error) {
       if (isAbort(error) || !isUnreachable(error) || stalled >= MAX_RETRIES) throw error;
     }
@@ -179,7 +179,7 @@ async function finalDeployment(
       if (isAbort(error)) throw error;
       return undefined;
     });
-    if (current && SETTLED_STATES.includes(current.state)) return current;
+    if (current && isSettled(current.state)) return current;
     await options.sleep(200, options.signal);
   }
   const state = terminal.type === 'deploy.switched' ? 'draining' : terminal.type === 'deploy.succeeded' ? 'succeeded' : terminal.type === 'deploy.failed' ? 'failed' : 'interrupted';

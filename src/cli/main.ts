@@ -4,7 +4,7 @@
  */
 import { BerthError } from '../errors/catalogue.ts';
 import { closest } from '../manifest/suggest.ts';
-import { commandHelp, GLOBAL_FLAGS, type FlagSpec } from './args.ts';
+import { commandHelp, flagLines, GLOBAL_FLAGS, type FlagSpec } from './args.ts';
 import { createContext } from './context.ts';
 import { describeError, exitCodeFor } from './errors.ts';
 import { formatError } from './format.ts';
@@ -74,10 +74,7 @@ export async function overviewHelp(): Promise<string> {
       lines.push(`  ${name.padEnd(width)}  ${spec.summary}`);
     }
   }
-  lines.push('', 'global flags:');
-  const flagRows = Object.entries(GLOBAL_FLAGS).map(([name, flag]) => [`${flag.short ? `-${flag.short}, ` : '    '}--${name}${flag.value ? ` ${flag.value}` : ''}`, flag.doc]);
-  const flagWidth = Math.max(...flagRows.map(([left]) => left.length));
-  for (const [left, doc] of flagRows) lines.push(`  ${left.padEnd(flagWidth)}  ${doc}`);
+  lines.push('', 'global flags:', ...flagLines(GLOBAL_FLAGS));
   lines.push('', '`berth help <command>` (or `berth <command> --help`) shows a command\'s arguments and flags.', 'New here? `berth up` starts a local server and deploys an example app.');
   return lines.join('\n') + '\n';
 }

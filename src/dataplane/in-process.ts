@@ -1,26 +1,25 @@
 import { startProxyServer, type ProxyServer, type ProxyServerOptions } from '../proxy/server.ts';
-import type { DataPlane, ProxyStats, RouteTable } from './route-table.ts';
+import { StaleRouteTableError, type DataPlane, type ProxyStats, type RouteTable } from './route-table.ts';
 
 /**
  * The built-in proxy inside the calling process. Same proxy, no process boundary: for embedding and for
  * tests of the control plane. Unlike the proxy process it stops when its owner does, so the daemon
  * itself uses ./proxy-process.ts.
  */
-export function createInProcessDataPlane(options: ProxyServerOptions): DataPlane & { server(): ProxyServer } {
+export function createInProcessDataPlane(options: ProxyServerOptions): DataPlane {
   let proxy: ProxyServer | undefined;
   const running = () => {
     if (!proxy) throw new Error('the in-process proxy is not started');
     return proxy;
   };
   return {
-    server: running,
     async start() {
       proxy ??= await startProxyServer(options);
       return proxy.address;
     },
     async apply(table: RouteTable) {
       const server = running();
-      if (table.generation >= server.table().generation) server.apply(table);
+      if (!server.apply(table)) throw new StaleRouteTableError(table.generation, server.table().generation);
     },
     async stats(): Promise<ProxyStats> {
       return running().stats();

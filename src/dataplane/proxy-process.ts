@@ -6,7 +6,7 @@ import { formatHostPort } from '../lib/host-port.ts';
 import { LONG_RUNNING_NODE_FLAGS } from '../lib/node-flags.ts';
 import type { Logger } from '../lib/log.ts';
 import { unixRequest } from '../lib/unix-http.ts';
-import type { DataPlane, ProxyStats, RouteTable } from './route-table.ts';
+import { StaleRouteTableError, type DataPlane, type ProxyInfo, type ProxyStats, type RouteTable } from './route-table.ts';
 
 export interface ProxyProcessOptions {
   /** Where the socket, saved route table and log live (DATA/run). */
@@ -18,13 +18,6 @@ export interface ProxyProcessOptions {
   /** Marks the process as this berth's, for orphan scans. */
   ownerId: string;
   startTimeoutMs?: number;
-}
-
-interface ProxyInfo {
-  pid: number;
-  version: string;
-  address: { host: string; port: number };
-  generation: number;
 }
 
 const ENTRY = fileURLToPath(new URL('../proxy/main.ts', import.meta.url));
@@ -105,8 +98,9 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
       return address;
     },
     async apply(table: RouteTable) {
-      const reply = await unixRequest<{ error?: { message: string } }>(socketPath, 'PUT', '/routes', table);
-      if (reply.status !== 200 && reply.status !== 409) throw new Error(`proxy refused the route table: ${reply.body?.error?.message ?? reply.status}`);
+      const reply = await unixRequest<{ error?: { message: string }; generation?: number }>(socketPath, 'PUT', '/routes', table);
+      if (reply.status === 409) throw new StaleRouteTableError(table.generation, reply.body?.generation ?? table.generation);
+      if (reply.status !== 200) throw new Error(`proxy refused the route table: ${reply.body?.error?.message ?? reply.status}`);
     },
     async stats(): Promise<ProxyStats> {
       const reply = await unixRequest<ProxyStats>(socketPath, 'GET', '/stats');

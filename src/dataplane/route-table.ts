@@ -45,22 +45,39 @@ export interface TargetStats {
   latency: { bounds: number[]; counts: number[]; sumMs: number };
 }
 
-export interface ProxyStats {
+/** Who the proxy is and which table it serves: cheap, for finding and adopting a running one. */
+export interface ProxyInfo {
   generation: number;
   address: { host: string; port: number };
   pid: number;
   version: string;
   startedAt: number;
+}
+
+export interface ProxyStats extends ProxyInfo {
   connections: number;
   targets: Record<string, TargetStats>;
-  /** Requests per app that matched no healthy target or no host. */
+  /** Requests the proxy answered itself: a malformed request, an unknown host, or an app with no healthy target. */
   unrouted: number;
+}
+
+/** The data plane has a newer table than the one offered: two daemons raced, or the clock went back. */
+export class StaleRouteTableError extends Error {
+  readonly offered: number;
+  /** The generation the data plane has; a table must be newer than this to be taken. */
+  readonly current: number;
+  constructor(offered: number, current: number) {
+    super(`route table generation ${offered} is older than the proxy's ${current}`);
+    this.offered = offered;
+    this.current = current;
+  }
 }
 
 /** The data-plane port. The built-in proxy implements it; an HAProxy-driven one can too. */
 export interface DataPlane {
   /** Starts (or re-attaches to) the data plane; resolves with the public listening address. */
   start(): Promise<{ host: string; port: number }>;
+  /** Takes the whole table; one older than the table it has is refused with StaleRouteTableError. */
   apply(table: RouteTable): Promise<void>;
   stats(): Promise<ProxyStats>;
   /** Detach from the data plane, leaving it serving (control-plane restart). */

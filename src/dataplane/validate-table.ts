@@ -1,3 +1,4 @@
+import { parseHostPort } from '../lib/host-port.ts';
 import type { RouteTable } from './route-table.ts';
 
 /** Checks a route table received over the wire; returns the problems (empty when it is sound). */
@@ -17,7 +18,7 @@ export function routeTableProblems(value: unknown): string[] {
     app.targets.forEach((t, i) => {
       const at = `apps.${name}.targets[${i}]`;
       if (typeof t.id !== 'string' || !t.id) problems.push(`${at}.id must be a string`);
-      if (typeof t.address !== 'string' || !/^(\[[0-9a-f:.]+\]|[^:\s]+):\d{1,5}$/i.test(t.address)) problems.push(`${at}.address must be host:port`);
+      if (typeof t.address !== 'string' || !parseHostPort(t.address, '')?.host) problems.push(`${at}.address must be host:port`);
       if (typeof t.weight !== 'number' || t.weight < 0) problems.push(`${at}.weight must be a number >= 0`);
       if (t.state !== 'active' && t.state !== 'draining') problems.push(`${at}.state must be active or draining`);
     });

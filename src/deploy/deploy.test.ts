@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, waitFor } from '../../test/support/http.ts';
-import { crashFakeInstance } from '../runtime/fake/state.ts';
+import { crashFakeInstance, fakeArtifacts } from '../runtime/fake/state.ts';
+import { StaleRouteTableError } from '../dataplane/route-table.ts';
 import { recover } from './recovery.ts';
 import { resolveRollbackTarget } from './rollback.ts';
 import { destroyApp } from './destroy.ts';
@@ -72,11 +73,13 @@ describe('deploy runbook', () => {
   });
 
   test('a failed build leaves no release and no artifact', async () => {
+    const artifactsBefore = fakeArtifacts(kit.fake);
     const failed = await deploy('delta', manifest(), { build: 'fail', buildLog: ['compiling', 'error TS2304'] });
     assert.equal(failed.state, 'failed');
     assert.equal(failed.error!.code, 'BUILD_FAILED');
     assert.deepEqual(failed.error!.logTail.slice(-2), ['compiling', 'error TS2304']);
     assert.deepEqual(kit.ctx.store.releases.listByApp('delta'), []);
+    assert.deepEqual(fakeArtifacts(kit.fake), artifactsBefore);
   });
 
   test('rollback to the warm release reuses its instance; a colder one starts again', async () => {
@@ -145,6 +148,16 @@ describe('deploy runbook', () => {
     assert.equal(kit.routing.last()!.apps.iota, undefined);
     for (const id of ids) assert.equal((await kit.ctx.driver.inspect(id)).state, 'missing');
     assert.equal((await request({ port: kit.port, host: 'iota.localhost' })).status, 404);
+  });
+
+  test('a proxy holding a newer table (an earlier daemon, a clock stepped back) takes the next one, numbered after its own', async () => {
+    const ahead = Date.now() + 3_600_000;
+    await kit.ctx.dataplane.apply({ generation: ahead, apps: {} });
+    await kit.routing.publish();
+    const published = kit.routing.last()!;
+    assert.ok(published.generation > ahead, `published generation ${published.generation} follows the proxy's ${ahead}`);
+    assert.equal((await kit.ctx.dataplane.stats()).generation, published.generation);
+    await assert.rejects(kit.ctx.dataplane.apply({ generation: ahead, apps: {} }), StaleRouteTableError, 'an older table is refused, not dropped silently');
   });
 });
 

@@ -1,16 +1,15 @@
 import { fail } from '../errors/catalogue.ts';
 import type { InstanceSpec, OneOffSpec } from '../runtime/driver.ts';
 import type { BuildRecord, ReleaseRecord } from '../store/records.ts';
-import { composeEnv } from './env.ts';
 import { serviceEnv, serviceSecrets } from './service-env.ts';
 
 /**
  * The environment of every process of a release: the manifest's plain defaults, the services'
- * connection settings, then what `berth env set` stored (explicit values win).
+ * connection settings, then what `berth env set` stored (explicit values win). Only the stored values
+ * and service passwords are secrets (masked in logs; the masker skips values too short to matter).
  */
 export function releaseEnv(release: ReleaseRecord, vars: Record<string, string>): { env: Record<string, string>; secrets: string[] } {
-  const { secrets } = composeEnv(release.manifest, vars);
-  return { env: { ...release.manifest.env, ...serviceEnv(release.manifest), ...vars }, secrets: [...secrets, ...serviceSecrets(release.manifest)] };
+  return { env: { ...release.manifest.env, ...serviceEnv(release.manifest), ...vars }, secrets: [...Object.values(vars), ...serviceSecrets(release.manifest)] };
 }
 
 /** How one instance of a release runs: pure, so recovery can rebuild the exact spec a deploy used. */

@@ -12,7 +12,8 @@ import type { Routing } from './routing.ts';
 export class Reconciler {
   readonly #ctx: DeployContext;
   readonly #routing: Routing;
-  readonly #stopping = new Set<string>();
+  /** Stops in flight, by instance id. */
+  readonly #stopping = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #busy: Promise<void> | null = null;
   #again = false;
@@ -31,7 +32,7 @@ export class Reconciler {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     await this.#busy;
-    await Promise.allSettled([...this.#stopping].map((id) => this.#ctx.driver.stop(id)));
+    await Promise.allSettled(this.#stopping.values());
   }
 
   /** One pass; concurrent calls coalesce into one more pass after the current one. */
@@ -60,6 +61,11 @@ export class Reconciler {
     const now = clock.now();
     let routesChanged = false;
     const live = store.instances.live();
+    const standbyReleases = new Map<string, string | null>();
+    const standbyRelease = (app: string) => {
+      if (!standbyReleases.has(app)) standbyReleases.set(app, this.#standbyRelease(app));
+      return standbyReleases.get(app)!;
+    };
 
     const draining = live.filter((i) => i.state === 'draining');
     if (draining.length > 0) {
@@ -67,19 +73,20 @@ export class Reconciler {
       for (const instance of draining) {
         const target = stats?.targets[instance.id];
         // Only trust "idle" from a proxy that already has the table in which this instance drains.
-        const told = this.#routing.publishedAt >= instance.updatedAt;
+        const told = this.#routing.proxyStoppedSending(instance.id);
         const idle = told && stats !== null && (target === undefined || (target.inflight === 0 && target.websockets === 0));
         if (idle || now >= (instance.stateUntil ?? 0)) {
-          this.#retire(instance, now);
+          this.#retire(instance, now, standbyRelease(instance.app));
           routesChanged = true;
         }
       }
     }
 
     // At most one standby release per app: the one the last switch replaced. Others stop, as do expired ones.
-    for (const instance of store.instances.live()) {
+    // (Read again: the drains above moved instances.)
+    for (const instance of draining.length > 0 ? store.instances.live() : live) {
       if (instance.state !== 'standby') continue;
-      if (instance.releaseId !== this.#standbyRelease(instance.app) || now >= (instance.stateUntil ?? 0)) {
+      if (instance.releaseId !== standbyRelease(instance.app) || now >= (instance.stateUntil ?? 0)) {
         store.instances.move(instance.id, 'stopping', now);
       }
     }
@@ -105,20 +112,19 @@ export class Reconciler {
   }
 
   /** draining -> standby (kept warm for an instant rollback) or, when not wanted as standby, stopping. */
-  #retire(instance: InstanceRecord, now: number): void {
+  #retire(instance: InstanceRecord, now: number, standbyRelease: string | null): void {
     const { store } = this.#ctx;
     const standbyMs = store.releases.get(instance.releaseId)?.manifest.deploy.standbyMs ?? 0;
     // Only web instances wait in standby: an old worker kept running would go on taking jobs with old code.
-    if (standbyMs > 0 && instance.process === 'web' && instance.releaseId === this.#standbyRelease(instance.app)) {
+    if (standbyMs > 0 && instance.process === 'web' && instance.releaseId === standbyRelease) {
       store.instances.move(instance.id, 'standby', now, { stateUntil: now + standbyMs });
     } else store.instances.move(instance.id, 'stopping', now);
   }
 
   #stopInBackground(instance: InstanceRecord): void {
     if (this.#stopping.has(instance.id)) return;
-    this.#stopping.add(instance.id);
     const { store, clock, driver, log } = this.#ctx;
-    driver
+    const stopping = driver
       .stop(instance.id)
       .then(() => {
         const current = store.instances.get(instance.id);
@@ -126,5 +132,6 @@ export class Reconciler {
       })
       .catch((error) => log.error('stopping an instance failed', { instance: instance.id, error: error as Error }))
       .finally(() => this.#stopping.delete(instance.id));
+    this.#stopping.set(instance.id, stopping);
   }
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { fail } from '../errors/catalogue.ts';
+import { formatHostPort } from '../lib/host-port.ts';
 import type { InstanceInfo } from '../runtime/driver.ts';
 import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
@@ -50,7 +51,7 @@ export async function recover(ctx: DeployContext, routing: Routing): Promise<{ i
     if (!shouldRun(instance.state)) continue;
     const actual = found.get(instance.id);
     if (actual && actual.state !== 'missing' && actual.state !== 'exited') {
-      if (actual.address) store.instances.setAddress(instance.id, `${actual.address.host}:${actual.address.port}`, clock.now());
+      if (actual.address) store.instances.setAddress(instance.id, formatHostPort(actual.address), clock.now());
       continue;
     }
     // Gone without a trace (the host rebooted, the runtime state was lost): start it again as it was.
@@ -58,7 +59,7 @@ export async function recover(ctx: DeployContext, routing: Routing): Promise<{ i
       const release = store.releases.get(instance.releaseId)!;
       const build = store.builds.get(release.buildId)!;
       const info = await driver.start(instanceSpecFor({ id: instance.id, release, build, process: instance.process, vars: releaseVars(ctx, release) }));
-      store.instances.setAddress(instance.id, info.address ? `${info.address.host}:${info.address.port}` : null, clock.now());
+      store.instances.setAddress(instance.id, info.address ? formatHostPort(info.address) : null, clock.now());
       restarted++;
     } catch (error) {
       log.error('could not start a lost instance again', { instance: instance.id, error: error as Error });

@@ -1,3 +1,4 @@
+import { fail } from '../errors/catalogue.ts';
 import { newId } from '../lib/ids.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import { openEnv, sealEnv } from '../secrets/sealer.ts';
@@ -10,6 +11,14 @@ export function currentVars(ctx: Pick<DeployContext, 'store' | 'sealer'>, app: s
   const vars: Record<string, string> = {};
   for (const v of ctx.store.env.list(app)) vars[v.name] = ctx.sealer.open(v.valueSealed);
   return vars;
+}
+
+/** The release the app serves now; APP_HAS_NO_RELEASE before its first deploy. */
+export function requireCurrentRelease(ctx: Pick<DeployContext, 'store'>, app: string): ReleaseRecord {
+  const record = ctx.store.apps.get(app);
+  const current = record?.currentRelease ? ctx.store.releases.get(record.currentRelease) : undefined;
+  if (!current) throw fail('APP_HAS_NO_RELEASE', { app });
+  return current;
 }
 
 export const releaseVars = (ctx: Pick<DeployContext, 'sealer'>, release: ReleaseRecord) => openEnv(ctx.sealer, release.envSealed);

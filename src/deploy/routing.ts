@@ -1,4 +1,5 @@
-import type { RouteTable } from '../dataplane/route-table.ts';
+import { StaleRouteTableError, type RouteTable } from '../dataplane/route-table.ts';
+import type { ReleaseRecord } from '../store/records.ts';
 import type { DeployContext } from './context.ts';
 import { buildRouteTable, type AppRouting } from './routes.ts';
 
@@ -12,38 +13,61 @@ export class Routing {
   #generation = 0;
   #chain: Promise<void> = Promise.resolve();
   #last: RouteTable | null = null;
-  /** When the last table reached the proxy. */
-  publishedAt = 0;
+  /** Instances the proxy's current table sends new requests to. */
+  #active = new Set<string>();
 
   constructor(ctx: DeployContext) {
     this.#ctx = ctx;
   }
 
   current(): RouteTable {
-    const { store } = this.#ctx;
+    const { store, clock } = this.#ctx;
     const apps: AppRouting[] = store.apps.list().map((app) => {
-      const releases = store.releases.listByApp(app.name);
+      const instances = store.instances.live(app.name);
+      // Only the releases something points at: the current one and those of running instances.
+      const releases = new Map<string, ReleaseRecord>();
+      for (const id of [app.currentRelease, ...instances.map((i) => i.releaseId)]) {
+        const release = id && !releases.has(id) ? store.releases.get(id) : undefined;
+        if (release) releases.set(release.id, release);
+      }
       return {
         name: app.name,
-        current: releases.find((r) => r.id === app.currentRelease) ?? null,
-        instances: store.instances.live(app.name),
-        releaseNames: new Map(releases.map((r) => [r.id, `v${r.version}`])),
+        current: (app.currentRelease && releases.get(app.currentRelease)) || null,
+        instances,
+        releaseNames: new Map([...releases.values()].map((r) => [r.id, `v${r.version}`])),
       };
     });
-    this.#generation = Math.max(this.#generation + 1, this.#ctx.clock.now());
+    this.#generation = Math.max(this.#generation + 1, clock.now());
     return buildRouteTable(apps, this.#ctx.settings.baseDomain, this.#generation);
   }
 
   /** Computes the table from the store and pushes it; resolves once the proxy has it. */
   publish(): Promise<void> {
     const run = this.#chain.then(async () => {
-      const table = this.current();
-      await this.#ctx.dataplane.apply(table);
+      let table = this.current();
+      try {
+        await this.#ctx.dataplane.apply(table);
+      } catch (error) {
+        if (!(error instanceof StaleRouteTableError)) throw error;
+        // The proxy holds a newer generation (an earlier daemon, or the clock went back): count on from it.
+        this.#ctx.log.warn('proxy has a newer route table; continuing from its generation', { offered: error.offered, proxy: error.current });
+        this.#generation = error.current;
+        table = this.current();
+        await this.#ctx.dataplane.apply(table);
+      }
       this.#last = table;
-      this.publishedAt = this.#ctx.clock.now();
+      this.#active = new Set(Object.values(table.apps).flatMap((app) => app.targets.filter((t) => t.state === 'active').map((t) => t.id)));
     });
     this.#chain = run.catch((error) => this.#ctx.log.error('route table not published', { error: error as Error }));
     return run;
+  }
+
+  /**
+   * The proxy has a table in which this instance gets no new requests (it drains there, or is not in
+   * it), so "idle" in the proxy's stats means it is done. False before the first table went out.
+   */
+  proxyStoppedSending(instanceId: string): boolean {
+    return this.#last !== null && !this.#active.has(instanceId);
   }
 
   /** The last table the proxy accepted (for diagnostics). */

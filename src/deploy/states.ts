@@ -1,6 +1,7 @@
 /**
- * The two persisted state machines of a deploy. Every transition goes through `moveDeployment` /
- * `moveInstance`, which refuse the ones not listed here, so an impossible state is a bug caught at once.
+ * The two persisted state machines of a deploy. Every transition goes through the store's
+ * `deployments.move` / `instances.move`, which refuse the ones not listed here, so an impossible state
+ * is a bug caught at once.
  */
 export type DeploymentState =
   | 'queued'
@@ -32,8 +33,9 @@ const deploymentTransitions: Record<DeploymentState, readonly DeploymentState[]>
 export const isTerminal = (state: DeploymentState): boolean => deploymentTransitions[state].length === 0;
 
 /** States in which a deployment holds its app: the next deploy waits or is refused. */
-export const holdsApp = (state: DeploymentState): boolean =>
-  state === 'queued' || state === 'building' || state === 'releasing' || state === 'starting' || state === 'verifying' || state === 'switching';
+export const HOLDING_STATES: readonly DeploymentState[] = ['queued', 'building', 'releasing', 'starting', 'verifying', 'switching'];
+/** States of a deployment not over yet: the holding ones and the drain after the switch. */
+export const UNFINISHED_STATES: readonly DeploymentState[] = (Object.keys(deploymentTransitions) as DeploymentState[]).filter((s) => !isTerminal(s));
 
 export function checkDeploymentTransition(from: DeploymentState, to: DeploymentState): void {
   if (!deploymentTransitions[from].includes(to)) throw new Error(`deployment cannot go from ${from} to ${to}`);

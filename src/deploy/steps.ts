@@ -2,7 +2,7 @@ import { fail, isBerthError } from '../errors/catalogue.ts';
 import { waitHealthy } from '../health/gate.ts';
 import { probeHttp, type ProbeResult } from '../health/probe.ts';
 import { probeTcp } from '../health/tcp.ts';
-import { parseHostPort } from '../lib/host-port.ts';
+import { formatHostPort, parseHostPort } from '../lib/host-port.ts';
 import { newId } from '../lib/ids.ts';
 import { describeExit } from '../runtime/describe-exit.ts';
 import type { Manifest } from '../manifest/schema.ts';
@@ -11,7 +11,7 @@ import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
 import { instanceSpecFor, oneOffSpecFor } from './instance-spec.ts';
 import { processLevels } from './levels.ts';
-import { createRelease, releaseVars } from './releases.ts';
+import { createRelease, releaseVars, requireCurrentRelease } from './releases.ts';
 import type { Routing } from './routing.ts';
 import { urlsFor } from './routes.ts';
 import type { DeploymentState } from './states.ts';
@@ -79,9 +79,7 @@ export async function buildStep(run: Run, source: { dir: string; manifest: Manif
 /** An env change: the current release's build and manifest with the env as it is now. */
 export function envReleaseStep(run: Run, description: string): ReleaseRecord {
   const { store } = run.ctx;
-  const app = store.apps.get(run.deployment.app);
-  const current = app?.currentRelease ? store.releases.get(app.currentRelease) : undefined;
-  if (!current) throw fail('APP_HAS_NO_RELEASE', { app: run.deployment.app });
+  const current = requireCurrentRelease(run.ctx, run.deployment.app);
   const release = createRelease(run.ctx, { app: current.app, deploymentId: run.deployment.id, buildId: current.buildId, manifest: current.manifest, description });
   run.undo.push('mark the release failed', () => store.releases.setStatus(release.id, 'failed'));
   return release;
@@ -146,7 +144,7 @@ async function startLevel(run: Run, release: ReleaseRecord, processes: string[],
       if (isBerthError(error)) throw error;
       throw fail('START_FAILED', { reason: (error as Error).message });
     }
-    const address = info.address ? `${info.address.host}:${info.address.port}` : null;
+    const address = info.address ? formatHostPort(info.address) : null;
     ctx.store.instances.setAddress(id, address, ctx.clock.now());
     emit(ctx, where(run), 'instance.started', `${process}.${ordinal} started${address ? ` on ${address}` : ''}`, { instance: id, process, address });
     const record = ctx.store.instances.get(id)!;

@@ -1,3 +1,4 @@
+import { formatHostPort } from '../lib/host-port.ts';
 import type { DriverEvent } from '../runtime/driver.ts';
 import { describeExit } from '../runtime/describe-exit.ts';
 import type { DeployContext } from './context.ts';
@@ -24,7 +25,7 @@ export function watchInstances(ctx: DeployContext, routing: Routing): () => void
         });
         return;
       case 'restarted': {
-        const address = event.address ? `${event.address.host}:${event.address.port}` : null;
+        const address = event.address ? formatHostPort(event.address) : null;
         emit(ctx, where, 'instance.restarted', `${label} restarted (restart ${event.restarts})`, { instance: event.id, address, restarts: event.restarts });
         if (address !== instance.address) {
           ctx.store.instances.setAddress(event.id, address, ctx.clock.now());

@@ -123,7 +123,6 @@ export const catalogue = {
     message: `the deployment was interrupted while ${p.state} because the berth daemon stopped`,
     hint: 'the previous release kept serving; deploy again',
   })),
-  DEPLOY_CANCELLED: define<{ reason: string }>((p) => ({ message: `the deployment was cancelled: ${p.reason}` })),
 
   // Client and server plumbing
   DAEMON_UNREACHABLE: define<{ url: string; reason: string }>((p) => ({

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Reads a JSON request body up to `limit` bytes; rejects with a message fit for a 400. */
+/** Reads a JSON request body up to `limit` bytes (undefined when empty); rejects with `status` 413 or 400. */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const tooLarge = () => Object.assign(new Error(`body larger than ${limit} bytes`), { status: 413 });
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw Object.assign(new Error(`body larger than ${limit} bytes`), { status: 413 });
+    if (size > limit) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
@@ -18,7 +20,7 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  const text = JSON.stringify(body) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
 }

@@ -8,7 +8,7 @@ export interface GeneratedFile {
   content: string;
 }
 
-export const GENERATE_COMMAND = 'node scripts/gen-manifest-docs.ts';
+export const GENERATE_COMMAND = 'npm run gen:manifest';
 
 export function generatedFiles(): GeneratedFile[] {
   return [

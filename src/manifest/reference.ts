@@ -23,7 +23,7 @@ export function manifestReference(): string {
   const entries = keyEntries(manifestSchema);
   const parts = [
     '# berth.yaml reference',
-    '<!-- Generated from src/manifest/schema.ts by `node scripts/gen-manifest-docs.ts`; do not edit by hand. -->',
+    '<!-- Generated from src/manifest/schema.ts by `npm run gen:manifest`; do not edit by hand. -->',
     prose(manifestSchema.doc),
     'berth reads `berth.yaml` (or `berth.yml`) from the app\'s directory. A missing or empty file means every ' +
       'default below; `berth init` writes a commented file to start from.',

@@ -1,7 +1,7 @@
 /**
  * The berth.yaml schema: the single definition that the Manifest type, validation, the JSON Schema for
  * editors (schema/berth.schema.json), the reference (docs/manifest.md) and `berth init` all come from.
- * Change a key here, then run `node scripts/gen-manifest-docs.ts`.
+ * Change a key here, then run `npm run gen:manifest`.
  *
  * Processes: when `processes` is unset the app has one `web` process whose command is inferred at build
  * time (package.json "start", else server.js). When `processes` is set it lists every process, as in a
@@ -899,8 +899,6 @@ export const manifestSchema = s.object({
   ],
 });
 
-export type HealthSpec = Manifest['health'];
-export type DeploySpec = Manifest['deploy'];
 export type RestartSpec = Manifest['restart'];
 export type ReleaseSpec = NonNullable<Manifest['release']>;
 

@@ -23,10 +23,8 @@ export async function startAdmin(options: AdminOptions): Promise<Server> {
     try {
       const route = `${req.method} ${req.url}`;
       switch (route) {
-        case 'GET /info': {
-          const stats = proxy.stats();
-          return sendJson(res, 200, { pid: stats.pid, version: stats.version, address: stats.address, startedAt: stats.startedAt, generation: stats.generation });
-        }
+        case 'GET /info':
+          return sendJson(res, 200, proxy.info());
         case 'GET /stats':
           return sendJson(res, 200, proxy.stats());
         case 'GET /routes':
@@ -35,11 +33,12 @@ export async function startAdmin(options: AdminOptions): Promise<Server> {
           const table = await readJson(req, 16 * 1024 * 1024);
           const problems = routeTableProblems(table);
           if (problems.length) return sendJson(res, 400, { error: { code: 'ROUTES_INVALID', message: problems.join('; ') } });
-          const current = proxy.table().generation;
           const next = table as RouteTable;
           // An older table must never overwrite a newer one (two daemons racing during a restart).
-          if (next.generation < current) return sendJson(res, 409, { error: { code: 'ROUTES_STALE', message: `generation ${next.generation} < ${current}` }, generation: current });
-          proxy.apply(next);
+          if (!proxy.apply(next)) {
+            const current = proxy.table().generation;
+            return sendJson(res, 409, { error: { code: 'ROUTES_STALE', message: `generation ${next.generation} < ${current}` }, generation: current });
+          }
           options.onApply(next);
           return sendJson(res, 200, { generation: next.generation });
         }

@@ -329,7 +329,6 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     upstream.destroy();
     this.#upstream = null;
     if (this.#resStarted) return this.#abort();
-    const req = this.#req!;
     // A reused keep-alive connection may have been closed by the app just as we sent: the classic race.
     // Replaying is safe when the request carried no body, or its body was not sent yet.
     const replayable = upstream.reused && (this.#reqBody === null || !this.#bodyStarted);
@@ -337,7 +336,6 @@ export class ClientConnection implements UpstreamOwner, Drainable {
       this.#tried.pop();
       return this.#connect();
     }
-    void req;
     this.#failUpstream(proxyErrors.unreachable(this.#app!.name));
   }
 
@@ -355,6 +353,16 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     this.#upstream = null;
     if (this.#resStarted) return this.#abort();
     this.#failUpstream(proxyErrors.unreachable(this.#app!.name));
+  }
+
+  /** The proxy is stopping: close now if idle between requests, else after the exchange in flight. */
+  shutdown(): void {
+    if (this.#phase === 'head' && (this.#buf === null || this.#buf.length === 0)) {
+      this.#phase = 'closed';
+      this.socket.end();
+      return;
+    }
+    this.#closeAfter = true;
   }
 
   // ---- endings -----------------------------------------------------------------------------------

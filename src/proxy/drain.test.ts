@@ -101,3 +101,24 @@ describe('proxy: switching releases and draining', () => {
     fresh.close();
   });
 });
+
+describe('proxy: stopping', () => {
+  test('a request awaiting its response when the proxy stops still gets it, with Connection: close', async () => {
+    const proxy = await startProxyServer({ host: '127.0.0.1', port: 0 });
+    const upstream = await startUpstream('up', (_req, res) => setTimeout(() => res.end('late'), 300));
+    try {
+      proxy.apply(tableFor('app', ['app.localhost'], [{ id: 'u1', address: upstream.address }]));
+      const inflight = request({ port: proxy.address.port, host: 'app.localhost', path: '/' });
+      await waitFor('the request to reach the upstream', () => proxy.stats().targets.u1?.inflight === 1);
+      const stopped = proxy.close(5_000);
+      const reply = await inflight;
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body, 'late');
+      assert.equal(reply.headers.connection, 'close');
+      await stopped;
+      assert.equal(proxy.stats().connections, 0);
+    } finally {
+      await upstream.close();
+    }
+  });
+});

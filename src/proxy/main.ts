@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { emptyRouteTable, type RouteTable } from '../dataplane/route-table.ts';
 import { routeTableProblems } from '../dataplane/validate-table.ts';
-import { writeFileAtomic } from '../lib/atomic-file.ts';
+import { writeFileAtomicAsync } from '../lib/atomic-file.ts';
 import { parseHostPort } from '../lib/host-port.ts';
 import { createLogger } from '../lib/log.ts';
 import { startAdmin } from './admin.ts';
@@ -42,18 +42,44 @@ export async function runProxyProcess(argv: string[]): Promise<void> {
     log.info('stopping: draining connections');
     admin.close();
     await proxy.close(Number(values['drain-grace']));
+    await saver.saved();
     log.info('stopped');
     process.exit(0);
   };
+  const saver = tableSaver(statePath, (m) => log.warn(m));
   const admin = await startAdmin({
     socketPath: values.socket,
     proxy,
-    onApply: (t) => writeFileAtomic(statePath, JSON.stringify(t)),
+    onApply: (t) => saver.save(t),
     onStop: () => void stop(),
   });
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
   log.info('proxy ready', { address: proxy.address, generation: table.generation, apps: Object.keys(table.apps).length });
+}
+
+/**
+ * Saves the table the proxy serves, for its own restart, without stalling traffic on the disk: one
+ * write at a time, and of the tables that arrive meanwhile only the newest is written next.
+ */
+function tableSaver(path: string, warn: (message: string) => void) {
+  let next: RouteTable | null = null;
+  let writing: Promise<void> | null = null;
+  const drain = async () => {
+    while (next !== null) {
+      const table = next;
+      next = null;
+      await writeFileAtomicAsync(path, JSON.stringify(table)).catch((error) => warn(`route table not saved to ${path}: ${(error as Error).message}`));
+    }
+    writing = null;
+  };
+  return {
+    save(table: RouteTable): void {
+      next = table;
+      writing ??= drain();
+    },
+    saved: (): Promise<void> => writing ?? Promise.resolve(),
+  };
 }
 
 function loadTable(path: string, warn: (message: string) => void): RouteTable {

@@ -1,4 +1,4 @@
-import type { ProxyStats, RouteTable, TargetStats } from '../dataplane/route-table.ts';
+import type { RouteTable, TargetStats } from '../dataplane/route-table.ts';
 import { pickWeighted } from './balancer.ts';
 import { TargetRuntime } from './target.ts';
 import type { PoolOptions } from './upstream.ts';
@@ -32,7 +32,9 @@ export class Routes {
     return this.#table;
   }
 
-  apply(table: RouteTable): void {
+  /** Swaps in `table`, unless it is older than the one in use (then nothing changes and it says false). */
+  apply(table: RouteTable): boolean {
+    if (table.generation < this.#table.generation) return false;
     const apps = new Map<string, AppRuntime>();
     const byHost = new Map<string, AppRuntime>();
     const wildcards = new Map<string, AppRuntime>();
@@ -41,8 +43,7 @@ export class Routes {
     for (const [name, route] of Object.entries(table.apps)) {
       const app: AppRuntime = { name, targets: [], drainTimeoutMs: route.drainTimeoutMs };
       for (const target of route.targets) {
-        // An instance restarted on another port is a new target; the old address drains like a removed one.
-        const key = `${target.id}@${target.address}`;
+        const key = TargetRuntime.keyOf(target);
         seen.add(key);
         let runtime = this.#targets.get(key);
         if (!runtime) {
@@ -79,6 +80,7 @@ export class Routes {
     this.#byHost = byHost;
     this.#wildcards = wildcards;
     this.#table = table;
+    return true;
   }
 
   /** Exact host first, then the closest `*.domain` wildcard. */
@@ -108,9 +110,8 @@ export class Routes {
   }
 
   #forget(target: TargetRuntime): void {
-    const key = `${target.id}@${target.address}`;
-    if (this.#targets.get(key) !== target) return;
-    this.#targets.delete(key);
+    if (this.#targets.get(target.key) !== target) return;
+    this.#targets.delete(target.key);
     target.destroy();
   }
 
@@ -130,4 +131,3 @@ export class Routes {
   }
 }
 
-export type { ProxyStats };

@@ -1,5 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import type { ProxyStats, RouteTable } from '../dataplane/route-table.ts';
+import { createServer, type Server } from 'node:net';
+import type { ProxyInfo, ProxyStats, RouteTable } from '../dataplane/route-table.ts';
 import { ClientConnection, type ConnectionOptions } from './connection.ts';
 import { Routes } from './routes.ts';
 import type { PoolOptions } from './upstream.ts';
@@ -17,10 +17,12 @@ export interface ProxyServerOptions {
 
 export interface ProxyServer {
   readonly address: { host: string; port: number };
-  apply(table: RouteTable): void;
+  /** False (and nothing changes) when `table` is older than the one in use. */
+  apply(table: RouteTable): boolean;
   table(): RouteTable;
+  info(): ProxyInfo;
   stats(): ProxyStats;
-  /** Stops accepting, lets exchanges in flight finish (up to `graceMs`), then closes everything. */
+  /** Stops accepting; idle connections close now, busy ones after their exchange (up to `graceMs`), then the rest are cut. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export const defaultPoolOptions: PoolOptions = { connectTimeoutMs: 5_000, idleTi
 /** berth's HTTP reverse proxy: routes by Host to the targets of the current route table. */
 export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
   const routes = new Routes({ ...defaultPoolOptions, ...options.pool });
-  const sockets = new Set<Socket>();
+  const connections = new Set<ClientConnection>();
   let unrouted = 0;
   const ctx = {
     routes,
@@ -47,9 +49,9 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     },
   };
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    new ClientConnection(socket, ctx);
+    const connection = new ClientConnection(socket, ctx);
+    connections.add(connection);
+    socket.once('close', () => connections.delete(connection));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -62,18 +64,16 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
   if (bound === null || typeof bound === 'string') throw new Error('proxy listener has no TCP address');
   const address = { host: options.host, port: bound.port };
   const startedAt = Date.now();
+  const info = (): ProxyInfo => ({ generation: routes.table.generation, address, pid: process.pid, version: options.version ?? '0', startedAt });
 
   return {
     address,
     apply: (table) => routes.apply(table),
     table: () => routes.table,
+    info,
     stats: () => ({
-      generation: routes.table.generation,
-      address,
-      pid: process.pid,
-      version: options.version ?? '0',
-      startedAt,
-      connections: sockets.size,
+      ...info(),
+      connections: connections.size,
       targets: routes.targetStats(),
       unrouted,
     }),
@@ -81,13 +81,9 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = Date.now() + graceMs;
       // Idle keep-alive connections close now; busy ones once their exchange is done or time is up.
-      while (sockets.size > 0 && Date.now() < deadline) {
-        for (const socket of sockets) {
-          if (socket.readableLength === 0 && socket.writableLength === 0 && !socket.isPaused()) socket.end();
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      for (const socket of sockets) socket.destroy();
+      for (const connection of connections) connection.shutdown();
+      while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const connection of connections) connection.socket.destroy();
       routes.closeAll();
       await closed;
     },

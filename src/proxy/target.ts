@@ -1,5 +1,6 @@
 import type { Target, TargetState } from '../dataplane/route-table.ts';
 import type { Weighted } from './balancer.ts';
+import { parseHostPort } from '../lib/host-port.ts';
 import { TargetCounters } from './stats.ts';
 import { UpstreamPool, type PoolOptions } from './upstream.ts';
 
@@ -16,7 +17,13 @@ export type RuntimeState = TargetState | 'removed';
  * is in flight. It outlives table updates (keyed by instance id) so counts and connections survive them.
  */
 export class TargetRuntime implements Weighted {
+  /** An instance restarted on another port is another target: the old address drains like a removed one. */
+  static keyOf(target: Pick<Target, 'id' | 'address'>): string {
+    return `${target.id}@${target.address}`;
+  }
+
   readonly id: string;
+  readonly key: string;
   app: string;
   release: string;
   weight: number;
@@ -33,16 +40,13 @@ export class TargetRuntime implements Weighted {
 
   constructor(target: Target, app: string, pool: PoolOptions) {
     this.id = target.id;
+    this.key = TargetRuntime.keyOf(target);
     this.app = app;
     this.release = target.release;
     this.weight = target.weight;
     this.state = target.state;
-    const colon = target.address.lastIndexOf(':');
-    this.pool = new UpstreamPool(target.address.slice(0, colon).replace(/^\[|\]$/g, ''), Number(target.address.slice(colon + 1)), pool);
-  }
-
-  get address(): string {
-    return `${this.pool.host}:${this.pool.port}`;
+    const { host, port } = parseHostPort(target.address)!; // validated with the table
+    this.pool = new UpstreamPool(host, port, pool);
   }
 
   get idle(): boolean {

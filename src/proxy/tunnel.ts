@@ -47,7 +47,6 @@ export class Tunnel implements UpstreamOwner, Drainable {
 
   onUpstreamData(chunk: Buffer): void {
     if (this.#closed) return;
-    let data = chunk;
     if (this.#frames) {
       if (this.#closing) {
         // Finishing the frame in progress before our close frame; anything after it is dropped.
@@ -58,7 +57,7 @@ export class Tunnel implements UpstreamOwner, Drainable {
       }
       this.#frames.feed(chunk);
     } else if (this.#closing) return;
-    if (!this.#client.write(data)) {
+    if (!this.#client.write(chunk)) {
       this.#upstream.socket.pause();
       this.#client.once('drain', () => this.#upstream.socket.resume());
     }

@@ -77,10 +77,6 @@ export class UpstreamPool {
     this.options = options;
   }
 
-  get size(): number {
-    return this.#all.size;
-  }
-
   /** A pooled idle connection, most recently used first (it is the least likely to have timed out). */
   takeIdle(): Upstream | undefined {
     for (;;) {

@@ -1,7 +1,7 @@
 /**
  * How a source tree is built, decided from its package.json and top-level files. Shared by every driver
- * that builds Node apps (process, fake) so they agree on which commands run and what start command is
- * inferred; the drivers only differ in how they run the steps.
+ * that builds Node apps (process, docker, fake) so they agree on which commands run and what start command
+ * is inferred; the drivers only differ in how they run the steps (docker's in the Dockerfile it generates).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

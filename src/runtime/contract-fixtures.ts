@@ -7,7 +7,6 @@ import { dirname, join } from 'node:path';
 import { FAKE_BEHAVIOUR_FILE, type FakeBehaviour } from './fake/behaviour.ts';
 
 export type FixtureName = 'echo' | 'crash' | 'ignore-sigterm' | 'fail-build' | 'worker';
-export const fixtureNames: readonly FixtureName[] = ['echo', 'crash', 'ignore-sigterm', 'fail-build', 'worker'];
 
 const packageJson = (name: string, scripts: Record<string, string>) =>
   JSON.stringify({ name: `fixture-${name}`, version: '1.0.0', private: true, scripts }, null, 2) + '\n';

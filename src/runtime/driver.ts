@@ -1,6 +1,6 @@
 /**
  * The runtime port: how berth builds an app and runs its instances. One interface, several engines
- * (process, fake; docker and swarm later), all held to one contract suite (./driver.contract.ts).
+ * (process, docker, fake), all held to one contract suite (./driver.contract.ts).
  *
  * The driver owns *actual* state (what runs, with which pid or container) and persists what it needs to
  * find its instances again after a daemon restart. The store owns *desired* state (which release should

@@ -2,6 +2,7 @@ import { availableParallelism, homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fail, type Issue } from '../errors/catalogue.ts';
 import { parseHostPort } from '../lib/host-port.ts';
+import { parseSize } from '../manifest/size.ts';
 
 /** Everything `berth server` needs to know, resolved and checked once at start-up. */
 export interface ServerConfig {
@@ -46,14 +47,6 @@ export const DEFAULT_HTTP = '0.0.0.0:8080';
 /** The data directory when neither --data nor BERTH_DATA says: $XDG_DATA_HOME/berth or ~/.local/share/berth. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.BERTH_DATA ? resolve(env.BERTH_DATA) : join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'berth');
-}
-
-const SIZE = /^(\d+)\s*(b|kb|mb|gb)?$/i;
-const UNIT: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-
-export function parseSize(text: string): number | undefined {
-  const match = SIZE.exec(text.trim());
-  return match ? Number(match[1]) * UNIT[(match[2] ?? 'b').toLowerCase()] : undefined;
 }
 
 /** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID naming each bad setting. */

@@ -515,9 +515,9 @@ async function main() {
   });
   server.on('error', (error) => die(`cannot listen on port ${port}: ${error.message}`));
   stopping = installShutdown(server, sockets);
-  // No host: Node binds '::' with IPv4 mapped when IPv6 exists, else 0.0.0.0,
-  // so the proxy can reach the server over the container network either way.
-  server.listen(port, () => {
+  // HOST as berth's runtimes set it: loopback for host processes (the proxy is the way in), all
+  // interfaces in a container. Without it, Node binds '::' (IPv4 mapped) or 0.0.0.0.
+  server.listen(port, process.env.HOST || undefined, () => {
     const address = server.address();
     console.log(`static: serving ${root.absolute} on ${typeof address === 'object' && address ? address.port : port}`);
   });

@@ -1,4 +1,4 @@
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { migrate } from './migrations.ts';
 
 /**
@@ -10,6 +10,8 @@ export class Db {
   readonly sqlite: DatabaseSync;
   #depth = 0;
   #afterCommit: (() => void)[] = [];
+  /** Prepared once per SQL text; every query here is a constant string, so this stays small. */
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
     this.sqlite = new DatabaseSync(path);
@@ -49,16 +51,22 @@ export class Db {
     else fn();
   }
 
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.sqlite.prepare(sql)));
+    return statement;
+  }
+
   all<T>(sql: string, ...params: SqlValue[]): T[] {
-    return this.sqlite.prepare(sql).all(...params) as T[];
+    return this.#prepare(sql).all(...params) as T[];
   }
 
   get<T>(sql: string, ...params: SqlValue[]): T | undefined {
-    return this.sqlite.prepare(sql).get(...params) as T | undefined;
+    return this.#prepare(sql).get(...params) as T | undefined;
   }
 
   run(sql: string, ...params: SqlValue[]): { changes: number; lastInsertRowid: number } {
-    const result = this.sqlite.prepare(sql).run(...params);
+    const result = this.#prepare(sql).run(...params);
     return { changes: Number(result.changes), lastInsertRowid: Number(result.lastInsertRowid) };
   }
 

@@ -1,4 +1,4 @@
-import { checkDeploymentTransition, isTerminal, type DeploymentState } from '../deploy/states.ts';
+import { checkDeploymentTransition, HOLDING_STATES, isTerminal, UNFINISHED_STATES, type DeploymentState } from '../deploy/states.ts';
 import type { Db } from './db.ts';
 import type { DeploymentError, DeploymentKind, DeploymentRecord } from './records.ts';
 
@@ -28,8 +28,9 @@ const toRecord = (r: Row): DeploymentRecord => ({
   finishedAt: r.finished_at,
 });
 
-const HOLDING = "('queued', 'building', 'releasing', 'starting', 'verifying', 'switching')";
-const UNFINISHED = "('queued', 'building', 'releasing', 'starting', 'verifying', 'switching', 'draining')";
+const sqlList = (states: readonly string[]) => `(${states.map((s) => `'${s}'`).join(', ')})`;
+const HOLDING = sqlList(HOLDING_STATES);
+const UNFINISHED = sqlList(UNFINISHED_STATES);
 
 export class Deployments {
   readonly #db: Db;

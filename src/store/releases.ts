@@ -52,11 +52,6 @@ export class Releases {
     return row && toRecord(row);
   }
 
-  byVersion(app: string, version: number): ReleaseRecord | undefined {
-    const row = this.#db.get<Row>('SELECT * FROM releases WHERE app = ? AND version = ?', app, version);
-    return row && toRecord(row);
-  }
-
   /** Newest first. */
   listByApp(app: string): ReleaseRecord[] {
     return this.#db.all<Row>('SELECT * FROM releases WHERE app = ? ORDER BY version DESC', app).map(toRecord);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from './db.ts';
 
 export class Settings {
@@ -44,7 +44,7 @@ export class Tokens {
   verify(token: string): string | undefined {
     const digest = hash(token);
     const row = this.#db.get<{ name: string; hash: string }>('SELECT name, hash FROM tokens WHERE hash = ?', digest);
-    if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(digest))) return undefined;
-    return row.name;
+    // Looked up by the SHA-256 of the token: the lookup's timing says nothing about the token itself.
+    return row?.name;
   }
 }

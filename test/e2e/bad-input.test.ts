@@ -123,6 +123,9 @@ describe('requests', () => {
 
   test('invalid names, bodies and content types are 400 with the field named', async () => {
     assert.equal((await berth.api('GET', '/v1/apps/Bad_Name')).body.error.code, 'APP_NAME_INVALID');
+    const badEscape = await berth.api('GET', '/v1/apps/%E0%A4');
+    assert.equal(badEscape.status, 404, 'a path that is not valid percent-encoding matches no route');
+    assert.equal(badEscape.body.error.code, 'ROUTE_NOT_FOUND');
     await berth.api('POST', '/v1/apps', { name: 'envy' });
     const badJson = await fetch(`${berth.apiUrl}/v1/apps/envy/env`, { method: 'PATCH', headers: { authorization: `Bearer ${berth.token}` }, body: '{nope' });
     assert.equal(badJson.status, 400);

@@ -1,44 +1,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { request, waitFor } from '../support/http.ts';
-import { appCopy, ROOT, TestBerth } from '../support/berth.ts';
+import { appCopy, BIN, TestBerth } from '../support/berth.ts';
 
 /** The real CLI (bin/berth) against a real daemon, reached by URL and token as a remote one would be. */
-const BIN = join(ROOT, 'bin', 'berth');
 let berth: TestBerth;
-let home: string;
 before(async () => {
   berth = await TestBerth.start();
-  home = mkdtempSync(join(tmpdir(), 'berth-cli-home-'));
 });
 after(async () => {
   await berth?.close();
-  rmSync(home, { recursive: true, force: true });
 });
 
-function berthCli(args: string[], options: { env?: Record<string, string>; input?: string; cwd?: string } = {}) {
-  const result = spawnSync(BIN, args, {
-    cwd: options.cwd ?? ROOT,
-    input: options.input ?? '',
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: {
-      PATH: process.env.PATH!,
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, '.config'),
-      BERTH_DATA: join(home, 'no-local-server'),
-      NO_COLOR: '1',
-      BERTH_URL: berth.apiUrl,
-      BERTH_TOKEN: berth.token,
-      ...options.env,
-    },
-  });
-  return { code: result.status, out: result.stdout, err: result.stderr };
-}
+const berthCli = (args: string[], options?: { env?: Record<string, string>; input?: string; cwd?: string }) => berth.cli(args, options);
 
 const manifest = 'name: clidemo\nhealth:\n  path: /health\n  interval: 200ms\ndeploy:\n  drain_timeout: 1s\n';
 
@@ -100,18 +77,41 @@ describe('berth CLI against a real server', () => {
     assert.equal(tail.code, 0, tail.err);
     assert.match(tail.out, /using token \*\*\*/);
     assert.doesNotMatch(tail.out, /tok_abcdef123456/);
-    const follow = spawn(BIN, ['logs', 'clidemo', '-f', '--tail', '0'], { env: { ...process.env, NO_COLOR: '1', BERTH_URL: berth.apiUrl, BERTH_TOKEN: berth.token } });
+    const follow = spawn(BIN, ['logs', 'clidemo', '-f', '--tail', '1'], { env: berth.cliEnv() });
     let out = '';
     follow.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    await new Promise((r) => setTimeout(r, 1000));
+    // The tail line arrives once the stream is open; only then is every later line sure to be followed.
+    await waitFor('the tail line', () => out.trim().length > 0, 15_000);
+    const before = out.length;
     await request({ port: berth.httpPort, host: 'clidemo.localhost', path: '/' });
     // A restart of the app writes new lines: change the env to make one.
     const rolled = berthCli(['env', 'set', 'clidemo', 'GREETING=again']);
     assert.equal(rolled.code, 0, rolled.err);
-    await waitFor('a followed line', () => out.includes('listening on'), 15_000);
+    await waitFor('a followed line', () => out.slice(before).includes('listening on'), 15_000);
     const exited = new Promise<number | null>((r) => follow.once('exit', (code) => r(code)));
     follow.kill('SIGINT');
     assert.equal(await exited, 0);
+  });
+
+  test('run: output streams back, the exit code is the command\'s, and Ctrl-C stops the command', async () => {
+    const quick = berthCli(['run', 'clidemo', '--', 'sh', '-c', 'echo from-run; exit 3']);
+    assert.equal(quick.code, 3, quick.err);
+    assert.match(quick.out, /^from-run$/m);
+
+    const long = spawn(BIN, ['run', 'clidemo', '--', 'node', '-e', "console.log('started'); setInterval(() => {}, 1000)"], { env: berth.cliEnv() });
+    let out = '';
+    long.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor('the command to start', () => out.includes('started'), 15_000);
+    const exited = new Promise<number | null>((r) => long.once('exit', (code) => r(code)));
+    long.kill('SIGINT');
+    assert.equal(await exited, 130);
+    // The server stops the command when the stream closes; it would otherwise run for the default 30 minutes.
+    const finished = await waitFor('the run to be stopped', async () => {
+      const { events } = (await berth.api('GET', '/v1/apps/clidemo/events?limit=50')).body;
+      return events.find((e: any) => e.type === 'run.finished' && e.message.includes('setInterval'));
+    });
+    assert.match(finished.message, /^run stopped \(the client went away\)/);
+    assert.deepEqual(berth.ownedProcesses().filter((p) => p.build === finished.data.run), [], 'nothing of the command is left running');
   });
 
   test('rollback goes back a release and says so', () => {
@@ -153,7 +153,7 @@ describe('berth CLI against a real server', () => {
   test('login stores a remote server, so later commands need no environment', () => {
     const login = berthCli(['login', berth.apiUrl, '--token', berth.token], { env: { BERTH_URL: '', BERTH_TOKEN: '' } });
     assert.equal(login.code, 0, login.err);
-    assert.ok(existsSync(join(home, '.config', 'berth', 'config.json')));
+    assert.ok(existsSync(join(berth.cliEnv().XDG_CONFIG_HOME, 'berth', 'config.json')));
     const apps = berthCli(['apps', '--json'], { env: { BERTH_URL: '', BERTH_TOKEN: '' } });
     assert.equal(apps.code, 0, apps.err);
     assert.equal(JSON.parse(apps.out).apps[0].name, 'clidemo');

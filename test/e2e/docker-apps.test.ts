@@ -71,19 +71,19 @@ describe('docker runtime', { skip: docker.skip }, () => {
     assert.equal((await request({ port: berth.httpPort, host: 'worker.jobs.localhost' })).status, 404);
 
     // berth run: a one-off container of the current release, on the app's network, with its env.
-    const reach = cli(['run', 'jobs', '--', 'node', '-e', "require('net').connect(6379, 'redis').on('connect', () => { console.log('redis at ' + process.env.REDIS_URL); process.exit(0) })"]);
+    const reach = berth.cli(['run', 'jobs', '--', 'node', '-e', "require('net').connect(6379, 'redis').on('connect', () => { console.log('redis at ' + process.env.REDIS_URL); process.exit(0) })"]);
     assert.equal(reach.code, 0, reach.err);
     assert.match(reach.out, /redis at redis:\/\/redis:6379/);
-    assert.equal(cli(['run', 'jobs', '--', 'sh', '-c', 'exit 3']).code, 3, 'the exit code is the command\'s');
+    assert.equal(berth.cli(['run', 'jobs', '--', 'sh', '-c', 'exit 3']).code, 3, 'the exit code is the command\'s');
 
     // berth scale: through the gated path, and it stays for the next deploy.
-    const scaled = cli(['scale', 'jobs', 'worker=2']);
+    const scaled = berth.cli(['scale', 'jobs', 'worker=2']);
     assert.equal(scaled.code, 0, scaled.err + scaled.out);
     const workers = (await berth.api('GET', '/v1/apps/jobs')).body.instances.filter((i: { process: string; state: string }) => i.process === 'worker' && i.state === 'serving');
     assert.equal(workers.length, 2);
 
     // berth doctor: which runtime, and why.
-    const doctor = JSON.parse(cli(['doctor', '--json']).out);
+    const doctor = JSON.parse(berth.cli(['doctor', '--json']).out);
     assert.equal(doctor.runtime.driver, 'docker');
     assert.match(doctor.runtime.reason, /--runtime docker/);
     assert.ok(doctor.runtime.engine.Version);
@@ -95,7 +95,7 @@ describe('docker runtime', { skip: docker.skip }, () => {
     git(dir, 'add', '.');
     git(dir, 'commit', '-q', '-m', 'first version of the app');
     const sha = git(dir, 'rev-parse', '--short=12', 'HEAD');
-    const deployed = cli(['deploy', dir]);
+    const deployed = berth.cli(['deploy', dir]);
     assert.equal(deployed.code, 0, deployed.err);
     const release = (await berth.api('GET', '/v1/apps/tagged/releases')).body.releases[0];
     assert.equal(release.gitSha, sha);
@@ -179,15 +179,6 @@ describe('docker runtime', { skip: docker.skip }, () => {
     assert.equal((await request({ port: berth.httpPort, host, path: '/app.9d8e7f6a.js' })).headers['cache-control'], 'public, max-age=31536000, immutable');
   });
 });
-
-function cli(args: string[]) {
-  const result = spawnSync(join(ROOT, 'bin', 'berth'), args, {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { PATH: process.env.PATH!, HOME: tmpdir(), NO_COLOR: '1', BERTH_URL: berth.apiUrl, BERTH_TOKEN: berth.token },
-  });
-  return { code: result.status, out: result.stdout, err: result.stderr };
-}
 
 function git(dir: string, ...args: string[]) {
   const result = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { waitFor } from './http.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'src', 'cli', 'main.ts');
+/** The CLI as users run it. */
+export const BIN = join(ROOT, 'bin', 'berth');
 
 export interface ApiReply<T = any> {
   status: number;
@@ -67,6 +69,30 @@ export class TestBerth {
     this.apiUrl = info.url;
     this.httpPort = info.http.port;
     this.token = readFileSync(join(this.dataDir, 'admin-token'), 'utf8').trim();
+  }
+
+  /**
+   * The environment of the real CLI (bin/berth) reaching this daemon by URL and token, as a remote one
+   * would: a home of its own (the login test reads its config there) and no local server to find.
+   */
+  cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+    const home = join(this.dataDir, 'cli-home');
+    return {
+      PATH: process.env.PATH!,
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      BERTH_DATA: join(home, 'no-local-server'),
+      NO_COLOR: '1',
+      BERTH_URL: this.apiUrl,
+      BERTH_TOKEN: this.token,
+      ...extra,
+    };
+  }
+
+  /** Runs bin/berth to completion against this daemon. */
+  cli(args: string[], options: { env?: Record<string, string>; input?: string; cwd?: string } = {}): { code: number | null; out: string; err: string } {
+    const result = spawnSync(BIN, args, { cwd: options.cwd ?? ROOT, input: options.input ?? '', encoding: 'utf8', timeout: 120_000, env: this.cliEnv(options.env) });
+    return { code: result.status, out: result.stdout, err: result.stderr };
   }
 
   get daemonLog(): string {

@@ -19,6 +19,7 @@ import { BLOCK_SIZE, encodeHeader, encodePax, paddingFor } from '../../src/archi
 import { createDockerEngine, defaultSocketPath } from '../../src/runtime/docker/engine-http.ts';
 import { jsonObjects } from '../../src/runtime/docker/engine-streams.ts';
 import { createTransport, EngineError } from '../../src/runtime/docker/engine-transport.ts';
+import { isDead, readStat } from '../../src/runtime/process/proc.ts';
 
 const run = promisify(execFile);
 
@@ -172,7 +173,7 @@ async function withLock(path: string, fn: () => Promise<void>, timeoutMs = 10 * 
     const holder = Number(await readFile(path, 'utf8').catch(() => ''));
     const age = Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now());
     // A dead holder, or one holding far longer than any build takes (its pid reused since), left it behind.
-    if ((holder > 0 && !isAlive(holder)) || age > STALE_LOCK_MS) {
+    if ((holder > 0 && isDead(readStat(holder))) || age > STALE_LOCK_MS) {
       await unlink(path).catch(() => undefined);
       continue;
     }
@@ -183,15 +184,6 @@ async function withLock(path: string, fn: () => Promise<void>, timeoutMs = 10 * 
     await fn();
   } finally {
     await unlink(path).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

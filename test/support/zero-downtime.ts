@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from './http.ts';
+import { request, waitFor } from './http.ts';
 import { appCopy, type TestBerth } from './berth.ts';
 import { failures, startLoad } from './load.ts';
 import { openWs } from './ws-client.ts';
@@ -59,7 +59,7 @@ export async function zeroDowntimeScenario(berth: TestBerth): Promise<void> {
       // The WebSocket opened on v5 keeps working after v6 went live...
       wsSwitchAt = Date.now();
       ws!.client.send('still there');
-      const echo = await waitForMessage(ws!.messages, (m) => m.endsWith(':still there'));
+      const echo = await waitFor('the echo during the deploys', () => ws!.messages.find((m) => m.endsWith(':still there')), 5000, 20);
       assert.equal(echo, `${ws!.release}:still there`);
       assert.equal(ws!.release, 'v5');
     }
@@ -82,14 +82,11 @@ export async function zeroDowntimeScenario(berth: TestBerth): Promise<void> {
   assert.ok(samples.length > 500, `the load ran (${samples.length} requests)`);
   assert.deepEqual(failures(samples).slice(0, 5), [], `${failures(samples).length} of ${samples.length} requests failed`);
 
-  // Which release was active when: from each deployment's switch event.
-  const deployments = (await berth.api('GET', '/v1/apps/zdt/deployments')).body.deployments.reverse();
-  const switches: { at: number; release: string }[] = [];
-  for (const d of deployments) {
-    const events = await eventsOf(berth, d.id);
-    const switched = events.find((e) => e.type === 'deploy.switched');
-    if (switched) switches.push({ at: Date.parse(switched.at), release: `v${switched.data.version}` });
-  }
+  // Which release was active when: from each deployment's switch event, oldest first.
+  const { events } = (await berth.api('GET', '/v1/apps/zdt/events?limit=1000')).body;
+  const switches: { at: number; release: string }[] = events
+    .filter((e: any) => e.type === 'deploy.switched')
+    .map((e: any) => ({ at: Date.parse(e.at), release: `v${e.data.version}` }));
   assert.equal(switches.length, 13, '1 first deploy + 10 deploys + 2 rollbacks');
   assert.deepEqual(
     switches.map((s) => s.release),
@@ -104,29 +101,9 @@ export async function zeroDowntimeScenario(berth: TestBerth): Promise<void> {
   assert.ok(releasesSeen.size >= 8, `traffic reached many releases (${[...releasesSeen].join(', ')})`);
 }
 
-async function eventsOf(berth: TestBerth, id: string): Promise<any[]> {
-  const res = await fetch(`${berth.apiUrl}/v1/deployments/${id}/events`, { headers: { authorization: `Bearer ${berth.token}` }, signal: AbortSignal.timeout(2000) }).catch(() => null);
-  if (!res) return [];
-  const text = await res.text().catch(() => '');
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('data: '))
-    .map((l) => JSON.parse(l.slice(6)));
-}
-
 async function openWebSocket(port: number, host: string) {
   const client = await openWs({ port, host });
   client.send('hello');
-  const first = await waitForMessage(client.messages, (m) => m.endsWith(':hello'));
+  const first = await waitFor('the echo of hello', () => client.messages.find((m) => m.endsWith(':hello')), 5000, 20);
   return { client, messages: client.messages, closed: client.closed, release: first.split(':')[0] };
-}
-
-async function waitForMessage(messages: string[], match: (m: string) => boolean): Promise<string> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const found = messages.find(match);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no matching message; got ${JSON.stringify(messages)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

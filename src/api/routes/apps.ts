@@ -1,4 +1,3 @@
-import { fail } from '../../errors/catalogue.ts';
 import { destroyApp } from '../../deploy/destroy.ts';
 import { emit } from '../../deploy/emit.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -31,8 +30,7 @@ export function appRoutes(router: Router, deps: ApiDeps): void {
   });
 
   router.on('DELETE', '/v1/apps/:app', async (_req, res, { app }) => {
-    checkAppName(app);
-    if (!store.apps.get(app)) throw fail('APP_NOT_FOUND', { app });
+    requireApp(deps, app);
     await destroyApp(deps.ctx, deps.deployer, deps.routing, app);
     sendJson(res, 200, { destroyed: app });
   });

@@ -32,7 +32,7 @@ export function deploymentRoutes(router: Router, deps: ApiDeps): void {
   });
 
   /** Replays the deployment's events, then streams new ones until it is over. */
-  router.on('GET', '/v1/deployments/:id/events', (req, res, { id }, url) => {
+  router.on('GET', '/v1/deployments/:id/events', (_req, res, { id }, url) => {
     const deployment = store.deployments.get(id);
     if (!deployment) throw fail('DEPLOYMENT_NOT_FOUND', { id });
     const stream = new EventStream(res);
@@ -51,7 +51,7 @@ export function deploymentRoutes(router: Router, deps: ApiDeps): void {
       if (replaying) live.push(event);
       else send(event);
     });
-    req.on('close', unsubscribe);
+    stream.signal.addEventListener('abort', unsubscribe);
     for (const event of store.events.forDeployment(id, last)) send(event);
     replaying = false;
     for (const event of live) send(event);

@@ -14,7 +14,7 @@ const MAX_TAIL = 10_000;
 export function logRoutes(router: Router, deps: ApiDeps): void {
   const { store, driver, clock } = deps.ctx;
 
-  router.on('GET', '/v1/apps/:app/logs', async (req, res, { app }, url) => {
+  router.on('GET', '/v1/apps/:app/logs', async (_req, res, { app }, url) => {
     requireApp(deps, app);
     const tail = Math.min(Number(url.searchParams.get('tail') ?? 100), MAX_TAIL);
     if (!Number.isInteger(tail) || tail < 0) throw fail('REQUEST_INVALID', { issues: [{ path: 'tail', message: 'must be a whole number', fix: 'tail=100' }] });
@@ -45,8 +45,6 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
 
     const stream = new EventStream(res);
     for (const line of lines) stream.send('log', line);
-    const controller = new AbortController();
-    req.on('close', () => controller.abort());
     // Instances already known continue after the lines just sent; ones that appear later (a deploy, a
     // restart) are followed from their first line.
     const seenUntil = new Map<string, number>();
@@ -56,14 +54,14 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
     const followInstance = async (instance: InstanceRecord, sinceMs: number | undefined) => {
       followed.add(instance.id);
       try {
-        for await (const line of driver.logs(instance.id, { follow: true, sinceMs, signal: controller.signal })) stream.send('log', view(instance, line));
+        for await (const line of driver.logs(instance.id, { follow: true, sinceMs, signal: stream.signal })) stream.send('log', view(instance, line));
       } catch {}
     };
     for (const instance of store.instances.live(app)) {
       if (!process || instance.process === process) void followInstance(instance, seenUntil.get(instance.id) ?? startedAt);
     }
-    while (!controller.signal.aborted && !stream.closed) {
-      await clock.sleep(1000, controller.signal).catch(() => {});
+    while (!stream.closed) {
+      await clock.sleep(1000, stream.signal).catch(() => {});
       for (const instance of store.instances.live(app)) {
         if (!followed.has(instance.id) && (!process || instance.process === process)) void followInstance(instance, undefined);
       }

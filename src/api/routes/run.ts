@@ -1,7 +1,6 @@
-import { fail } from '../../errors/catalogue.ts';
 import { emit } from '../../deploy/emit.ts';
 import { oneOffSpecFor } from '../../deploy/instance-spec.ts';
-import { releaseVars } from '../../deploy/releases.ts';
+import { releaseVars, requireCurrentRelease } from '../../deploy/releases.ts';
 import { newId } from '../../lib/ids.ts';
 import { createMasker } from '../../runtime/mask-secrets.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -22,9 +21,8 @@ const MAX_TIMEOUT_S = 24 * 60 * 60;
 export function runRoutes(router: Router, deps: ApiDeps): void {
   const { store, driver } = deps.ctx;
   router.on('POST', '/v1/apps/:app/run', async (req, res, { app }) => {
-    const record = requireApp(deps, app);
-    const release = record.currentRelease ? store.releases.get(record.currentRelease) : undefined;
-    if (!release) throw fail('APP_HAS_NO_RELEASE', { app });
+    requireApp(deps, app);
+    const release = requireCurrentRelease(deps.ctx, app);
     const body = asObject(await readJsonBody(req));
     if (typeof body.command !== 'string' || !body.command.trim()) invalid([{ path: 'command', message: 'must be a non-empty command line', fix: '{"command": "node scripts/seed.js"}' }]);
     const timeoutSeconds = body.timeoutSeconds === undefined ? DEFAULT_TIMEOUT_S : body.timeoutSeconds;
@@ -34,8 +32,6 @@ export function runRoutes(router: Router, deps: ApiDeps): void {
     const build = store.builds.get(release.buildId)!;
     const command = body.command as string;
     const vars = releaseVars(deps.ctx, release);
-    const controller = new AbortController();
-    req.on('close', () => controller.abort(new Error('the client went away')));
     const stream = new EventStream(res);
     const id = newId('run');
     const spec = oneOffSpecFor({
@@ -45,18 +41,23 @@ export function runRoutes(router: Router, deps: ApiDeps): void {
       command,
       vars,
       timeoutMs: (timeoutSeconds as number) * 1000,
-      signal: controller.signal,
+      signal: stream.signal,
       onLine: (line) => stream.send('output', line),
     });
     // The audit trail names the command, with any secret in it masked.
-    const masked = createMasker(spec.secrets)(command);
+    const mask = createMasker(spec.secrets);
+    const masked = mask(command);
     emit(deps.ctx, { app, deploymentId: null }, 'run.started', `run: ${masked}`, { run: id, release: `v${release.version}` });
     try {
       const result = await driver.runOnce(spec);
       emit(deps.ctx, { app, deploymentId: null }, 'run.finished', `run ${result.timedOut ? 'timed out' : `exited with code ${result.exitCode}`}: ${masked}`, { run: id, ...result });
       stream.send('exit', result);
     } catch (error) {
-      if (!controller.signal.aborted) stream.send('exit', { exitCode: null, timedOut: false, error: (error as Error).message });
+      // Stopped because the client went away (Ctrl-C), or it could not run at all: the trail says which.
+      const reason = stream.closed ? 'the client went away' : mask((error as Error).message);
+      const result = { exitCode: null, timedOut: false, error: reason };
+      emit(deps.ctx, { app, deploymentId: null }, 'run.finished', `run stopped (${reason}): ${masked}`, { run: id, ...result });
+      stream.send('exit', result);
     } finally {
       stream.close();
     }

@@ -1,6 +1,6 @@
-import { fail } from '../../errors/catalogue.ts';
 import { emit } from '../../deploy/emit.ts';
 import { checkFormation } from '../../deploy/formation.ts';
+import { requireCurrentRelease } from '../../deploy/releases.ts';
 import type { ApiDeps } from '../deps.ts';
 import { readJsonBody, sendJson } from '../http.ts';
 import type { Router } from '../router.ts';
@@ -16,8 +16,7 @@ export function scaleRoutes(router: Router, deps: ApiDeps): void {
   const { store } = deps.ctx;
   router.on('POST', '/v1/apps/:app/scale', async (req, res, { app }) => {
     const record = requireApp(deps, app);
-    const current = record.currentRelease ? store.releases.get(record.currentRelease) : undefined;
-    if (!current) throw fail('APP_HAS_NO_RELEASE', { app });
+    const current = requireCurrentRelease(deps.ctx, app);
     const body = asObject(await readJsonBody(req));
     let formation: Record<string, number>;
     let description: string;

@@ -4,12 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
+import { readStat } from '../../runtime/process/proc.ts';
 import type { App, Deployment, Release } from '../api-types.ts';
 import { loginFile } from '../config.ts';
 import { main } from '../main.ts';
+import { processAlive } from './down.ts';
 import { sendEvents, sendJson, startFakeApi, testIo, withTempDir, type FakeApi, type Handler, type TestIo } from '../test-support.ts';
 
 const deployment = (over: Partial<Deployment> = {}): Deployment => ({
@@ -201,6 +206,13 @@ test('env set: values with =, one from stdin; only names are printed; the rollou
   assert.ok(!everything.includes('from-stdin-secret') && !everything.includes('postgres://'), 'values never printed');
 });
 
+test('env set PORT=1 is refused before any request, naming the variable and what to do', async () => {
+  const { code, io, api } = await berth(['env', 'set', 'hello', 'PORT=1'], {});
+  assert.equal(code, 1);
+  assert.equal(api.requests.length, 0);
+  assert.equal(io.stderr.text, 'error: "PORT" is set by berth and cannot be changed\nhint: berth sets PORT and BERTH_* for every process; pick another name\n');
+});
+
 test('env unset --json on an app without a release prints the API answer', async () => {
   const { code, io } = await berth(['env', 'unset', 'hello', 'A', '--json'], { 'PATCH /v1/apps/hello/env': (_req, res) => sendJson(res, 202, { changed: ['A'], deployment: null }) });
   assert.equal(code, 0);
@@ -232,17 +244,21 @@ test('apps, status and releases format the API answers; --json prints them as th
       { id: 'ins_0000c3d4', process: 'web', release: { id: 'rel_2', version: 2, name: 'v2' }, state: 'standby', run: 'running', address: '127.0.0.1:41000', restarts: 1 },
     ],
   };
-  const releases: Release[] = [
-    { id: 'rel_3', version: 3, name: 'v3', description: 'deploy', createdAt: new Date().toISOString(), status: 'ready', current: true, warm: false, rollbackable: false },
-    { id: 'rel_2', version: 2, name: 'v2', description: 'deploy', createdAt: new Date().toISOString(), status: 'ready', current: false, warm: true, rollbackable: true },
-    { id: 'rel_1', version: 1, name: 'v1', description: '', createdAt: new Date().toISOString(), status: 'pruned', current: false, warm: false, rollbackable: false },
-  ];
-  releases.splice(2, 0, { id: 'rel_4', version: 4, name: 'v4', description: 'env: A', createdAt: new Date().toISOString(), status: 'ready', current: false, warm: false, rollbackable: true });
+  // Stamped when served, so they read `just now` however long the test took to get there.
+  const releases = (): Release[] => {
+    const createdAt = new Date().toISOString();
+    return [
+      { id: 'rel_3', version: 3, name: 'v3', description: '0123456-dirty add /health', createdAt, status: 'ready', gitSha: '0123456789ab-dirty', current: true, warm: false, rollbackable: false },
+      { id: 'rel_2', version: 2, name: 'v2', description: 'deploy', createdAt, status: 'ready', gitSha: '89abcdef0123', current: false, warm: true, rollbackable: true },
+      { id: 'rel_4', version: 4, name: 'v4', description: 'env: A', createdAt, status: 'ready', gitSha: '0123456789ab-dirty', current: false, warm: false, rollbackable: true },
+      { id: 'rel_1', version: 1, name: 'v1', description: '', createdAt, status: 'pruned', gitSha: null, current: false, warm: false, rollbackable: false },
+    ];
+  };
   const routes: Record<string, Handler> = {
     'GET /v1/apps': (_req, res) => sendJson(res, 200, { apps: [app] }),
     'GET /v1/apps/hello': (_req, res) => sendJson(res, 200, app),
     'GET /v1/apps/hello/deployments': (_req, res) => sendJson(res, 200, { deployments: [succeeded] }),
-    'GET /v1/apps/hello/releases': (_req, res) => sendJson(res, 200, { releases }),
+    'GET /v1/apps/hello/releases': (_req, res) => sendJson(res, 200, { releases: releases() }),
   };
   assert.equal((await berth(['apps'], routes)).io.stdout.text, 'NAME   STATUS   RELEASE  INSTANCES  URL\nhello  running  v3       1/1        http://hello.localhost:8080\n');
   assert.deepEqual(JSON.parse((await berth(['apps', '--json'], routes)).io.stdout.text), { apps: [app] });
@@ -257,16 +273,18 @@ test('apps, status and releases format the API answers; --json prints them as th
   assert.equal(
     listed,
     [
-      'VERSION       ID     CREATED   DESCRIPTION',
-      'v3 (current)  rel_3  just now  deploy',
-      'v2 (warm)     rel_2  just now  deploy',
-      'v4 (kept)     rel_4  just now  env: A',
-      'v1 (pruned)   rel_1  just now  -',
+      'VERSION       ID     CREATED   COMMIT         DESCRIPTION',
+      'v3 (current)  rel_3  just now  0123456-dirty  add /health',
+      'v2 (warm)     rel_2  just now  89abcde        deploy',
+      'v4 (kept)     rel_4  just now  0123456-dirty  env: A',
+      'v1 (pruned)   rel_1  just now  -              -',
       '',
       'warm releases still run in standby: `berth rollback hello v2` switches back instantly',
       '',
     ].join('\n'),
   );
+  const json = JSON.parse((await berth(['releases', 'hello', '--json'], routes)).io.stdout.text) as { releases: Release[] };
+  assert.deepEqual(json.releases.map((release) => [release.description, release.gitSha]), releases().map((release) => [release.description, release.gitSha]));
 });
 
 test('logs: `<time> <process>.<instance> <line>`, stderr marked; -f follows the stream', async () => {
@@ -296,6 +314,16 @@ test('logs: `<time> <process>.<instance> <line>`, stderr marked; -f follows the 
   // The server ending a follow stream means it went away: that is a failure.
   assert.equal(followed.code, 1);
   assert.match(followed.io.stderr.text, /the server ended the log stream/);
+  // So does the connection dropping mid-stream (the daemon killed or restarting).
+  const dropped = await berth(['logs', 'hello', '-f'], {
+    'GET /v1/apps/hello/logs': (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: log\ndata: ${JSON.stringify(lines[0])}\n\n`, () => res.socket?.destroy());
+    },
+  });
+  assert.equal(dropped.code, 1);
+  assert.match(dropped.io.stdout.text, /web\.a1b2 listening on 3000\n$/);
+  assert.match(dropped.io.stderr.text, /the server ended the log stream/);
 });
 
 test('API errors print their message and hint and exit 1', async () => {
@@ -401,6 +429,24 @@ test('down asks the server to stop (apps too unless --keep-apps) and waits until
   } finally {
     await api.close();
   }
+});
+
+test('down waits for the server process to exit: a zombie (exited, not reaped yet) counts as gone', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+  // sh starts a short sleep in the background, then becomes a long `sleep`, which never reaps it. The
+  // child outlives the exec, so the shell cannot have reaped it first.
+  const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const [line] = await once(parent.stdout!, 'data');
+    const zombie = Number(String(line).trim());
+    for (let i = 0; i < 250 && readStat(zombie)?.state !== 'Z'; i++) await sleep(20);
+    assert.equal(readStat(zombie)?.state, 'Z');
+    process.kill(zombie, 0); // what kill(pid, 0) alone would have taken for a running server
+    assert.equal(processAlive(zombie), false);
+    assert.equal(processAlive(parent.pid!), true);
+  } finally {
+    parent.kill();
+  }
+  assert.equal(processAlive(2 ** 22 + 1), false);
 });
 
 test('version prints the CLI version, and the server\'s when it answers', async () => {

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { isBerthError } from '../../errors/catalogue.ts';
 import { systemClock } from '../../lib/clock.ts';
+import { isDead, readStat } from '../../runtime/process/proc.ts';
 import { dataFiles, defaultDataDir } from '../../server/config.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import { ApiClient } from '../client.ts';
@@ -39,7 +40,10 @@ export function parse(argv: string[]): DownArgs {
 const STOP_TIMEOUT_MS = 60_000;
 const POLL_MS = 200;
 
+/** Still running. kill(pid, 0) also finds a zombie (exited, not reaped yet): /proc tells them apart where there is one. */
 export function processAlive(pid: number): boolean {
+  const stat = readStat(pid);
+  if (stat) return !isDead(stat);
   try {
     process.kill(pid, 0);
     return true;

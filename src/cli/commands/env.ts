@@ -3,7 +3,7 @@
  * the health gate, which this follows like a deploy. Values are never printed, except by `list --reveal`;
  * `KEY=-` reads a value from stdin so secrets stay out of shell history.
  */
-import { fail } from '../../errors/catalogue.ts';
+import { checkEnvName } from '../../deploy/env.ts';
 import { closest } from '../../manifest/suggest.ts';
 import type { Deployment, EnvVar } from '../api-types.ts';
 import { commandHelp, parseCommandArgs, splitSubcommand, usageError, type CommandSpec, type Globals } from '../args.ts';
@@ -63,12 +63,6 @@ export type EnvArgs =
   | { globals: Globals; sub: 'set'; app: string; set: Record<string, string>; stdinKey?: string }
   | { globals: Globals; sub: 'unset'; app: string; names: string[] };
 
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function checkName(name: string): void {
-  if (!ENV_NAME.test(name)) throw fail('ENV_NAME_INVALID', { name });
-}
-
 /** `KEY=VALUE` items into names and values; `KEY=-` marks the one value that comes from stdin. */
 export function parseAssignments(items: string[]): { set: Record<string, string>; stdinKey?: string } {
   const set: Record<string, string> = {};
@@ -78,7 +72,7 @@ export function parseAssignments(items: string[]): { set: Record<string, string>
     if (at === -1) throw usageError(SET, `"${item}" is not KEY=VALUE`, `write ${item}=value, or ${item}=- to read the value from stdin`);
     if (at === 0) throw usageError(SET, `"${item}" has no name before the "="`, 'write KEY=VALUE, for example DATABASE_URL=postgres://...');
     const name = item.slice(0, at);
-    checkName(name);
+    checkEnvName(name);
     if (Object.hasOwn(set, name)) throw usageError(SET, `${name} is given twice`);
     const value = item.slice(at + 1);
     if (value === '-') {
@@ -91,7 +85,7 @@ export function parseAssignments(items: string[]): { set: Record<string, string>
 }
 
 export function parseNames(items: string[]): string[] {
-  for (const name of items) checkName(name);
+  for (const name of items) checkEnvName(name);
   return [...new Set(items)];
 }
 

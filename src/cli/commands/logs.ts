@@ -1,4 +1,5 @@
 /** `berth logs <app>`: recent output of the app's processes; `-f` keeps following until Ctrl-C. */
+import { isBerthError } from '../../errors/catalogue.ts';
 import { parseDuration } from '../../lib/duration.ts';
 import type { LogLine } from '../api-types.ts';
 import { parseCommandArgs, parseCount, usageError, type CommandSpec, type Globals } from '../args.ts';
@@ -84,15 +85,17 @@ export async function run(args: LogsArgs, ctx: Context): Promise<number> {
     else for (const line of body.lines) print(line);
     return 0;
   }
+  let open = false;
   try {
-    for await (const message of client.events(path, { query: { ...query, follow: true }, signal: ctx.interrupted() })) {
+    for await (const message of client.events(path, { query: { ...query, follow: true }, signal: ctx.interrupted(), onOpen: () => (open = true) })) {
       if (message.event !== 'log') continue;
       print(JSON.parse(message.data) as LogLine);
     }
   } catch (error) {
     // Ctrl-C is how one stops following: not a failure.
     if (isAbort(error)) return 0;
-    throw error;
+    // A connection dropped mid-stream is the server going away, as when it ends the stream.
+    if (!open || !isBerthError(error) || error.code !== 'DAEMON_UNREACHABLE') throw error;
   }
   throw new CliError('the server ended the log stream', 'it stopped or restarted; run the command again once it is back (`berth version` shows whether it answers)');
 }

@@ -163,12 +163,21 @@ test('--help skips the argument checks, so `berth status --help` works without a
   assert.equal(module.parse(['--help']).globals.help, true);
 });
 
-test('a bad env name is ENV_NAME_INVALID (exit 1), not a usage error', async () => {
+test('a bad env name is ENV_NAME_INVALID, one berth sets ENV_NAME_RESERVED (exit 1), not a usage error', async () => {
   const module = await load('env');
-  for (const argv of [['set', 'hello', '1A=b'], ['set', 'hello', 'A-B=c'], ['unset', 'hello', 'A B']]) {
+  const cases: [string[], string][] = [
+    [['set', 'hello', '1A=b'], 'ENV_NAME_INVALID'],
+    [['set', 'hello', 'A-B=c'], 'ENV_NAME_INVALID'],
+    [['unset', 'hello', 'A B'], 'ENV_NAME_INVALID'],
+    [['set', 'hello', `${'A'.repeat(257)}=x`], 'ENV_NAME_INVALID'],
+    [['set', 'hello', 'PORT=1'], 'ENV_NAME_RESERVED'],
+    [['set', 'hello', 'BERTH_APP=x'], 'ENV_NAME_RESERVED'],
+    [['unset', 'hello', 'PORT'], 'ENV_NAME_RESERVED'],
+  ];
+  for (const [argv, code] of cases) {
     assert.throws(
       () => module.parse(argv),
-      (error) => isBerthError(error) && error.code === 'ENV_NAME_INVALID' && exitCodeFor(error) === 1,
+      (error) => isBerthError(error) && error.code === code && exitCodeFor(error) === 1,
       argv.join(' '),
     );
   }

@@ -56,24 +56,15 @@ export function parse(argv: string[]): ServerArgs {
   return { globals, flags: serverFlags(flags) };
 }
 
-/** What src/server/start.ts exports. */
-export interface RunningServer {
-  apiUrl: string;
-  httpAddress: { host: string; port: number };
-  stopped: Promise<void>;
-  stop(): Promise<void>;
-}
-
-interface ServerModule {
-  startServer(config: ServerConfig): Promise<RunningServer>;
-}
+type ServerModule = typeof import('../../server/start.ts');
+type RunningServer = Awaited<ReturnType<ServerModule['startServer']>>;
 
 /** `http://<app>.localhost:8080`, without the port when it is 80. */
 export function appUrlPattern(baseDomain: string, port: number): string {
   return `http://<app>.${baseDomain}${port === 80 ? '' : `:${port}`}`;
 }
 
-export function startupText(config: ServerConfig, server: RunningServer): string {
+export function startupText(config: ServerConfig, server: Pick<RunningServer, 'apiUrl' | 'httpAddress'>): string {
   const rows = [
     ['API', server.apiUrl],
     ['apps', `${appUrlPattern(config.baseDomain, server.httpAddress.port)} (listening on ${formatHostPort(server.httpAddress)})`],

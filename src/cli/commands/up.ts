@@ -72,25 +72,17 @@ export function lastLines(text: string, count: number): string[] {
   return text === '' ? [] : lines.slice(-count);
 }
 
-/** Any answer counts, even 401: something berth-like is there and starting another would clash. */
-async function answers(url: string, token: string | undefined): Promise<boolean> {
+/**
+ * Whether a berth server answers `GET /v1/info` at `url`. `any`: even an error answer such as 401 counts
+ * (something berth-like is there and starting another would clash); `token`: only one that takes the token.
+ */
+async function answers(url: string, token: string | undefined, accept: 'any' | 'token'): Promise<boolean> {
+  if (accept === 'token' && token === undefined) return false;
   try {
     await new ApiClient({ url, token }).get('/v1/info', { timeoutMs: 2000 });
     return true;
   } catch (error) {
-    if (isBerthError(error) && error.code === 'DAEMON_UNREACHABLE') return false;
-    if (isBerthError(error) && error.code === 'INTERNAL') return false;
-    return true;
-  }
-}
-
-async function answersWithToken(url: string, token: string | undefined): Promise<boolean> {
-  if (token === undefined) return false;
-  try {
-    await new ApiClient({ url, token }).get('/v1/info', { timeoutMs: 2000 });
-    return true;
-  } catch {
-    return false;
+    return accept === 'any' && !(isBerthError(error) && (error.code === 'DAEMON_UNREACHABLE' || error.code === 'INTERNAL'));
   }
 }
 
@@ -123,7 +115,7 @@ async function startDaemon(ctx: Context, options: { dataDir: string; api?: strin
     // api.json from an earlier server names another pid; wait for ours.
     if (local.apiInfo && (local.apiInfo.pid === undefined || local.apiInfo.pid === child.pid)) {
       const url = localUrl(local);
-      if (await answersWithToken(url, local.adminToken)) return { url, token: local.adminToken, source: 'local' };
+      if (await answers(url, local.adminToken, 'token')) return { url, token: local.adminToken, source: 'local' };
     }
     await systemClock.sleep(POLL_MS);
   }
@@ -167,7 +159,7 @@ export async function run(args: UpArgs, ctx: Context): Promise<number> {
   const out = ctx.globals.json ? ctx.io.stderr : ctx.io.stdout;
   const knownUrl = local.apiInfo ? localUrl(local) : apiUrlFromFlag(args.api ?? (ctx.io.env.BERTH_API || undefined));
   let target: Target;
-  if (knownUrl && (await answers(knownUrl, local.adminToken))) {
+  if (knownUrl && (await answers(knownUrl, local.adminToken, 'any'))) {
     out.write(`berth server already running at ${knownUrl}\n`);
     target = { url: knownUrl, token: local.adminToken, source: 'local' };
   } else {

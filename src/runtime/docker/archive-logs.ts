@@ -3,12 +3,11 @@
  * berth's own store first (JSON lines, masked, one file per instance under <root>/logs/<app>/<release>),
  * and logs() reads from there once the container is gone.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendToStore, readStore, type StoredLine } from '../log-store.ts';
+import { findInLogTree, isSafeName } from '../log-tree.ts';
 import type { LogLine } from '../driver.ts';
-
-const SAFE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export class LogArchive {
   readonly #root: string;
@@ -16,32 +15,21 @@ export class LogArchive {
     this.#root = root;
   }
 
-  #file(app: string, release: string, id: string): string | null {
-    if (![app, release, id].every((part) => SAFE.test(part))) return null;
-    return join(this.#root, app, release, `${id}.jsonl`);
-  }
-
   save(who: { app: string; release: string; id: string }, lines: StoredLine[]): void {
-    const file = this.#file(who.app, who.release, who.id);
-    if (!file) return;
+    if (![who.app, who.release, who.id].every(isSafeName)) return;
     mkdirSync(join(this.#root, who.app, who.release), { recursive: true, mode: 0o700 });
-    appendToStore(file, lines, 20 * 1024 * 1024);
+    appendToStore(join(this.#root, who.app, who.release, `${who.id}.jsonl`), lines, 20 * 1024 * 1024);
   }
 
   /** The archived lines of an instance, wherever they are (it is no longer known which app it was). */
   read(id: string): LogLine[] | null {
-    if (!SAFE.test(id) || !existsSync(this.#root)) return null;
-    for (const app of readdirSync(this.#root)) {
-      for (const release of readdirSync(join(this.#root, app))) {
-        const file = join(this.#root, app, release, `${id}.jsonl`);
-        if (existsSync(file)) return readStore(file, id);
-      }
-    }
-    return null;
+    if (!isSafeName(id)) return null;
+    const found = findInLogTree(this.#root, (name) => name === `${id}.jsonl`);
+    return found && readStore(join(this.#root, found.app, found.release, found.name), id);
   }
 
   remove(app: string, release?: string): void {
-    if (!SAFE.test(app) || (release !== undefined && !SAFE.test(release))) return;
+    if (!isSafeName(app) || (release !== undefined && !isSafeName(release))) return;
     rmSync(release === undefined ? join(this.#root, app) : join(this.#root, app, release), { recursive: true, force: true });
   }
 }

@@ -85,14 +85,13 @@ export function buildFailure(message: string): string {
   return match ? `\`${match[1]}\` exited with code ${match[2]}` : message.trim();
 }
 
-/** .dockerignore patterns (the gitignore subset berth understands) add to berth's own exclusions. */
-function dockerignore(dir: string): string[] {
+/**
+ * .dockerignore adds to berth's own exclusions, read as .berthignore is (the gitignore subset of
+ * ../../archive/ignore.ts): its lines go to the packer as written, which skips comments and blanks itself.
+ */
+export function dockerignore(dir: string): string[] {
   const file = join(dir, '.dockerignore');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
 }
 
 /** One build at a time (or `limit`): a queue every build goes through. */

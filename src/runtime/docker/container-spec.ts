@@ -14,9 +14,13 @@ export const STATIC_SERVER_PATH = '.berth-build/static-server.js';
 /** The port a web process listens on inside its container when the manifest names none. */
 export const DEFAULT_CONTAINER_PORT = 3000;
 
-const LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
+/** Every container berth creates keeps at most 30 MB of log. */
+export const LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
 
-const toEnvList = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`);
+export const toEnvList = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`);
+
+/** Port of the container an InstanceSpec describes, if it has one. */
+export const containerPortOf = (spec: Pick<InstanceSpec, 'port' | 'containerPort'>) => (spec.port ? (spec.containerPort ?? DEFAULT_CONTAINER_PORT) : spec.containerPort);
 
 /** Names of env vars whose values are secrets, so logs can be masked later from the container alone. */
 export const secretNames = (env: Record<string, string>, secrets: readonly string[]) =>
@@ -26,7 +30,7 @@ export const secretNames = (env: Record<string, string>, secrets: readonly strin
     .sort();
 
 export function instanceContainer(spec: InstanceSpec, options: { ownerId: string; network: string }): ContainerCreate {
-  const port = spec.port ? (spec.containerPort ?? DEFAULT_CONTAINER_PORT) : spec.containerPort;
+  const port = containerPortOf(spec);
   const cmd = spec.staticRoot ? ['node', STATIC_SERVER_PATH, spec.staticRoot] : spec.command ? commandArgv(spec.command) : undefined;
   const restartName = spec.restart.maxRestarts > 0 ? 'on-failure' : 'no';
   return {
@@ -72,6 +76,3 @@ export function oneOffContainer(spec: OneOffSpec, options: { ownerId: string; ne
     HostConfig: { NetworkMode: options.network, RestartPolicy: { Name: 'no' }, Init: true, LogConfig: LOG_CONFIG },
   };
 }
-
-/** Port of the container an InstanceSpec describes, if it has one. */
-export const containerPortOf = (spec: Pick<InstanceSpec, 'port' | 'containerPort'>) => (spec.port ? (spec.containerPort ?? DEFAULT_CONTAINER_PORT) : spec.containerPort);

@@ -2,7 +2,7 @@
  * The Dockerfile berth writes for a Node app that has none (pure): dependencies, build and runtime in
  * separate stages, so the runtime image holds only production dependencies and the built app, and runs
  * as an unprivileged user. The build context never holds .env files, .git or node_modules (see
- * ./context.ts), so nothing secret or stale is baked in.
+ * ./build.ts), so nothing secret or stale is baked in.
  */
 import type { BuildPlan } from '../build-plan.ts';
 

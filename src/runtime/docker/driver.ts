@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fail, isBerthError } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { DriverEvent, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, LogLine, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
+import type { AccessoryRuntime, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, LogLine, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
+import { driverListeners, missingInstance } from '../listeners.ts';
 import { selectLogLines } from '../log-query.ts';
 import { createMasker } from '../mask-secrets.ts';
 import { LogArchive } from './archive-logs.ts';
@@ -18,7 +19,7 @@ import { instanceContainer, oneOffContainer } from './container-spec.ts';
 import type { ContainerInspect, DockerEngine, EngineEvent } from './engine.ts';
 import { addressOf, infoFrom, secretValues } from './inspect-info.ts';
 import { baseLabels, containerName, LABEL, networkName, ownerFilter } from './names.ts';
-import { createServiceRuntime, type ServiceRuntime } from './services.ts';
+import { createServiceRuntime } from './services.ts';
 
 export interface DockerDriverOptions {
   engine: DockerEngine;
@@ -33,7 +34,7 @@ export interface DockerDriverOptions {
 }
 
 export interface DockerDriver extends RuntimeDriver {
-  readonly services: ServiceRuntime;
+  readonly services: AccessoryRuntime;
 }
 
 export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
@@ -42,23 +43,12 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
   const log = options.log.child({ component: 'runtime', driver: 'docker' });
   const archive = new LogArchive(join(options.root, 'logs'));
   const builds = new BuildQueue(options.build.concurrency ?? 1);
-  const listeners = new Set<(event: DriverEvent) => void>();
+  const listeners = driverListeners(log);
   const lifetime = new AbortController();
-  /** Instances berth is stopping itself, and starts it is about to hear of: their events are not news. */
+  /** Instances berth is stopping itself: their events are not news. */
   const stopping = new Set<string>();
-  const ownStarts = new Set<string>();
   const ooms = new Set<string>();
   const networks = new Map<string, Promise<string>>();
-
-  const emit = (event: DriverEvent) => {
-    for (const listener of listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        log.error('runtime event listener failed', { type: event.type, error: error as Error });
-      }
-    }
-  };
 
   /** The app's private network, created on first use. */
   const network = (app: string): Promise<string> => {
@@ -86,32 +76,36 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       return;
     }
     if (event.Action === 'start') {
-      // Exactly one start event follows berth's own start; any other is the engine restarting it.
-      if (ownStarts.delete(id) || stopping.has(id)) return;
+      if (stopping.has(id)) return;
+      // berth only ever starts fresh containers (RestartCount 0): a start with restarts behind it is the engine's.
       const now = await inspect(id);
-      if (now) emit({ type: 'restarted', id, address: addressOf(now), restarts: now.RestartCount });
+      if (now && now.RestartCount > 0) listeners.emit({ type: 'restarted', id, address: addressOf(now), restarts: now.RestartCount });
       return;
     }
     if (event.Action !== 'die' || stopping.has(id)) return;
-    const code = Number(event.Actor.Attributes.exitCode ?? NaN);
+    const code = Number(event.Actor.Attributes.exitCode ?? Number.NaN);
     const now = await inspect(id);
     if (!now) return;
     // The engine's OOM notice races the exit (and OOMKilled stays set after a restart), so a SIGKILL berth
     // did not send to a memory-limited container counts as out of memory too.
     const oom = ooms.delete(id) || (code === 137 && (now.State.OOMKilled || (now.HostConfig?.Memory ?? 0) > 0));
-    // The engine decides on a restart before it reports the death: a scheduled restart already shows as
-    // Restarting (and is already counted in RestartCount).
-    const willRestart = now.State.Restarting;
+    // The engine decides on a restart before it reports the death: a scheduled restart shows as Restarting
+    // (already counted in RestartCount) or, when the back-off was shorter than this inspect took, as running again.
+    const willRestart = now.State.Restarting || now.State.Running;
     const exit = { code: Number.isNaN(code) ? now.State.ExitCode : code, signal: null, at: event.time * 1000, ...(oom ? { oom: true } : {}) };
-    emit({ type: 'exited', id, exit, willRestart, restarts: now.RestartCount });
-    if (!willRestart && code !== 0) emit({ type: 'crashloop', id, restarts: now.RestartCount, exit });
+    listeners.emit({ type: 'exited', id, exit, willRestart, restarts: now.RestartCount });
+    if (!willRestart && exit.code !== 0) listeners.emit({ type: 'crashloop', id, restarts: now.RestartCount, exit });
   };
 
   const watch = async () => {
+    // A reconnect resumes after the last event seen, so a die or start in the gap is not lost.
+    let lastNano: number | undefined;
     while (!lifetime.signal.aborted) {
       try {
         const filters = { type: ['container'], event: ['die', 'start', 'oom'], ...ownerFilter(ownerId, [`${LABEL.kind}=instance`]) };
-        for await (const event of engine.events({ filters, signal: lifetime.signal })) {
+        for await (const event of engine.events({ filters, signal: lifetime.signal, ...(lastNano !== undefined ? { sinceNano: lastNano + 1 } : {}) })) {
+          if (lastNano !== undefined && event.timeNano <= lastNano) continue;
+          lastNano = event.timeNano;
           await onEvent(event).catch((error) => log.warn('engine event not handled', { action: event.Action, error: error as Error }));
         }
       } catch (error) {
@@ -170,7 +164,6 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       const leftover = await inspect(spec.id);
       if (leftover?.State.Running) throw fail('START_FAILED', { reason: `instance ${spec.id} is already running` });
       if (leftover) await removeContainer(spec.id, leftover);
-      ownStarts.add(spec.id);
       try {
         await engine.tagImage(spec.artifact, spec.app, spec.release).catch(() => {});
         const id = await engine.createContainer(containerName(spec.id), instanceContainer(spec, { ownerId, network: net }));
@@ -179,7 +172,6 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
         if (!now) throw new Error('the container vanished right after it started');
         return infoFrom(now);
       } catch (error) {
-        ownStarts.delete(spec.id);
         await engine.removeContainer(containerName(spec.id), { force: true }).catch(() => {});
         if (isBerthError(error)) throw error;
         throw fail('START_FAILED', { reason: (error as Error).message });
@@ -200,7 +192,7 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
 
     async inspect(id) {
       const info = await inspect(id);
-      return info ? infoFrom(info) : { id, app: '', release: '', process: '', state: 'missing', address: null, restarts: 0 };
+      return info ? infoFrom(info) : missingInstance(id);
     },
 
     list,
@@ -248,8 +240,13 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
     async removeApp(app) {
       const mine = ownerFilter(ownerId, [`${LABEL.app}=${app}`]);
       for (const c of await engine.listContainers({ all: true, filters: mine })) {
-        stopping.add(c.Labels[LABEL.instance] ?? '');
-        await engine.removeContainer(c.Id, { force: true, volumes: true });
+        const instance = c.Labels[LABEL.instance];
+        if (instance) stopping.add(instance);
+        try {
+          await engine.removeContainer(c.Id, { force: true, volumes: true });
+        } finally {
+          if (instance) stopping.delete(instance);
+        }
       }
       for (const n of await engine.listNetworks(mine)) await engine.removeNetwork(n.Id);
       networks.delete(app);
@@ -290,7 +287,10 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       if (check.heartbeat) {
         const file = check.heartbeat.file.replace(/'/g, "'\\''");
         // Age in seconds from the container's own clock; date -r is in busybox and GNU date alike.
-        const { exitCode, output } = await engine.exec(info.Id, ['sh', '-c', `[ -f '${file}' ] && echo $(( $(date +%s) - $(date -r '${file}' +%s) ))`], { timeoutMs: check.timeoutMs });
+        const { exitCode, output } = await engine
+          .exec(info.Id, ['sh', '-c', `[ -f '${file}' ] && echo $(( $(date +%s) - $(date -r '${file}' +%s) ))`], { timeoutMs: check.timeoutMs })
+          .catch((error: Error) => ({ exitCode: -1, output: error.message }));
+        if (exitCode === -1) return { ok: false, detail: `checking the heartbeat failed: ${output}` };
         if (exitCode !== 0) return { ok: false, detail: `heartbeat ${check.heartbeat.file} does not exist yet` };
         const ageMs = Number(output.trim()) * 1000;
         return ageMs <= check.heartbeat.maxAgeMs
@@ -302,10 +302,7 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       return exitCode === 0 ? { ok: true, detail: `\`${check.command}\` exited 0` } : { ok: false, detail: `\`${check.command}\` exited with code ${exitCode}` };
     },
 
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: listeners.subscribe,
 
     async close() {
       lifetime.abort();

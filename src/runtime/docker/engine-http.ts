@@ -187,7 +187,10 @@ export function createDockerEngine(options: DockerEngineOptions = {}): DockerEng
     events(eventOptions) {
       // `since` = now, taken at the call: events between this call and the stream's first byte are replayed
       // from the engine's buffer, so a caller that subscribes and then acts misses nothing.
-      const since = engineTime(Date.now());
+      const since =
+        eventOptions.sinceNano !== undefined
+          ? `${Math.floor(eventOptions.sinceNano / 1e9)}.${String(eventOptions.sinceNano % 1e9).padStart(9, '0')}`
+          : engineTime(Date.now());
       return eventStream(transport, since, filters(eventOptions.filters), eventOptions.signal);
     },
   };

@@ -163,6 +163,9 @@ export interface DockerEngine {
   removeVolume(name: string): Promise<void>;
   listVolumes(filters?: Filters): Promise<VolumeSummary[]>;
 
-  /** The engine's event stream, filtered; ends when the signal aborts. */
-  events(options: { filters?: Filters; signal: AbortSignal }): AsyncIterable<EngineEvent>;
+  /**
+   * The engine's event stream, filtered; ends when the signal aborts. `sinceNano` (an event's timeNano)
+   * replays what happened after it, so a reconnecting watcher misses nothing; default: from now.
+   */
+  events(options: { filters?: Filters; signal: AbortSignal; sinceNano?: number }): AsyncIterable<EngineEvent>;
 }

@@ -6,22 +6,19 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../lib/log.ts';
 import type { AccessoryRuntime, AccessorySpec, AccessoryState } from '../driver.ts';
+import { LOG_CONFIG, toEnvList } from './container-spec.ts';
 import type { ContainerCreate, DockerEngine } from './engine.ts';
 import { baseLabels, LABEL, ownerFilter, serviceContainerName, volumeName } from './names.ts';
 
-export type ServiceSpec = AccessorySpec;
-export type ServiceState = AccessoryState;
-export type ServiceRuntime = AccessoryRuntime;
-
 const NS = 1_000_000;
 
-export const specHash = (spec: ServiceSpec) => createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+export const specHash = (spec: AccessorySpec) => createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
 
-export function serviceContainer(spec: ServiceSpec, options: { ownerId: string; network: string }): ContainerCreate {
+export function serviceContainer(spec: AccessorySpec, options: { ownerId: string; network: string }): ContainerCreate {
   return {
     Image: spec.image,
     ...(spec.command ? { Cmd: ['sh', '-c', spec.command] } : {}),
-    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Env: toEnvList(spec.env),
     Labels: { ...baseLabels(options.ownerId, 'service', spec.app), [LABEL.service]: spec.name, [LABEL.specHash]: specHash(spec) },
     ...(spec.health
       ? {
@@ -39,17 +36,17 @@ export function serviceContainer(spec: ServiceSpec, options: { ownerId: string; 
       RestartPolicy: { Name: 'unless-stopped' },
       Mounts: Object.entries(spec.volumes).map(([volume, target]) => ({ Type: 'volume' as const, Source: volumeName(options.ownerId, spec.app, volume), Target: target })),
       Init: true,
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+      LogConfig: LOG_CONFIG,
     },
     NetworkingConfig: { EndpointsConfig: { [options.network]: { Aliases: [spec.name] } } },
   };
 }
 
-export function createServiceRuntime(options: { engine: DockerEngine; ownerId: string; network: (app: string) => Promise<string>; log: Logger }): ServiceRuntime {
+export function createServiceRuntime(options: { engine: DockerEngine; ownerId: string; network: (app: string) => Promise<string>; log: Logger }): AccessoryRuntime {
   const { engine, ownerId } = options;
   const name = (app: string, service: string) => serviceContainerName(ownerId, app, service);
 
-  const state = async (app: string, service: string): Promise<ServiceState> => {
+  const state = async (app: string, service: string): Promise<AccessoryState> => {
     const info = await engine.inspectContainer(name(app, service));
     if (!info) return 'missing';
     if (!info.State.Running) return 'exited';

@@ -28,7 +28,7 @@ export async function fakeBuild(options: { request: BuildRequest; clock: Clock }
     });
   }
   return {
-    artifact: { behaviour, inferredCommand: plan.inferredCommand },
+    artifact: { behaviour },
     result: { artifact: `fake://${request.app}/${request.buildId}`, ...(plan.inferredCommand ? { inferredCommand: plan.inferredCommand } : {}) },
   };
 }

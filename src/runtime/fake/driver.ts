@@ -6,8 +6,9 @@
  */
 import { fail } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
-import type { BuildRequest, BuildResult, DriverEvent, ExitInfo, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, LogLine, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
+import type { BuildRequest, BuildResult, ExitInfo, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, LogLine, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
 import { berthVariables } from '../instance-env.ts';
+import { driverListeners, missingInstance } from '../listeners.ts';
 import { logStream } from '../log-stream.ts';
 import { createMasker } from '../mask-secrets.ts';
 import { planAfterExit } from '../restart-policy.ts';
@@ -25,22 +26,10 @@ export interface FakeDriverOptions {
 export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver {
   const clock = options.clock ?? systemClock;
   const state = options.state ?? createFakeState();
-  const listeners = new Set<(event: DriverEvent) => void>();
+  const listeners = driverListeners();
   const supervised = new Set<string>();
   const stops = new Map<string, Promise<void>>();
   const lifetime = new AbortController();
-
-  const emit = (events: DriverEvent[]) => {
-    for (const event of events) {
-      for (const listener of listeners) {
-        try {
-          listener(event);
-        } catch {
-          // a failing listener must not break supervision (the process driver logs it)
-        }
-      }
-    }
-  };
 
   const info = (r: FakeInstance): InstanceInfo => ({
     id: r.spec.id,
@@ -95,12 +84,12 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
     if (plan.decision.action === 'restart') {
       r.state = 'restarting';
       r.restartAt = exit.at + plan.decision.delayMs;
-      emit(plan.events);
+      listeners.emit(...plan.events);
       // An exit noticed late (it happened while no driver was running) waits only what is left.
       scheduleRestart(r, Math.max(0, r.restartAt - clock.now()));
     } else {
       r.state = 'crashloop';
-      emit(plan.events);
+      listeners.emit(...plan.events);
     }
   };
 
@@ -118,7 +107,7 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
     r.state = 'running';
     r.restarts += 1;
     delete r.restartAt;
-    emit([{ type: 'restarted', id: r.spec.id, address: info(r).address, restarts: r.restarts }]);
+    listeners.emit({ type: 'restarted', id: r.spec.id, address: info(r).address, restarts: r.restarts });
   };
 
   const stopInstance = async (r: FakeInstance) => {
@@ -193,7 +182,7 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
     async inspect(id: string): Promise<InstanceInfo> {
       const record = state.instances.get(id);
       if (record && !record.stopping) return info(record);
-      return { id, app: '', release: '', process: '', state: 'missing', address: null, restarts: 0 };
+      return missingInstance(id);
     },
 
     async list(): Promise<InstanceInfo[]> {
@@ -257,10 +246,7 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
       return r.behaviour.check === 'fail' ? { ok: false, detail: 'the check failed' } : { ok: true, detail: 'ok' };
     },
 
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: listeners.subscribe,
 
     async close(): Promise<void> {
       lifetime.abort();

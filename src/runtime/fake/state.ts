@@ -9,7 +9,6 @@ import type { FakeProcess } from './process.ts';
 
 export interface FakeArtifact {
   behaviour: FakeBehaviour;
-  inferredCommand?: string;
 }
 
 export interface FakeInstance {

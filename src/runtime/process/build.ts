@@ -67,7 +67,7 @@ export async function buildArtifact(context: BuildContext, request: BuildRequest
         ownerId: context.ownerId,
         buildId: request.buildId,
         signal: request.signal,
-        onLine: request.log,
+        onLine: (line) => request.log(line),
       });
       if (exit.code !== 0) throw fail('BUILD_FAILED', { reason: stepFailure(step, exit) });
     }

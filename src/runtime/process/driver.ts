@@ -10,10 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { fail } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { DriverEvent, InstanceInfo, RuntimeDriver } from '../driver.ts';
+import type { InstanceInfo, RuntimeDriver } from '../driver.ts';
+import { driverListeners, missingInstance } from '../listeners.ts';
+import { isSafeName } from '../log-tree.ts';
 import { logStream } from '../log-stream.ts';
 import { buildArtifact, cleanInterruptedBuilds } from './build.ts';
-import { findLogFiles, isSafeName, layoutFor, logFiles, PARTIAL_SUFFIX, type SecretBox } from './layout.ts';
+import { findLogFiles, layoutFor, logFiles, PARTIAL_SUFFIX, type SecretBox } from './layout.ts';
 import { checkInstanceHealth, runOneOff } from './one-off.ts';
 import { createLogCollector, type LogCollectorOptions, type LogSource } from './log-collector.ts';
 import { readStore } from '../log-store.ts';
@@ -55,7 +57,7 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
   const layout = layoutFor(resolve(options.root), options.box);
   const ownerId = options.ownerId;
   const orphanStopTimeoutMs = options.orphanStopTimeoutMs ?? 10_000;
-  const listeners = new Set<(event: DriverEvent) => void>();
+  const listeners = driverListeners(log);
   const activeBuilds = new Set<string>();
   const stops = new Map<string, Promise<void>>();
   const collector = createLogCollector({ clock, log, ...options.logs });
@@ -67,17 +69,7 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
     log,
     collector,
     pollMs: options.pollMs ?? 500,
-    emit: (events) => {
-      for (const event of events) {
-        for (const listener of listeners) {
-          try {
-            listener(event);
-          } catch (error) {
-            log.error('runtime event listener failed', { type: event.type, error: error as Error });
-          }
-        }
-      }
-    },
+    emit: (events) => listeners.emit(...events),
   });
   collector.start();
 
@@ -148,7 +140,7 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
       const state = isSafeName(id) && !stops.has(id) ? readState(layout, id) : null;
       if (state) return unsupervisedInfo(state);
       const orphan = orphans().find((o) => o.id === id);
-      return orphan ?? { id, app: '', release: '', process: '', state: 'missing', address: null, restarts: 0 };
+      return orphan ?? missingInstance(id);
     },
 
     list: async () => list(),
@@ -196,13 +188,10 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
     async checkHealth(id, check) {
       const state = isSafeName(id) ? readState(layout, id) : null;
       if (!state || state.state !== 'running') return { ok: false, detail: `instance ${id} is not running` };
-      return checkInstanceHealth(state.spec, check, clock.now());
+      return checkInstanceHealth({ spec: state.spec, port: state.port, ownerId, binPath: options.binPath ?? [] }, check, clock.now());
     },
 
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: listeners.subscribe,
 
     async close() {
       await supervisor.close();

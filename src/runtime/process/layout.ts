@@ -6,9 +6,9 @@
  *   logs/<app>/<release>/<process>.<id>.jsonl[.1]          collected, masked, time-stamped lines
  *   logs/<app>/<release>/<process>.<id>.pos                how far the raw files were collected
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../../errors/catalogue.ts';
+import { findInLogTree, isSafeName } from '../log-tree.ts';
 
 /** Seals the env and secrets in state files, so they are never on disk in the clear. */
 export interface SecretBox {
@@ -38,13 +38,7 @@ export function layoutFor(root: string, box?: SecretBox): Layout {
   return { root, builds: join(root, 'builds'), instances: join(root, 'instances'), logs: join(root, 'logs'), ...(box ? { box } : {}) };
 }
 
-// Names become path components: no separators, no dot-only names, nothing a shell or ls would trip on.
-const SAFE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
-export function isSafeName(value: string): boolean {
-  return SAFE.test(value) && !value.includes('..');
-}
-
+// Names become path components: ../log-tree.ts says which are safe.
 export function assertSafeName(what: string, value: string, code: 'BUILD_FAILED' | 'START_FAILED'): void {
   if (!isSafeName(value)) throw fail(code, { reason: `${what} "${value}" is not usable as a file name` });
 }
@@ -60,24 +54,8 @@ export function logFiles(layout: Layout, spec: { app: string; release: string; p
 
 /** Finds the log files of an instance that is no longer known (stopped): a scan of logs/<app>/<release>/. */
 export function findLogFiles(layout: Layout, id: string): LogFiles | null {
-  if (!isSafeName(id) || !existsSync(layout.logs)) return null;
+  if (!isSafeName(id)) return null;
   const suffix = `.${id}.stdout`;
-  for (const app of readdirSync(layout.logs)) {
-    for (const release of safeList(join(layout.logs, app))) {
-      for (const name of safeList(join(layout.logs, app, release))) {
-        if (!name.endsWith(suffix)) continue;
-        const process = name.slice(0, -suffix.length);
-        return logFiles(layout, { app, release, process, id });
-      }
-    }
-  }
-  return null;
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
+  const found = findInLogTree(layout.logs, (name) => name.endsWith(suffix));
+  return found && logFiles(layout, { app: found.app, release: found.release, process: found.name.slice(0, -suffix.length), id });
 }

@@ -28,3 +28,10 @@ test('splitLines: the transform sees the whole line before it is cut', () => {
   const result = split('token=supersecretvalue\n', { transform: (l) => l.replace('supersecretvalue', '***') });
   assert.deepEqual(result.lines, ['token=***']);
 });
+
+test('splitLines: an over-long line without a newline yet is masked before it is cut', () => {
+  const mask = (l: string) => l.split('supersecretvalue').join('***');
+  const result = split('xxxxxxsupersecretvalue-and-more', { transform: mask });
+  assert.deepEqual(result.lines, [`xxxxxx***-${TRUNCATED}`]);
+  assert.ok(result.lines.every((l) => !l.includes('supe')), 'no part of the secret shows');
+});

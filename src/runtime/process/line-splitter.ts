@@ -48,7 +48,8 @@ export function splitLines(chunk: Buffer, options: SplitOptions): SplitResult {
   if (skipping) return { lines, consumed: chunk.length, skipping: !options.final };
   // An unterminated line already longer than the cap: keep its head, discard the rest up to the next newline.
   if (rest > maxLineLength) {
-    emit(chunk.subarray(start, start + maxLineLength), true);
+    // The whole head goes to emit, which masks before it cuts: a cut must never expose part of a secret.
+    emit(chunk.subarray(start), true);
     return { lines, consumed: chunk.length, skipping: !options.final };
   }
   if (options.final) {

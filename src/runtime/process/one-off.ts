@@ -7,22 +7,17 @@ import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { HealthCheck, HealthResult, InstanceSpec, OneOffResult, OneOffSpec } from '../driver.ts';
-import { berthVariables } from '../instance-env.ts';
 import { createMasker } from '../mask-secrets.ts';
 import { signalGroup } from './proc.ts';
 import { runStep } from './run-step.ts';
+import { instanceEnvironment } from './spawn-instance.ts';
 
 export async function runOneOff(options: { spec: OneOffSpec; ownerId: string; binPath: string[] }): Promise<OneOffResult> {
   const { spec, ownerId, binPath } = options;
   const mask = createMasker(spec.secrets);
   const timeout = AbortSignal.timeout(spec.timeoutMs);
-  const env: Record<string, string> = {
-    PATH: [...binPath, join(spec.artifact, 'node_modules', '.bin'), process.env.PATH ?? ''].filter(Boolean).join(':'),
-    ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
-    HOST: '127.0.0.1',
-    ...spec.env,
-    ...berthVariables({ id: spec.id, app: spec.app, release: spec.release, process: 'one-off' }),
-    BERTH_OWNER: ownerId,
+  const env = {
+    ...instanceEnvironment({ spec: { ...spec, process: 'one-off' }, port: null, ownerId, binPath, daemonEnv: process.env }),
     BERTH_BUILD: spec.id,
   };
   try {
@@ -33,7 +28,7 @@ export async function runOneOff(options: { spec: OneOffSpec; ownerId: string; bi
       ownerId,
       buildId: spec.id,
       signal: AbortSignal.any([spec.signal, timeout]),
-      onLine: (line) => spec.onLine({ stream: 'stdout', line: mask(line) }),
+      onLine: (line, stream) => spec.onLine({ stream, line: mask(line) }),
     });
     return { exitCode: exit.code, timedOut: false };
   } catch (error) {
@@ -43,7 +38,8 @@ export async function runOneOff(options: { spec: OneOffSpec; ownerId: string; bi
 }
 
 /** A heartbeat is fresh enough, or the check command exits 0 within its time. */
-export async function checkInstanceHealth(spec: InstanceSpec, check: HealthCheck, now: number): Promise<HealthResult> {
+export async function checkInstanceHealth(options: { spec: InstanceSpec; port: number | null; ownerId: string; binPath: string[] }, check: HealthCheck, now: number): Promise<HealthResult> {
+  const { spec } = options;
   if (check.heartbeat) {
     const file = isAbsolute(check.heartbeat.file) ? check.heartbeat.file : join(spec.artifact, check.heartbeat.file);
     const stat = statSync(file, { throwIfNoEntry: false });
@@ -53,13 +49,14 @@ export async function checkInstanceHealth(spec: InstanceSpec, check: HealthCheck
       ? { ok: true, detail: `heartbeat ${Math.round(age)} ms old` }
       : { ok: false, detail: `heartbeat is ${Math.round(age / 1000)} s old (limit ${Math.round(check.heartbeat.maxAgeMs / 1000)} s)` };
   }
-  if (check.command) return runCheckCommand(spec, check.command, check.timeoutMs);
+  // The check runs as the instance does: its env, berth's Node and the app's node_modules/.bin on PATH.
+  if (check.command) return runCheckCommand(spec.artifact, instanceEnvironment({ ...options, daemonEnv: process.env }), check.command, check.timeoutMs);
   return { ok: false, detail: 'no heartbeat or command to check' };
 }
 
-function runCheckCommand(spec: InstanceSpec, command: string, timeoutMs: number): Promise<HealthResult> {
+function runCheckCommand(cwd: string, env: Record<string, string>, command: string, timeoutMs: number): Promise<HealthResult> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { cwd: spec.artifact, env: { ...process.env, ...spec.env }, detached: true, stdio: 'ignore' });
+    const child = spawn('sh', ['-c', command], { cwd, env, detached: true, stdio: 'ignore' });
     const timer = setTimeout(() => {
       if (child.pid) signalGroup(child.pid, 'SIGKILL');
       resolve({ ok: false, detail: `\`${command}\` did not finish within ${timeoutMs} ms` });

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStat, readStat, readEnviron, isSameProcessAlive, signalGroup } from './proc.ts';
-import { commandArgv } from './spawn-instance.ts';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { parseStat, readStat, readEnviron, isSameProcessAlive, liveGroups, signalGroup } from './proc.ts';
+import { commandArgv } from '../command.ts';
 
 test('parseStat reads state, pgrp and start time even when the command name has spaces and parentheses', () => {
   const fields = ['S', '1', '4242', '4242', '0', '-1', '4194560', '100', '0', '0', '0', '5', '3', '0', '0', '20', '0', '1', '0', '987654', '1000'];
@@ -25,6 +27,20 @@ test('signalGroup refuses group ids that would hit berth itself or everything', 
   assert.equal(signalGroup(1, 'SIGCONT'), false);
   assert.equal(signalGroup(-5, 'SIGCONT'), false);
   assert.equal(signalGroup(readStat(process.pid)!.pgrp, 'SIGCONT'), false);
+});
+
+test('liveGroups names the groups that still run something, never berth\'s own', async () => {
+  const children = [1, 2].map(() => spawn('sleep', ['30'], { detached: true, stdio: 'ignore' }));
+  const [a, b] = children.map((c) => c.pid!);
+  try {
+    assert.deepEqual(liveGroups([a, b, readStat(process.pid)!.pgrp, 0, 2 ** 30]).sort(), [a, b].sort());
+    signalGroup(a, 'SIGKILL');
+    await once(children[0], 'exit');
+    assert.deepEqual(liveGroups([a, b]), [b]);
+    assert.deepEqual(liveGroups([]), []);
+  } finally {
+    for (const c of children) signalGroup(c.pid!, 'SIGKILL');
+  }
 });
 
 test('commandArgv runs plain commands directly and anything shell-like through sh', () => {

@@ -97,18 +97,18 @@ export function readEnviron(pid: number): Record<string, string> | null {
   return env;
 }
 
-/** Live (non-zombie) members of a process group. */
-export function groupMembers(pgid: number): ProcStat[] {
-  if (!groupExists(pgid)) return [];
-  const members: ProcStat[] = [];
+/** The groups among `pgids` that still have a live (non-zombie) member: one /proc scan for them all. */
+export function liveGroups(pgids: readonly number[]): number[] {
+  const wanted = new Set(pgids.filter(groupExists));
+  if (wanted.size === 0) return [];
+  const live = new Set<number>();
   for (const pid of listPids()) {
     const stat = readStat(pid);
-    if (stat && stat.pgrp === pgid && !isDead(stat)) members.push(stat);
+    if (stat && wanted.has(stat.pgrp) && !live.has(stat.pgrp) && !isDead(stat)) live.add(stat.pgrp);
+    if (live.size === wanted.size) break;
   }
-  return members;
+  return [...live];
 }
-
-export const groupAlive = (pgid: number): boolean => groupMembers(pgid).length > 0;
 
 function groupExists(pgid: number): boolean {
   if (!safeGroup(pgid)) return false;
@@ -136,6 +136,8 @@ function safeGroup(pgid: number): boolean {
   return Number.isInteger(pgid) && pgid > 1 && pgid !== ownGroup();
 }
 
+// berth never changes its own process group, so it is read once.
+let ownPgrp: number | undefined;
 function ownGroup(): number {
-  return readStat(process.pid)?.pgrp ?? process.pid;
+  return (ownPgrp ??= readStat(process.pid)?.pgrp ?? process.pid);
 }

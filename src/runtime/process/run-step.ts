@@ -22,7 +22,7 @@ export interface RunStepOptions {
   ownerId: string;
   buildId: string;
   signal: AbortSignal;
-  onLine: (line: string) => void;
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void;
   maxLineLength?: number;
 }
 
@@ -45,13 +45,13 @@ export function runStep(options: RunStepOptions): Promise<StepExit> {
     const onAbort = () => killAll(!exited);
     signal.addEventListener('abort', onAbort, { once: true });
 
-    const pump = (stream: Readable) =>
+    const pump = (stream: Readable, name: 'stdout' | 'stderr') =>
       new Promise<void>((done) => {
         const lines = createInterface({ input: stream, crlfDelay: Infinity });
-        lines.on('line', (line) => options.onLine(line.length > max ? `${line.slice(0, max)} [truncated]` : line));
+        lines.on('line', (line) => options.onLine(line.length > max ? `${line.slice(0, max)} [truncated]` : line, name));
         lines.on('close', () => done());
       });
-    const pumped = Promise.all([pump(child.stdout!), pump(child.stderr!)]);
+    const pumped = Promise.all([pump(child.stdout!, 'stdout'), pump(child.stderr!, 'stderr')]);
 
     child.once('error', (error) => {
       signal.removeEventListener('abort', onAbort);

@@ -14,10 +14,9 @@ import type { LogFiles } from './layout.ts';
 import { ownedGroups } from './owned.ts';
 import { readStat, signalGroup } from './proc.ts';
 
-export { commandArgv } from '../command.ts';
-
+/** The environment of an instance, and of what runs next to it (a one-off run, a check command). */
 export function instanceEnvironment(options: {
-  spec: InstanceSpec;
+  spec: Pick<InstanceSpec, 'id' | 'app' | 'release' | 'process' | 'artifact' | 'env'>;
   port: number | null;
   ownerId: string;
   binPath: string[];
@@ -98,10 +97,12 @@ export async function launchInstance(options: {
   ownerId: string;
   binPath: string[];
   files: LogFiles;
+  /** The caller already killed every process carrying this id since the last one exited: skip the /proc scan. */
+  straysKilled?: boolean;
   onExit: (child: ChildProcess, exit: { code: number | null; signal: string | null }) => void;
 }): Promise<Spawned> {
   const { spec, port, ownerId } = options;
-  for (const group of ownedGroups(ownerId, { instance: spec.id })) signalGroup(group, 'SIGKILL');
+  if (!options.straysKilled) for (const group of ownedGroups(ownerId, { instance: spec.id })) signalGroup(group, 'SIGKILL');
   const env = instanceEnvironment({ spec, port, ownerId, binPath: options.binPath, daemonEnv: process.env });
   return spawnInstance({ spec, env, files: options.files, onExit: options.onExit });
 }

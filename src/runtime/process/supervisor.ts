@@ -41,6 +41,8 @@ interface Entry {
   restart: AbortController | null;
   launching: Promise<void> | null;
   stopping: boolean;
+  /** handleExit killed whatever the last process left, so the relaunch need not look for strays again. */
+  straysKilled: boolean;
 }
 
 export interface Supervisor {
@@ -71,12 +73,15 @@ export function createSupervisor(context: SupervisorContext): Supervisor {
 
   const launch = async (entry: Entry, port: number | null) => {
     const spec = entry.state.spec;
+    const straysKilled = entry.straysKilled;
+    entry.straysKilled = false;
     const spawned = await launchInstance({
       spec,
       port,
       ownerId,
       binPath: context.binPath,
       files: sourceOf(spec).files,
+      straysKilled,
       onExit: (child, exit) => {
         if (entry.child === child && current(entry)) handleExit(entry, { ...exit, at: clock.now() });
       },
@@ -105,6 +110,7 @@ export function createSupervisor(context: SupervisorContext): Supervisor {
     stopPoll(entry);
     // The leader is gone; whatever it started must not keep running (or holding the port) unsupervised.
     for (const group of ownedGroups(ownerId, { instance: spec.id })) signalGroup(group, 'SIGKILL');
+    entry.straysKilled = true;
     try {
       collector.collect(sourceOf(spec), { final: true });
     } catch (error) {
@@ -135,7 +141,9 @@ export function createSupervisor(context: SupervisorContext): Supervisor {
     clock.sleep(delayMs, abort.signal).then(
       () => {
         entry.restart = null;
-        entry.launching = relaunch(entry).finally(() => (entry.launching = null));
+        entry.launching = relaunch(entry)
+          .catch((error) => log.error('restart failed', { instance: entry.state.spec.id, error: error as Error }))
+          .finally(() => (entry.launching = null));
       },
       () => {},
     );
@@ -185,6 +193,7 @@ export function createSupervisor(context: SupervisorContext): Supervisor {
         restart: null,
         launching: null,
         stopping: false,
+        straysKilled: false,
       };
       entries.set(spec.id, entry);
       // One promise for port and spawn, so a stop() arriving meanwhile waits for the process to exist.
@@ -211,7 +220,7 @@ export function createSupervisor(context: SupervisorContext): Supervisor {
     adopt(state) {
       const id = state.spec.id;
       if (closed || entries.has(id)) return;
-      const entry: Entry = { state, child: null, poll: null, restart: null, launching: null, stopping: false };
+      const entry: Entry = { state, child: null, poll: null, restart: null, launching: null, stopping: false, straysKilled: false };
       entries.set(id, entry);
       if (state.state === 'crashloop') return;
       collector.add(sourceOf(state.spec));

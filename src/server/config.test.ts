@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isBerthError, type Issue } from '../errors/catalogue.ts';
+import { resolveServerConfig } from './config.ts';
+
+const MB = 1024 ** 2;
+const GB = 1024 ** 3;
+
+test('sizes are read as in berth.yaml: 512m, 1.5gb, 64KB', () => {
+  const config = resolveServerConfig({ maxUpload: '512m', buildMemory: '1.5gb' }, {});
+  assert.equal(config.maxUploadBytes, 512 * MB);
+  assert.equal(config.build.memoryBytes, 1.5 * GB);
+  assert.equal(resolveServerConfig({}, { BERTH_MAX_UPLOAD: '64KB', BERTH_BUILD_MEMORY: '256mb' }).maxUploadBytes, 64 * 1024);
+  assert.equal(resolveServerConfig({}, {}).maxUploadBytes, 200 * MB);
+});
+
+test('a bad size names the flag and what to write instead', () => {
+  const issues = (flags: Parameters<typeof resolveServerConfig>[0]): Issue[] => {
+    try {
+      resolveServerConfig(flags, {});
+    } catch (error) {
+      assert.ok(isBerthError(error) && error.code === 'CONFIG_INVALID', String(error));
+      return error.details?.issues as Issue[];
+    }
+    return assert.fail('accepted');
+  };
+  assert.deepEqual(issues({ maxUpload: 'lots' }), [{ path: '--max-upload', message: '"lots" is not a size of at least 1kb', fix: 'for example --max-upload 200mb' }]);
+  assert.deepEqual(issues({ maxUpload: '512' }).map((issue) => issue.path), ['--max-upload']);
+  assert.deepEqual(issues({ maxUpload: '0.5kb', buildMemory: '32m' }), [
+    { path: '--max-upload', message: '"0.5kb" is not a size of at least 1kb', fix: 'for example --max-upload 200mb' },
+    { path: '--build-memory', message: '"32m" is not a size of at least 64mb', fix: 'for example --build-memory 1gb' },
+  ]);
+});
