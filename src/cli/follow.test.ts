@@ -1,23 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBerthError } from '../errors/catalogue.ts';
-import type { ApiEvent, Deployment } from './api-types.ts';
+import type { ApiEvent } from './api-types.ts';
 import { ApiClient } from './client.ts';
 import { followDeployment, parseEvent } from './follow.ts';
-import { sendEvents, sendJson, startFakeApi } from './test-support.ts';
+import { deploymentFixture, sendEvents, sendJson, startFakeApi } from './test-support.ts';
 
-const queued: Deployment = {
-  id: 'dep_1',
-  app: 'hello',
-  kind: 'deploy',
-  state: 'queued',
-  release: null,
-  previousRelease: null,
-  createdAt: '2024-05-01T12:00:00Z',
-  finishedAt: null,
-  urls: [],
-  error: null,
-};
+const queued = deploymentFixture({ urls: [] });
 const noSleep = async () => undefined;
 
 test('events come from the SSE data; the type and seq fall back to the event name and id', () => {

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import type { Deployment } from './api-types.ts';
 import type { Io, Output } from './io.ts';
 
 export interface Sink extends Output {
@@ -107,3 +108,18 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** A deployment as the API returns it: queued, no release yet; `over` changes what a test needs. */
+export const deploymentFixture = (over: Partial<Deployment> = {}): Deployment => ({
+  id: 'dep_1',
+  app: 'hello',
+  kind: 'deploy',
+  state: 'queued',
+  release: null,
+  previousRelease: null,
+  createdAt: '2024-05-01T12:00:00Z',
+  finishedAt: null,
+  urls: ['http://hello.localhost:8080'],
+  error: null,
+  ...over,
+});

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { frame, readFrame } from '../fixtures/apps/versioned/ws.js';
 
 export interface TestWsClient {
   send(text: string): void;
@@ -33,7 +34,7 @@ export function openWs(options: { port: number; host: string; path?: string; tim
       messages,
       closed,
       send(text) {
-        socket.write(frame(0x1, Buffer.from(text)));
+        socket.write(frame(0x1, Buffer.from(text), randomBytes(4)));
       },
       end() {
         socket.destroy();
@@ -51,39 +52,15 @@ export function openWs(options: { port: number; host: string; path?: string; tim
         buf = buf.subarray(end + 4);
         resolve(client);
       }
-      for (;;) {
-        if (buf.length < 2) return;
-        let len = buf[1] & 0x7f;
-        let offset = 2;
-        if (len === 126) {
-          if (buf.length < 4) return;
-          len = buf.readUInt16BE(2);
-          offset = 4;
-        } else if (len === 127) {
-          if (buf.length < 10) return;
-          len = Number(buf.readBigUInt64BE(2));
-          offset = 10;
-        }
-        if (buf.length < offset + len) return;
-        const opcode = buf[0] & 0x0f;
-        const payload = buf.subarray(offset, offset + len);
-        buf = buf.subarray(offset + len);
+      for (let next = readFrame(buf); next; next = readFrame(buf)) {
+        const { opcode, payload } = next;
+        buf = buf.subarray(next.size);
         if (opcode === 0x1) messages.push(payload.toString());
         if (opcode === 0x8) {
           closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
-          socket.end(frame(0x8, payload.subarray(0, 2)));
+          socket.end(frame(0x8, payload.subarray(0, 2), randomBytes(4)));
         }
       }
     });
   });
-}
-
-/** Client frames are masked (RFC 6455 5.3). */
-function frame(opcode: number, payload: Buffer): Buffer {
-  const mask = randomBytes(4);
-  const masked = Buffer.from(payload);
-  for (let i = 0; i < masked.length; i++) masked[i] ^= mask[i % 4];
-  const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len]) : Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 255]);
-  return Buffer.concat([head, mask, masked]);
 }

@@ -11,25 +11,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { readStat } from '../../runtime/process/proc.ts';
-import type { App, Deployment, Release } from '../api-types.ts';
+import type { App, Release } from '../api-types.ts';
 import { loginFile } from '../config.ts';
 import { main } from '../main.ts';
 import { processAlive } from './down.ts';
-import { sendEvents, sendJson, startFakeApi, testIo, withTempDir, type FakeApi, type Handler, type TestIo } from '../test-support.ts';
+import { deploymentFixture, sendEvents, sendJson, startFakeApi, testIo, withTempDir, type FakeApi, type Handler, type TestIo } from '../test-support.ts';
 
-const deployment = (over: Partial<Deployment> = {}): Deployment => ({
-  id: 'dep_1',
-  app: 'hello',
-  kind: 'deploy',
-  state: 'queued',
-  release: null,
-  previousRelease: null,
-  createdAt: '2024-05-01T12:00:00Z',
-  finishedAt: null,
-  urls: ['http://hello.localhost:8080'],
-  error: null,
-  ...over,
-});
+const deployment = deploymentFixture;
 
 const succeeded = deployment({ state: 'succeeded', release: { id: 'rel_3', version: 3, name: 'v3' }, finishedAt: '2024-05-01T12:00:07Z' });
 
