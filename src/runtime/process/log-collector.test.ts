@@ -47,6 +47,10 @@ test('collector: stamps, masks and stores complete lines; keeps a partial line; 
     assert.deepEqual(readStore(files.store, 'ins_1'), expected);
     assert.deepEqual(seen, expected, 'listeners get the same lines');
     off();
+    const raw = readFileSync(files.stdout, 'latin1');
+    assert.ok(!raw.includes('hunter2'), 'stored masked, the clear text is scrubbed from the raw file');
+    assert.ok(raw.endsWith('part'), 'the partial line, not yet collected, is left for the next pass');
+    assert.equal(readFileSync(files.stderr, 'utf8'), 'warn\n', 'a pass without a secret leaves the raw file alone');
 
     void clock.advance(500);
     appendFileSync(files.stdout, 'ial\n');

@@ -6,8 +6,11 @@
  * The pos file is replaced by rename but not fsynced: losing it costs duplicates, not data.
  * A raw file over truncateBytes that has been fully read is truncated: the app writes with O_APPEND, so
  * its next write lands at the new end. A write landing between our size check and the truncate is lost.
+ * Bytes that held a secret are overwritten with zeros once their masked lines are stored and the new
+ * position saved (an O_APPEND writer never writes below the end, so this races with nothing): the app's
+ * secret stays on disk in the clear only until the next pass, not until the file is truncated or removed.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { LogLine } from '../driver.ts';
@@ -74,13 +77,16 @@ export function createLogCollector(options: LogCollectorOptions): LogCollector {
     }
   };
 
-  /** Reads and splits what is new in one raw file; returns the still-open fd for a possible truncate. */
+  /**
+   * Reads and splits what is new in one raw file; returns the still-open fd for a truncate or scrub, and
+   * the byte range whose lines had a secret masked (empty when none had).
+   */
   const collectStream = (path: string, position: Position, final: boolean, mask: (s: string) => string) => {
     let fd: number;
     try {
       fd = openSync(path, 'r+');
     } catch {
-      return { lines: [] as string[], fd: undefined };
+      return { lines: [] as string[], fd: undefined, secretFrom: 0, secretTo: 0 };
     }
     try {
       const size = fstatSync(fd).size;
@@ -90,10 +96,17 @@ export function createLogCollector(options: LogCollectorOptions): LogCollector {
       const chunk = Buffer.alloc(length);
       if (length > 0) readSync(fd, chunk, 0, length, position.offset);
       const done = final && position.offset + length === size;
-      const result = splitLines(chunk, { maxLineLength, skipping: position.skipping, final: done, transform: mask });
+      let masked = false;
+      const transform = (line: string) => {
+        const out = mask(line);
+        if (out !== line) masked = true;
+        return out;
+      };
+      const result = splitLines(chunk, { maxLineLength, skipping: position.skipping, final: done, transform });
+      const from = position.offset;
       position.offset += result.consumed;
       position.skipping = result.skipping;
-      return { lines: result.lines, fd };
+      return { lines: result.lines, fd, secretFrom: from, secretTo: masked ? position.offset : from };
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -106,21 +119,26 @@ export function createLogCollector(options: LogCollectorOptions): LogCollector {
     const before = JSON.stringify(positions);
     const ts = options.clock.now();
     const stored: StoredLine[] = [];
-    const fds: { stream: Stream; fd: number }[] = [];
+    const fds: { stream: Stream; fd: number; secretFrom: number; secretTo: number }[] = [];
     try {
       for (const stream of ['stdout', 'stderr'] as const) {
-        const result = collectStream(source.files[stream], positions[stream], opts.final ?? false, mask);
-        if (result.fd !== undefined) fds.push({ stream, fd: result.fd });
-        for (const line of result.lines) stored.push({ ts, stream, line });
+        const { lines, ...read } = collectStream(source.files[stream], positions[stream], opts.final ?? false, mask);
+        if (read.fd !== undefined) fds.push({ stream, ...read, fd: read.fd });
+        for (const line of lines) stored.push({ ts, stream, line });
       }
       appendToStore(source.files.store, stored, rotateBytes);
+      const truncated = new Set<Stream>();
       for (const { stream, fd } of fds) {
         const position = positions[stream];
         if (position.offset < truncateBytes || fstatSync(fd).size !== position.offset) continue;
         ftruncateSync(fd, 0);
         position.offset = 0;
+        truncated.add(stream);
       }
       if (JSON.stringify(positions) !== before) writePositions(source.files.pos, positions);
+      for (const { stream, fd, secretFrom, secretTo } of fds) {
+        if (secretTo > secretFrom && !truncated.has(stream)) writeSync(fd, Buffer.alloc(secretTo - secretFrom), 0, secretTo - secretFrom, secretFrom);
+      }
     } finally {
       for (const { fd } of fds) closeSync(fd);
     }
