@@ -87,7 +87,18 @@ export interface LogLine {
 export interface EnvVar {
   name: string;
   updatedAt: string;
+  /** False when the serving release does not run with this value (a failed rollout, a rollback). */
+  serving: boolean;
   value?: string;
+}
+
+export interface EnvList {
+  app: string;
+  /** The serving release's name, null before the first deploy. */
+  release: string | null;
+  vars: EnvVar[];
+  /** Names unset since the serving release was made, which it still has. */
+  unsetButServed: string[];
 }
 
 export interface ServerInfo {

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { isBerthError } from '../errors/catalogue.ts';
 import type { Manifest } from '../manifest/schema.ts';
-import type { DeploymentError, ReleaseRecord } from '../store/records.ts';
+import type { DeploymentError, DeploymentRecord, ReleaseRecord } from '../store/records.ts';
 import { emit } from './emit.ts';
 import { buildStep, envReleaseStep, prepareStep, startAndVerify, switchStep, type Run } from './steps.ts';
 import { prune } from './prune.ts';
@@ -56,7 +56,7 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
     await full.undo.run(log);
     const interrupted = run.signal.aborted;
     const report: DeploymentError = isBerthError(error)
-      ? { code: error.code, message: error.message, hint: error.hint, logTail: full.tail.lines() }
+      ? { code: error.code, message: error.message, hint: withSavedChange(deployment, error.hint), logTail: full.tail.lines() }
       : interrupted
         ? { code: 'DEPLOY_INTERRUPTED', message: String((run.signal.reason as Error)?.message ?? 'interrupted'), logTail: full.tail.lines() }
         : { code: 'INTERNAL', message: `internal error: ${(error as Error).message}`, hint: 'this is a bug in berth; the server log has details', logTail: full.tail.lines() };
@@ -70,4 +70,19 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
   } finally {
     if (input.source) rmSync(input.source.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * An env change or a scale is saved before its rollout (it is what the app should run with, as in every
+ * platform berth is compared with); when the rollout fails, the hint says so and how to take it back.
+ */
+function withSavedChange(deployment: DeploymentRecord, hint: string | undefined): string | undefined {
+  const app = deployment.app;
+  const saved =
+    deployment.kind === 'env'
+      ? `the env change stays saved, so the next deploy runs with it too: \`berth env list ${app}\` shows what the serving release lacks; set it back or \`berth env unset ${app} NAME\``
+      : deployment.kind === 'scale'
+        ? `the new replica count stays saved for later deploys: scale back, or \`berth scale ${app} --reset\` for berth.yaml's numbers`
+        : undefined;
+  return [hint, saved].filter(Boolean).join('; ') || undefined;
 }

@@ -69,3 +69,26 @@ test('deploys that fail to build, crash at start or never get healthy fail with 
   const owned = berth.ownedProcesses().filter((p) => p.instance);
   assert.deepEqual(owned.map((p) => p.instance).sort(), app.instances.map((i: { id: string }) => i.id).sort(), 'no process of a failed release survives');
 });
+
+test('an env change that breaks the app fails its rollout; the change stays saved, marked as not served, and unsetting it recovers', { timeout: 120_000 }, async () => {
+  await berth.deploy('fragile', appCopy('versioned', { 'berth.yaml': base.replace('sturdy', 'fragile') }));
+  const change = await berth.api('PATCH', '/v1/apps/fragile/env', { set: { CRASH_ON_START: '1' } });
+  assert.equal(change.status, 202);
+  const failed = await berth.settle(change.body.deployment.id, 'finished');
+  assert.equal(failed.state, 'failed');
+  assert.equal(failed.error.code, 'START_FAILED');
+  assert.match(failed.error.hint, /env change stays saved.*berth env unset fragile NAME/);
+
+  const env = (await berth.api('GET', '/v1/apps/fragile/env')).body;
+  assert.equal(env.release, 'v1');
+  assert.deepEqual(env.vars.map((v: { name: string; serving: boolean }) => [v.name, v.serving]), [['CRASH_ON_START', false]]);
+  const listed = berth.cli(['env', 'list', 'fragile']);
+  assert.equal(listed.code, 0, listed.err);
+  assert.match(listed.out, /^CRASH_ON_START +.+ +no$/m);
+  assert.match(listed.out, /v1 serves an older env/);
+
+  const undo = await berth.api('PATCH', '/v1/apps/fragile/env', { unset: ['CRASH_ON_START'] });
+  assert.equal((await berth.settle(undo.body.deployment.id, 'finished')).state, 'succeeded');
+  const after = (await berth.api('GET', '/v1/apps/fragile/env')).body;
+  assert.deepEqual([after.release, after.vars, after.unsetButServed], ['v3', [], []]);
+});

@@ -1,4 +1,5 @@
-import { checkEnvName } from '../../deploy/env.ts';
+import { checkEnvName, envDrift } from '../../deploy/env.ts';
+import { currentVars, releaseVars } from '../../deploy/releases.ts';
 import { emit } from '../../deploy/emit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { readJsonBody, sendJson } from '../http.ts';
@@ -15,15 +16,20 @@ const MAX_VALUE = 64 * 1024;
 export function envRoutes(router: Router, deps: ApiDeps): void {
   const { store, sealer, clock } = deps.ctx;
 
+  // `serving: false` marks a var the serving release does not run with (yet); `unsetButServed` lists names
+  // unset since it was made. Both clear with the next release that succeeds.
   router.on('GET', '/v1/apps/:app/env', (_req, res, { app }, url) => {
-    requireApp(deps, app);
+    const record = requireApp(deps, app);
     const reveal = url.searchParams.get('reveal') === '1';
+    const current = record.currentRelease ? store.releases.get(record.currentRelease) : undefined;
+    const drift = envDrift(currentVars(deps.ctx, app), current ? releaseVars(deps.ctx, current) : null);
     const vars = store.env.list(app).map((v) => ({
       name: v.name,
       updatedAt: new Date(v.updatedAt).toISOString(),
+      serving: !drift.pending.has(v.name),
       ...(reveal ? { value: sealer.open(v.valueSealed) } : {}),
     }));
-    sendJson(res, 200, { app, vars });
+    sendJson(res, 200, { app, release: current ? `v${current.version}` : null, vars, unsetButServed: drift.unsetButServed });
   });
 
   router.on('PATCH', '/v1/apps/:app/env', async (req, res, { app }) => {

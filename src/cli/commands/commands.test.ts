@@ -210,13 +210,23 @@ test('env unset --json on an app without a release prints the API answer', async
 test('env list shows names only, values with --reveal', async () => {
   const routes: Record<string, Handler> = {
     'GET /v1/apps/hello/env': (req, res) =>
-      sendJson(res, 200, { app: 'hello', vars: [{ name: 'A', updatedAt: new Date().toISOString(), ...(req.query.get('reveal') ? { value: 'x=y' } : {}) }] }),
+      sendJson(res, 200, { app: 'hello', release: 'v2', unsetButServed: [], vars: [{ name: 'A', updatedAt: new Date().toISOString(), serving: true, ...(req.query.get('reveal') ? { value: 'x=y' } : {}) }] }),
   };
   const hidden = await berth(['env', 'list', 'hello'], routes);
-  assert.equal(hidden.io.stdout.text, 'NAME  UPDATED\nA     just now\n');
+  assert.equal(hidden.io.stdout.text, 'NAME  UPDATED   SERVED\nA     just now  yes\n');
   const shown = await berth(['env', 'list', 'hello', '--reveal'], routes);
   assert.equal(shown.io.stdout.text, 'A=x=y\n');
   assert.equal(shown.api.requests[0].query.get('reveal'), '1');
+});
+
+test('env list says which vars the serving release does not run with', async () => {
+  const { io } = await berth(['env', 'list', 'hello'], {
+    'GET /v1/apps/hello/env': (_req, res) =>
+      sendJson(res, 200, { app: 'hello', release: 'v1', unsetButServed: ['OLD'], vars: [{ name: 'FAIL', updatedAt: new Date().toISOString(), serving: false }] }),
+  });
+  assert.match(io.stdout.text, /^FAIL +just now +no$/m);
+  assert.match(io.stdout.text, /unset, but v1 still runs with: OLD/);
+  assert.match(io.stdout.text, /v1 serves an older env .*`berth deploy`/);
 });
 
 test('apps, status and releases format the API answers; --json prints them as they are', async () => {

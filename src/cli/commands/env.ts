@@ -5,7 +5,7 @@
  */
 import { checkEnvName } from '../../deploy/env.ts';
 import { closest } from '../../manifest/suggest.ts';
-import type { Deployment, EnvVar } from '../api-types.ts';
+import type { Deployment, EnvList } from '../api-types.ts';
 import { commandHelp, parseCommandArgs, splitSubcommand, usageError, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -112,10 +112,19 @@ export function helpFor(argv: string[]): string {
   return commandHelp(subcommandSpec(splitSubcommand(argv, spec.flags).sub) ?? spec);
 }
 
-export function formatVars(app: string, vars: EnvVar[], reveal: boolean, now: number, style: Style): string {
-  if (vars.length === 0) return `${app} has no environment variables: \`berth env set ${app} KEY=VALUE\`\n`;
+export function formatVars(list: EnvList, reveal: boolean, now: number, style: Style): string {
+  const { app, vars, release, unsetButServed } = list;
   if (reveal) return vars.map((v) => `${v.name}=${v.value ?? ''}\n`).join('');
-  return formatTable(['NAME', 'UPDATED'], vars.map((v) => [v.name, formatAgo(v.updatedAt, now)]), style);
+  const lines: string[] = [];
+  if (vars.length === 0) lines.push(`${app} has no environment variables: \`berth env set ${app} KEY=VALUE\`\n`);
+  else lines.push(formatTable(['NAME', 'UPDATED', 'SERVED'], vars.map((v) => [v.name, formatAgo(v.updatedAt, now), v.serving ? 'yes' : style.yellow('no')]), style));
+  if (!release) return lines.join('');
+  const pending = vars.filter((v) => !v.serving).map((v) => v.name);
+  if (unsetButServed.length) lines.push(`unset, but ${release} still runs with: ${unsetButServed.join(', ')}\n`);
+  if (pending.length || unsetButServed.length) {
+    lines.push(`${release} serves an older env (a rollout that failed, or a rollback); the next release that passes its health gate applies the vars as listed: \`berth deploy\`, or set them back\n`);
+  }
+  return lines.join('');
 }
 
 /** Only names: a value never reaches the terminal or the scrollback unless --reveal asks for it. */
@@ -137,8 +146,8 @@ async function readValueFromStdin(ctx: Context, name: string): Promise<string> {
 export async function run(args: EnvArgs, ctx: Context): Promise<number> {
   const client = await ctx.client();
   if (args.sub === 'list') {
-    const body = await client.get<{ app: string; vars: EnvVar[] }>(appPath(args.app, '/env'), { query: { reveal: args.reveal } });
-    ctx.io.stdout.write(ctx.globals.json ? JSON.stringify(body, null, 2) + '\n' : formatVars(args.app, body.vars, args.reveal, ctx.now(), ctx.out));
+    const body = await client.get<EnvList>(appPath(args.app, '/env'), { query: { reveal: args.reveal } });
+    ctx.io.stdout.write(ctx.globals.json ? JSON.stringify(body, null, 2) + '\n' : formatVars(body, args.reveal, ctx.now(), ctx.out));
     return 0;
   }
   let change: { set?: Record<string, string>; unset?: string[] };
