@@ -23,7 +23,7 @@ export async function recover(ctx: DeployContext, routing: Routing): Promise<{ i
   const { store, clock, driver, log } = ctx;
   const found = new Map<string, InstanceInfo>((await driver.adopt()).map((i) => [i.id, i]));
   rmSync(ctx.settings.uploadsDir, { recursive: true, force: true });
-  mkdirSync(ctx.settings.uploadsDir, { recursive: true });
+  mkdirSync(ctx.settings.uploadsDir, { recursive: true, mode: 0o700 });
 
   let interrupted = 0;
   for (const deployment of store.deployments.unfinished()) {

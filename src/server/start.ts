@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createApiServer } from '../api/server.ts';
@@ -44,6 +44,8 @@ export const berthVersion = (): string =>
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const files = dataFiles(config.dataDir);
   for (const dir of ['', 'run', 'logs', 'uploads', 'runtime']) mkdirSync(join(config.dataDir, dir), { recursive: true, mode: 0o700 });
+  // It holds app sources, logs and the sealing key: only berth's user may enter it, however it was created.
+  chmodSync(config.dataDir, 0o700);
   const releaseLock = acquireLock(files.lock, config.dataDir);
   const log = createLogger({ level: config.logLevel, fields: { component: 'berth' } });
   const clock = systemClock;
@@ -51,8 +53,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const store = new Store(join(config.dataDir, 'berth.db'));
 
   if (store.tokens.count() === 0) {
-    const token = store.tokens.create(newId('tok'), 'admin', clock.now());
-    writeFileAtomic(files.adminToken, token + '\n', 0o600);
+    // The file is written before the row commits: a crash or a full disk in between leaves no token, and
+    // the next start makes one again (never a stored hash whose token nobody has).
+    store.transaction(() => writeFileAtomic(files.adminToken, store.tokens.create(newId('tok'), 'admin', clock.now()) + '\n', 0o600));
     log.info('created the admin token', { file: files.adminToken });
   }
   const sealer = createSealer(loadOrCreateKey(join(config.dataDir, 'secret.key')));

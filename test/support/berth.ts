@@ -150,12 +150,7 @@ export class TestBerth {
   }
 
   ownerId(): string {
-    const db = new DatabaseSync(join(this.dataDir, 'berth.db'), { readOnly: true });
-    try {
-      return (db.prepare("SELECT value FROM settings WHERE key = 'owner_id'").get() as { value: string }).value;
-    } finally {
-      db.close();
-    }
+    return ownerIdOf(this.dataDir);
   }
 
   /** Every live process that carries this berth's owner marker (proxy, instances, builds). */
@@ -230,4 +225,14 @@ export function appCopy(fixture: string, files: Record<string, string> = {}): st
   cpSync(join(ROOT, 'test', 'fixtures', 'apps', fixture), dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
+}
+
+/** The owner marker a berth server with this data dir puts on every process it starts. */
+export function ownerIdOf(dataDir: string): string {
+  const db = new DatabaseSync(join(dataDir, 'berth.db'), { readOnly: true });
+  try {
+    return (db.prepare("SELECT value FROM settings WHERE key = 'owner_id'").get() as { value: string }).value;
+  } finally {
+    db.close();
+  }
 }

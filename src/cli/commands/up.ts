@@ -88,8 +88,8 @@ async function answers(url: string, token: string | undefined, accept: 'any' | '
 
 async function startDaemon(ctx: Context, options: { dataDir: string; api?: string; http?: string }): Promise<Target> {
   const files = dataFiles(options.dataDir);
-  mkdirSync(dirname(files.daemonLog), { recursive: true });
-  const log = openSync(files.daemonLog, 'a');
+  mkdirSync(dirname(files.daemonLog), { recursive: true, mode: 0o700 });
+  const log = openSync(files.daemonLog, 'a', 0o600);
   const startedAt = Date.now();
   const child = spawn(process.execPath, [...LONG_RUNNING_NODE_FLAGS, mainScript(), ...serverArgv(options)], {
     detached: true,
