@@ -132,6 +132,22 @@ describe('deploy runbook', () => {
     assert.equal(routed, kit.ctx.store.instances.get(instance.id)!.address, 'the proxy routes to where the instance listens now');
   });
 
+  test('an instance berth gave up restarting leaves the route table: the proxy answers 503, not a 502 per request', async () => {
+    await deploy('kappa', manifest('restart:\n  max_restarts: 0\n'), { version: 'once' });
+    const instance = kit.ctx.store.instances.live('kappa')[0];
+    await crashFakeInstance(kit.fake, instance.id);
+    await waitFor('the crash loop', () => kit.ctx.store.events.forApp('kappa').some((e) => e.type === 'instance.crashloop'), 5000);
+    await waitFor('the route to go', () => kit.routing.last()!.apps.kappa.targets.length === 0, 5000);
+    const reply = await request({ port: kit.port, host: 'kappa.localhost' });
+    assert.equal(reply.status, 503);
+    assert.equal(reply.headers['x-berth-error'], 'no-healthy-instance');
+    assert.equal(kit.ctx.store.instances.get(instance.id)!.state, 'serving', 'still the release\'s instance, for status and a later restart');
+
+    // A deploy replaces it; routing is back.
+    await deploy('kappa', manifest(), { version: 'fixed' });
+    assert.equal((await get('kappa')).version, 'fixed');
+  });
+
   test('old releases beyond keep_releases are pruned, builds freed', async () => {
     const yaml = manifest('deploy:\n  keep_releases: 2\n  standby: 0s\n').replace('deploy:\n  drain_timeout: 300ms\n  standby: 1m\n', '');
     for (const version of ['p1', 'p2', 'p3', 'p4']) await deploy('theta', yaml, { version });

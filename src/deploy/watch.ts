@@ -7,7 +7,7 @@ import type { Routing } from './routing.ts';
 
 /**
  * Turns runtime events into the store's view and the event log: a crash is recorded, a restart on a new
- * address re-routes traffic, a crash loop is reported loudly. Returns the unsubscribe function.
+ * address re-routes traffic, a crash loop is reported loudly and taken off the route table. Returns the unsubscribe function.
  */
 export function watchInstances(ctx: DeployContext, routing: Routing): () => void {
   return ctx.driver.subscribe((event: DriverEvent) => {
@@ -40,6 +40,12 @@ export function watchInstances(ctx: DeployContext, routing: Routing): () => void
           exit: event.exit,
           restarts: event.restarts,
         });
+        // Nothing listens there any more: off the route table, so the proxy says 503 (no healthy
+        // instance) instead of trying the dead address on every request.
+        if (instance.address !== null) {
+          ctx.store.instances.setAddress(event.id, null, ctx.clock.now());
+          void routing.publish().catch(() => {});
+        }
         return;
     }
   });
