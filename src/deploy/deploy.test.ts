@@ -148,6 +148,21 @@ describe('deploy runbook', () => {
     assert.equal((await get('kappa')).version, 'fixed');
   });
 
+  test('a rollback to a release whose domain another app took since fails with DOMAIN_TAKEN; the serving release stays', async () => {
+    await deploy('lambda', manifest('domains: [shared.test]\n'), { version: 'l1' });
+    await deploy('lambda', manifest(), { version: 'l2' });
+    assert.equal((await deploy('mu', manifest('domains: [shared.test]\n'), { version: 'm1' })).state, 'draining');
+    const back = kit.deployer.start({ app: 'lambda', kind: 'rollback', description: 'rollback', wait: false, target: resolveRollbackTarget(kit.ctx, 'lambda', 'v1') });
+    await kit.deployer.idle('lambda');
+    const failed = kit.ctx.store.deployments.get(back.id)!;
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.error!.code, 'DOMAIN_TAKEN');
+    assert.match(failed.error!.message, /shared\.test.*mu/);
+    assert.equal((await get('lambda')).version, 'l2');
+    const table = kit.routing.last()!;
+    assert.deepEqual([table.apps.lambda.hosts, table.apps.mu.hosts], [['lambda.localhost'], ['mu.localhost', 'shared.test']]);
+  });
+
   test('old releases beyond keep_releases are pruned, builds freed', async () => {
     const yaml = manifest('deploy:\n  keep_releases: 2\n  standby: 0s\n').replace('deploy:\n  drain_timeout: 300ms\n  standby: 1m\n', '');
     for (const version of ['p1', 'p2', 'p3', 'p4']) await deploy('theta', yaml, { version });

@@ -1,3 +1,4 @@
+import { checkDomains } from './domains.ts';
 import { fail, isBerthError } from '../errors/catalogue.ts';
 import { waitHealthy } from '../health/gate.ts';
 import { probeHttp, type ProbeResult } from '../health/probe.ts';
@@ -325,6 +326,7 @@ export async function switchStep(run: Run, release: ReleaseRecord, instances: In
   const { store, clock } = ctx;
   const fresh = new Set(instances.map((i) => i.id));
   store.transaction(() => {
+    checkDomains(ctx, release.app, release.manifest);
     const now = clock.now();
     const previous = store.apps.get(release.app)?.currentRelease ?? null;
     for (const instance of store.instances.live(release.app)) {

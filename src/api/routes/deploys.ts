@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { extractTarGz } from '../../archive/extract.ts';
 import { fail } from '../../errors/catalogue.ts';
-import { hostsFor } from '../../deploy/routes.ts';
+import { checkDomains } from '../../deploy/domains.ts';
 import { newId } from '../../lib/ids.ts';
 import { loadManifest } from '../../manifest/load.ts';
 import type { Manifest } from '../../manifest/schema.ts';
@@ -51,7 +51,7 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
     }
     try {
       manifest = (await loadManifest(dir)).manifest;
-      checkDomains(deps, app, manifest);
+      checkDomains(deps.ctx, app, manifest);
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;
@@ -63,17 +63,4 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
     const deployment = deps.deployer.start({ app, kind: 'deploy', description, wait, source: { dir, manifest, ...(gitSha ? { gitSha } : {}) } });
     sendJson(res, 202, { deployment: deploymentView(deps, deployment) });
   });
-}
-
-/** A hostname routes to one app only. */
-function checkDomains(deps: ApiDeps, app: string, manifest: Manifest): void {
-  const { store } = deps.ctx;
-  const wanted = new Set(hostsFor(app, manifest, deps.config.baseDomain));
-  for (const other of store.apps.list()) {
-    if (other.name === app || !other.currentRelease) continue;
-    const release = store.releases.get(other.currentRelease);
-    for (const host of hostsFor(other.name, release?.manifest ?? null, deps.config.baseDomain)) {
-      if (wanted.has(host)) throw fail('DOMAIN_TAKEN', { domain: host, app: other.name });
-    }
-  }
 }
