@@ -5,6 +5,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   AUTH_REQUIRED: 401,
   AUTH_INVALID: 401,
   ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
   BODY_INVALID: 400,
   REQUEST_INVALID: 400,

@@ -39,7 +39,7 @@ export async function readJsonBody(req: IncomingMessage, limit = 1024 * 1024): P
     return (await readJson(req, limit)) ?? {};
   } catch (error) {
     const status = (error as { status?: number }).status;
-    if (status === 413) throw fail('BODY_TOO_LARGE', { limit });
+    if (status === 413) throw fail('BODY_TOO_LARGE', { limit, json: true });
     if (status === 400) throw fail('BODY_INVALID', { reason: 'it is not valid JSON' });
     throw error;
   }

@@ -41,7 +41,7 @@ export function createApiServer(deps: ApiDeps): Server {
       if (!match) throw fail('ROUTE_NOT_FOUND', { method: req.method ?? '?', path: url.pathname });
       if ('allowed' in match) {
         res.setHeader('allow', match.allowed.join(', '));
-        return sendJson(res, 405, { error: { code: 'ROUTE_NOT_FOUND', message: `${req.method} is not allowed on ${url.pathname}`, hint: `use ${match.allowed.join(' or ')}` } });
+        throw fail('METHOD_NOT_ALLOWED', { method: req.method ?? '?', path: url.pathname, allowed: match.allowed });
       }
       await match.handler(req, res, match.params, url);
     } catch (error) {

@@ -92,3 +92,17 @@ test('help for a command and a subcommand; --help anywhere on the line', async (
   const unknown = testIo();
   assert.equal(await main(['help', 'nope'], unknown), 2);
 });
+
+test('with --json a failure is also JSON on stdout, with the stable code and the hint', async () => {
+  const io = testIo({ env: { HOME: '/nonexistent' } });
+  assert.equal(await main(['status', 'hello', '--json', '--url', 'http://127.0.0.1:1', '--token', 't'], io), 1);
+  const { error } = JSON.parse(io.stdout.text) as { error: { code: string; message: string; hint: string } };
+  assert.equal(error.code, 'DAEMON_UNREACHABLE');
+  assert.match(error.message, /127\.0\.0\.1:1/);
+  assert.ok(error.hint);
+  assert.match(io.stderr.text, /^error: /, 'people still read it on stderr');
+
+  const usage = testIo();
+  assert.equal(await main(['status', '--json'], usage), 2);
+  assert.equal((JSON.parse(usage.stdout.text) as { error: { code: string } }).error.code, 'USAGE');
+});

@@ -122,7 +122,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       ctx.close();
     }
   } catch (error) {
-    io.stderr.write(formatError(describeError(error), style(colorEnabled(io.stderr, io.env))));
+    const described = describeError(error);
+    io.stderr.write(formatError(described, style(colorEnabled(io.stderr, io.env))));
+    // A script that asked for --json gets the failure as JSON on stdout too, with the stable code.
+    if (argv.includes('--json')) io.stdout.write(JSON.stringify({ error: { code: described.code ?? null, message: described.message, hint: described.hint ?? null, details: described.details ?? null } }, null, 2) + '\n');
     if (io.env.BERTH_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return exitCodeFor(error);
   }

@@ -29,9 +29,15 @@ export const catalogue = {
     message: `no endpoint ${p.method} ${p.path}`,
     hint: 'the CLI and server versions may differ: compare `berth version` with the server',
   })),
-  BODY_TOO_LARGE: define<{ limit: number }>((p) => ({
+  METHOD_NOT_ALLOWED: define<{ method: string; path: string; allowed: string[] }>((p) => ({
+    message: `${p.method} is not allowed on ${p.path}`,
+    hint: `use ${p.allowed.join(' or ')}`,
+  })),
+  BODY_TOO_LARGE: define<{ limit: number; json?: boolean }>((p) => ({
     message: `request body is larger than the limit of ${p.limit} bytes`,
-    hint: 'exclude large files from the upload with .berthignore, or raise --max-upload on the server',
+    hint: p.json
+      ? 'a JSON request carries names and short values only: keep large data in files or a store the app reads'
+      : 'exclude large files from the upload with .berthignore, or raise --max-upload on the server',
   })),
   BODY_INVALID: define<{ reason: string }>((p) => ({
     message: `request body is not valid: ${p.reason}`,
@@ -134,7 +140,8 @@ export const catalogue = {
     hint: 'use that one (`berth status`), stop it with `berth down`, or pick another --data directory',
   })),
   CONFIG_INVALID: define<{ issues: Issue[] }>((p) => ({
-    message: `server settings are not valid: ${p.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    message: `server settings are not valid: ${p.issues.map((i) => `${i.path}: ${i.message}${i.fix ? ` (fix: ${i.fix})` : ''}`).join('; ')}`,
+    hint: '`berth server --help` lists every setting, its default and its environment variable',
   })),
   USAGE: define<{ message: string; command?: string }>((p) => ({
     message: p.message,

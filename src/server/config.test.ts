@@ -31,3 +31,15 @@ test('a bad size names the flag and what to write instead', () => {
     { path: '--build-memory', message: '"32m" is not a size of at least 64mb', fix: 'for example --build-memory 1gb' },
   ]);
 });
+
+test('a bad value from the environment names the variable; the message carries each fix', () => {
+  try {
+    resolveServerConfig({ http: '0.0.0.0:8080' }, { BERTH_API: 'bad', BERTH_HTTP: 'also-bad' });
+    assert.fail('accepted');
+  } catch (error) {
+    assert.ok(isBerthError(error) && error.code === 'CONFIG_INVALID', String(error));
+    assert.deepEqual(error.details?.issues, [{ path: 'BERTH_API', message: '"bad" is not HOST:PORT', fix: 'for example --api 127.0.0.1:7171 (or set BERTH_API), or correct or unset BERTH_API' }]);
+    assert.match(error.message, /BERTH_API: "bad" is not HOST:PORT \(fix: /);
+    assert.match(error.hint!, /berth server --help/);
+  }
+});

@@ -87,7 +87,7 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
   if (!(buildCpus >= 0.1 && buildCpus <= 256)) {
     issues.push({ path: '--build-cpus', message: `"${buildCpusText}" is not a number of CPUs`, fix: 'for example --build-cpus 1 (a build never takes more)' });
   }
-  if (issues.length) throw fail('CONFIG_INVALID', { issues });
+  if (issues.length) throw fail('CONFIG_INVALID', { issues: issues.map((issue) => fromEnvironment(issue, flags, env)) });
   return {
     dataDir: flags.data ? resolve(flags.data) : defaultDataDir(env),
     api,
@@ -102,6 +102,25 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     nodeImage: flags.nodeImage ?? env.BERTH_NODE_IMAGE ?? 'node:24-slim',
     build: { memoryBytes: buildMemory!, cpus: buildCpus, concurrency: 1 },
   };
+}
+
+/** Each flag and the environment variable it falls back to. */
+const SETTING_SOURCES: Record<string, [keyof ServerFlags, string]> = {
+  '--api': ['api', 'BERTH_API'],
+  '--http': ['http', 'BERTH_HTTP'],
+  '--base-domain': ['baseDomain', 'BERTH_BASE_DOMAIN'],
+  '--max-upload': ['maxUpload', 'BERTH_MAX_UPLOAD'],
+  '--log-level': ['logLevel', 'BERTH_LOG_LEVEL'],
+  '--runtime': ['runtime', 'BERTH_RUNTIME'],
+  '--build-memory': ['buildMemory', 'BERTH_BUILD_MEMORY'],
+  '--build-cpus': ['buildCpus', 'BERTH_BUILD_CPUS'],
+};
+
+/** An issue names the environment variable when the bad value came from there, not from the flag. */
+function fromEnvironment(issue: Issue, flags: ServerFlags, env: NodeJS.ProcessEnv): Issue {
+  const source = SETTING_SOURCES[issue.path];
+  if (!source || flags[source[0]] !== undefined || env[source[1]] === undefined) return issue;
+  return { ...issue, path: source[1], fix: `${issue.fix ? `${issue.fix}, or ` : ''}correct or unset ${source[1]}` };
 }
 
 /** Files in the data directory that other tools (the CLI, tests) read. */

@@ -126,7 +126,12 @@ describe('requests', () => {
     const badEscape = await berth.api('GET', '/v1/apps/%E0%A4');
     assert.equal(badEscape.status, 404, 'a path that is not valid percent-encoding matches no route');
     assert.equal(badEscape.body.error.code, 'ROUTE_NOT_FOUND');
+    const wrongMethod = await berth.api('PUT', '/v1/apps');
+    assert.deepEqual([wrongMethod.status, wrongMethod.body.error.code, wrongMethod.headers?.allow], [405, 'METHOD_NOT_ALLOWED', 'GET, POST']);
     await berth.api('POST', '/v1/apps', { name: 'envy' });
+    const bigJson = await berth.api('PATCH', '/v1/apps/envy/env', { set: { BIG: 'x'.repeat(1_100_000) } });
+    assert.deepEqual([bigJson.status, bigJson.body.error.code], [413, 'BODY_TOO_LARGE']);
+    assert.doesNotMatch(bigJson.body.error.hint, /berthignore/, 'the upload hint is for uploads');
     const badJson = await fetch(`${berth.apiUrl}/v1/apps/envy/env`, { method: 'PATCH', headers: { authorization: `Bearer ${berth.token}` }, body: '{nope' });
     assert.equal(badJson.status, 400);
     assert.equal(((await badJson.json()) as { error: { code: string } }).error.code, 'BODY_INVALID');

@@ -17,6 +17,7 @@ export const BIN = join(ROOT, 'bin', 'berth');
 export interface ApiReply<T = any> {
   status: number;
   body: T;
+  headers?: Record<string, string>;
 }
 
 /**
@@ -106,7 +107,7 @@ export class TestBerth {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: Object.fromEntries(res.headers) };
   }
 
   /** Uploads a folder as `berth deploy` does and returns the API's answer (202 with the deployment, or an error). */
