@@ -79,7 +79,22 @@ export async function overviewHelp(): Promise<string> {
   return lines.join('\n') + '\n';
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], given: Io): Promise<number> {
+  // Whether the command printed anything: a failure is JSON on stdout only while stdout is still empty
+  // (one JSON document; a `logs -f --json` stream that breaks off ends with the error on stderr alone).
+  let printed = false;
+  const io: Io = {
+    ...given,
+    stdout: {
+      write: (text: string) => ((printed = true), given.stdout.write(text)),
+      get isTTY() {
+        return given.stdout.isTTY;
+      },
+      get columns() {
+        return given.stdout.columns;
+      },
+    },
+  };
   try {
     const line = splitCommandLine(argv);
     if (line.command === undefined) {
@@ -125,7 +140,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const described = describeError(error);
     io.stderr.write(formatError(described, style(colorEnabled(io.stderr, io.env))));
     // A script that asked for --json gets the failure as JSON on stdout too, with the stable code.
-    if (argv.includes('--json')) io.stdout.write(JSON.stringify({ error: { code: described.code ?? null, message: described.message, hint: described.hint ?? null, details: described.details ?? null } }, null, 2) + '\n');
+    if (argv.includes('--json') && !printed) io.stdout.write(JSON.stringify({ error: { code: described.code ?? null, message: described.message, hint: described.hint ?? null, details: described.details ?? null } }, null, 2) + '\n');
     if (io.env.BERTH_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return exitCodeFor(error);
   }
