@@ -23,7 +23,7 @@ export function parse(argv: string[]): DoctorArgs {
 interface Doctor {
   version: string;
   node: string;
-  runtime: { driver: string; reason: string; engine?: { Version: string; ApiVersion: string } };
+  runtime: { driver: string; reason: string; engine?: { Version: string; ApiVersion: string }; engineApiVersion?: string };
   dataDir: string;
   disk: { freeBytes: number; totalBytes: number };
   proxy: { pid: number; version: string; address: { host: string; port: number }; connections: number } | { error: string };
@@ -43,7 +43,7 @@ export async function run(args: DoctorArgs, ctx: Context): Promise<number> {
     `berth ${report.version} (CLI ${cliVersion()}), Node ${report.node}`,
     `runtime   ${report.runtime.driver}: ${report.runtime.reason}`,
   ];
-  if (report.runtime.engine) lines.push(`engine    Docker Engine ${report.runtime.engine.Version} (API ${report.runtime.engine.ApiVersion})`);
+  if (report.runtime.engine) lines.push(`engine    Docker Engine ${report.runtime.engine.Version} (API ${report.runtime.engine.ApiVersion}${report.runtime.engineApiVersion ? `, berth speaks ${report.runtime.engineApiVersion}` : ''})`);
   lines.push('error' in report.proxy ? `proxy     not answering: ${report.proxy.error}` : `proxy     pid ${report.proxy.pid}, berth ${report.proxy.version}, on ${report.proxy.address.host}:${report.proxy.address.port}, ${report.proxy.connections} open connections`);
   const lowDisk = report.disk.freeBytes < 5 * 1024 ** 3;
   lines.push(`data      ${report.dataDir}: ${gb(report.disk.freeBytes)} free of ${gb(report.disk.totalBytes)}${lowDisk ? '  (low: builds and releases need room)' : ''}`);

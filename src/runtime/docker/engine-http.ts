@@ -1,11 +1,12 @@
 /**
- * The DockerEngine port (./engine.ts) over the Engine API on the engine's Unix socket, API v1.41.
+ * The DockerEngine port (./engine.ts) over the Engine API on the engine's Unix socket. Calls were written
+ * against API v1.41; the version spoken is negotiated with each engine (./engine-version.ts), 1.41 to 1.47.
  *
  * Why not dockerode: v5 brings grpc, protobufjs and ssh2 into the daemon's memory for features berth does
  * not use (BuildKit sessions, SSH transport). What berth needs is ~30 plain HTTP calls, written here on
  * node:http with `socketPath`, plus two small stream parsers (./engine-streams.ts).
  *
- * Endpoints (all under /v1.41):
+ * Endpoints (all under /v<negotiated>, except the unversioned /_ping and the /version that negotiates):
  *   GET  /_ping, /version                               ping, version
  *   POST /build                                          buildImage: tar body, JSON message stream (./engine-build.ts)
  *   GET  /images/{ref}/json, /images/json                inspectImage (404 -> undefined), listImages
@@ -43,8 +44,9 @@ import { buildImage } from './engine-build.ts';
 import { containerLogs, exec } from './engine-logs.ts';
 import { engineTime, jsonObjects } from './engine-streams.ts';
 import { createTransport, EngineError, segment, type EngineTransport } from './engine-transport.ts';
+import { compareApiVersions } from './engine-version.ts';
 
-export { EngineError } from './engine-transport.ts';
+export { EngineError, EngineTooOldError } from './engine-transport.ts';
 
 export interface DockerEngineOptions {
   /** Default: the path of a `unix://` DOCKER_HOST, else /var/run/docker.sock. */
@@ -75,7 +77,8 @@ export function createDockerEngine(options: DockerEngineOptions = {}): DockerEng
       RepoTags: image.RepoTags ?? [],
       Labels: image.Config?.Labels ?? null,
       // The list call says seconds since the epoch; inspect says RFC 3339. Keep the list's shape.
-      Created: Math.floor(Date.parse(image.Created) / 1000),
+      // From API 1.44 an image whose config has no creation time has no Created: 0, as the list says.
+      Created: image.Created ? Math.floor(Date.parse(image.Created) / 1000) : 0,
       Size: image.Size,
     };
   };
@@ -83,7 +86,8 @@ export function createDockerEngine(options: DockerEngineOptions = {}): DockerEng
   return {
     async ping() {
       try {
-        const res = await call<string>('GET', '/_ping', { timeoutMs: Math.min(timeoutMs, 5_000) });
+        // Unversioned: whether an engine answers at all, even one too old to negotiate with.
+        const res = await call<string>('GET', '/_ping', { timeoutMs: Math.min(timeoutMs, 5_000), unversioned: true });
         return res.body === 'OK';
       } catch {
         return false;
@@ -92,6 +96,7 @@ export function createDockerEngine(options: DockerEngineOptions = {}): DockerEng
     async version() {
       return (await call<EngineVersion>('GET', '/version')).body;
     },
+    apiVersion: () => transport.apiVersion(),
 
     buildImage: (context, buildOptions: BuildOptions, onLine) => buildImage(transport, inspectImage, context, buildOptions, onLine),
     inspectImage,
@@ -156,7 +161,9 @@ export function createDockerEngine(options: DockerEngineOptions = {}): DockerEng
     exec: (id, cmd, execOptions = {}) => exec(transport, id, cmd, execOptions.timeoutMs ?? timeoutMs),
 
     async createNetwork(name: string, labels: Labels, networkOptions = {}) {
-      const body = { Name: name, Driver: 'bridge', Labels: labels, Internal: networkOptions.internal ?? false, CheckDuplicate: true };
+      // From API 1.44 a duplicate name always fails and CheckDuplicate is deprecated: sent only below, as docker's own client does.
+      const checkDuplicate = compareApiVersions(await transport.apiVersion(), '1.44') < 0 ? { CheckDuplicate: true } : {};
+      const body = { Name: name, Driver: 'bridge', Labels: labels, Internal: networkOptions.internal ?? false, ...checkDuplicate };
       return (await call<{ Id: string }>('POST', '/networks/create', { body })).body.Id;
     },
     async removeNetwork(idOrName) {
@@ -220,7 +227,7 @@ async function* eventStream(transport: EngineTransport, since: string, filters: 
 interface ImageInspect {
   Id: string;
   RepoTags: string[] | null;
-  Created: string;
+  Created?: string;
   Size: number;
   Config: { Labels: Labels | null } | null;
 }

@@ -149,8 +149,9 @@ test('build text arrives in pieces and leaves as whole lines', () => {
 });
 
 test('paths carry the API version; queries repeat arrays, spell booleans 1/0 and drop undefined', () => {
-  assert.equal(apiPath('/build', { t: ['a:1', 'b:2'], rm: true, pull: false, memory: undefined }), '/v1.41/build?t=a%3A1&t=b%3A2&rm=1&pull=0');
-  assert.equal(apiPath('/_ping'), '/v1.41/_ping');
+  assert.equal(apiPath('1.41', '/build', { t: ['a:1', 'b:2'], rm: true, pull: false, memory: undefined }), '/v1.41/build?t=a%3A1&t=b%3A2&rm=1&pull=0');
+  assert.equal(apiPath('1.47', '/containers/json'), '/v1.47/containers/json');
+  assert.equal(apiPath(undefined, '/_ping'), '/_ping');
   assert.equal(segment('berth-test/node:24'), 'berth-test/node:24');
   assert.equal(segment('a b?c#'), 'a%20b%3Fc%23');
 });

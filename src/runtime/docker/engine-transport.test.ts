@@ -22,6 +22,8 @@ before(async () => {
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
+    // Negotiation (unversioned GET /version) is answered as Engine 20.10 does; engine-version.test.ts covers others.
+    if (req.url === '/version') return req.on('end', () => json(res, 200, { ApiVersion: '1.41', MinAPIVersion: '1.12' }));
     req.on('end', () => handler(req, res, Buffer.concat(chunks).toString()));
   });
   server.on('connection', (socket) => connections.push(socket));
@@ -87,6 +89,7 @@ test('streams get their own connection, send a stream body, and end on abort', a
     res.write('{"stream":"one"}\n'); // and then nothing more until the client goes
   };
   const transport = createTransport({ socketPath, timeoutMs: 2_000 });
+  await transport.apiVersion(); // over the pooled connection, not the stream's
   const controller = new AbortController();
   const before = connections.length;
   const res = await transport.open('POST', '/build', { body: Readable.from([Buffer.from('tar'), Buffer.from('-bytes')]), contentType: 'application/x-tar', signal: controller.signal });

@@ -2,12 +2,13 @@
  * HTTP to the Docker Engine over its Unix socket, with node:http only. Two shapes of call:
  * `call` (request/response JSON on the engine's keep-alive agent) and `open` (a streaming response on a
  * connection of its own, so a long-lived stream never holds, or poisons, a pooled socket).
+ *
+ * Every path carries the API version negotiated with the engine (./engine-version.ts): asked once, on the
+ * first call, with an unversioned GET /version, and kept for the transport's life.
  */
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-
-/** The API version every path is prefixed with: what Debian 12's docker.io (20.10) speaks. */
-export const API_VERSION = 'v1.41';
+import { chooseApiVersion, OLDEST_API_VERSION, type EngineApiRange } from './engine-version.ts';
 
 /**
  * An answer the engine gave (`status` is its HTTP status, `message` its `{message}`), or no answer at all:
@@ -23,6 +24,21 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * The engine speaks no API version berth works with. Status 400 is what an engine answers a client
+ * version it does not support.
+ */
+export class EngineTooOldError extends EngineError {
+  /** The newest API version the engine speaks. */
+  readonly apiVersion: string;
+
+  constructor(apiVersion: string) {
+    super(400, `Docker Engine API ${apiVersion} is older than the ${OLDEST_API_VERSION} berth needs: upgrade Docker`);
+    this.name = 'EngineTooOldError';
+    this.apiVersion = apiVersion;
+  }
+}
+
 export type Query = Record<string, string | number | boolean | string[] | undefined>;
 
 export interface CallOptions {
@@ -32,6 +48,8 @@ export interface CallOptions {
   /** Statuses at or above 300 the caller handles itself (such as 304 and 404) instead of an EngineError. */
   accept?: number[];
   timeoutMs?: number;
+  /** Send the path without a version and without negotiating first: `/_ping` answers on every version. */
+  unversioned?: boolean;
 }
 
 export interface OpenOptions {
@@ -44,6 +62,8 @@ export interface OpenOptions {
 
 export interface EngineTransport {
   readonly socketPath: string;
+  /** The API version every versioned path carries (`1.47`): negotiated on the first call, then kept. */
+  apiVersion(): Promise<string>;
   call<T = unknown>(method: string, path: string, options?: CallOptions): Promise<{ status: number; body: T }>;
   /** Resolves with the response once its headers arrive with a status below 400; the caller reads the body. */
   open(method: string, path: string, options?: OpenOptions): Promise<IncomingMessage>;
@@ -57,7 +77,30 @@ export function createTransport(options: { socketPath: string; timeoutMs: number
   const unreachable = (error: unknown, what: string) =>
     error instanceof EngineError ? error : new EngineError(0, `${what}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
 
-  const send = <T>(method: string, path: string, callOptions: CallOptions, retried: boolean): Promise<{ status: number; body: T }> =>
+  // Negotiated once and shared by concurrent first calls. A failure is not kept: the engine may be
+  // started, or upgraded, by the time of the next call.
+  let negotiated: Promise<string> | undefined;
+  const negotiate = async () => {
+    const { body } = await send<EngineApiRange | string | undefined>('GET', '/version', undefined, {}, false);
+    const choice = chooseApiVersion(typeof body === 'object' && body !== null ? body : {});
+    if ('tooOld' in choice) throw new EngineTooOldError(choice.tooOld);
+    return choice.version;
+  };
+  const apiVersion = (): Promise<string> => {
+    if (negotiated) return negotiated;
+    const attempt: Promise<string> = negotiate().catch((error: unknown) => {
+      if (negotiated === attempt) negotiated = undefined;
+      throw error;
+    });
+    return (negotiated = attempt);
+  };
+  // Docker upgraded (or downgraded) under a running berth refuses the kept version; the next call asks again.
+  const refused = (error: EngineError) => {
+    if (error.status === 400 && /client version \S+ is too (old|new)/i.test(error.message)) negotiated = undefined;
+    return error;
+  };
+
+  const send = <T>(method: string, path: string, version: string | undefined, callOptions: CallOptions, retried: boolean): Promise<{ status: number; body: T }> =>
     new Promise((resolve, reject) => {
       const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs;
       const payload = callOptions.body === undefined ? undefined : JSON.stringify(callOptions.body);
@@ -67,7 +110,7 @@ export function createTransport(options: { socketPath: string; timeoutMs: number
           socketPath,
           agent,
           method,
-          path: apiPath(path, callOptions.query),
+          path: apiPath(version, path, callOptions.query),
           timeout: timeoutMs,
           headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
         },
@@ -75,7 +118,7 @@ export function createTransport(options: { socketPath: string; timeoutMs: number
           answered = true;
           readAll(res).then((text) => {
             const status = res.statusCode ?? 0;
-            if (status >= 300 && !callOptions.accept?.includes(status)) return reject(answerError(status, text, `${method} ${path}`));
+            if (status >= 300 && !callOptions.accept?.includes(status)) return reject(refused(answerError(status, text, `${method} ${path}`)));
             try {
               resolve({ status, body: (text && isJson(res) ? JSON.parse(text) : text || undefined) as T });
             } catch (error) {
@@ -87,7 +130,7 @@ export function createTransport(options: { socketPath: string; timeoutMs: number
       req.on('timeout', () => req.destroy(new EngineError(0, `${method} ${path}: no answer from the Docker engine within ${timeoutMs} ms`)));
       req.on('error', (error: NodeJS.ErrnoException) => {
         // The engine may close a pooled socket while it idles; the request never reached it, so once more is safe.
-        if (!retried && !answered && req.reusedSocket && error.code === 'ECONNRESET') return send<T>(method, path, callOptions, true).then(resolve, reject);
+        if (!retried && !answered && req.reusedSocket && error.code === 'ECONNRESET') return send<T>(method, path, version, callOptions, true).then(resolve, reject);
         reject(unreachable(error, `cannot reach the Docker engine at ${socketPath}`));
       });
       req.end(payload);
@@ -95,10 +138,20 @@ export function createTransport(options: { socketPath: string; timeoutMs: number
 
   return {
     socketPath,
-    call: (method, path, callOptions = {}) => send(method, path, callOptions, false),
-    open: (method, path, openOptions = {}) =>
-      new Promise((resolve, reject) => {
-        const { signal } = openOptions;
+    apiVersion,
+    call: async (method, path, callOptions = {}) => send(method, path, callOptions.unversioned ? undefined : await apiVersion(), callOptions, false),
+    open: async (method, path, openOptions = {}) => {
+      const { signal } = openOptions;
+      if (signal?.aborted) throw signal.reason;
+      let version: string;
+      try {
+        version = await apiVersion();
+      } catch (error) {
+        // The stream body was never read: release what it holds (a file, a tar being written).
+        if (isReadable(openOptions.body)) openOptions.body.destroy();
+        throw signal?.aborted ? signal.reason : error;
+      }
+      return new Promise<IncomingMessage>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
         const streamBody = isReadable(openOptions.body) ? openOptions.body : undefined;
         const payload = streamBody || openOptions.body === undefined ? undefined : JSON.stringify(openOptions.body);
@@ -108,14 +161,14 @@ export function createTransport(options: { socketPath: string; timeoutMs: number
 
         let req: ClientRequest | undefined = undefined;
         const onAbort = () => req?.destroy(signal!.reason as Error);
-        req = request({ socketPath, agent: false, method, path: apiPath(path, openOptions.query), headers }, (res) => {
+        req = request({ socketPath, agent: false, method, path: apiPath(version, path, openOptions.query), headers }, (res) => {
           const status = res.statusCode ?? 0;
           if (status < 400) {
             res.once('close', () => signal?.removeEventListener('abort', onAbort));
             return resolve(res);
           }
           signal?.removeEventListener('abort', onAbort);
-          readAll(res).then((text) => reject(answerError(status, text, `${method} ${path}`)), reject);
+          readAll(res).then((text) => reject(refused(answerError(status, text, `${method} ${path}`))), reject);
         });
         req.on('error', (error) => {
           signal?.removeEventListener('abort', onAbort);
@@ -130,12 +183,16 @@ export function createTransport(options: { socketPath: string; timeoutMs: number
         } else {
           req.end(payload);
         }
-      }),
+      });
+    },
   };
 }
 
-/** `/v1.41/containers/json?all=1&filters=...`: arrays repeat their key, booleans are 1/0, undefined is left out. */
-export function apiPath(path: string, query?: Query): string {
+/**
+ * `/v1.41/containers/json?all=1&filters=...` (no version prefix when `version` is undefined): arrays repeat
+ * their key, booleans are 1/0, undefined is left out.
+ */
+export function apiPath(version: string | undefined, path: string, query?: Query): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value === undefined) continue;
@@ -143,7 +200,7 @@ export function apiPath(path: string, query?: Query): string {
     else params.append(key, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
   }
   const search = params.toString();
-  return `/${API_VERSION}${path}${search ? `?${search}` : ''}`;
+  return `${version === undefined ? '' : `/v${version}`}${path}${search ? `?${search}` : ''}`;
 }
 
 /** A path segment for a name or id. Image references keep `/` and `:`, which the engine's routes expect raw. */

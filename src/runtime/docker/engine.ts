@@ -127,6 +127,8 @@ export interface EngineEvent {
 export interface DockerEngine {
   ping(): Promise<boolean>;
   version(): Promise<EngineVersion>;
+  /** The Engine API version berth speaks with this engine (`1.47`): negotiated on the first call, then kept. */
+  apiVersion(): Promise<string>;
 
   /** Builds from a tar stream of the context; `onLine` gets each line of build output; rejects with the build error. */
   buildImage(context: Readable, options: BuildOptions, onLine: (line: string) => void): Promise<BuildResult>;
