@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileIgnoreRule, ignoredBy, parseIgnore } from './ignore.ts';
+import { compileIgnoreRule, ignoredBy, literalPattern, parseIgnore } from './ignore.ts';
 
 // [patterns, path, isDir, ignored]
 const cases: [string, string, boolean, boolean][] = [
@@ -66,12 +66,19 @@ const cases: [string, string, boolean, boolean][] = [
   ['a/**\n!a/keep', 'a/keep', false, false],
   // ...but nothing comes back out of an excluded folder
   ['secret/\n!secret/ok.txt', 'secret/ok.txt', false, true],
-  // env rules as pack uses them
-  ['.env\n.env.*\n!.env.example', '.env', false, true],
-  ['.env\n.env.*\n!.env.example', '.env.local', false, true],
-  ['.env\n.env.*\n!.env.example', 'api/.env.production', false, true],
-  ['.env\n.env.*\n!.env.example', '.env.example', false, false],
-  ['.env\n.env.*\n!.env.example', '.envrc', false, false],
+  // the env rule as pack uses it: every name starting with .env, at any depth, files and folders
+  ['.env*', '.env', false, true],
+  ['.env*', '.env.local', false, true],
+  ['.env*', 'api/.env.production', false, true],
+  ['.env*', '.env.example', false, true],
+  ['.env*', '.envrc', false, true],
+  ['.env*', '.envs', true, true],
+  ['.env*', '.envs/production/.django', false, true],
+  ['.env*', 'environment.ts', false, false],
+  ['.env*', 'my.env', false, false],
+  ['.env*', 'a.env.local', false, false],
+  // ...and applied after the user's lines, a negation before it changes nothing
+  ['!.env.example\n.env*', '.env.example', false, true],
   // comments, blanks, escapes, trailing spaces, CRLF
   ['# comment\n\n   \nfoo', 'foo', false, true],
   ['# foo', '# foo', false, false],
@@ -111,4 +118,14 @@ test('ignoredBy names the rule that excludes, also when it excludes a parent fol
 test('a rule records how it was written', () => {
   const rule = compileIgnoreRule('!/build/')!;
   assert.deepEqual({ source: rule.source, negate: rule.negate, dirOnly: rule.dirOnly }, { source: '!/build/', negate: true, dirOnly: true });
+});
+
+test('literalPattern matches exactly the path it names, glob characters included', () => {
+  const rule = compileIgnoreRule(literalPattern('docker/[web]*?.Dockerfile'))!;
+  assert.equal(literalPattern('docker/[web]*?.Dockerfile'), '/docker/\\[web]\\*\\?.Dockerfile');
+  assert.equal(ignoredBy([rule], 'docker/[web]*?.Dockerfile', false), rule);
+  for (const other of ['docker/w.Dockerfile', 'docker/[web]xy.Dockerfile', 'x/docker/[web]*?.Dockerfile']) assert.equal(ignoredBy([rule], other, false), undefined, other);
+  const backslash = compileIgnoreRule(literalPattern('a\\b'))!;
+  assert.equal(ignoredBy([backslash], 'a\\b', false), backslash);
+  assert.equal(ignoredBy([backslash], 'ab', false), undefined);
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { isBerthError } from '../errors/catalogue.ts';
 import { extractTarGz } from './extract.ts';
-import { ENV_REASON, packDirectory, SYMLINK_REASON } from './pack.ts';
+import { ENV_REASON, packDirectory, packRules, SYMLINK_REASON } from './pack.ts';
 import { collect, withTempDir } from './test-support.ts';
 
 const LIMITS = { maxCompressedBytes: 50_000_000, maxBytes: 50_000_000, maxEntries: 10_000 };
@@ -27,6 +27,13 @@ async function snapshot(dir: string): Promise<string[]> {
     }
   }
   return out.sort();
+}
+
+async function writeTree(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
 }
 
 async function makeApp(dir: string): Promise<void> {
@@ -94,24 +101,63 @@ test('default ignores, env files, .berthignore and extraIgnore', async () => {
   await withTempDir(async (app) => {
     const files: Record<string, string> = {
       '.git/HEAD': 'ref', 'node_modules/x/index.js': 'x', '.berth/state': 's', '.DS_Store': 'd', 'sub/.DS_Store': 'd',
-      '.env': 'SECRET=1', '.env.local': 'SECRET=2', 'api/.env.production': 'SECRET=3', '.env.example': 'SECRET=', '.envrc': 'ok',
-      '.berthignore': '# build output\n/dist/\n*.log\n!keep.log\n!.env.staging\n', '.env.staging': 'PUBLIC=1',
+      '.env': 'SECRET=1', '.env.local': 'SECRET=2', 'api/.env.production': 'SECRET=3', '.env.example': 'SECRET=', '.envrc': 'export SECRET=4',
+      '.berthignore': '# build output\n/dist/\n*.log\n!keep.log\n', 'environment.js': 'not an env file',
       'dist/out.js': 'o', 'src/dist/kept.js': 'k', 'debug.log': 'l', 'keep.log': 'k', 'notes/todo.md': 't', 'index.js': 'i',
     };
-    for (const [path, content] of Object.entries(files)) {
-      await mkdir(join(app, path, '..'), { recursive: true });
-      await writeFile(join(app, path), content);
-    }
+    await writeTree(app, files);
     const packed = await packDirectory(app, { extraIgnore: ['notes/'] });
-    assert.deepEqual(packed.files, ['.berthignore', '.env.example', '.env.staging', '.envrc', 'index.js', 'keep.log', 'src/dist/kept.js']);
+    assert.deepEqual(packed.files, ['.berthignore', 'environment.js', 'index.js', 'keep.log', 'src/dist/kept.js']);
     assert.deepEqual(packed.skipped, [
       { path: '.env', reason: ENV_REASON },
+      { path: '.env.example', reason: ENV_REASON },
       { path: '.env.local', reason: ENV_REASON },
+      { path: '.envrc', reason: ENV_REASON },
       { path: 'api/.env.production', reason: ENV_REASON },
     ]);
     const listed = execFileSync('tar', ['-tz'], { input: await collect(packed.stream), encoding: 'utf8' }).trim().split('\n');
-    assert.ok(!listed.some((name) => name.includes('node_modules') || name.startsWith('.git') || name.includes('.DS_Store')));
+    assert.ok(!listed.some((name) => name.includes('node_modules') || name.startsWith('.git') || name.includes('.DS_Store') || name.includes('.env')));
   });
+});
+
+test('no .berthignore or extra line brings back .git, node_modules or an env file; the softer defaults can be undone', async () => {
+  await withTempDir(async (app) => {
+    const negations = '!.env\n!.env.*\n!.envrc\n!/.env.production\n!.git\n!.git/**\n!node_modules/\n!node_modules/**\n!**\n!.DS_Store\n';
+    await writeTree(app, {
+      '.berthignore': negations, '.env': 'SECRET=1', '.env.production': 'SECRET=2', '.envrc': 'export SECRET=3', 'sub/.env': 'SECRET=4',
+      '.git/HEAD': 'ref', 'vendored/.git': 'gitdir: ../.git/modules/vendored', 'node_modules/x/index.js': 'x', 'lib/node_modules/y.js': 'y',
+      '.DS_Store': 'd', 'index.js': 'i',
+    });
+    const packed = await packDirectory(app, { extraIgnore: negations.split('\n') });
+    assert.deepEqual(packed.files, ['.DS_Store', '.berthignore', 'index.js']);
+    assert.deepEqual(packed.skipped.map((s) => s.path), ['.env', '.env.production', '.envrc', 'sub/.env']);
+  });
+});
+
+test('keep: named paths go in despite the ignore files (their folders too, not the folders\' other files), never env files', async () => {
+  await withTempDir(async (app) => {
+    await writeTree(app, {
+      'src/index.js': 'i', 'README.md': 'r',
+      '.berth-build/Dockerfile': 'FROM x', '.berth-build/static-server.js': 's', '.berth-build/other.txt': 'o',
+      'docker/[web]*.Dockerfile': 'FROM y', 'docker/notes.md': 'n', '.env.docker': 'SECRET=1',
+    });
+    const packed = await packDirectory(app, {
+      extraIgnore: ['*', '!src/', '!src/**'],
+      keep: ['.berth-build/Dockerfile', './.berth-build/static-server.js', 'docker/[web]*.Dockerfile', '.env.docker'],
+    });
+    assert.deepEqual(packed.files, ['.berth-build/Dockerfile', '.berth-build/static-server.js', 'docker/[web]*.Dockerfile', 'src/index.js']);
+    assert.deepEqual(packed.skipped, [{ path: '.env.docker', reason: ENV_REASON }]);
+  });
+});
+
+test('packRules: defaults, .berthignore, extra patterns, keep, then the exclusions nothing undoes', () => {
+  const { rules, envRules } = packRules({ berthignore: 'dist/\n!.env\n', extraIgnore: ['*.log'], keep: ['a/b.txt'] });
+  assert.deepEqual(
+    rules.map((rule) => rule.source),
+    ['.berth/', '.DS_Store', 'dist/', '!.env', '*.log', '!/a/', '!/a/b.txt', '.git', 'node_modules', '.env*'],
+  );
+  assert.deepEqual(envRules.map((rule) => rule.source), ['.env*']);
+  assert.equal(rules.at(-1), envRules[0]);
 });
 
 test('links, special files and names extraction would refuse are skipped and reported', async () => {

@@ -5,6 +5,12 @@
  * what was left out; the returned stream then reads each file in chunks while the consumer pulls.
  * Uploads hold only regular files and folders: links and special files are skipped and reported, and so
  * is any name that extraction (./entry-path.ts) would refuse.
+ *
+ * What is left out, in the order the rules apply (the last matching rule decides, as in .gitignore):
+ * DEFAULT_IGNORE, then `.berthignore`, then `extraIgnore` (a build's .dockerignore), then `keep`, then
+ * ALWAYS_IGNORE and ENV_IGNORE. Because those come last, no `!` line can bring .git, node_modules or an
+ * env file back. The docker runtime packs its build context with this same function, so the upload and
+ * the build context follow one list of rules.
  */
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
@@ -14,12 +20,18 @@ import { createGzip } from 'node:zlib';
 import type { Dirent } from 'node:fs';
 import { fail } from '../errors/catalogue.ts';
 import { unsafeNameReason } from './entry-path.ts';
-import { compileIgnoreRule, ignoredBy, parseIgnore, type IgnoreRule } from './ignore.ts';
+import { compileIgnoreRule, ignoredBy, literalPattern, parseIgnore, type IgnoreRule } from './ignore.ts';
 import { dataPadding, endOfArchive, entryHeaders, type PackEntry } from './tar-writer.ts';
 
 export interface PackOptions {
-  /** More ignore patterns (.berthignore syntax), applied after `.berthignore`, so they win. */
+  /** More ignore patterns (.berthignore syntax), applied after `.berthignore`, so they win over it. */
   extraIgnore?: string[];
+  /**
+   * Paths (relative, `/`-separated) that go in whatever the ignore files say, such as the Dockerfile of a
+   * build, as docker itself always sends it. Their folders go in too, but not the rest of those folders'
+   * contents unless the rules let it. ALWAYS_IGNORE and ENV_IGNORE still win.
+   */
+  keep?: string[];
 }
 
 export interface Skipped {
@@ -38,10 +50,18 @@ export interface PackResult {
   bytes: number;
 }
 
-/** `.git` has no trailing slash on purpose: in worktrees and submodules it is a file. */
-export const DEFAULT_IGNORE = ['.git', 'node_modules/', '.berth/', '.DS_Store'];
-/** Env files hold secrets, which belong in `berth env`; `!.env.production` in .berthignore can still opt one in. */
-export const ENV_IGNORE = ['.env', '.env.*', '!.env.example'];
+/** Left out unless an ignore file re-includes them (`!.DS_Store`). */
+export const DEFAULT_IGNORE = ['.berth/', '.DS_Store'];
+/**
+ * Never uploaded nor in a build context, at any depth, whatever the ignore files say. `.git` is a file in
+ * worktrees and submodules, so neither pattern is limited to folders.
+ */
+export const ALWAYS_IGNORE = ['.git', 'node_modules'];
+/**
+ * Every name starting with `.env` (`.env`, `.env.production`, `.env.example`, `.envrc`): env files hold
+ * secrets, which belong in `berth env set`. Like ALWAYS_IGNORE, nothing can opt one back in.
+ */
+export const ENV_IGNORE = ['.env*'];
 export const ENV_REASON = 'env file (use `berth env set`)';
 export const SYMLINK_REASON = 'symbolic link';
 
@@ -52,12 +72,11 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) throw fail('USAGE', { message: `cannot upload ${dir}: it is not a folder`, command: 'deploy' });
 
-  const envRules = compileAll(ENV_IGNORE);
   const berthignore = await readFile(join(root, '.berthignore'), 'utf8').catch((error: { code?: string }) => {
     if (error.code === 'ENOENT') return '';
     throw error;
   });
-  const rules = [...compileAll(DEFAULT_IGNORE), ...envRules, ...parseIgnore(berthignore), ...compileAll(options.extraIgnore ?? [])];
+  const { rules, envRules } = packRules({ berthignore, ...options });
 
   const entries: PackEntry[] = [];
   const skipped: Skipped[] = [];
@@ -68,6 +87,29 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
   // pipeline destroys the gzip stream with the source's error, so the consumer sees it.
   pipeline(Readable.from(tarChunks(root, entries), { objectMode: false }), stream, () => undefined);
   return { stream, files: files.map((file) => file.path), skipped, bytes: files.reduce((sum, file) => sum + file.size, 0) };
+}
+
+/**
+ * The rules packDirectory applies, in order (pure): defaults, the user's patterns, `keep`, and last the
+ * exclusions nothing can undo. `envRules` are the ones whose matches are reported as env files.
+ */
+export function packRules(input: { berthignore?: string; extraIgnore?: string[]; keep?: string[] }): { rules: IgnoreRule[]; envRules: IgnoreRule[] } {
+  const envRules = compileAll(ENV_IGNORE);
+  const rules = [
+    ...compileAll(DEFAULT_IGNORE),
+    ...parseIgnore(input.berthignore ?? ''),
+    ...compileAll(input.extraIgnore ?? []),
+    ...compileAll((input.keep ?? []).flatMap(keepPatterns)),
+    ...compileAll(ALWAYS_IGNORE),
+    ...envRules,
+  ];
+  return { rules, envRules };
+}
+
+/** `a/b/c` -> `!/a/`, `!/a/b/`, `!/a/b/c`: the path and the folders it is in, re-included. */
+function keepPatterns(path: string): string[] {
+  const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
+  return segments.map((_, i) => `!${literalPattern(segments.slice(0, i + 1).join('/'))}${i < segments.length - 1 ? '/' : ''}`);
 }
 
 interface Walk {

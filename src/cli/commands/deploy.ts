@@ -20,7 +20,7 @@ export const spec: CommandSpec = {
   summary: 'Upload an app folder and release it once it is healthy.',
   details: [
     'berth.yaml is validated before anything is uploaded. The app name is --app, else berth.yaml `name`, else package.json "name", else the folder name; the first deploy creates the app.',
-    'Files listed in .berthignore are left out, as are .git, node_modules and .env files (set secrets with `berth env set`).',
+    'Files listed in .berthignore are left out. .git, node_modules and every name starting with .env (.env.production, .env.example, .envrc) always are, whatever .berthignore says: set secrets with `berth env set`.',
     'With --json, progress goes to stderr and stdout gets the final Deployment.',
   ],
   flags: {

@@ -1,7 +1,11 @@
 /**
- * docker build for a release: the uploaded folder is the context (never .env files, .git or
- * node_modules), with the app's own Dockerfile or one berth generates for Node apps. Builds run one at
- * a time with capped memory and CPU, so the apps already running keep their share of the machine.
+ * docker build for a release: the uploaded folder is the context, packed by the same function and rules
+ * as the upload (../../archive/pack.ts: never env files, .git or node_modules, whatever .berthignore or
+ * .dockerignore say), with the app's own Dockerfile or one berth generates for Node apps. Builds run one
+ * at a time with capped memory and CPU, so the apps already running keep their share of the machine.
+ *
+ * The image is tagged `<app>:<build id>` (and `<app>:<commit>` when known), but only where that tag is
+ * free or already berth's own (./tags.ts): berth never moves a tag off an image it did not build.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +14,10 @@ import { fail } from '../../errors/catalogue.ts';
 import { planBuild, readSource } from '../build-plan.ts';
 import type { BuildRequest, BuildResult } from '../driver.ts';
 import { STATIC_SERVER_PATH } from './container-spec.ts';
-import { nodeDockerfile } from './dockerfile.ts';
+import { BUILD_DIR, nodeDockerfile } from './dockerfile.ts';
 import type { DockerEngine } from './engine.ts';
 import { baseLabels, imageTag, LABEL } from './names.ts';
+import { tagOwnImage, tagVerdict } from './tags.ts';
 
 export interface BuildCaps {
   memoryBytes: number;
@@ -20,7 +25,7 @@ export interface BuildCaps {
 }
 
 const STATIC_SERVER = new URL('../../static/static-server.js', import.meta.url);
-const GENERATED_DOCKERFILE = '.berth-build/Dockerfile';
+const GENERATED_DOCKERFILE = `${BUILD_DIR}/Dockerfile`;
 
 export async function buildImage(options: { engine: DockerEngine; request: BuildRequest; ownerId: string; nodeImage: string; caps: BuildCaps }): Promise<BuildResult> {
   const { engine, request } = options;
@@ -32,6 +37,8 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
   const own = request.dockerfile ?? (source.files.has('Dockerfile') ? 'Dockerfile' : undefined);
   let dockerfile: string;
   let inferredCommand: string | undefined;
+  // Files the build needs in the context whatever the ignore files say (docker itself always sends the Dockerfile).
+  const keep: string[] = [];
   if (own) {
     if (!existsSync(join(dir, own))) throw fail('BUILD_FAILED', { reason: `the manifest names ${own}, which is not in the uploaded folder` });
     dockerfile = own;
@@ -42,14 +49,20 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
       throw fail('BUILD_FAILED', { reason: 'there is neither a Dockerfile nor a package.json to build from: add a Dockerfile to the app' });
     }
     const plan = planBuild({ packageJson: source.packageJson, files: source.files, command: request.command });
-    mkdirSync(join(dir, '.berth-build'), { recursive: true });
-    if (request.staticRoot) copyFileSync(STATIC_SERVER, join(dir, STATIC_SERVER_PATH));
+    // The generated Dockerfile copies these by name before the sources.
+    keep.push(...['package.json', 'package-lock.json'].filter((name) => source.files.has(name)));
+    mkdirSync(join(dir, BUILD_DIR), { recursive: true });
+    if (request.staticRoot) {
+      copyFileSync(STATIC_SERVER, join(dir, STATIC_SERVER_PATH));
+      keep.push(STATIC_SERVER_PATH);
+    }
     writeFileSync(
       join(dir, GENERATED_DOCKERFILE),
       nodeDockerfile({
         baseImage: options.nodeImage,
         plan,
         hasLockfile: source.files.has('package-lock.json'),
+        hasProductionDependencies: Object.keys(source.packageJson?.dependencies ?? {}).length > 0,
         labels: stageLabels,
         ...(request.staticRoot ? { staticRoot: request.staticRoot } : {}),
       }),
@@ -57,12 +70,24 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
     dockerfile = GENERATED_DOCKERFILE;
     inferredCommand = plan.inferredCommand;
   }
-  const packed = await packDirectory(dir, { extraIgnore: dockerignore(dir) });
+  keep.push(dockerfile);
+
+  // The build tags its image with the build id (so it is never a dangling image, which berth prunes),
+  // checked first; other tags are added afterwards, each checked right before it moves.
+  const primary = imageTag(request.app, request.buildId);
+  const current = await engine.inspectImage(primary).catch((error: Error) => {
+    throw fail('BUILD_FAILED', { reason: `could not look up ${primary} on the engine: ${error.message}` });
+  });
+  const verdict = tagVerdict(current, { ownerId: options.ownerId });
+  if (!verdict.ok) throw fail('BUILD_FAILED', { reason: `cannot tag the image ${primary}: ${verdict.reason}` });
+
+  const packed = await packDirectory(dir, { extraIgnore: dockerignore(dir), keep });
+  let imageId: string;
   try {
-    const { imageId } = await engine.buildImage(
+    ({ imageId } = await engine.buildImage(
       packed.stream,
       {
-        tags: [imageTag(request.app, request.buildId), ...(request.gitSha ? [imageTag(request.app, request.gitSha)] : [])],
+        tags: [primary],
         labels,
         dockerfile,
         memoryBytes: options.caps.memoryBytes,
@@ -71,12 +96,16 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
         signal: request.signal,
       },
       request.log,
-    );
-    return { artifact: imageId, ...(inferredCommand !== undefined ? { inferredCommand } : {}) };
+    ));
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason;
     throw fail('BUILD_FAILED', { reason: buildFailure((error as Error).message) });
   }
+  if (request.gitSha) {
+    const tagged = await tagOwnImage(engine, { image: imageId, ref: imageTag(request.app, request.gitSha), ownerId: options.ownerId });
+    if (tagged.warning) request.log(`berth: warning: ${tagged.warning}`);
+  }
+  return { artifact: imageId, ...(inferredCommand !== undefined ? { inferredCommand } : {}) };
 }
 
 /** The engine's "The command '/bin/sh -c npm run build' returned a non-zero code: 1", said berth's way. */
@@ -87,7 +116,8 @@ export function buildFailure(message: string): string {
 
 /**
  * .dockerignore adds to berth's own exclusions, read as .berthignore is (the gitignore subset of
- * ../../archive/ignore.ts): its lines go to the packer as written, which skips comments and blanks itself.
+ * ../../archive/ignore.ts): its lines go to the packer as written, which skips comments and blanks itself,
+ * and applies them before the exclusions nothing undoes (a `!.env` line brings no env file back).
  */
 export function dockerignore(dir: string): string[] {
   const file = join(dir, '.dockerignore');
