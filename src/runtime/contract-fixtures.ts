@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FAKE_BEHAVIOUR_FILE, type FakeBehaviour } from './fake/behaviour.ts';
 
-export type FixtureName = 'echo' | 'crash' | 'ignore-sigterm' | 'fail-build' | 'worker';
+export type FixtureName = 'echo' | 'crash' | 'slow-crash' | 'exit-zero' | 'ignore-sigterm' | 'fail-build' | 'worker';
 
 const packageJson = (name: string, scripts: Record<string, string>) =>
   JSON.stringify({ name: `fixture-${name}`, version: '1.0.0', private: true, scripts }, null, 2) + '\n';
@@ -40,6 +40,26 @@ setTimeout(() => {
   console.error('crash: exiting with 3');
   process.exit(3);
 }, 100);
+`;
+
+// Crashes too, but only after it has served a while: longer than the short window the contract gives it.
+const slowCrashServer = `'use strict';
+console.log('slow-crash: starting');
+${serve}
+setTimeout(() => {
+  console.error('slow-crash: exiting with 3');
+  process.exit(3);
+}, 1500);
+`;
+
+// Ends on its own with code 0: still an exit berth did not ask for, so it is restarted like a crash.
+const exitZeroServer = `'use strict';
+console.log('exit-zero: starting');
+${serve}
+setTimeout(() => {
+  console.log('exit-zero: done, exiting with 0');
+  process.exit(0);
+}, 300);
 `;
 
 const ignoreSigtermServer = `'use strict';
@@ -91,6 +111,16 @@ const fixtures: Record<FixtureName, Record<string, string>> = {
     'package.json': packageJson('crash', { start: 'node server.js' }),
     'server.js': crashServer,
     [FAKE_BEHAVIOUR_FILE]: fake({ logs: ['crash: starting'], stderr: ['crash: exiting with 3'], crashAfterMs: 100, exitCode: 3 }),
+  },
+  'slow-crash': {
+    'package.json': packageJson('slow-crash', { start: 'node server.js' }),
+    'server.js': slowCrashServer,
+    [FAKE_BEHAVIOUR_FILE]: fake({ logs: ['slow-crash: starting'], stderr: ['slow-crash: exiting with 3'], crashAfterMs: 1500, exitCode: 3 }),
+  },
+  'exit-zero': {
+    'package.json': packageJson('exit-zero', { start: 'node server.js' }),
+    'server.js': exitZeroServer,
+    [FAKE_BEHAVIOUR_FILE]: fake({ logs: ['exit-zero: starting'], crashAfterMs: 300, exitCode: 0 }),
   },
   'ignore-sigterm': {
     'package.json': packageJson('ignore-sigterm', { start: 'node server.js' }),

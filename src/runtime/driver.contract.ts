@@ -77,7 +77,7 @@ export function runDriverContract(name: string, setup: () => Promise<ContractHar
     return info.address;
   };
 
-  describe(`${name} driver contract`, { timeout: CASE_TIMEOUT_MS * 10 }, () => {
+  describe(`${name} driver contract`, { timeout: CASE_TIMEOUT_MS * 15 }, () => {
     test('1. build then start echo: it serves its env with GREETING, PORT and BERTH_*', { timeout: CASE_TIMEOUT_MS }, () =>
       withHarness(async (h) => {
         const built = await build(h, 'echo');
@@ -362,6 +362,84 @@ export function runDriverContract(name: string, setup: () => Promise<ContractHar
         const slow = await h.driver.runOnce({ ...base, id: newId('run'), command: 'node slow-once.js', timeoutMs: 1_500, onLine: () => {} });
         assert.deepEqual(slow, { exitCode: null, timedOut: true });
         assert.ok(Date.now() - started < 15_000, 'the timeout ended it');
+      }),
+    );
+
+    test('11. an instance that exits with code 0 on its own is restarted like a crash', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const spec = specFor(await build(h, 'exit-zero'), { restart: { ...quietRestart, backoffMs: 50, maxBackoffMs: 200 } });
+        const recorder = recordEvents(h.driver);
+        await h.driver.start(spec);
+        const exited = await recorder.waitFor(isType('exited', spec.id), 10_000, 'the exit with code 0');
+        assert.equal(exited.exit.code, 0);
+        assert.equal(exited.willRestart, true, 'an exit berth did not ask for is restarted, whatever its code');
+        assert.equal(exited.restarts, 0);
+        const back = await recorder.waitFor(isType('restarted', spec.id), 10_000, 'the restart after the exit with code 0');
+        assert.equal(back.restarts, 1);
+        assert.ok(back.address, 'it has an address again');
+        const first = recorder.events.filter((e) => e.id === spec.id).slice(0, 2).map((e) => e.type);
+        assert.deepEqual(first, ['exited', 'restarted'], 'no crash loop after a single exit');
+        await h.driver.stop(spec.id);
+        recorder.stop();
+      }),
+    );
+
+    test('12. crashes further apart than the restart window never make a crash loop', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        // One restart allowed per second; the instance crashes ~1.5 s after each start, so every crash is alone in its window.
+        const policy: RestartPolicy = { maxRestarts: 1, windowMs: 1_000, backoffMs: 50, maxBackoffMs: 100 };
+        const spec = specFor(await build(h, 'slow-crash'), { restart: policy });
+        const recorder = recordEvents(h.driver);
+        await h.driver.start(spec);
+        const restarts = () => recorder.events.filter(isType('restarted', spec.id));
+        await waitFor(() => restarts().length >= 3 || recorder.events.some(isType('crashloop', spec.id)), { timeoutMs: 20_000, what: 'three restarts after spaced crashes' });
+        assert.deepEqual(recorder.events.filter(isType('crashloop', spec.id)), [], 'no crash loop');
+        assert.deepEqual(restarts().slice(0, 3).map((e) => e.restarts), [1, 2, 3]);
+        const exits = recorder.events.filter(isType('exited', spec.id));
+        assert.ok(exits.length >= 3, `one exited event per crash (${exits.length})`);
+        assert.ok(exits.every((e) => e.willRestart && e.exit.code === 3), JSON.stringify(exits));
+        assert.notEqual((await h.driver.inspect(spec.id)).state, 'crashloop');
+        await h.driver.stop(spec.id);
+        recorder.stop();
+      }),
+    );
+
+    test('13. restart(id) ends the process after its stop timeout and supervision brings it back, counted as a restart', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const recorder = recordEvents(h.driver);
+        const spec = specFor(await build(h, 'echo'), { restart: quietRestart });
+        await getJsonWhenUp(addressOf(await h.driver.start(spec)), '/', UP_MS);
+        const before = await h.driver.inspect(spec.id);
+        await within(h.driver.restart(spec.id), 10_000, 'restart(id)');
+        const exited = await recorder.waitFor(isType('exited', spec.id), 10_000, 'the exit restart(id) caused');
+        assert.equal(exited.willRestart, true);
+        assert.equal(exited.restarts, 0);
+        const back = await recorder.waitFor(isType('restarted', spec.id), 10_000, 'the instance back after restart(id)');
+        assert.equal(back.restarts, 1);
+        assert.ok(recorder.events.indexOf(exited) < recorder.events.indexOf(back), 'exited, then restarted');
+        await getJsonWhenUp(addressOf(back), '/', UP_MS);
+        const after = await h.driver.inspect(spec.id);
+        assert.equal(after.state, 'running');
+        assert.equal(after.restarts, 1);
+        if (before.pid !== undefined) assert.notEqual(after.pid, before.pid, 'a new process serves');
+
+        // SIGTERM ignored: restart(id) waits the stop timeout, then kills.
+        const stubborn = specFor(await build(h, 'ignore-sigterm'), { stopTimeoutMs: 300, restart: quietRestart });
+        await getJsonWhenUp(addressOf(await h.driver.start(stubborn)), '/', UP_MS);
+        const began = Date.now();
+        await within(h.driver.restart(stubborn.id), 10_000, 'restart(id) of ignore-sigterm');
+        const took = Date.now() - began;
+        assert.ok(took >= 300, `restart waited the stop timeout before killing (took ${took} ms)`);
+        const stubbornBack = await recorder.waitFor(isType('restarted', stubborn.id), 10_000, 'ignore-sigterm back after restart(id)');
+        assert.equal(stubbornBack.restarts, 1);
+
+        // A no-op for an unknown id and for a stopped instance.
+        await within(h.driver.restart('ins_never_started'), 2_000, 'restart of an unknown id');
+        await h.driver.stop(spec.id);
+        await within(h.driver.restart(spec.id), 2_000, 'restart of a stopped instance');
+        assert.equal((await h.driver.inspect(spec.id)).state, 'missing');
+        await h.driver.stop(stubborn.id);
+        recorder.stop();
       }),
     );
   });

@@ -4,8 +4,9 @@
  *
  * The driver owns *actual* state (what runs, with which pid or container) and persists what it needs to
  * find its instances again after a daemon restart. The store owns *desired* state (which release should
- * serve). Supervision (restart with back-off, crash-loop detection) is the driver's job: the process
- * driver does it itself, a container engine does it with its restart policy.
+ * serve). Supervision (restart with back-off, crash-loop detection) is the driver's job, and every
+ * driver applies the same pure policy (./restart-policy.ts): the process driver to its child processes,
+ * the docker driver to container `die` events (the engine's own restart policy is off).
  */
 
 export interface BuildRequest {
@@ -222,6 +223,13 @@ export interface RuntimeDriver {
   runOnce(spec: OneOffSpec): Promise<OneOffResult>;
   /** Checks a running instance with a heartbeat file or a command. */
   checkHealth(id: string, check: HealthCheck): Promise<HealthResult>;
+  /**
+   * Ends a running instance's process (SIGTERM, SIGKILL after the spec's stop timeout) and lets
+   * supervision bring it back, counted like a crash by the restart policy (back-off, then crash loop),
+   * with the usual exited and restarted events. For an instance that stopped passing its health check.
+   * Resolves once the process has ended; a no-op for an instance that is not running.
+   */
+  restart(id: string): Promise<void>;
 
   /** Instance lifecycle events (exits, restarts, crash loops). Returns an unsubscribe function. */
   subscribe(listener: (event: DriverEvent) => void): () => void;

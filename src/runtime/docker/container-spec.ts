@@ -1,10 +1,10 @@
 /**
  * What an instance, a one-off run or a service looks like to the Engine (pure): image, command, env,
- * labels, limits, restart policy, network and aliases. Nothing is published on the host: the proxy
- * reaches web instances on the app's private network by container address.
+ * labels (including berth's restart policy), limits, network and aliases. Nothing is published on the
+ * host: the proxy reaches web instances on the app's private network by container address.
  */
 import { commandArgv } from '../command.ts';
-import type { InstanceSpec, OneOffSpec } from '../driver.ts';
+import type { InstanceSpec, OneOffSpec, RestartPolicy } from '../driver.ts';
 import { berthVariables } from '../instance-env.ts';
 import type { ContainerCreate } from './engine.ts';
 import { baseLabels, LABEL } from './names.ts';
@@ -29,10 +29,17 @@ export const secretNames = (env: Record<string, string>, secrets: readonly strin
     .map(([k]) => k)
     .sort();
 
+/** Only the policy's own fields, in a fixed order. */
+export const restartPolicyLabel = (policy: RestartPolicy): RestartPolicy => ({
+  maxRestarts: policy.maxRestarts,
+  windowMs: policy.windowMs,
+  backoffMs: policy.backoffMs,
+  maxBackoffMs: policy.maxBackoffMs,
+});
+
 export function instanceContainer(spec: InstanceSpec, options: { ownerId: string; network: string }): ContainerCreate {
   const port = containerPortOf(spec);
   const cmd = spec.staticRoot ? ['node', STATIC_SERVER_PATH, spec.staticRoot] : spec.command ? commandArgv(spec.command) : undefined;
-  const restartName = spec.restart.maxRestarts > 0 ? 'on-failure' : 'no';
   return {
     Image: spec.artifact,
     ...(cmd ? { Cmd: cmd } : {}),
@@ -44,14 +51,16 @@ export function instanceContainer(spec: InstanceSpec, options: { ownerId: string
       [LABEL.process]: spec.process,
       [LABEL.instance]: spec.id,
       [LABEL.secretNames]: secretNames(spec.env, spec.secrets).join(','),
-      [LABEL.maxRestarts]: String(spec.restart.maxRestarts),
+      [LABEL.restartPolicy]: JSON.stringify(restartPolicyLabel(spec.restart)),
       ...(port ? { [LABEL.port]: String(port) } : {}),
     },
     ...(port ? { ExposedPorts: { [`${port}/tcp`]: {} } } : {}),
     StopTimeout: Math.max(1, Math.ceil(spec.stopTimeoutMs / 1000)),
     HostConfig: {
       NetworkMode: options.network,
-      RestartPolicy: restartName === 'on-failure' ? { Name: 'on-failure', MaximumRetryCount: spec.restart.maxRestarts } : { Name: 'no' },
+      // berth supervises, not the engine (./supervisor.ts): the engine's policies count restarts over the
+      // container's whole life with their own back-off, and `on-failure` ignores an exit with code 0.
+      RestartPolicy: { Name: 'no' },
       ...(spec.resources?.memoryBytes ? { Memory: spec.resources.memoryBytes, MemorySwap: spec.resources.memoryBytes } : {}),
       ...(spec.resources?.cpus ? { NanoCpus: Math.round(spec.resources.cpus * 1e9) } : {}),
       // tini as PID 1: signals reach the app, zombies are reaped.

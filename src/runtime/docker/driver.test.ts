@@ -53,7 +53,8 @@ if (docker.skip) {
         const deadline = Date.now() + 10_000;
         for (;;) {
           const now = await engine.inspectContainer(before.Id);
-          if (!now || now.RestartCount > before.RestartCount || !now.State.Running) return;
+          // Stopped, or already started again by berth (a new run) when its back-off is short.
+          if (!now || !now.State.Running || now.State.StartedAt !== before.State.StartedAt) return;
           if (Date.now() > deadline) throw new Error(`instance ${id} did not die`);
           await new Promise((r) => setTimeout(r, 50));
         }

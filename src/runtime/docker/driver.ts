@@ -1,9 +1,11 @@
 /**
  * The `docker` runtime driver: builds images and runs instances as containers through the Docker Engine
- * API (./engine.ts), on one private network per app, never publishing ports. The engine supervises
- * (restart policy with a retry limit); berth watches the engine's events to report exits, restarts,
- * crash loops and OOM kills. Everything it creates is labelled with berth's owner id; nothing else is
- * ever touched. Logs of stopped instances are archived before their container goes.
+ * API (./engine.ts), on one private network per app, never publishing ports. berth supervises, not the
+ * engine: ./supervisor.ts applies the shared restart policy on each exit it reads from the engine's
+ * events, restarts containers itself after the back-off, and follows them to new addresses (see there
+ * for why, and what that means while berth's daemon is down). Everything it creates is labelled with
+ * berth's owner id; nothing else is ever touched. Logs of stopped instances are archived before their
+ * container goes.
  */
 import { join } from 'node:path';
 import { fail, isBerthError } from '../../errors/catalogue.ts';
@@ -16,15 +18,18 @@ import { createMasker } from '../mask-secrets.ts';
 import { LogArchive } from './archive-logs.ts';
 import { BuildQueue, buildImage, type BuildCaps } from './build.ts';
 import { instanceContainer, oneOffContainer } from './container-spec.ts';
-import type { ContainerInspect, DockerEngine, EngineEvent } from './engine.ts';
-import { addressOf, infoFrom, secretValues } from './inspect-info.ts';
-import { baseLabels, containerName, LABEL, networkName, ownerFilter } from './names.ts';
+import type { ContainerInspect, DockerEngine } from './engine.ts';
+import { infoFrom, secretValues } from './inspect-info.ts';
+import { baseLabels, containerName, imageTag, LABEL, networkName, ownerFilter } from './names.ts';
+import { tagOwnImage } from './tags.ts';
 import { createServiceRuntime } from './services.ts';
+import { SupervisionStore } from './supervision-state.ts';
+import { createDockerSupervisor } from './supervisor.ts';
 
 export interface DockerDriverOptions {
   engine: DockerEngine;
   ownerId: string;
-  /** Where logs of stopped instances are kept (DATA/runtime/docker). */
+  /** Where logs of stopped instances and supervision records are kept (DATA/runtime/docker). */
   root: string;
   log: Logger;
   /** Base image of the Dockerfile berth generates for Node apps. */
@@ -45,9 +50,8 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
   const builds = new BuildQueue(options.build.concurrency ?? 1);
   const listeners = driverListeners(log);
   const lifetime = new AbortController();
-  /** Instances berth is stopping itself: their events are not news. */
-  const stopping = new Set<string>();
-  const ooms = new Set<string>();
+  const supervisor = createDockerSupervisor({ engine, store: new SupervisionStore(join(options.root, 'instances')), clock, log, emit: (events) => listeners.emit(...events) });
+  const stops = new Map<string, Promise<void>>();
   const networks = new Map<string, Promise<string>>();
 
   /** The app's private network, created on first use. */
@@ -68,49 +72,37 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
 
   const inspect = (id: string) => engine.inspectContainer(containerName(id));
 
-  const onEvent = async (event: EngineEvent) => {
-    const id = event.Actor.Attributes[LABEL.instance];
-    if (!id) return;
-    if (event.Action === 'oom') {
-      ooms.add(id);
-      return;
-    }
-    if (event.Action === 'start') {
-      if (stopping.has(id)) return;
-      // berth only ever starts fresh containers (RestartCount 0): a start with restarts behind it is the engine's.
-      const now = await inspect(id);
-      if (now && now.RestartCount > 0) listeners.emit({ type: 'restarted', id, address: addressOf(now), restarts: now.RestartCount });
-      return;
-    }
-    if (event.Action !== 'die' || stopping.has(id)) return;
-    const code = Number(event.Actor.Attributes.exitCode ?? Number.NaN);
-    const now = await inspect(id);
-    if (!now) return;
-    // The engine's OOM notice races the exit (and OOMKilled stays set after a restart), so a SIGKILL berth
-    // did not send to a memory-limited container counts as out of memory too.
-    const oom = ooms.delete(id) || (code === 137 && (now.State.OOMKilled || (now.HostConfig?.Memory ?? 0) > 0));
-    // The engine decides on a restart before it reports the death: a scheduled restart shows as Restarting
-    // (already counted in RestartCount) or, when the back-off was shorter than this inspect took, as running again.
-    const willRestart = now.State.Restarting || now.State.Running;
-    const exit = { code: Number.isNaN(code) ? now.State.ExitCode : code, signal: null, at: event.time * 1000, ...(oom ? { oom: true } : {}) };
-    listeners.emit({ type: 'exited', id, exit, willRestart, restarts: now.RestartCount });
-    if (!willRestart && exit.code !== 0) listeners.emit({ type: 'crashloop', id, restarts: now.RestartCount, exit });
-  };
-
   const watch = async () => {
-    // A reconnect resumes after the last event seen, so a die or start in the gap is not lost.
+    // A reconnect resumes after the last event seen, so a die or start in the gap is not lost; and since a
+    // lost stream usually means the engine restarted (containers stopped, new addresses), every instance
+    // is looked at again once it is back.
     let lastNano: number | undefined;
+    let lost = false;
     while (!lifetime.signal.aborted) {
+      if (lost && !(await engine.ping())) {
+        await clock.sleep(1000, lifetime.signal).catch(() => {});
+        continue;
+      }
       try {
-        const filters = { type: ['container'], event: ['die', 'start', 'oom'], ...ownerFilter(ownerId, [`${LABEL.kind}=instance`]) };
-        for await (const event of engine.events({ filters, signal: lifetime.signal, ...(lastNano !== undefined ? { sinceNano: lastNano + 1 } : {}) })) {
+        const filters = { type: ['container'], event: ['die', 'start', 'oom', 'kill'], ...ownerFilter(ownerId, [`${LABEL.kind}=instance`]) };
+        const events = engine.events({ filters, signal: lifetime.signal, ...(lastNano !== undefined ? { sinceNano: lastNano + 1 } : {}) });
+        if (lost) {
+          lost = false;
+          void supervisor.resync().catch((error) => log.warn('resync after the engine came back failed', { error: error as Error }));
+        }
+        for await (const event of events) {
           if (lastNano !== undefined && event.timeNano <= lastNano) continue;
           lastNano = event.timeNano;
-          await onEvent(event).catch((error) => log.warn('engine event not handled', { action: event.Action, error: error as Error }));
+          supervisor.onEvent(event);
         }
       } catch (error) {
         if (lifetime.signal.aborted) return;
         log.warn('lost the engine event stream; reconnecting', { error: error as Error });
+      }
+      if (lifetime.signal.aborted) return;
+      if (!lost) {
+        lost = true;
+        supervisor.streamLost();
       }
       await clock.sleep(1000, lifetime.signal).catch(() => {});
     }
@@ -132,15 +124,18 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
     await engine.removeContainer(info.Id, { force: true });
   };
 
-  const list = async (): Promise<InstanceInfo[]> => {
+  const instanceContainers = async (): Promise<ContainerInspect[]> => {
     const containers = await engine.listContainers({ all: true, filters: ownerFilter(ownerId, [`${LABEL.kind}=instance`]) });
-    const infos: InstanceInfo[] = [];
+    const found: ContainerInspect[] = [];
     for (const c of containers) {
       const full = await engine.inspectContainer(c.Id);
-      if (full) infos.push(infoFrom(full));
+      if (full?.Config.Labels[LABEL.instance]) found.push(full);
     }
-    return infos;
+    return found;
   };
+
+  const describe = (container: ContainerInspect) => infoFrom(container, supervisor.record(container.Config.Labels[LABEL.instance]));
+  const list = async (): Promise<InstanceInfo[]> => (await instanceContainers()).map(describe);
 
   return {
     name: 'docker',
@@ -160,39 +155,54 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
 
     async start(spec: InstanceSpec) {
       const net = await network(spec.app);
-      // A container left from an earlier life of this instance (a restart after a crash) makes way.
-      const leftover = await inspect(spec.id);
-      if (leftover?.State.Running) throw fail('START_FAILED', { reason: `instance ${spec.id} is already running` });
-      if (leftover) await removeContainer(spec.id, leftover);
-      try {
-        await engine.tagImage(spec.artifact, spec.app, spec.release).catch(() => {});
-        const id = await engine.createContainer(containerName(spec.id), instanceContainer(spec, { ownerId, network: net }));
-        await engine.startContainer(id);
-        const now = await engine.inspectContainer(id);
-        if (!now) throw new Error('the container vanished right after it started');
-        return infoFrom(now);
-      } catch (error) {
-        await engine.removeContainer(containerName(spec.id), { force: true }).catch(() => {});
-        if (isBerthError(error)) throw error;
-        throw fail('START_FAILED', { reason: (error as Error).message });
-      }
+      return supervisor.serial(spec.id, async () => {
+        // A container left from an earlier life of this instance (given up, or stopped) makes way.
+        const leftover = await inspect(spec.id);
+        if (leftover?.State.Running) throw fail('START_FAILED', { reason: `instance ${spec.id} is already running` });
+        supervisor.forget(spec.id);
+        if (leftover) await removeContainer(spec.id, leftover);
+        try {
+          // <app>:<release>, unless that tag names an image that is not this berth's (never taken over).
+          const tagged = await tagOwnImage(engine, { image: spec.artifact, ref: imageTag(spec.app, spec.release), ownerId });
+          if (tagged.warning) log.warn('release tag not set', { app: spec.app, ref: tagged.ref, reason: tagged.warning });
+          const id = await engine.createContainer(containerName(spec.id), instanceContainer(spec, { ownerId, network: net }));
+          await engine.startContainer(id);
+          const now = await engine.inspectContainer(id);
+          if (!now) throw new Error('the container vanished right after it started');
+          return infoFrom(now, supervisor.started(now));
+        } catch (error) {
+          supervisor.forget(spec.id);
+          await engine.removeContainer(containerName(spec.id), { force: true }).catch(() => {});
+          if (isBerthError(error)) throw error;
+          throw fail('START_FAILED', { reason: (error as Error).message });
+        }
+      });
     },
 
-    async stop(id) {
-      stopping.add(id);
-      try {
-        const info = await inspect(id);
-        if (!info) return;
-        await engine.stopContainer(info.Id, info.Config.StopTimeout ?? 10);
-        await removeContainer(id, await engine.inspectContainer(info.Id));
-      } finally {
-        stopping.delete(id);
-      }
+    stop(id) {
+      const pending = stops.get(id);
+      if (pending) return pending;
+      supervisor.hold(id);
+      const stopping = supervisor
+        .serial(id, async () => {
+          const info = await inspect(id);
+          if (info) {
+            await engine.stopContainer(info.Id, info.Config.StopTimeout ?? 10);
+            await removeContainer(id, await engine.inspectContainer(info.Id));
+          }
+          supervisor.forget(id);
+        })
+        .finally(() => {
+          stops.delete(id);
+          supervisor.release(id);
+        });
+      stops.set(id, stopping);
+      return stopping;
     },
 
     async inspect(id) {
       const info = await inspect(id);
-      return info ? infoFrom(info) : missingInstance(id);
+      return info ? describe(info) : missingInstance(id);
     },
 
     list,
@@ -205,6 +215,7 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       for (const image of await engine.listImages({ dangling: ['true'], ...ownerFilter(ownerId) })) {
         await engine.removeImage(image.Id, { force: true }).catch(() => {});
       }
+      await supervisor.adopt(await instanceContainers());
       const found = await list();
       log.info('adopted containers', { count: found.length });
       return found;
@@ -240,12 +251,19 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
     async removeApp(app) {
       const mine = ownerFilter(ownerId, [`${LABEL.app}=${app}`]);
       for (const c of await engine.listContainers({ all: true, filters: mine })) {
-        const instance = c.Labels[LABEL.instance];
-        if (instance) stopping.add(instance);
-        try {
+        const instance = c.Labels[LABEL.kind] === 'instance' ? c.Labels[LABEL.instance] : undefined;
+        if (!instance) {
           await engine.removeContainer(c.Id, { force: true, volumes: true });
+          continue;
+        }
+        supervisor.hold(instance);
+        try {
+          await supervisor.serial(instance, async () => {
+            await engine.removeContainer(c.Id, { force: true, volumes: true });
+            supervisor.forget(instance);
+          });
         } finally {
-          if (instance) stopping.delete(instance);
+          supervisor.release(instance);
         }
       }
       for (const n of await engine.listNetworks(mine)) await engine.removeNetwork(n.Id);
@@ -302,10 +320,13 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       return exitCode === 0 ? { ok: true, detail: `\`${check.command}\` exited 0` } : { ok: false, detail: `\`${check.command}\` exited with code ${exitCode}` };
     },
 
+    restart: (id) => supervisor.restart(id),
+
     subscribe: listeners.subscribe,
 
     async close() {
       lifetime.abort();
+      await supervisor.close();
       listeners.clear();
     },
   };

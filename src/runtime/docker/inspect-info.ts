@@ -1,43 +1,84 @@
 /** A container as the runtime port reports an instance (pure). */
-import type { ExitInfo, InstanceInfo } from '../driver.ts';
+import type { Address, ExitInfo, InstanceInfo, InstanceRunState, RestartPolicy } from '../driver.ts';
 import type { ContainerInspect } from './engine.ts';
 import { LABEL } from './names.ts';
+import type { SupervisionState } from './supervision-state.ts';
 
-export function addressOf(inspect: ContainerInspect): { host: string; port: number } | null {
+export function addressOf(inspect: ContainerInspect): Address | null {
   const port = Number(inspect.Config.Labels[LABEL.port] ?? 0);
-  if (!port || !inspect.State.Running) return null;
+  if (!port || !inspect.State.Running || inspect.State.Restarting) return null;
   const ip = Object.values(inspect.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
   return ip ? { host: ip, port } : null;
 }
 
+export const sameAddress = (a: Address | null, b: Address | null) => a?.host === b?.host && a?.port === b?.port;
+
+/** An engine time (RFC 3339) in epoch ms; undefined for the engine's zero time (0001-01-01) or nonsense. */
+export function engineMs(value: string | undefined): number | undefined {
+  const ms = value ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) || ms <= 0 ? undefined : ms;
+}
+
+/** The container's last exit as the engine tells it; out of memory only when the engine says so (State.OOMKilled). */
 export function exitOf(inspect: ContainerInspect): ExitInfo | undefined {
   if (inspect.State.Running || inspect.State.Status === 'created') return undefined;
-  const at = Date.parse(inspect.State.FinishedAt);
-  return { code: inspect.State.ExitCode, signal: null, at: Number.isNaN(at) ? Date.now() : at, ...(inspect.State.OOMKilled ? { oom: true } : {}) };
+  return { code: inspect.State.ExitCode, signal: null, at: engineMs(inspect.State.FinishedAt) ?? Date.now(), ...(inspect.State.OOMKilled ? { oom: true } : {}) };
 }
 
-/** Crash loop: it failed, and the engine has used up the restarts berth allowed it. */
-export function gaveUp(inspect: ContainerInspect): boolean {
-  const max = Number(inspect.Config.Labels[LABEL.maxRestarts] ?? 0);
-  return !inspect.State.Running && !inspect.State.Restarting && inspect.State.ExitCode !== 0 && inspect.RestartCount >= max && inspect.State.Status !== 'created';
-}
+/** The manifest's defaults, for containers made before the policy was a label. */
+const LEGACY_POLICY: RestartPolicy = { maxRestarts: 5, windowMs: 60_000, backoffMs: 1_000, maxBackoffMs: 30_000 };
 
-export function infoFrom(inspect: ContainerInspect): InstanceInfo {
+/** The restart policy the container was created with (its label); older containers only carry the limit. */
+export function policyOf(inspect: ContainerInspect): RestartPolicy {
   const labels = inspect.Config.Labels;
-  const state = inspect.State.Restarting ? 'restarting' : inspect.State.Running ? 'running' : gaveUp(inspect) ? 'crashloop' : 'exited';
-  const lastExit = exitOf(inspect);
+  try {
+    const policy = JSON.parse(labels[LABEL.restartPolicy] ?? '') as RestartPolicy;
+    if ([policy.maxRestarts, policy.windowMs, policy.backoffMs, policy.maxBackoffMs].every((n) => typeof n === 'number' && n >= 0)) return policy;
+  } catch {
+    // an older container: below
+  }
+  return { ...LEGACY_POLICY, maxRestarts: Number(labels[LABEL.maxRestarts] ?? LEGACY_POLICY.maxRestarts) || 0 };
+}
+
+/** A container made before berth supervised itself, whose engine `on-failure` policy used up its restarts. */
+export function legacyGaveUp(inspect: ContainerInspect): boolean {
+  const max = inspect.Config.Labels[LABEL.maxRestarts];
+  if (max === undefined || inspect.Config.Labels[LABEL.restartPolicy] !== undefined) return false;
+  return !inspect.State.Running && !inspect.State.Restarting && inspect.State.ExitCode !== 0 && inspect.RestartCount >= Number(max) && inspect.State.Status !== 'created';
+}
+
+/**
+ * The instance as the port reports it: the container says whether it runs and where; berth's supervision
+ * record (when there is one) says whether a stopped container is waiting out its back-off or was given up,
+ * how often it was restarted and how it last exited.
+ */
+export function infoFrom(inspect: ContainerInspect, record?: SupervisionState): InstanceInfo {
+  const labels = inspect.Config.Labels;
+  const running = inspect.State.Running && !inspect.State.Restarting;
+  // A handled exit (the record's) knows of a late OOM notice; an exit not handled yet only the engine knows.
+  const lastExit = !running && (!record || record.state === 'running') ? exitOf(inspect) : (record?.lastExit ?? exitOf(inspect));
   return {
     id: labels[LABEL.instance],
     app: labels[LABEL.app] ?? '',
     release: labels[LABEL.release] ?? '',
     process: labels[LABEL.process] ?? '',
-    state,
+    state: runState(inspect, record),
     address: addressOf(inspect),
     ...(inspect.State.Pid ? { pid: inspect.State.Pid } : {}),
-    restarts: inspect.RestartCount,
+    restarts: record?.restarts ?? inspect.RestartCount,
     ...(lastExit ? { lastExit } : {}),
     detail: { container: inspect.Id.slice(0, 12) },
   };
+}
+
+function runState(inspect: ContainerInspect, record: SupervisionState | undefined): InstanceRunState {
+  // An older container whose engine policy restarts it.
+  if (inspect.State.Restarting) return 'restarting';
+  if (inspect.State.Running) return 'running';
+  if (record?.state === 'restarting' || record?.state === 'crashloop') return record.state;
+  if (!record && legacyGaveUp(inspect)) return 'crashloop';
+  // Stopped, and berth has not decided about it (yet): an exit being handled, or a container nobody supervises.
+  return 'exited';
 }
 
 /** The values of the container's secret env vars, to mask in its logs. */

@@ -17,7 +17,9 @@ export const LABEL = {
   build: 'berth.build',
   /** Names (not values) of the env vars to mask in this container's logs. */
   secretNames: 'berth.secret-names',
-  /** Restart limit, so a container that stopped for good can be told from one about to restart. */
+  /** The instance's restart policy (JSON of RestartPolicy): berth supervises from it, also after a daemon restart. */
+  restartPolicy: 'berth.restart-policy',
+  /** Restart limit on containers made before berth supervised them itself (engine `on-failure`); read, never written. */
   maxRestarts: 'berth.max-restarts',
   /** The port the instance listens on inside its container (its address is container IP + this port). */
   port: 'berth.port',

@@ -30,6 +30,8 @@ export interface FakeBehaviour {
   oneOff?: Record<string, { output?: string[]; delayMs?: number; exitCode?: number }>;
   /** The file a running instance keeps fresh (a heartbeat check on any other file fails). */
   heartbeatFile?: string;
+  /** The process hangs this long after it starts: its heartbeat stops being fresh (until a restart). */
+  hangAfterMs?: number;
   /** What a check command says when it is not literally `exit N`; default ok. */
   check?: 'ok' | 'fail';
 }

@@ -66,6 +66,7 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
       write: (stream, line) => appendFakeLog(state, { ts: clock.now(), stream, line: mask(line), instance: spec.id }),
     });
     r.process = proc;
+    r.processStartedAt = clock.now();
     r.port = proc.port;
     watch(r, proc);
     return proc;
@@ -110,20 +111,24 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
     listeners.emit({ type: 'restarted', id: r.spec.id, address: info(r).address, restarts: r.restarts });
   };
 
+  /** SIGTERM, SIGKILL after the stop timeout; resolves once the process is gone. */
+  const endProcess = async (r: FakeInstance) => {
+    const proc = r.process;
+    if (!proc || !proc.alive()) return;
+    proc.kill('SIGTERM');
+    const timeout = new AbortController();
+    const gone = await Promise.race([
+      proc.exited.then(() => true),
+      clock.sleep(r.spec.stopTimeoutMs, timeout.signal).then(() => false),
+    ]);
+    timeout.abort();
+    if (!gone) proc.kill('SIGKILL');
+    await proc.exited;
+  };
+
   const stopInstance = async (r: FakeInstance) => {
     r.stopping = true;
-    const proc = r.process;
-    if (proc && proc.alive()) {
-      proc.kill('SIGTERM');
-      const timeout = new AbortController();
-      const gone = await Promise.race([
-        proc.exited.then(() => true),
-        clock.sleep(r.spec.stopTimeoutMs, timeout.signal).then(() => false),
-      ]);
-      timeout.abort();
-      if (!gone) proc.kill('SIGKILL');
-      await proc.exited;
-    }
+    await endProcess(r);
     if (state.instances.get(r.spec.id) === r) state.instances.delete(r.spec.id);
     supervised.delete(r.spec.id);
   };
@@ -235,11 +240,19 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
       return { exitCode: plan.exitCode ?? 0, timedOut: false };
     },
 
+    async restart(id: string): Promise<void> {
+      const r = state.instances.get(id);
+      // Not stopping: the exit handler then sees an exit nobody asked for, a crash by the policy.
+      if (r && current(r) && r.state === 'running') await endProcess(r);
+    },
+
     async checkHealth(id: string, check: HealthCheck): Promise<HealthResult> {
       const r = state.instances.get(id);
       if (!r || r.state !== 'running') return { ok: false, detail: `instance ${id} is not running` };
       if (check.heartbeat) {
-        return check.heartbeat.file === r.behaviour.heartbeatFile ? { ok: true, detail: 'heartbeat fresh' } : { ok: false, detail: `heartbeat ${check.heartbeat.file} does not exist yet` };
+        if (check.heartbeat.file !== r.behaviour.heartbeatFile) return { ok: false, detail: `heartbeat ${check.heartbeat.file} does not exist yet` };
+        const hung = r.behaviour.hangAfterMs !== undefined && clock.now() - (r.processStartedAt ?? 0) > r.behaviour.hangAfterMs;
+        return hung ? { ok: false, detail: `heartbeat ${check.heartbeat.file} is stale` } : { ok: true, detail: 'heartbeat fresh' };
       }
       const literal = /^exit (\d+)$/.exec(check.command ?? '');
       if (literal) return literal[1] === '0' ? { ok: true, detail: 'exited 0' } : { ok: false, detail: `exited with code ${literal[1]}` };

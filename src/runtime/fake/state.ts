@@ -22,6 +22,8 @@ export interface FakeInstance {
   /** When a restarting instance is due to start again (epoch ms on the driver's clock). */
   restartAt?: number;
   process: FakeProcess | null;
+  /** When the current process started (driver's clock). */
+  processStartedAt?: number;
   /** Set while stop() runs, so the exit it causes is not taken for a crash. */
   stopping: boolean;
 }

@@ -185,6 +185,8 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
 
     runOnce: (spec) => runOneOff({ spec, ownerId, binPath: options.binPath ?? [] }),
 
+    restart: async (id) => (isSafeName(id) ? supervisor.restart(id) : undefined),
+
     async checkHealth(id, check) {
       const state = isSafeName(id) ? readState(layout, id) : null;
       if (!state || state.state !== 'running') return { ok: false, detail: `instance ${id} is not running` };

@@ -49,6 +49,8 @@ export interface Supervisor {
   start(spec: InstanceSpec): Promise<InstanceInfo>;
   /** Resumes supervising an instance from its state file (after a daemon restart). */
   adopt(state: InstanceState): void;
+  /** Ends a running instance's processes as a crash would: the restart policy brings it back. */
+  restart(id: string): Promise<void>;
   /** Stops an instance it supervises (or only knows from a state file), then forgets it. */
   stop(id: string, fallback: InstanceState | null, orphanTimeoutMs: number): Promise<void>;
   info(id: string): InstanceInfo | undefined;
@@ -257,6 +259,18 @@ export function createSupervisor(context: SupervisorContext): Supervisor {
       removeState(layout, id);
       if (entry && entries.get(id) === entry) entries.delete(id);
       log.info('instance stopped', { instance: id });
+    },
+
+    async restart(id) {
+      const entry = entries.get(id);
+      if (!entry || !current(entry) || entry.state.state !== 'running') return;
+      await entry.launching?.catch(() => {});
+      const pid = entry.state.pid;
+      if (pid === null || !current(entry)) return;
+      // Not marked stopping: the exit handler (child exit or adopted poll) sees an exit berth did not ask
+      // for, which the restart policy counts as a crash, with the usual events and back-off.
+      const groups = new Set([pid, ...ownedGroups(ownerId, { instance: id })]);
+      await terminateGroups({ groups: [...groups], timeoutMs: entry.state.spec.stopTimeoutMs, clock });
     },
 
     info(id) {

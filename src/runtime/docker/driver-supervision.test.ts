@@ -1,0 +1,248 @@
+/**
+ * The docker driver's supervision where the engine is involved beyond the contract: out-of-memory reports
+ * come from the engine alone, and an engine that goes away (its event stream lost, its containers
+ * stopped, moved to new addresses) is neither a crash nor a crash loop. The engine outage is simulated
+ * with a wrapper that cuts the driver's event stream and refuses its calls, while the real engine stops
+ * containers and gives their addresses to others, so the test is bounded and leaves the shared dockerd
+ * alone. Skips visibly without an engine, fails in CI (BERTH_REQUIRE_DOCKER=1).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dockerSuite } from '../../../test/support/docker.ts';
+import { ensureBusyboxImage, ensureNodeImage } from '../../../test/support/docker-images.ts';
+import { newId } from '../../lib/ids.ts';
+import { silentLogger } from '../../lib/log.ts';
+import { writeFiles, writeFixture } from '../contract-fixtures.ts';
+import { getJsonWhenUp, recordEvents, waitFor } from '../contract-helpers.ts';
+import type { DriverEvent, InstanceSpec, RestartPolicy, RuntimeDriver } from '../driver.ts';
+import { createDockerDriver } from './driver.ts';
+import type { DockerEngine, EngineEvent } from './engine.ts';
+import { createDockerEngine, EngineError } from './engine-http.ts';
+import { containerName, networkName, ownerFilter } from './names.ts';
+
+const docker = await dockerSuite();
+
+const isType =
+  <T extends DriverEvent['type']>(type: T, id: string) =>
+  (e: DriverEvent): e is Extract<DriverEvent, { type: T }> =>
+    e.type === type && e.id === id;
+
+/** Any counted crash is a crash loop: an instance that comes back was not counted. */
+const noCrashAllowed: RestartPolicy = { maxRestarts: 0, windowMs: 60_000, backoffMs: 50, maxBackoffMs: 100 };
+
+describe('docker driver supervision', { skip: docker.skip, timeout: 300_000 }, () => {
+  const real = docker.skip ? (undefined as unknown as DockerEngine) : createDockerEngine();
+  const ownerId = `test-${randomBytes(6).toString('hex')}`;
+  const squatterLabel = { 'berth.test-squatter': ownerId };
+  let base = '';
+  let nodeImage = '';
+  const drivers: RuntimeDriver[] = [];
+
+  const makeDriver = (engine: DockerEngine = real) => {
+    const driver = createDockerDriver({ engine, ownerId, root: join(base, 'runtime'), log: silentLogger, nodeImage, build: { memoryBytes: 1024 ** 3, cpus: 1 } });
+    drivers.push(driver);
+    return driver;
+  };
+
+  const buildFrom = async (driver: RuntimeDriver, files: Record<string, string> | 'echo') => {
+    const dir = await mkdtemp(join(base, 'src-'));
+    if (files === 'echo') await writeFixture('echo', dir);
+    else await writeFiles(dir, files);
+    return driver.build({ app: 'supervised', buildId: newId('bld'), sourceDir: dir, signal: new AbortController().signal, log: () => {} });
+  };
+
+  const specFor = (artifact: string, overrides: Partial<InstanceSpec>): InstanceSpec => ({
+    id: newId('ins'),
+    app: 'supervised',
+    release: 'r1',
+    process: 'web',
+    artifact,
+    command: 'node server.js',
+    env: {},
+    port: true,
+    restart: noCrashAllowed,
+    stopTimeoutMs: 1_000,
+    secrets: [],
+    ...overrides,
+  });
+
+  before(async () => {
+    if (docker.skip) return;
+    base = await mkdtemp(join(tmpdir(), 'berth-docker-supervision-'));
+    nodeImage = await ensureNodeImage();
+  });
+
+  after(async () => {
+    if (docker.skip) return;
+    const owned = ownerFilter(ownerId);
+    try {
+      const driver = makeDriver();
+      for (const info of await driver.list()) await driver.stop(info.id);
+      for (const c of await real.listContainers({ all: true, filters: { label: [`berth.test-squatter=${ownerId}`] } })) await real.removeContainer(c.Id, { force: true });
+      await driver.removeApp('supervised');
+      for (const d of drivers) await d.close();
+      const left = {
+        containers: (await real.listContainers({ all: true, filters: owned })).map((c) => c.Names[0]),
+        networks: (await real.listNetworks(owned)).map((n) => n.Name),
+        images: (await real.listImages(owned)).map((i) => i.Id),
+      };
+      assert.deepEqual(left, { containers: [], networks: [], images: [] }, 'the tests leave nothing of berth behind');
+    } finally {
+      for (const c of await real.listContainers({ all: true, filters: owned })) await real.removeContainer(c.Id, { force: true }).catch(() => {});
+      for (const n of await real.listNetworks(owned)) await real.removeNetwork(n.Id).catch(() => {});
+      for (const i of await real.listImages(owned)) await real.removeImage(i.Id, { force: true }).catch(() => {});
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  test('out of memory is what the engine says: a memory-limited instance that SIGKILLs itself is not reported as OOM, one over its limit is', { timeout: 120_000 }, async () => {
+    const driver = makeDriver();
+    const built = await buildFrom(driver, {
+      'package.json': JSON.stringify({ name: 'oom', private: true, scripts: { start: 'node suicide.js' } }),
+      // Exit 137 with memory to spare: the same code an OOM kill gives.
+      'suicide.js': "console.log('suicide: up'); setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300);\n",
+      'hog.js': "const keep = []; console.log('hog: up'); setInterval(() => keep.push(Buffer.alloc(16 * 1024 * 1024).fill(1)), 20);\n",
+    });
+    const recorder = recordEvents(driver);
+    const limited = (command: string) => specFor(built.artifact, { process: 'worker', port: false, command, resources: { memoryBytes: 128 * 1024 * 1024 } });
+
+    const suicide = limited('node suicide.js');
+    await driver.start(suicide);
+    const killed = await recorder.waitFor(isType('exited', suicide.id), 30_000, 'the self-SIGKILL exit');
+    assert.equal(killed.exit.code, 137);
+    assert.equal(killed.exit.oom, undefined, `a SIGKILL with memory to spare is not out of memory: ${JSON.stringify(killed.exit)}`);
+    await recorder.waitFor(isType('crashloop', suicide.id), 10_000, 'the crash loop (no restart allowed)');
+    const info = await driver.inspect(suicide.id);
+    assert.equal(info.state, 'crashloop');
+    assert.equal(info.lastExit?.code, 137);
+    assert.equal(info.lastExit?.oom, undefined);
+
+    const hog = limited('node hog.js');
+    await driver.start(hog);
+    const oom = await recorder.waitFor(isType('exited', hog.id), 60_000, 'the OOM kill');
+    assert.equal(oom.exit.code, 137);
+    assert.equal(oom.exit.oom, true, `the engine reported it out of memory: ${JSON.stringify(oom.exit)}`);
+    assert.equal((await driver.inspect(hog.id)).lastExit?.oom, true);
+
+    await driver.stop(suicide.id);
+    await driver.stop(hog.id);
+    recorder.stop();
+  });
+
+  test('an engine outage: exits while the event stream is down or stopped by the engine are not crashes; instances come back and their new addresses are reported', { timeout: 120_000 }, async () => {
+    const flaky = outageEngine(real);
+    const driver = makeDriver(flaky.engine);
+    const built = await buildFrom(driver, 'echo');
+    const a = specFor(built.artifact, {});
+    const b = specFor(built.artifact, {});
+    const before = { a: (await driver.start(a)).address!, b: (await driver.start(b)).address! };
+    await getJsonWhenUp(before.a, '/', 10_000);
+    await getJsonWhenUp(before.b, '/', 10_000);
+    const recorder = recordEvents(driver);
+
+    // The engine goes away. Meanwhile (as an engine restart does) a's process dies with no kill from the
+    // engine, b is stopped by the engine (a `kill`, as at its shutdown), and others take their addresses.
+    flaky.down();
+    const ids = { a: (await real.inspectContainer(containerName(a.id)))!.Id, b: (await real.inspectContainer(containerName(b.id)))!.Id };
+    await real.exec(ids.a, ['sh', '-c', 'kill -9 -1'], { timeoutMs: 5_000 }).catch(() => undefined);
+    await real.stopContainer(ids.b, 1);
+    await waitFor(async () => !(await real.inspectContainer(ids.a))?.State.Running, { timeoutMs: 10_000, what: 'a to die' });
+    const busybox = await ensureBusyboxImage();
+    for (const n of [1, 2]) {
+      const squatter = await real.createContainer(`berth-squatter-${ownerId}-${n}`, {
+        Image: busybox,
+        Cmd: ['sleep', '600'],
+        Labels: squatterLabel,
+        HostConfig: { NetworkMode: networkName(ownerId, 'supervised') },
+      });
+      await real.startContainer(squatter);
+    }
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(recorder.events.length, 0, 'nothing is reported while the engine is away');
+    flaky.up();
+
+    for (const [name, spec] of [['a', a], ['b', b]] as const) {
+      const exited = await recorder.waitFor(isType('exited', spec.id), 20_000, `${name}'s exit`);
+      assert.equal(exited.willRestart, true, `${name} comes back`);
+      const back = await recorder.waitFor(isType('restarted', spec.id), 20_000, `${name} back after the outage`);
+      assert.equal(back.restarts, 0, `${name}'s exit was not counted as a crash`);
+      assert.ok(back.address, `${name} has an address`);
+      assert.notEqual(back.address.host, before[name].host, `${name} moved: its old address went to another container`);
+      await getJsonWhenUp(back.address, '/', 10_000);
+      const info = await driver.inspect(spec.id);
+      assert.equal(info.state, 'running');
+      assert.deepEqual(info.address, back.address, 'the address reported is the one it has');
+    }
+    assert.deepEqual(recorder.events.filter((e) => e.type === 'crashloop'), [], 'no crash loop');
+
+    // Started by someone other than berth (an operator, here) after berth gave up: reported with its address.
+    const ida = (await real.inspectContainer(containerName(a.id)))!.Id;
+    await real.exec(ida, ['sh', '-c', 'kill -9 -1'], { timeoutMs: 5_000 }).catch(() => undefined);
+    await recorder.waitFor(isType('crashloop', a.id), 20_000, 'a real crash counted: a crash loop');
+    const count = recorder.events.filter(isType('restarted', a.id)).length;
+    await real.startContainer(ida);
+    const revived = await waitFor(() => recorder.events.filter(isType('restarted', a.id))[count], { timeoutMs: 20_000, what: 'a restarted event for a start berth did not make' });
+    assert.ok(revived.address);
+    await getJsonWhenUp(revived.address, '/', 10_000);
+    assert.equal((await driver.inspect(a.id)).state, 'running');
+
+    await driver.stop(a.id);
+    await driver.stop(b.id);
+    recorder.stop();
+  });
+});
+
+/**
+ * The real engine, except that down() makes it unreachable for the driver: event streams end with the
+ * error a vanished engine gives, calls fail with status 0, ping says false; up() ends that.
+ */
+function outageEngine(real: DockerEngine): { engine: DockerEngine; down(): void; up(): void } {
+  let away = false;
+  const streams = new Set<AbortController>();
+  const unreachable = () => new EngineError(0, 'cannot reach the Docker engine (simulated outage)');
+  async function* events(options: Parameters<DockerEngine['events']>[0]): AsyncGenerator<EngineEvent> {
+    if (away) throw unreachable();
+    const cut = new AbortController();
+    streams.add(cut);
+    try {
+      for await (const event of real.events({ ...options, signal: AbortSignal.any([options.signal, cut.signal]) })) yield event;
+    } finally {
+      streams.delete(cut);
+    }
+    if (cut.signal.aborted && !options.signal.aborted) throw new EngineError(0, 'the engine closed the event stream');
+  }
+  const engine = new Proxy(real, {
+    get(target, property: keyof DockerEngine) {
+      if (property === 'events') return events;
+      if (property === 'ping') return () => (away ? Promise.resolve(false) : target.ping());
+      const value = target[property];
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (away) {
+          // Async iterables (logs) fail on first use, everything else at once.
+          if (property === 'containerLogs') {
+            return (async function* () {
+              throw unreachable();
+            })();
+          }
+          return Promise.reject(unreachable());
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return {
+    engine,
+    down() {
+      away = true;
+      for (const cut of streams) cut.abort();
+    },
+    up() {
+      away = false;
+    },
+  };
+}
