@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { fail, isBerthError } from '../errors/catalogue.ts';
 import type { ApiDeps } from './deps.ts';
-import { sendError, sendJson } from './http.ts';
+import { sendError } from './http.ts';
 import { Router } from './router.ts';
 import { appRoutes } from './routes/apps.ts';
 import { deployRoutes } from './routes/deploys.ts';

@@ -1,14 +1,15 @@
-import { checkDomains } from './domains.ts';
 import { fail, isBerthError } from '../errors/catalogue.ts';
 import { waitHealthy } from '../health/gate.ts';
-import { probeHttp, type ProbeResult } from '../health/probe.ts';
-import { probeTcp } from '../health/tcp.ts';
-import { formatHostPort, parseHostPort } from '../lib/host-port.ts';
+import type { ProbeResult } from '../health/probe.ts';
+import { formatHostPort } from '../lib/host-port.ts';
 import { newId } from '../lib/ids.ts';
 import { describeExit } from '../runtime/describe-exit.ts';
-import type { Manifest } from '../manifest/schema.ts';
+import type { Manifest, ServiceSpec } from '../manifest/schema.ts';
+import type { AccessorySpec } from '../runtime/driver.ts';
 import type { DeploymentRecord, InstanceRecord, ReleaseRecord } from '../store/records.ts';
 import type { DeployContext } from './context.ts';
+import { checkDomains } from './domains.ts';
+import { instanceProbe } from './probes.ts';
 import { emit } from './emit.ts';
 import { instanceSpecFor, oneOffSpecFor } from './instance-spec.ts';
 import { processLevels } from './levels.ts';
@@ -181,53 +182,21 @@ async function gate(run: Run, release: ReleaseRecord, instances: InstanceRecord[
           error: result.error,
           consecutive,
         });
-      const address = instance.address ? parseHostPort(instance.address) : undefined;
-      const spec = release.manifest.processes[instance.process];
-      if (instance.process === 'web') {
-        if (!address) throw fail('START_FAILED', { reason: `${label} has no address` });
-        const needed = options.warm ? 1 : health.healthyAfter;
+      const asked = instanceProbe(ctx, release, instance);
+      if (instance.process === 'web' && !asked) throw fail('START_FAILED', { reason: `${label} has no address` });
+      if (asked) {
+        // web needs healthy_after successes in a row (1 for a warm instance); a check or a port, one.
+        const needed = asked.kind === 'http' && !options.warm ? health.healthyAfter : 1;
+        const intervalMs = asked.kind === 'http' ? (options.warm ? 200 : asked.intervalMs) : Math.min(asked.intervalMs, asked.kind === 'check' ? 1000 : 500);
         return waitHealthy({
-          probe: () => probeHttp({ host: address.host, port: address.port, path: health.path, hostname: `${release.app}.${ctx.settings.baseDomain}`, timeoutMs: health.timeoutMs }),
+          probe: asked.probe,
           clock: ctx.clock,
-          intervalMs: options.warm ? 200 : health.intervalMs,
+          intervalMs,
           healthyAfter: needed,
-          deadlineMs: options.warm ? Math.min(health.deadlineMs, 10_000) : health.deadlineMs,
+          deadlineMs: asked.kind === 'http' && options.warm ? Math.min(health.deadlineMs, 10_000) : health.deadlineMs,
           signal: run.signal,
           gone,
           onProbe: (result, consecutive) => report(result, consecutive, needed),
-        });
-      }
-      const check = spec?.health;
-      if (check) {
-        return waitHealthy({
-          probe: async () => {
-            const started = performance.now();
-            const result = await ctx.driver.checkHealth(instance.id, {
-              ...(check.heartbeat ? { heartbeat: check.heartbeat } : {}),
-              ...(check.command ? { command: check.command } : {}),
-              timeoutMs: Math.max(1000, Math.min(check.intervalMs, 30_000)),
-            });
-            return { ok: result.ok, ...(result.ok ? {} : { error: result.detail }), ms: Math.round(performance.now() - started) };
-          },
-          clock: ctx.clock,
-          intervalMs: Math.min(check.intervalMs, 1000),
-          healthyAfter: 1,
-          deadlineMs: health.deadlineMs,
-          signal: run.signal,
-          gone,
-          onProbe: (result, consecutive) => report(result, consecutive, 1),
-        });
-      }
-      if (address) {
-        return waitHealthy({
-          probe: () => probeTcp({ host: address.host, port: address.port, timeoutMs: health.timeoutMs }),
-          clock: ctx.clock,
-          intervalMs: Math.min(health.intervalMs, 500),
-          healthyAfter: 1,
-          deadlineMs: health.deadlineMs,
-          signal: run.signal,
-          gone,
-          onProbe: (result, consecutive) => report(result, consecutive, 1),
         });
       }
       // Nothing to ask: it must at least stay up for a moment.
@@ -247,17 +216,16 @@ export async function servicesStep(run: Run, release: ReleaseRecord): Promise<vo
   if (!runtime) throw fail('RUNTIME_UNSUPPORTED', { feature: `services (${services.map(([n]) => n).join(', ')})`, runtime: `${ctx.driver.name} processes` });
   const waitMs = Math.max(release.manifest.health.deadlineMs, 30_000);
   const deadline = ctx.clock.now() + waitMs;
+  // What the serving release runs: a failed deploy puts each service it changed back as that was.
+  const current = ctx.store.apps.get(release.app)?.currentRelease;
+  const before = (current && current !== release.id ? ctx.store.releases.get(current)?.manifest.services : undefined) ?? {};
   for (const [name, spec] of services) {
-    const { changed } = await runtime.ensure({
-      app: release.app,
-      name,
-      image: spec.image,
-      ...(spec.command ? { command: spec.command } : {}),
-      env: { ...spec.env },
-      volumes: { ...spec.volumes },
-      ...(spec.health ? { health: { ...spec.health } } : {}),
-    });
+    const { changed } = await runtime.ensure(accessorySpec(release.app, name, spec));
     emit(ctx, where(run), 'service.ensured', `service ${name} ${changed ? 'started' : 'already running'}`, { service: name, changed });
+    if (!changed) continue;
+    const previous = before[name];
+    if (previous) run.undo.push(`put service ${name} back as the serving release has it`, async () => void (await runtime.ensure(accessorySpec(release.app, name, previous))));
+    else run.undo.push(`remove service ${name}, new in this release`, () => runtime.remove(release.app, name));
   }
   for (const [name, spec] of services) {
     for (;;) {
@@ -351,4 +319,16 @@ export async function switchStep(run: Run, release: ReleaseRecord, instances: In
     // The store is the truth: the proxy watchdog republishes once the proxy answers again.
     ctx.log.error('proxy did not take the new routes yet', { app: release.app, error: error as Error });
   }
+}
+
+function accessorySpec(app: string, name: string, spec: ServiceSpec): AccessorySpec {
+  return {
+    app,
+    name,
+    image: spec.image,
+    ...(spec.command ? { command: spec.command } : {}),
+    env: { ...spec.env },
+    volumes: { ...spec.volumes },
+    ...(spec.health ? { health: { ...spec.health } } : {}),
+  };
 }

@@ -224,7 +224,8 @@ export interface ProcessHealthSpec {
 const processHealth = s.object({
   doc: 'How berth tells that this process is healthy: a `heartbeat` file that it keeps touching, or a `command` that exits 0.',
   details:
-    'Set exactly one of `heartbeat` and `command`; berth checks every `interval`. Processes that list this one ' +
+    'Set exactly one of `heartbeat` and `command`; berth checks every `interval`, and restarts the process after ' +
+    '3 failed checks in a row (counted like a crash by `restart`). Processes that list this one ' +
     'in `depends_on` start once it is healthy. `web` has no `health` here: the top-level `health` gate checks it.',
   optional: true,
   unset: 'the process counts as healthy once it is running',
@@ -410,7 +411,9 @@ const health = s.object({
   details:
     'berth requests `path` from each new `web` instance every `interval`. An answer with status 2xx or 3xx ' +
     'within `timeout` is a success; after `healthy_after` successes in a row the instance is healthy. If the ' +
-    'release is not healthy by `deadline`, the deploy fails and the previous release keeps serving.',
+    'release is not healthy by `deadline`, the deploy fails and the previous release keeps serving. Once ' +
+    'serving, each `web` instance is probed the same way every `interval` (at least every 5s); 3 failures in a ' +
+    'row restart it, counted like a crash by `restart`.',
   aliases: { url: 'path', endpoint: 'path', every: 'interval', period: 'interval', retries: 'healthy_after', successes: 'healthy_after', threshold: 'healthy_after' },
   fields: {
     path: s.string({

@@ -6,6 +6,7 @@ import { createProxyProcess } from '../dataplane/proxy-process.ts';
 import { watchDataPlane } from '../dataplane/watchdog.ts';
 import type { DeployContext } from '../deploy/context.ts';
 import { Deployer } from '../deploy/deployer.ts';
+import { HealthMonitor } from '../deploy/health-monitor.ts';
 import { Reconciler } from '../deploy/reconciler.ts';
 import { recover } from '../deploy/recovery.ts';
 import { Routing } from '../deploy/routing.ts';
@@ -62,7 +63,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const ownerId = store.settings.getOrCreate('owner_id', () => newId('own'));
   const engine = createDockerEngine({ socketPath: config.dockerSocket });
   const runtime = await chooseRuntime(config.runtime, engine, config.dockerSocket);
-  log.info('runtime chosen', { driver: runtime.driver, reason: runtime.reason, engine: runtime.engine?.Version });
+  log.info('runtime chosen', { driver: runtime.driver, reason: runtime.reason, engine: runtime.engine?.Version, api: runtime.engineApiVersion });
   const driver: RuntimeDriver =
     runtime.driver === 'docker'
       ? createDockerDriver({ engine, ownerId, root: join(config.dataDir, 'runtime', 'docker'), log, nodeImage: config.nodeImage, build: config.build })
@@ -86,6 +87,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const unwatch = watchInstances(ctx, routing); // before recovery: adopt() reports what died meanwhile
   await recover(ctx, routing);
   reconciler.start();
+  const monitor = new HealthMonitor(ctx);
+  monitor.start();
   const unwatchProxy = watchDataPlane({
     log,
     alive: async () => (await dataplane.info()) !== undefined,
@@ -105,6 +108,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       setTimeout(() => api.closeAllConnections(), 2000).unref();
       await deployer.cancelAll('the berth server is stopping');
       await reconciler.stop();
+      await monitor.stop();
       unwatchProxy();
       unwatch();
       if (options.stopApps) {

@@ -1,0 +1,119 @@
+import type { ProbeResult } from '../health/probe.ts';
+import type { InstanceRecord } from '../store/records.ts';
+import type { DeployContext } from './context.ts';
+import { emit } from './emit.ts';
+import { instanceProbe } from './probes.ts';
+
+/** Failures in a row that make a serving instance unhealthy (Docker's HEALTHCHECK default, too). */
+export const UNHEALTHY_AFTER = 3;
+/** web is probed at least this far apart once it serves: the gate probes fast, a steady check need not. */
+export const MIN_WEB_INTERVAL_MS = 5_000;
+
+export interface MonitorState {
+  failures: number;
+  unhealthy: boolean;
+  nextAt: number;
+}
+
+export type MonitorVerdict = 'none' | 'unhealthy' | 'recovered';
+
+/**
+ * Pure: the state after one probe result, and what to do about it. Every `unhealthyAfter`-th failure in
+ * a row is an `unhealthy` verdict (the instance is restarted; the next check waits `unhealthyAfter`
+ * intervals, time for the restart; counting starts again), so one that never recovers is restarted
+ * again and again until the restart policy calls it a crash loop. The first success after that reports
+ * it recovered.
+ */
+export function afterProbe(state: MonitorState, ok: boolean, now: number, intervalMs: number, unhealthyAfter = UNHEALTHY_AFTER): { state: MonitorState; verdict: MonitorVerdict } {
+  if (ok) return { state: { failures: 0, unhealthy: false, nextAt: now + intervalMs }, verdict: state.unhealthy ? 'recovered' : 'none' };
+  const failures = state.failures + 1;
+  if (failures < unhealthyAfter) return { state: { ...state, failures, nextAt: now + intervalMs }, verdict: 'none' };
+  return { state: { failures: 0, unhealthy: true, nextAt: now + intervalMs * unhealthyAfter }, verdict: 'unhealthy' };
+}
+
+/**
+ * Keeps asking the serving instances of every app's current release whether they are healthy, the way
+ * the gate did (probes.ts), at the manifest's interval (web: at least MIN_WEB_INTERVAL_MS). An instance
+ * that fails UNHEALTHY_AFTER checks in a row is reported (event `instance.unhealthy`) and restarted
+ * through the driver, which counts that as a crash: back-off, and a crash loop (off the route table)
+ * if it keeps happening. In memory only: after a daemon restart counting starts from zero.
+ */
+export class HealthMonitor {
+  readonly #ctx: DeployContext;
+  readonly #states = new Map<string, MonitorState>();
+  readonly #inFlight = new Set<string>();
+  #timer: NodeJS.Timeout | null = null;
+  #pass: Promise<void> | null = null;
+
+  constructor(ctx: DeployContext) {
+    this.#ctx = ctx;
+  }
+
+  start(everyMs = 500): void {
+    this.#timer = setInterval(() => void this.tick(), everyMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#pass;
+  }
+
+  /** Probes every instance that is due; instances still being probed from an earlier tick are skipped. */
+  tick(): Promise<void> {
+    this.#pass ??= this.#probeDue().finally(() => (this.#pass = null));
+    return this.#pass;
+  }
+
+  async #probeDue(): Promise<void> {
+    const { store, clock } = this.#ctx;
+    const now = clock.now();
+    const watched = new Set<string>();
+    const due: Promise<void>[] = [];
+    for (const app of store.apps.list()) {
+      const release = app.currentRelease ? store.releases.get(app.currentRelease) : undefined;
+      if (!release) continue;
+      for (const instance of store.instances.byRelease(release.id)) {
+        if (instance.state !== 'serving') continue;
+        const asked = instanceProbe(this.#ctx, release, instance);
+        if (!asked) continue;
+        watched.add(instance.id);
+        const intervalMs = asked.kind === 'check' ? asked.intervalMs : Math.max(asked.intervalMs, MIN_WEB_INTERVAL_MS);
+        // A newly serving instance has just passed the gate: its first steady check comes one interval later.
+        const state = this.#states.get(instance.id) ?? { failures: 0, unhealthy: false, nextAt: now + intervalMs };
+        this.#states.set(instance.id, state);
+        if (now < state.nextAt || this.#inFlight.has(instance.id)) continue;
+        due.push(this.#check(instance, asked.probe, intervalMs));
+      }
+    }
+    for (const id of this.#states.keys()) if (!watched.has(id)) this.#states.delete(id);
+    await Promise.all(due);
+  }
+
+  async #check(instance: InstanceRecord, probe: () => Promise<ProbeResult>, intervalMs: number): Promise<void> {
+    const ctx = this.#ctx;
+    this.#inFlight.add(instance.id);
+    try {
+      const result = await probe().catch((error: Error): ProbeResult => ({ ok: false, error: error.message, ms: 0 }));
+      const before = this.#states.get(instance.id);
+      if (!before) return; // no longer serving
+      const { state, verdict } = afterProbe(before, result.ok, ctx.clock.now(), intervalMs);
+      this.#states.set(instance.id, state);
+      const label = `${instance.process}.${instance.ordinal}`;
+      const where = { app: instance.app, deploymentId: null };
+      if (verdict === 'unhealthy') {
+        const detail = result.error ?? `answered ${result.status}`;
+        ctx.log.warn('instance unhealthy, restarting it', { app: instance.app, instance: instance.id, detail });
+        emit(ctx, where, 'instance.unhealthy', `${label} failed ${UNHEALTHY_AFTER} health checks in a row (${detail}); restarting it`, { instance: instance.id, detail });
+        await ctx.driver.restart(instance.id);
+      } else if (verdict === 'recovered') {
+        emit(ctx, where, 'instance.healthy', `${label} is healthy again`, { instance: instance.id });
+      }
+    } catch (error) {
+      ctx.log.error('health check failed to run', { instance: instance.id, error: error as Error });
+    } finally {
+      this.#inFlight.delete(instance.id);
+    }
+  }
+}
