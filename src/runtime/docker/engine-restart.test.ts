@@ -181,7 +181,7 @@ function privateDockerd(dir: string) {
     const me = child;
     if (!me || me.exitCode !== null || me.signalCode !== null) return;
     me.kill('SIGTERM');
-    const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 60_000))]);
+    const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 60_000).unref())]);
     if (!gone) {
       me.kill('SIGKILL');
       await exited;
