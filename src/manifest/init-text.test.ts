@@ -79,7 +79,7 @@ test('init file: it shows the Docker keys, kept short', () => {
 
 test('init file: it names the JSON Schema for editors and what web runs by default', () => {
   const text = initManifestText(inputs[0]);
-  assert.match(text, /^# yaml-language-server: \$schema=https:\/\/berth\.dev\/schema\/berth\.schema\.json\n/);
+  assert.match(text, /^# yaml-language-server: \$schema=\.berth\/berth\.schema\.json\n/);
   assert.match(text, /web runs `node server.js` \(package.json "start"\)/);
   assert.match(initManifestText(inputs[2]), /Unset, nothing is built/);
 });

@@ -2,7 +2,7 @@
 import { fail } from '../errors/catalogue.ts';
 import type { AnyNode } from './schema-dsl.ts';
 import { isValidAppName } from './app-name.ts';
-import { MANIFEST_SCHEMA_ID } from './json-schema.ts';
+import { EDITOR_SCHEMA_PATH } from './json-schema.ts';
 import { renderAnnotatedYaml } from './render-yaml.ts';
 import { manifestSchema } from './schema.ts';
 import { isPlainObject } from './show.ts';
@@ -34,7 +34,7 @@ export function initManifestText(input: InitInput): string {
   value.services = { redis: { image: 'redis:7', volumes: { data: '/data' } } };
 
   const header = [
-    `# yaml-language-server: $schema=${MANIFEST_SCHEMA_ID}`,
+    `# yaml-language-server: $schema=${EDITOR_SCHEMA_PATH}`,
     '#',
     `# berth.yaml for ${input.name}: how berth builds, runs and routes this app. Every key is optional.`,
     '# Commented-out lines show the defaults (or an example where there is none): delete the leading',

@@ -2,8 +2,10 @@
 import type { JsonSchema } from './schema-dsl.ts';
 import { manifestSchema } from './schema.ts';
 
-/** Where editors fetch the schema; `berth init` names it in a yaml-language-server modeline. */
+/** The schema's identifier ($id): a name, not an address anything is fetched from. */
 export const MANIFEST_SCHEMA_ID = 'https://berth.dev/schema/berth.schema.json';
+/** Where `berth init` puts a copy for editors, relative to the app folder (.berth/ is never uploaded). */
+export const EDITOR_SCHEMA_PATH = '.berth/berth.schema.json';
 
 export function manifestJsonSchema(): JsonSchema {
   return {

@@ -1,6 +1,6 @@
 /** The Markdown reference (docs/manifest.md), generated from the manifest schema. */
 import { stringify } from 'yaml';
-import { MANIFEST_SCHEMA_ID } from './json-schema.ts';
+import { EDITOR_SCHEMA_PATH } from './json-schema.ts';
 import { parseManifest } from './load.ts';
 import { renderAnnotatedYaml } from './render-yaml.ts';
 import { keyEntries, type KeyEntry } from './schema-walk.ts';
@@ -35,9 +35,9 @@ export function manifestReference(): string {
       '- A key with nothing after it (such as `health:` with every line under it commented out) counts as unset.',
       '- Unknown keys are errors, so a misspelt key never goes unnoticed.',
       '- Errors name the key path (`processes.web.replicas`, `domains[1]`) and the line, say what was found and what to write instead.',
-      `- Editors: [schema/berth.schema.json](../schema/berth.schema.json) is a JSON Schema (draft 2020-12) published at \`${MANIFEST_SCHEMA_ID}\`. ` +
-        `With a YAML language server (such as the Red Hat YAML extension), the line \`# yaml-language-server: $schema=${MANIFEST_SCHEMA_ID}\`, ` +
-        'which `berth init` writes, turns on completion and checks.',
+      '- Editors: [schema/berth.schema.json](../schema/berth.schema.json) is a JSON Schema (draft 2020-12). `berth init` copies it into ' +
+        `the app folder as \`${EDITOR_SCHEMA_PATH}\` (\`.berth/\` is never uploaded) and writes the line \`# yaml-language-server: $schema=${EDITOR_SCHEMA_PATH}\`, ` +
+        'which makes a YAML language server (such as the Red Hat YAML extension) complete and check berth.yaml.',
     ].join('\n'),
     '## Summary',
     summaryTable(entries),

@@ -388,6 +388,10 @@ test('init writes berth.yaml named from package.json, and refuses to overwrite i
     const text = await readFile(join(app, 'berth.yaml'), 'utf8');
     assert.match(text, /^name: my-shop$/m);
     assert.match(text, /node index\.js/);
+    // The editor modeline names a schema that is there, next to the file, not somewhere on the network.
+    assert.match(text, /^# yaml-language-server: \$schema=\.berth\/berth\.schema\.json$/m);
+    const schema = JSON.parse(await readFile(join(app, '.berth', 'berth.schema.json'), 'utf8')) as { properties: Record<string, unknown> };
+    assert.ok(schema.properties.processes && schema.properties.health);
     const again = testIo({ cwd: app });
     assert.equal(await main(['init'], again), 1);
     assert.equal(again.stderr.text, 'error: berth.yaml already exists\nhint: edit it, or pass --force to replace it with a fresh commented one\n');

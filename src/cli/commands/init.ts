@@ -1,6 +1,7 @@
 /** `berth init [dir]`: writes the commented berth.yaml, the whole format learnable by reading it. */
-import { stat, writeFile } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { EDITOR_SCHEMA_PATH, manifestJsonSchema } from '../../manifest/json-schema.ts';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { initManifestText, MANIFEST_FILES, parseManifest, resolveAppName } from '../../manifest/load.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import type { Context } from '../context.ts';
@@ -57,6 +58,9 @@ export async function run(args: InitArgs, ctx: Context): Promise<number> {
   // With --force, replace the file that is there (berth.yml too), so there is never one of each.
   const file = existing[0] ?? MANIFEST_FILES[0];
   await writeFile(join(dir, file), text, { flag: args.force ? 'w' : 'wx' });
+  // The schema the modeline names, next to it: editors need nothing from the network (regenerated each time).
+  await mkdir(join(dir, dirname(EDITOR_SCHEMA_PATH)), { recursive: true });
+  await writeFile(join(dir, EDITOR_SCHEMA_PATH), JSON.stringify(manifestJsonSchema(), null, 2) + '\n');
   if (ctx.globals.json) {
     ctx.io.stdout.write(JSON.stringify({ file: join(dir, file), name }) + '\n');
     return 0;
