@@ -61,8 +61,9 @@ test('deps and build open with the same lines (one install, cached for both), pa
   assert.deepEqual(deps.slice(1), [label, ...head, 'RUN npm prune --omit=dev --no-audit --no-fund']);
   assert.deepEqual(build.slice(1, 5), [label, ...head]);
   assert.ok(build.indexOf('COPY . .') > build.indexOf('RUN npm install --no-audit --no-fund'));
-  // The runtime image's labels come from the build request, not from the stages.
-  assert.ok(!stage(text, 'runtime').some((line) => line.startsWith('LABEL')));
+  // The runtime stage opens with them too: its layers are this app's alone, never a cache entry another
+  // app's build could be using when this app's image (and its untagged parents) is removed.
+  assert.deepEqual(stage(text, 'runtime').slice(1, 3), [label, 'WORKDIR /app']);
 });
 
 test('the runtime stage holds no dev dependencies, no .berth-build and no Dockerfile, and runs unprivileged', () => {

@@ -31,8 +31,9 @@ export interface NodeDockerfileInput {
   /** A static site: only this folder (after the build) and berth's static server go into the image. */
   staticRoot?: string;
   /**
-   * Labels for the images of the `deps` and `build` stages (the same for every build of an app, or the
-   * cache would never hit), so berth finds them. The runtime image gets its labels from the build request.
+   * Labels for the images of every stage (the same for every build of an app, or the cache would never
+   * hit), so berth finds them and no layer is shared with another app. The runtime image's own labels
+   * come from the build request, which overrides these.
    */
   labels?: Record<string, string>;
 }
@@ -71,6 +72,10 @@ export function nodeDockerfile(input: NodeDockerfileInput): string {
   lines.push(
     '# What runs: root owns the files, the app user cannot change them.',
     `FROM ${baseImage} AS runtime`,
+    // The app's labels first here too: without them these layers would be one cache entry shared by every
+    // app, and removing one app's image (its untagged parents go with it) could pull a parent from under
+    // another app's build that is using it from cache ("unknown parent image ID").
+    ...labels,
     'WORKDIR /app',
     `RUN chown 0:${APP_UID} /app && chmod 1775 /app`,
     'ENV NODE_ENV=production',
