@@ -133,19 +133,19 @@ describe('deploy runbook', () => {
   });
 
   test('an instance berth gave up restarting leaves the route table: the proxy answers 503, not a 502 per request', async () => {
-    await deploy('kappa', manifest('restart:\n  max_restarts: 0\n'), { version: 'once' });
-    const instance = kit.ctx.store.instances.live('kappa')[0];
+    await deploy('nu', manifest('restart:\n  max_restarts: 0\n'), { version: 'once' });
+    const instance = kit.ctx.store.instances.live('nu')[0];
     await crashFakeInstance(kit.fake, instance.id);
-    await waitFor('the crash loop', () => kit.ctx.store.events.forApp('kappa').some((e) => e.type === 'instance.crashloop'), 5000);
-    await waitFor('the route to go', () => kit.routing.last()!.apps.kappa.targets.length === 0, 5000);
-    const reply = await request({ port: kit.port, host: 'kappa.localhost' });
+    await waitFor('the crash loop', () => kit.ctx.store.events.forApp('nu').some((e) => e.type === 'instance.crashloop'), 5000);
+    await waitFor('the route to go', () => kit.routing.last()!.apps.nu.targets.length === 0, 5000);
+    const reply = await request({ port: kit.port, host: 'nu.localhost' });
     assert.equal(reply.status, 503);
     assert.equal(reply.headers['x-berth-error'], 'no-healthy-instance');
     assert.equal(kit.ctx.store.instances.get(instance.id)!.state, 'serving', 'still the release\'s instance, for status and a later restart');
 
     // A deploy replaces it; routing is back.
-    await deploy('kappa', manifest(), { version: 'fixed' });
-    assert.equal((await get('kappa')).version, 'fixed');
+    await deploy('nu', manifest(), { version: 'fixed' });
+    assert.equal((await get('nu')).version, 'fixed');
   });
 
   test('a rollback to a release whose domain another app took since fails with DOMAIN_TAKEN; the serving release stays', async () => {
@@ -214,6 +214,25 @@ describe('recovery', () => {
     assert.equal(after.error!.code, 'DEPLOY_INTERRUPTED');
     assert.equal((await kit.ctx.driver.inspect('ins_orphan')).state, 'missing');
     assert.equal((await get('kappa')).version, 'ok');
+  });
+
+  test('after a crash mid-destroy, or between a build and its row: what the store no longer knows is removed', async () => {
+    await deploy('xi', manifest(), { version: 'x' });
+    const xiArtifacts = kit.ctx.store.builds.listByApp('xi').map((b) => b.artifact);
+    // A build that finished just before the crash, its row never written.
+    const source = kit.source(manifest(), { version: 'lost' });
+    const lost = await kit.ctx.driver.build({ app: 'kappa', buildId: 'bld_lost', sourceDir: source.dir, signal: new AbortController().signal, log: () => {} });
+    // A destroy cut short right after its rows went (builds go with the app's row).
+    kit.ctx.store.apps.delete('xi');
+    const before = await kit.ctx.driver.holdings();
+    assert.ok(before.apps.includes('xi') && before.artifacts.includes(lost.artifact));
+
+    await recover(kit.ctx, kit.routing);
+    const after = await kit.ctx.driver.holdings();
+    assert.ok(!after.apps.includes('xi'), JSON.stringify(after.apps));
+    for (const artifact of [...xiArtifacts, lost.artifact]) assert.ok(!after.artifacts.includes(artifact), artifact);
+    assert.deepEqual(new Set(after.artifacts), new Set(kit.ctx.store.builds.liveArtifacts()), 'every artifact left is one a build row names');
+    assert.equal((await get('kappa')).version, 'ok', 'the apps the store knows keep serving');
   });
 });
 

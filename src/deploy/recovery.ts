@@ -81,7 +81,30 @@ export async function recover(ctx: DeployContext, routing: Routing): Promise<{ i
       store.builds.markRemoved(build.id, clock.now());
     }
   }
+  await removeUnknownHoldings(ctx);
   await routing.publish();
   log.info('recovered', { interrupted, restarted, orphans, instances: wanted.size });
   return { interrupted, restarted, orphans };
+}
+
+/**
+ * What a crash left that the store no longer knows: the rest of an app whose destroy was cut short after
+ * its rows went (services, network, volumes, images, logs), and an artifact whose build finished just
+ * before the crash, before its row was written. Runs after the orphan instances are stopped.
+ */
+async function removeUnknownHoldings(ctx: DeployContext): Promise<void> {
+  const { store, driver, log } = ctx;
+  const held = await driver.holdings();
+  const apps = new Set(store.apps.list().map((a) => a.name));
+  const artifacts = new Set(store.builds.liveArtifacts());
+  for (const artifact of held.artifacts) {
+    if (artifacts.has(artifact)) continue;
+    log.warn('removing an artifact no build record names', { artifact });
+    await driver.removeArtifact(artifact).catch((error) => log.error('could not remove an unknown artifact', { artifact, error: error as Error }));
+  }
+  for (const app of held.apps) {
+    if (apps.has(app)) continue;
+    log.warn('removing what a destroyed app left behind', { app });
+    await driver.removeApp(app).catch((error) => log.error('could not remove a destroyed app\'s leftovers', { app, error: error as Error }));
+  }
 }

@@ -274,7 +274,7 @@ export function runDriverContract(name: string, setup: () => Promise<ContractHar
       }),
     );
 
-    test('7. list shows every started instance; removeArtifact is idempotent', { timeout: CASE_TIMEOUT_MS }, () =>
+    test('7. list shows every started instance; removeArtifact is idempotent; holdings name what is left', { timeout: CASE_TIMEOUT_MS }, () =>
       withHarness(async (h) => {
         const built = await build(h, 'echo');
         const a = specFor(built, { process: 'web' });
@@ -297,6 +297,14 @@ export function runDriverContract(name: string, setup: () => Promise<ContractHar
         await h.driver.removeArtifact(other.artifact);
         const left = await h.artifacts();
         assert.equal(left.length, 1, `only the echo artifact is left: ${JSON.stringify(left)}`);
+
+        // What recovery compares with the store: the app (its logs, network...) and the artifact still there.
+        const held = await h.driver.holdings();
+        assert.ok(held.apps.includes('contract'), JSON.stringify(held));
+        assert.deepEqual(held.artifacts, [built.artifact]);
+        await h.driver.removeArtifact(built.artifact);
+        await h.driver.removeApp('contract');
+        assert.deepEqual(await h.driver.holdings(), { apps: [], artifacts: [] }, 'nothing of the app is left');
       }),
     );
 

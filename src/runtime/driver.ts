@@ -218,6 +218,12 @@ export interface RuntimeDriver {
   removeLogs(app: string, release: string): Promise<void>;
   /** Removes everything the driver still holds for a destroyed app (logs, networks, volumes, images). Idempotent. */
   removeApp(app: string): Promise<void>;
+  /**
+   * What the driver holds, for recovery to compare with the store: every app it has anything for
+   * (instances, logs, networks, volumes, images) and every artifact build() made that still exists. A
+   * crash in the middle of a destroy, or between a build and its row, leaves some the store no longer knows.
+   */
+  holdings(): Promise<{ apps: string[]; artifacts: string[] }>;
 
   /** Runs a one-off command from an artifact (release command, `berth run`) and waits for it, bounded by its timeout. */
   runOnce(spec: OneOffSpec): Promise<OneOffResult>;

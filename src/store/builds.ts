@@ -59,6 +59,11 @@ export class Builds {
       .map(toRecord);
   }
 
+  /** The artifact of every build not removed yet, whatever its app. */
+  liveArtifacts(): string[] {
+    return this.#db.all<{ artifact: string }>('SELECT artifact FROM builds WHERE removed_at IS NULL').map((r) => r.artifact);
+  }
+
   markRemoved(id: string, now: number): void {
     this.#db.run('UPDATE builds SET removed_at = ? WHERE id = ?', now, id);
   }

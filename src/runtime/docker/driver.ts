@@ -248,6 +248,23 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       archive.remove(app, release);
     },
 
+    async holdings() {
+      const mine = ownerFilter(ownerId);
+      const [containers, networks, volumes, images] = await Promise.all([
+        engine.listContainers({ all: true, filters: mine }),
+        engine.listNetworks(mine),
+        engine.listVolumes(mine),
+        engine.listImages(mine),
+      ]);
+      const apps = new Set<string>();
+      for (const labels of [...containers, ...networks, ...volumes, ...images].map((r) => r.Labels)) {
+        const app = labels?.[LABEL.app];
+        if (app) apps.add(app);
+      }
+      const artifacts = images.filter((image) => image.Labels?.[LABEL.kind] === 'image').map((image) => image.Id);
+      return { apps: [...apps], artifacts };
+    },
+
     async removeApp(app) {
       const mine = ownerFilter(ownerId, [`${LABEL.app}=${app}`]);
       for (const c of await engine.listContainers({ all: true, filters: mine })) {

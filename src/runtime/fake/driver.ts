@@ -15,7 +15,7 @@ import { planAfterExit } from '../restart-policy.ts';
 import { fakeBuild } from './build.ts';
 import { spawnFakeProcess, type FakeProcess } from './process.ts';
 import { expand } from './behaviour.ts';
-import { appendFakeLog, createFakeState, onFakeLog, type FakeInstance, type FakeState } from './state.ts';
+import { appendFakeLog, createFakeState, fakeArtifacts, onFakeLog, type FakeInstance, type FakeState } from './state.ts';
 
 export interface FakeDriverOptions {
   clock?: Clock;
@@ -223,6 +223,12 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
 
     async removeApp(app) {
       forgetLogs((owner) => owner.app === app);
+    },
+
+    async holdings() {
+      const apps = new Set([...state.instances.values()].map((r) => r.spec.app));
+      for (const owner of state.logOwners.values()) apps.add(owner.app);
+      return { apps: [...apps], artifacts: fakeArtifacts(state) };
     },
 
     async runOnce(spec: OneOffSpec): Promise<OneOffResult> {

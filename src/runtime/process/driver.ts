@@ -4,7 +4,7 @@
  * everything needed to find them again lives in <root>/instances and in each process's environment
  * (BERTH_OWNER=<ownerId>, BERTH_INSTANCE / BERTH_BUILD). See ./layout.ts for the file layout.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../../errors/catalogue.ts';
@@ -15,7 +15,7 @@ import { driverListeners, missingInstance } from '../listeners.ts';
 import { isSafeName } from '../log-tree.ts';
 import { logStream } from '../log-stream.ts';
 import { buildArtifact, cleanInterruptedBuilds } from './build.ts';
-import { findLogFiles, layoutFor, logFiles, PARTIAL_SUFFIX, type SecretBox } from './layout.ts';
+import { buildDir, findLogFiles, layoutFor, logFiles, PARTIAL_SUFFIX, type SecretBox } from './layout.ts';
 import { checkInstanceHealth, runOneOff } from './one-off.ts';
 import { createLogCollector, type LogCollectorOptions, type LogSource } from './log-collector.ts';
 import { readStore } from '../log-store.ts';
@@ -183,6 +183,14 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
       if (isSafeName(app)) rmSync(join(layout.logs, app), { recursive: true, force: true });
     },
 
+    async holdings() {
+      const apps = new Set(list().map((i) => i.app));
+      for (const name of subdirectories(layout.logs)) apps.add(name);
+      // A finished build is builds/<id>; <id>.partial is one a crash interrupted (adopt() removes those).
+      const artifacts = subdirectories(layout.builds).filter((name) => !name.endsWith(PARTIAL_SUFFIX)).map((name) => buildDir(layout, name));
+      return { apps: [...apps], artifacts };
+    },
+
     runOnce: (spec) => runOneOff({ spec, ownerId, binPath: options.binPath ?? [] }),
 
     restart: async (id) => (isSafeName(id) ? supervisor.restart(id) : undefined),
@@ -204,3 +212,10 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
   };
 }
 
+function subdirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  } catch {
+    return [];
+  }
+}
