@@ -79,6 +79,7 @@ export function oneOffContainer(spec: OneOffSpec, options: { ownerId: string; ne
     Labels: {
       ...baseLabels(options.ownerId, 'one-off', spec.app),
       [LABEL.release]: spec.release,
+      [LABEL.process]: 'one-off',
       [LABEL.instance]: spec.id,
       [LABEL.secretNames]: secretNames(spec.env, spec.secrets).join(','),
     },

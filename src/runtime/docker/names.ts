@@ -1,7 +1,11 @@
 /**
  * Labels and names of everything the docker driver creates. Every container, network, volume and image
  * carries `berth.owner`, so berth finds what it owns (and never touches anything else), plus what it
- * belongs to: app, environment, release, process, instance.
+ * belongs to: app and environment always; release and process where the resource belongs to one
+ * (instances: also the instance; one-off runs: process `one-off`). What outlives a release is labelled
+ * by its own identity instead: the network (one per app environment), services and their volumes
+ * (`berth.service`, reused by every release whose spec matches) and images (`berth.build`: env, scale and
+ * rollback releases reuse a build; the `<app>:<release>` tags name each release that ran it).
  */
 import type { Labels } from './engine.ts';
 
