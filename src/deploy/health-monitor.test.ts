@@ -49,3 +49,31 @@ restart:
     await kit.close();
   }
 });
+
+test('an instance that is not running (back-off, crash loop) is left to supervision: no unhealthy report, no restart', { timeout: 30_000 }, async () => {
+  const kit = await startKit();
+  const monitor = new HealthMonitor(kit.ctx);
+  try {
+    const yaml = `name: gone
+processes:
+  worker:
+    command: node worker.js
+    health:
+      heartbeat: /tmp/beat
+      interval: 100ms
+restart:
+  max_restarts: 0
+`;
+    kit.deployer.start({ app: 'gone', kind: 'deploy', description: 'test', wait: true, source: kit.source(yaml, { heartbeatFile: '/tmp/beat', crashAfterMs: 1000 }) });
+    await kit.deployer.idle('gone');
+    monitor.start(50);
+    const types = () => kit.ctx.store.events.forApp('gone').map((e) => e.type);
+    await waitFor('the crash loop', () => types().includes('instance.crashloop'), 10_000);
+    // Ten check intervals later: the monitor saw a stopped instance every time and said nothing.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.ok(!types().includes('instance.unhealthy'), types().join(' '));
+  } finally {
+    await monitor.stop();
+    await kit.close();
+  }
+});

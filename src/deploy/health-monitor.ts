@@ -41,36 +41,39 @@ export function afterProbe(state: MonitorState, ok: boolean, now: number, interv
 export class HealthMonitor {
   readonly #ctx: DeployContext;
   readonly #states = new Map<string, MonitorState>();
-  readonly #inFlight = new Set<string>();
+  /** Checks under way, by instance: each runs on its own, so a slow one holds up no other. */
+  readonly #inFlight = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
-  #pass: Promise<void> | null = null;
 
   constructor(ctx: DeployContext) {
     this.#ctx = ctx;
   }
 
   start(everyMs = 500): void {
-    this.#timer = setInterval(() => void this.tick(), everyMs);
+    this.#timer = setInterval(() => this.tick(), everyMs);
     this.#timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    await this.#pass;
+    await Promise.allSettled(this.#inFlight.values());
   }
 
-  /** Probes every instance that is due; instances still being probed from an earlier tick are skipped. */
+  /** Starts a check of every instance that is due and not still being checked; returns them all settled. */
   tick(): Promise<void> {
-    this.#pass ??= this.#probeDue().finally(() => (this.#pass = null));
-    return this.#pass;
+    try {
+      this.#startDue();
+    } catch (error) {
+      this.#ctx.log.error('health monitor pass failed', { error: error as Error });
+    }
+    return Promise.allSettled(this.#inFlight.values()).then(() => {});
   }
 
-  async #probeDue(): Promise<void> {
+  #startDue(): void {
     const { store, clock } = this.#ctx;
     const now = clock.now();
     const watched = new Set<string>();
-    const due: Promise<void>[] = [];
     for (const app of store.apps.list()) {
       const release = app.currentRelease ? store.releases.get(app.currentRelease) : undefined;
       if (!release) continue;
@@ -84,17 +87,22 @@ export class HealthMonitor {
         const state = this.#states.get(instance.id) ?? { failures: 0, unhealthy: false, nextAt: now + intervalMs };
         this.#states.set(instance.id, state);
         if (now < state.nextAt || this.#inFlight.has(instance.id)) continue;
-        due.push(this.#check(instance, asked.probe, intervalMs));
+        const check = this.#check(instance, asked.probe, intervalMs).finally(() => this.#inFlight.delete(instance.id));
+        this.#inFlight.set(instance.id, check);
       }
     }
     for (const id of this.#states.keys()) if (!watched.has(id)) this.#states.delete(id);
-    await Promise.all(due);
   }
 
   async #check(instance: InstanceRecord, probe: () => Promise<ProbeResult>, intervalMs: number): Promise<void> {
     const ctx = this.#ctx;
-    this.#inFlight.add(instance.id);
     try {
+      // Down on purpose (a restart's back-off) or given up (crash loop): supervision owns it; its own
+      // events say what happens, and counting starts again once it runs.
+      if ((await ctx.driver.inspect(instance.id)).state !== 'running') {
+        this.#states.set(instance.id, { failures: 0, unhealthy: false, nextAt: ctx.clock.now() + intervalMs });
+        return;
+      }
       const result = await probe().catch((error: Error): ProbeResult => ({ ok: false, error: error.message, ms: 0 }));
       const before = this.#states.get(instance.id);
       if (!before) return; // no longer serving
@@ -112,8 +120,6 @@ export class HealthMonitor {
       }
     } catch (error) {
       ctx.log.error('health check failed to run', { instance: instance.id, error: error as Error });
-    } finally {
-      this.#inFlight.delete(instance.id);
     }
   }
 }

@@ -220,12 +220,13 @@ export async function servicesStep(run: Run, release: ReleaseRecord): Promise<vo
   const current = ctx.store.apps.get(release.app)?.currentRelease;
   const before = (current && current !== release.id ? ctx.store.releases.get(current)?.manifest.services : undefined) ?? {};
   for (const [name, spec] of services) {
-    const { changed } = await runtime.ensure(accessorySpec(release.app, name, spec));
-    emit(ctx, where(run), 'service.ensured', `service ${name} ${changed ? 'started' : 'already running'}`, { service: name, changed });
-    if (!changed) continue;
+    // Registered before ensure(), which replaces a changed service's container before it creates the new
+    // one: a create that fails half-way is undone too. ensure() of an unchanged spec does nothing.
     const previous = before[name];
     if (previous) run.undo.push(`put service ${name} back as the serving release has it`, async () => void (await runtime.ensure(accessorySpec(release.app, name, previous))));
     else run.undo.push(`remove service ${name}, new in this release`, () => runtime.remove(release.app, name));
+    const { changed } = await runtime.ensure(accessorySpec(release.app, name, spec));
+    emit(ctx, where(run), 'service.ensured', `service ${name} ${changed ? 'started' : 'already running'}`, { service: name, changed });
   }
   for (const [name, spec] of services) {
     for (;;) {

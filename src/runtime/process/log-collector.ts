@@ -6,9 +6,10 @@
  * The pos file is replaced by rename but not fsynced: losing it costs duplicates, not data.
  * A raw file over truncateBytes that has been fully read is truncated: the app writes with O_APPEND, so
  * its next write lands at the new end. A write landing between our size check and the truncate is lost.
- * Bytes that held a secret are overwritten with zeros once their masked lines are stored and the new
- * position saved (an O_APPEND writer never writes below the end, so this races with nothing): the app's
- * secret stays on disk in the clear only until the next pass, not until the file is truncated or removed.
+ * When a pass masked a secret, the bytes it read from that file are overwritten with zeros once its lines
+ * are stored and the new position saved (an O_APPEND writer never writes below the end, so this races
+ * with nothing): the app's secret stays in the raw file only until the pass that collects it, not until
+ * the file is truncated or removed (unless the daemon dies between saving the position and the scrub).
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import type { Clock } from '../../lib/clock.ts';
