@@ -102,6 +102,10 @@ test('with --json a failure is also JSON on stdout, with the stable code and the
   assert.ok(error.hint);
   assert.match(io.stderr.text, /^error: /, 'people still read it on stderr');
 
+  const theirs = testIo({ env: { HOME: '/nonexistent' } });
+  assert.equal(await main(['run', 'hello', '--url', 'http://127.0.0.1:1', '--token', 't', '--', 'tool', '--json'], theirs), 1);
+  assert.equal(theirs.stdout.text, '', 'a --json after -- belongs to the command run, not to berth');
+
   const usage = testIo();
   assert.equal(await main(['status', '--json'], usage), 2);
   assert.equal((JSON.parse(usage.stdout.text) as { error: { code: string } }).error.code, 'USAGE');

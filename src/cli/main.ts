@@ -83,6 +83,8 @@ export async function main(argv: string[], given: Io): Promise<number> {
   // Whether the command printed anything: a failure is JSON on stdout only while stdout is still empty
   // (one JSON document; a `logs -f --json` stream that breaks off ends with the error on stderr alone).
   let printed = false;
+  // --json as parsed once parsing got that far; before, as written ahead of a `--` (what follows is a command's).
+  let json = (argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv).includes('--json');
   const io: Io = {
     ...given,
     stdout: {
@@ -126,6 +128,7 @@ export async function main(argv: string[], given: Io): Promise<number> {
       return 0;
     }
     const parsed = module.parse(args);
+    json = parsed.globals.json === true;
     if (parsed.globals.version) {
       io.stdout.write(`berth ${cliVersion()}\n`);
       return 0;
@@ -140,7 +143,7 @@ export async function main(argv: string[], given: Io): Promise<number> {
     const described = describeError(error);
     io.stderr.write(formatError(described, style(colorEnabled(io.stderr, io.env))));
     // A script that asked for --json gets the failure as JSON on stdout too, with the stable code.
-    if (argv.includes('--json') && !printed) io.stdout.write(JSON.stringify({ error: { code: described.code ?? null, message: described.message, hint: described.hint ?? null, details: described.details ?? null } }, null, 2) + '\n');
+    if (json && !printed) io.stdout.write(JSON.stringify({ error: { code: described.code ?? null, message: described.message, hint: described.hint ?? null, details: described.details ?? null } }, null, 2) + '\n');
     if (io.env.BERTH_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return exitCodeFor(error);
   }

@@ -38,7 +38,7 @@ test('a bad value from the environment names the variable; the message carries e
     assert.fail('accepted');
   } catch (error) {
     assert.ok(isBerthError(error) && error.code === 'CONFIG_INVALID', String(error));
-    assert.deepEqual(error.details?.issues, [{ path: 'BERTH_API', message: '"bad" is not HOST:PORT', fix: 'for example --api 127.0.0.1:7171 (or set BERTH_API), or correct or unset BERTH_API' }]);
+    assert.deepEqual(error.details?.issues, [{ path: 'BERTH_API', message: '"bad" is not HOST:PORT', fix: 'for example BERTH_API=127.0.0.1:7171' }]);
     assert.match(error.message, /BERTH_API: "bad" is not HOST:PORT \(fix: /);
     assert.match(error.hint!, /berth server --help/);
   }

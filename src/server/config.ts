@@ -52,42 +52,48 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID naming each bad setting. */
 export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const issues: Issue[] = [];
-  const address = (name: 'api' | 'http', flag: string | undefined, envName: string, fallback: string) => {
-    const text = flag ?? env[envName] ?? fallback;
+  /**
+   * One setting: its text (flag, else environment variable, else default), and `bad()` to report it
+   * under the name it came from (`--api`, or `BERTH_API` when the environment set it), with an example
+   * written the same way.
+   */
+  const setting = (key: keyof ServerFlags, flag: string, envName: string, fallback: string) => {
+    const fromEnv = flags[key] === undefined && env[envName] !== undefined;
+    const text = flags[key] ?? env[envName] ?? fallback;
+    const path = fromEnv ? envName : flag;
+    return {
+      text,
+      bad: (message: string, example: string, note = '') =>
+        issues.push({ path, message: `"${text}" ${message}`, fix: `for example ${fromEnv ? `${envName}=${example}` : `${flag} ${example}`}${note}` }),
+    };
+  };
+  const address = (key: 'api' | 'http', envName: string, fallback: string) => {
+    const { text, bad } = setting(key, `--${key}`, envName, fallback);
     const parsed = parseHostPort(text);
-    if (!parsed) issues.push({ path: `--${name}`, message: `"${text}" is not HOST:PORT`, fix: `for example --${name} ${fallback} (or set ${envName})` });
+    if (!parsed) bad('is not HOST:PORT', fallback);
     return parsed ?? { host: '127.0.0.1', port: 0 };
   };
-  const api = address('api', flags.api, 'BERTH_API', DEFAULT_API);
-  const http = address('http', flags.http, 'BERTH_HTTP', DEFAULT_HTTP);
-  const baseDomain = (flags.baseDomain ?? env.BERTH_BASE_DOMAIN ?? 'localhost').toLowerCase();
-  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(baseDomain)) {
-    issues.push({ path: '--base-domain', message: `"${baseDomain}" is not a domain name`, fix: 'for example --base-domain apps.example.com' });
-  }
-  const maxUploadText = flags.maxUpload ?? env.BERTH_MAX_UPLOAD ?? '200mb';
-  const maxUploadBytes = parseSize(maxUploadText);
-  if (maxUploadBytes === undefined || maxUploadBytes < 1024) {
-    issues.push({ path: '--max-upload', message: `"${maxUploadText}" is not a size of at least 1kb`, fix: 'for example --max-upload 200mb' });
-  }
-  const logLevel = (flags.logLevel ?? env.BERTH_LOG_LEVEL ?? 'info') as ServerConfig['logLevel'];
-  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
-    issues.push({ path: '--log-level', message: `"${logLevel}" is not a log level`, fix: 'use debug, info, warn or error' });
-  }
-  const runtime = (flags.runtime ?? env.BERTH_RUNTIME ?? 'auto') as ServerConfig['runtime'];
-  if (!['auto', 'docker', 'process'].includes(runtime)) {
-    issues.push({ path: '--runtime', message: `"${runtime}" is not a runtime`, fix: 'use auto (docker when an engine answers), docker or process' });
-  }
-  const buildMemoryText = flags.buildMemory ?? env.BERTH_BUILD_MEMORY ?? `${Math.max(512, Math.min(2048, Math.floor(totalmem() / 1024 ** 2 / 2)))}mb`;
-  const buildMemory = parseSize(buildMemoryText);
-  if (buildMemory === undefined || buildMemory < 64 * 1024 ** 2) {
-    issues.push({ path: '--build-memory', message: `"${buildMemoryText}" is not a size of at least 64mb`, fix: 'for example --build-memory 1gb' });
-  }
-  const buildCpusText = flags.buildCpus ?? env.BERTH_BUILD_CPUS ?? String(Math.max(1, availableParallelism() - 1));
-  const buildCpus = Number(buildCpusText);
-  if (!(buildCpus >= 0.1 && buildCpus <= 256)) {
-    issues.push({ path: '--build-cpus', message: `"${buildCpusText}" is not a number of CPUs`, fix: 'for example --build-cpus 1 (a build never takes more)' });
-  }
-  if (issues.length) throw fail('CONFIG_INVALID', { issues: issues.map((issue) => fromEnvironment(issue, flags, env)) });
+  const api = address('api', 'BERTH_API', DEFAULT_API);
+  const http = address('http', 'BERTH_HTTP', DEFAULT_HTTP);
+  const domain = setting('baseDomain', '--base-domain', 'BERTH_BASE_DOMAIN', 'localhost');
+  const baseDomain = domain.text.toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(baseDomain)) domain.bad('is not a domain name', 'apps.example.com');
+  const maxUpload = setting('maxUpload', '--max-upload', 'BERTH_MAX_UPLOAD', '200mb');
+  const maxUploadBytes = parseSize(maxUpload.text);
+  if (maxUploadBytes === undefined || maxUploadBytes < 1024) maxUpload.bad('is not a size of at least 1kb', '200mb');
+  const level = setting('logLevel', '--log-level', 'BERTH_LOG_LEVEL', 'info');
+  const logLevel = level.text as ServerConfig['logLevel'];
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) level.bad('is not a log level', 'info', ' (debug, info, warn or error)');
+  const chosen = setting('runtime', '--runtime', 'BERTH_RUNTIME', 'auto');
+  const runtime = chosen.text as ServerConfig['runtime'];
+  if (!['auto', 'docker', 'process'].includes(runtime)) chosen.bad('is not a runtime', 'auto', ' (docker when an engine answers), docker or process');
+  const memory = setting('buildMemory', '--build-memory', 'BERTH_BUILD_MEMORY', `${Math.max(512, Math.min(2048, Math.floor(totalmem() / 1024 ** 2 / 2)))}mb`);
+  const buildMemory = parseSize(memory.text);
+  if (buildMemory === undefined || buildMemory < 64 * 1024 ** 2) memory.bad('is not a size of at least 64mb', '1gb');
+  const cpus = setting('buildCpus', '--build-cpus', 'BERTH_BUILD_CPUS', String(Math.max(1, availableParallelism() - 1)));
+  const buildCpus = Number(cpus.text);
+  if (!(buildCpus >= 0.1 && buildCpus <= 256)) cpus.bad('is not a number of CPUs', '1', ' (a build never takes more)');
+  if (issues.length) throw fail('CONFIG_INVALID', { issues });
   return {
     dataDir: flags.data ? resolve(flags.data) : defaultDataDir(env),
     api,
@@ -102,25 +108,6 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     nodeImage: flags.nodeImage ?? env.BERTH_NODE_IMAGE ?? 'node:24-slim',
     build: { memoryBytes: buildMemory!, cpus: buildCpus, concurrency: 1 },
   };
-}
-
-/** Each flag and the environment variable it falls back to. */
-const SETTING_SOURCES: Record<string, [keyof ServerFlags, string]> = {
-  '--api': ['api', 'BERTH_API'],
-  '--http': ['http', 'BERTH_HTTP'],
-  '--base-domain': ['baseDomain', 'BERTH_BASE_DOMAIN'],
-  '--max-upload': ['maxUpload', 'BERTH_MAX_UPLOAD'],
-  '--log-level': ['logLevel', 'BERTH_LOG_LEVEL'],
-  '--runtime': ['runtime', 'BERTH_RUNTIME'],
-  '--build-memory': ['buildMemory', 'BERTH_BUILD_MEMORY'],
-  '--build-cpus': ['buildCpus', 'BERTH_BUILD_CPUS'],
-};
-
-/** An issue names the environment variable when the bad value came from there, not from the flag. */
-function fromEnvironment(issue: Issue, flags: ServerFlags, env: NodeJS.ProcessEnv): Issue {
-  const source = SETTING_SOURCES[issue.path];
-  if (!source || flags[source[0]] !== undefined || env[source[1]] === undefined) return issue;
-  return { ...issue, path: source[1], fix: `${issue.fix ? `${issue.fix}, or ` : ''}correct or unset ${source[1]}` };
 }
 
 /** Files in the data directory that other tools (the CLI, tests) read. */

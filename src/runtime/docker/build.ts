@@ -17,7 +17,7 @@ import { STATIC_SERVER_PATH } from './container-spec.ts';
 import { BUILD_DIR, nodeDockerfile } from './dockerfile.ts';
 import type { DockerEngine } from './engine.ts';
 import { baseLabels, imageTag, LABEL } from './names.ts';
-import { tagOwnImage, tagVerdict } from './tags.ts';
+import { tagOwnImage } from './tags.ts';
 
 export interface BuildCaps {
   memoryBytes: number;
@@ -72,14 +72,9 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
   }
   keep.push(dockerfile);
 
-  // The build tags its image with the build id (so it is never a dangling image, which berth prunes),
-  // checked first; other tags are added afterwards, each checked right before it moves.
+  // The build tags its image with the build id, a fresh random id (so no one else's tag, and the image is
+  // never dangling, which berth prunes); the commit tag is added afterwards, checked right before it moves.
   const primary = imageTag(request.app, request.buildId);
-  const current = await engine.inspectImage(primary).catch((error: Error) => {
-    throw fail('BUILD_FAILED', { reason: `could not look up ${primary} on the engine: ${error.message}` });
-  });
-  const verdict = tagVerdict(current, { ownerId: options.ownerId });
-  if (!verdict.ok) throw fail('BUILD_FAILED', { reason: `cannot tag the image ${primary}: ${verdict.reason}` });
 
   const packed = await packDirectory(dir, { extraIgnore: dockerignore(dir), keep });
   let imageId: string;
