@@ -17,7 +17,13 @@ export interface RuntimeChoice {
   engineApiVersion?: string;
 }
 
-export async function chooseRuntime(mode: RuntimeMode, engine: DockerEngine, socket: string): Promise<RuntimeChoice> {
+export async function chooseRuntime(mode: RuntimeMode, engine: DockerEngine, socket: string, ignoredDockerHost?: string): Promise<RuntimeChoice> {
+  const choice = await choose(mode, engine, socket);
+  // A remote engine set in DOCKER_HOST is not silently replaced by the local socket: the reason says so.
+  return ignoredDockerHost ? { ...choice, reason: `${choice.reason} (DOCKER_HOST=${ignoredDockerHost} is not used: berth reaches a local engine over its Unix socket)` } : choice;
+}
+
+async function choose(mode: RuntimeMode, engine: DockerEngine, socket: string): Promise<RuntimeChoice> {
   if (mode === 'process') return { driver: 'process', reason: 'chosen with --runtime process' };
   // The first call negotiates the API version; apiVersion() then answers from what was negotiated.
   const answer = await engine.version().then(async (version) => ({ version, api: await engine.apiVersion() }), (error: Error) => error);

@@ -43,3 +43,10 @@ test('a bad value from the environment names the variable; the message carries e
     assert.match(error.hint!, /berth server --help/);
   }
 });
+
+test('a DOCKER_HOST that is not a Unix socket is noted, not silently replaced', () => {
+  assert.equal(resolveServerConfig({}, { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }).dockerSocket, '/run/user/1000/docker.sock');
+  const remote = resolveServerConfig({}, { DOCKER_HOST: 'tcp://10.0.0.5:2376' });
+  assert.equal(remote.dockerSocket, '/var/run/docker.sock');
+  assert.equal(remote.dockerHostIgnored, 'tcp://10.0.0.5:2376');
+});

@@ -22,6 +22,8 @@ export interface ServerConfig {
   runtime: 'auto' | 'docker' | 'process';
   /** The Docker Engine's socket. */
   dockerSocket: string;
+  /** Set when DOCKER_HOST names an engine berth cannot reach (not a Unix socket): said by `berth doctor`. */
+  dockerHostIgnored?: string;
   /** Base image of the Dockerfile berth writes for Node apps without one. */
   nodeImage: string;
   /** Caps for image builds, so running apps keep their share of the machine. */
@@ -105,6 +107,8 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     logLevel,
     runtime,
     dockerSocket: (env.DOCKER_HOST?.startsWith('unix://') ? env.DOCKER_HOST.slice(7) : undefined) ?? '/var/run/docker.sock',
+    // tcp:// and ssh:// engines are not supported: berth talks to a local engine over its Unix socket.
+    ...(env.DOCKER_HOST && !env.DOCKER_HOST.startsWith('unix://') ? { dockerHostIgnored: env.DOCKER_HOST } : {}),
     nodeImage: flags.nodeImage ?? env.BERTH_NODE_IMAGE ?? 'node:24-slim',
     build: { memoryBytes: buildMemory!, cpus: buildCpus, concurrency: 1 },
   };

@@ -62,7 +62,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const sealer = createSealer(loadOrCreateKey(join(config.dataDir, 'secret.key')));
   const ownerId = store.settings.getOrCreate('owner_id', () => newId('own'));
   const engine = createDockerEngine({ socketPath: config.dockerSocket });
-  const runtime = await chooseRuntime(config.runtime, engine, config.dockerSocket);
+  const runtime = await chooseRuntime(config.runtime, engine, config.dockerSocket, config.dockerHostIgnored);
   log.info('runtime chosen', { driver: runtime.driver, reason: runtime.reason, engine: runtime.engine?.Version, api: runtime.engineApiVersion });
   const driver: RuntimeDriver =
     runtime.driver === 'docker'

@@ -166,6 +166,8 @@ describe('the client negotiates with a scripted engine', () => {
     assert.equal(chosen.driver, 'docker');
     assert.equal(chosen.engine?.ApiVersion, '1.52');
     assert.equal(chosen.engineApiVersion, '1.47');
+    const remote = await chooseRuntime('auto', current.engine, current.socketPath, 'tcp://10.0.0.5:2376');
+    assert.match(remote.reason, /^a Docker Engine answers at .* \(DOCKER_HOST=tcp:\/\/10\.0\.0\.5:2376 is not used: berth reaches a local engine over its Unix socket\)$/);
 
     const old = await engineAt('choiceOld', TOO_OLD);
     const fallback = await chooseRuntime('auto', old.engine, old.socketPath);
