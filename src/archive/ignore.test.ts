@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileIgnoreRule, ignoredBy, literalPattern, parseIgnore } from './ignore.ts';
+import { compileIgnoreRule, ignoredBy, parseIgnore } from './ignore.ts';
 
 // [patterns, path, isDir, ignored]
 const cases: [string, string, boolean, boolean][] = [
@@ -118,14 +118,4 @@ test('ignoredBy names the rule that excludes, also when it excludes a parent fol
 test('a rule records how it was written', () => {
   const rule = compileIgnoreRule('!/build/')!;
   assert.deepEqual({ source: rule.source, negate: rule.negate, dirOnly: rule.dirOnly }, { source: '!/build/', negate: true, dirOnly: true });
-});
-
-test('literalPattern matches exactly the path it names, glob characters included', () => {
-  const rule = compileIgnoreRule(literalPattern('docker/[web]*?.Dockerfile'))!;
-  assert.equal(literalPattern('docker/[web]*?.Dockerfile'), '/docker/\\[web]\\*\\?.Dockerfile');
-  assert.equal(ignoredBy([rule], 'docker/[web]*?.Dockerfile', false), rule);
-  for (const other of ['docker/w.Dockerfile', 'docker/[web]xy.Dockerfile', 'x/docker/[web]*?.Dockerfile']) assert.equal(ignoredBy([rule], other, false), undefined, other);
-  const backslash = compileIgnoreRule(literalPattern('a\\b'))!;
-  assert.equal(ignoredBy([backslash], 'a\\b', false), backslash);
-  assert.equal(ignoredBy([backslash], 'ab', false), undefined);
 });

@@ -70,14 +70,6 @@ export function ignoredBy(rules: readonly IgnoreRule[], path: string, isDir: boo
   return undefined;
 }
 
-/**
- * A pattern that matches exactly `path` (root-relative, `/`-separated) and nothing else: anchored, with
- * the characters globs give a meaning to escaped. For rules berth writes itself about a known path.
- */
-export function literalPattern(path: string): string {
-  return '/' + path.replace(/[*?[\\]/g, '\\$&');
-}
-
 /** One path segment's glob as a regular expression that never matches `/`. */
 function segmentRegex(segment: string): string {
   let out = '';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { isBerthError } from '../errors/catalogue.ts';
@@ -150,12 +150,44 @@ test('keep: named paths go in despite the ignore files (their folders too, not t
   });
 });
 
-test('packRules: defaults, .berthignore, extra patterns, keep, then the exclusions nothing undoes', () => {
-  const { rules, envRules } = packRules({ berthignore: 'dist/\n!.env\n', extraIgnore: ['*.log'], keep: ['a/b.txt'] });
-  assert.deepEqual(
-    rules.map((rule) => rule.source),
-    ['.berth/', '.DS_Store', 'dist/', '!.env', '*.log', '!/a/', '!/a/b.txt', '.git', 'node_modules', '.env*'],
-  );
+test('keep: an ignored folder gives up only its kept paths, whether a folder rule or a ** rule ignores it', async () => {
+  await withTempDir(async (app) => {
+    await writeTree(app, { 'docker/Dockerfile': 'FROM x', 'docker/secret.txt': 'SECRET', 'docker/sub/more.txt': 'm', 'src/i.js': 'i' });
+    for (const extraIgnore of [['docker/'], ['docker/**'], ['/docker'], ['docker/', '!docker/secret.txt']]) {
+      const packed = await packDirectory(app, { extraIgnore, keep: ['docker/Dockerfile'] });
+      assert.deepEqual(packed.files, ['docker/Dockerfile', 'src/i.js'], extraIgnore.join(' '));
+      const listed = execFileSync('tar', ['-tz'], { input: await collect(packed.stream), encoding: 'utf8' }).trim().split('\n');
+      assert.deepEqual(listed, ['docker/', 'docker/Dockerfile', 'src/', 'src/i.js'], extraIgnore.join(' '));
+    }
+  });
+});
+
+test('keep: a path nested in an ignored folder brings only itself and its folders', async () => {
+  await withTempDir(async (app) => {
+    await writeTree(app, { 'a/b/c.txt': 'c', 'a/b/d.txt': 'd', 'a/x.txt': 'x', 'a/e/f.txt': 'f', 'top.txt': 't' });
+    const packed = await packDirectory(app, { extraIgnore: ['a/'], keep: ['a/b/c.txt'] });
+    assert.deepEqual(packed.files, ['a/b/c.txt', 'top.txt']);
+  });
+});
+
+test('keep: an env file, or anything in node_modules or .git, stays out even when kept', async () => {
+  await withTempDir(async (app) => {
+    await writeTree(app, { 'docker/.env': 'SECRET=1', 'node_modules/x/Dockerfile': 'FROM n', '.git/Dockerfile': 'FROM g', 'i.js': 'i' });
+    await mkdir(join(app, 'cfg/.env.d'), { recursive: true });
+    await writeFile(join(app, 'cfg/.env.d/app.conf'), 'SECRET=3');
+    const packed = await packDirectory(app, {
+      extraIgnore: ['docker/', 'cfg/'],
+      keep: ['docker/.env', 'cfg/.env.d/app.conf', 'node_modules/x/Dockerfile', '.git/Dockerfile'],
+    });
+    assert.deepEqual(packed.files, ['i.js']);
+    assert.deepEqual(packed.skipped, [{ path: 'cfg/.env.d', reason: ENV_REASON }, { path: 'docker/.env', reason: ENV_REASON }]);
+  });
+});
+
+test('packRules: defaults, .berthignore, extra patterns, then the exclusions nothing undoes', () => {
+  const { rules, always, envRules } = packRules({ berthignore: 'dist/\n!.env\n', extraIgnore: ['*.log'] });
+  assert.deepEqual(rules.map((rule) => rule.source), ['.berth/', '.DS_Store', 'dist/', '!.env', '*.log', '.git', 'node_modules', '.env*']);
+  assert.deepEqual(always, rules.slice(-3));
   assert.deepEqual(envRules.map((rule) => rule.source), ['.env*']);
   assert.equal(rules.at(-1), envRules[0]);
 });
@@ -183,16 +215,17 @@ test('links, special files and names extraction would refuse are skipped and rep
 });
 
 test('a file that changes size while packing fails the stream', async () => {
+  // 8 MB: far more than the stream buffers before it is read, so the change always lands mid-file.
   await withTempDir(async (app) => {
-    await writeFile(join(app, 'shrinks'), randomBytes(100_000));
+    await writeFile(join(app, 'shrinks'), randomBytes(8 * 1024 * 1024));
     const packed = await packDirectory(app);
     await truncate(join(app, 'shrinks'), 10);
     await assert.rejects(collect(packed.stream), /shrank while it was being packed/);
   });
   await withTempDir(async (app) => {
-    await writeFile(join(app, 'grows'), 'small');
+    await writeFile(join(app, 'grows'), randomBytes(8 * 1024 * 1024));
     const packed = await packDirectory(app);
-    await writeFile(join(app, 'grows'), 'much bigger now');
+    await appendFile(join(app, 'grows'), randomBytes(1024 * 1024));
     await assert.rejects(collect(packed.stream), /grew while it was being packed/);
   });
 });

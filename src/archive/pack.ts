@@ -7,10 +7,12 @@
  * is any name that extraction (./entry-path.ts) would refuse.
  *
  * What is left out, in the order the rules apply (the last matching rule decides, as in .gitignore):
- * DEFAULT_IGNORE, then `.berthignore`, then `extraIgnore` (a build's .dockerignore), then `keep`, then
- * ALWAYS_IGNORE and ENV_IGNORE. Because those come last, no `!` line can bring .git, node_modules or an
- * env file back. The docker runtime packs its build context with this same function, so the upload and
- * the build context follow one list of rules.
+ * DEFAULT_IGNORE, then `.berthignore`, then `extraIgnore` (a build's .dockerignore), then ALWAYS_IGNORE
+ * and ENV_IGNORE. Because those come last, no `!` line can bring .git, node_modules or an env file back.
+ * A `keep` path and the folders it is in go in whatever the other rules say, but only those last ones
+ * apply to them; everything else in those folders is still judged by all the rules, so an ignored folder
+ * gives up only its kept paths. The docker runtime packs its build context with this same function, so
+ * the upload and the build context follow one list of rules.
  */
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
@@ -20,7 +22,7 @@ import { createGzip } from 'node:zlib';
 import type { Dirent } from 'node:fs';
 import { fail } from '../errors/catalogue.ts';
 import { unsafeNameReason } from './entry-path.ts';
-import { compileIgnoreRule, ignoredBy, literalPattern, parseIgnore, type IgnoreRule } from './ignore.ts';
+import { compileIgnoreRule, ignoredBy, parseIgnore, type IgnoreRule } from './ignore.ts';
 import { dataPadding, endOfArchive, entryHeaders, type PackEntry } from './tar-writer.ts';
 
 export interface PackOptions {
@@ -76,11 +78,11 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
     if (error.code === 'ENOENT') return '';
     throw error;
   });
-  const { rules, envRules } = packRules({ berthignore, ...options });
+  const { rules, always, envRules } = packRules({ berthignore, extraIgnore: options.extraIgnore });
 
   const entries: PackEntry[] = [];
   const skipped: Skipped[] = [];
-  await walk({ root, rel: '', rules, envRules, entries, skipped });
+  await walk({ root, rel: '', rules, always, envRules, kept: keptPaths(options.keep ?? []), entries, skipped });
 
   const files = entries.filter((entry) => entry.type === 'file');
   const stream = createGzip();
@@ -90,44 +92,49 @@ export async function packDirectory(dir: string, options: PackOptions = {}): Pro
 }
 
 /**
- * The rules packDirectory applies, in order (pure): defaults, the user's patterns, `keep`, and last the
- * exclusions nothing can undo. `envRules` are the ones whose matches are reported as env files.
+ * The rules packDirectory applies, in order (pure): defaults, the user's patterns, and last the exclusions
+ * nothing can undo. `always` is that last part (ALWAYS_IGNORE and ENV_IGNORE, the only rules `keep` paths
+ * obey) and `envRules` the ones whose matches are reported as env files; both are tails of `rules`.
  */
-export function packRules(input: { berthignore?: string; extraIgnore?: string[]; keep?: string[] }): { rules: IgnoreRule[]; envRules: IgnoreRule[] } {
+export function packRules(input: { berthignore?: string; extraIgnore?: string[] }): { rules: IgnoreRule[]; always: IgnoreRule[]; envRules: IgnoreRule[] } {
   const envRules = compileAll(ENV_IGNORE);
-  const rules = [
-    ...compileAll(DEFAULT_IGNORE),
-    ...parseIgnore(input.berthignore ?? ''),
-    ...compileAll(input.extraIgnore ?? []),
-    ...compileAll((input.keep ?? []).flatMap(keepPatterns)),
-    ...compileAll(ALWAYS_IGNORE),
-    ...envRules,
-  ];
-  return { rules, envRules };
+  const always = [...compileAll(ALWAYS_IGNORE), ...envRules];
+  const rules = [...compileAll(DEFAULT_IGNORE), ...parseIgnore(input.berthignore ?? ''), ...compileAll(input.extraIgnore ?? []), ...always];
+  return { rules, always, envRules };
 }
 
-/** `a/b/c` -> `!/a/`, `!/a/b/`, `!/a/b/c`: the path and the folders it is in, re-included. */
-function keepPatterns(path: string): string[] {
-  const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
-  return segments.map((_, i) => `!${literalPattern(segments.slice(0, i + 1).join('/'))}${i < segments.length - 1 ? '/' : ''}`);
+/** `./a/b/c` -> `a`, `a/b`, `a/b/c`: each kept path and the folders it is in, as the walk spells them. */
+function keptPaths(keep: string[]): Set<string> {
+  const kept = new Set<string>();
+  for (const path of keep) {
+    const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
+    segments.forEach((_, i) => kept.add(segments.slice(0, i + 1).join('/')));
+  }
+  return kept;
 }
 
 interface Walk {
   root: string;
   rel: string;
   rules: IgnoreRule[];
+  always: IgnoreRule[];
   envRules: IgnoreRule[];
+  kept: Set<string>;
   entries: PackEntry[];
   skipped: Skipped[];
 }
 
-/** Depth first, names sorted by code unit; a folder's entry comes before its contents. */
+/**
+ * Depth first, names sorted by code unit; a folder's entry comes before its contents. A kept path (or a
+ * folder one is in) is judged by the `always` rules only, so the walk goes into its folders even when they
+ * are ignored; their other contents are judged by all the rules, which exclude them with their folder.
+ */
 async function walk(w: Walk): Promise<void> {
   const dirents = await readdir(join(w.root, w.rel), { withFileTypes: true });
   dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const dirent of dirents) {
     const path = w.rel === '' ? dirent.name : `${w.rel}/${dirent.name}`;
-    const rule = ignoredBy(w.rules, path, dirent.isDirectory());
+    const rule = ignoredBy(w.kept.has(path) ? w.always : w.rules, path, dirent.isDirectory());
     if (rule) {
       if (w.envRules.includes(rule)) w.skipped.push({ path, reason: ENV_REASON });
       continue; // not descending: everything under an ignored folder stays out too, as in git
