@@ -194,7 +194,110 @@ describe('docker driver supervision', { skip: docker.skip, timeout: 300_000 }, (
     await driver.stop(b.id);
     recorder.stop();
   });
+
+  test('an instance that exits at once, before start() has its record: its exit is handled (restarts, then a crash loop)', { timeout: 120_000 }, async () => {
+    // The engine answers the inspect after the start slowly, so the container's `die` arrives before start()
+    // returns (as it can on a busy engine): that exit must not be lost.
+    const driver = makeDriver(slowInspectAfterStart(real, 500));
+    const built = await buildFrom(driver, 'echo');
+    const recorder = recordEvents(driver);
+    const spec = specFor(built.artifact, { process: 'worker', port: false, command: "sh -c 'exit 3'", restart: { maxRestarts: 2, windowMs: 60_000, backoffMs: 50, maxBackoffMs: 100 } });
+    await driver.start(spec);
+    const first = await recorder.waitFor(isType('exited', spec.id), 20_000, 'the first exit');
+    assert.equal(first.exit.code, 3);
+    assert.equal(first.willRestart, true);
+    const back = await recorder.waitFor(isType('restarted', spec.id), 20_000, 'a restart');
+    assert.equal(back.restarts, 1);
+    const loop = await recorder.waitFor(isType('crashloop', spec.id), 30_000, 'the crash loop');
+    assert.equal(loop.restarts, 2);
+    assert.equal(recorder.events.filter(isType('exited', spec.id)).length, 3, JSON.stringify(recorder.events));
+    const info = await driver.inspect(spec.id);
+    assert.equal(info.state, 'crashloop');
+    assert.equal(info.lastExit?.code, 3);
+    await driver.stop(spec.id);
+    recorder.stop();
+  });
+
+  test('while no daemon watches, the engine stopping a container (engine restart, host reboot) is no crash: adopt() starts it again at once, nothing counted', { timeout: 120_000 }, async () => {
+    const first = makeDriver();
+    const built = await buildFrom(first, 'echo');
+    const spec = specFor(built.artifact, {});
+    await getJsonWhenUp((await first.start(spec)).address!, '/', 10_000);
+    await first.close();
+
+    // The engine stops it as it does at its shutdown (SIGTERM, then SIGKILL after the stop timeout).
+    const container = (await real.inspectContainer(containerName(spec.id)))!;
+    await real.stopContainer(container.Id, 1);
+    assert.equal((await real.inspectContainer(container.Id))!.State.Running, false);
+
+    const second = makeDriver();
+    const recorder = recordEvents(second);
+    await second.adopt();
+    const back = await recorder.waitFor(isType('restarted', spec.id), 20_000, 'the instance started again');
+    assert.equal(back.restarts, 0, 'the engine stopping it was not counted');
+    assert.ok(back.address);
+    await getJsonWhenUp(back.address, '/', 10_000);
+    const exited = recorder.events.filter(isType('exited', spec.id));
+    assert.ok(exited.every((e) => e.willRestart), JSON.stringify(exited));
+    assert.deepEqual(recorder.events.filter((e) => e.type === 'crashloop'), [], 'no crash loop, though no crash is allowed');
+    const info = await second.inspect(spec.id);
+    assert.equal(info.state, 'running');
+    assert.equal(info.restarts, 0);
+    await second.stop(spec.id);
+    recorder.stop();
+  });
+
+  test('while no daemon watches, an app that exits on its own has crashed: adopt() counts it', { timeout: 120_000 }, async () => {
+    const first = makeDriver();
+    const built = await buildFrom(first, 'echo');
+    // Runs until told to crash (a file appears), then exits with code 3.
+    const spec = specFor(built.artifact, { process: 'worker', port: false, command: 'while [ ! -f /tmp/crash ]; do sleep 0.1; done; exit 3' });
+    await first.start(spec);
+    await first.close();
+
+    const container = (await real.inspectContainer(containerName(spec.id)))!;
+    await real.exec(container.Id, ['touch', '/tmp/crash'], { timeoutMs: 5_000 });
+    await waitFor(async () => !(await real.inspectContainer(container.Id))!.State.Running, { timeoutMs: 10_000, what: 'the app to exit' });
+    assert.equal((await real.inspectContainer(container.Id))!.State.ExitCode, 3);
+
+    const second = makeDriver();
+    const recorder = recordEvents(second);
+    await second.adopt();
+    const loop = await recorder.waitFor(isType('crashloop', spec.id), 20_000, 'the crash counted (no crash allowed: a crash loop)');
+    assert.equal(loop.exit.code, 3);
+    assert.equal((await second.inspect(spec.id)).state, 'crashloop');
+    assert.deepEqual(recorder.events.filter(isType('restarted', spec.id)), [], 'not started again');
+    await second.stop(spec.id);
+    recorder.stop();
+  });
 });
+
+/** The real engine, except that the first inspect after each container start answers `delayMs` late. */
+function slowInspectAfterStart(real: DockerEngine, delayMs: number): DockerEngine {
+  let started = false;
+  return new Proxy(real, {
+    get(target, property: keyof DockerEngine) {
+      const value = target[property];
+      if (property === 'startContainer') {
+        return async (...args: Parameters<DockerEngine['startContainer']>) => {
+          await target.startContainer(...args);
+          started = true;
+        };
+      }
+      if (property === 'inspectContainer') {
+        return async (...args: Parameters<DockerEngine['inspectContainer']>) => {
+          const answer = await target.inspectContainer(...args);
+          if (started) {
+            started = false;
+            await new Promise((r) => setTimeout(r, delayMs));
+          }
+          return answer;
+        };
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
 
 /**
  * The real engine, except that down() makes it unreachable for the driver: event streams end with the

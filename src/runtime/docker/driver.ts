@@ -215,8 +215,11 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       for (const image of await engine.listImages({ dangling: ['true'], ...ownerFilter(ownerId) })) {
         await engine.removeImage(image.Id, { force: true }).catch(() => {});
       }
-      await supervisor.adopt(await instanceContainers());
-      const found = await list();
+      const containers = await instanceContainers();
+      await supervisor.adopt(containers);
+      // Those adopt() found running are as they were; the others it may have acted on (or found removed).
+      const now = await Promise.all(containers.map(async (c) => (c.State.Running ? c : await engine.inspectContainer(c.Id))));
+      const found = now.filter((c): c is ContainerInspect => c !== undefined).map(describe);
       log.info('adopted containers', { count: found.length });
       return found;
     },

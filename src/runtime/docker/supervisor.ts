@@ -11,12 +11,25 @@
  * (POST /containers/{id}/start: same name, network, IP when free, logs kept).
  *
  * The trade-off, while berth's daemon is down: nothing restarts a container that exits; it stays down until
- * the daemon is back, and adopt() handles the exit then as a crash noticed late (like the process driver
- * does for its detached processes). Containers that keep running are untouched. After a host reboot the
- * engine does not start berth's containers either: berth's daemon does, on start-up (adopt()). An engine
- * policy for those periods cannot be had without giving up berth's back-off: the engine applies it the
- * moment a container exits, before berth hears of it; and switching it on only when berth's daemon stops
- * (a container update) would miss a daemon that dies, besides the engine port having no update call.
+ * the daemon is back, and adopt() handles the exit then. Containers that keep running are untouched. After
+ * a host reboot the engine does not start berth's containers either: berth's daemon does, on start-up
+ * (adopt()). An engine policy for those periods cannot be had without giving up berth's back-off: the
+ * engine applies it the moment a container exits, before berth hears of it; and switching it on only when
+ * berth's daemon stops (a container update) would miss a daemon that dies, besides the engine port having
+ * no update call.
+ *
+ * An exit no daemon watched (adopt() finds the container stopped while its record says `running`) is
+ * judged by its shape, since the engine's `kill` events of that time are gone (an engine restart or a
+ * reboot loses them): an exit that looks like the engine's stop is put down to the engine stopping the
+ * container (an engine restart or upgrade, a host reboot, `docker stop`), not a crash: the instance is
+ * started again at once and nothing is counted, so an app with `max_restarts` 0 survives a reboot. The
+ * engine's stop sends the stop signal (SIGTERM unless the image says otherwise), then SIGKILL after the
+ * stop timeout, so its shapes are: code 128 + the stop signal (143), 137 unless the engine says out of
+ * memory, and 0 (an app that shuts down cleanly on SIGTERM, as well-behaved ones do). Any other exit (an
+ * app that failed on its own: 1, 3, a segfault's 139, an OOM kill) is a crash noticed late and counts, as
+ * the process driver counts its detached processes that died while no daemon watched. What this gives
+ * away: an app that ends on its own with one of those codes while no daemon watches is started again
+ * without a count (it is restarted either way; only the crash-loop accounting misses that one exit).
  *
  * What the engine does behind berth's back is read from its event stream (`die`, `start`, `kill`, `oom`)
  * and, after the stream was lost, from the containers themselves (resync()):
@@ -33,6 +46,7 @@
  * Every change to an instance (start, stop, restart, event handling) runs in that instance's queue
  * (serial()), so they never interleave, and its record is saved (./supervision-state.ts) at each change.
  */
+import { constants } from 'node:os';
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Address, DriverEvent, ExitInfo, RestartPolicy } from '../driver.ts';
@@ -109,6 +123,8 @@ export function createDockerSupervisor(options: DockerSupervisorOptions): Docker
   const kills = new Map<string, number>();
   /** restart(id) in progress: the StartedAt of the run it ends. */
   const asked = new Map<string, string>();
+  /** Instances adopt() took over: the StartedAt of the run no daemon watched (its exit, if any, is judged by its shape). */
+  const unwatched = new Map<string, string>();
   /** The last time the event stream was lost, and when berth had looked at everything again. */
   let outage: { lostAt: number; resyncedAt?: number } | undefined;
 
@@ -183,6 +199,7 @@ export function createDockerSupervisor(options: DockerSupervisorOptions): Docker
 
   const onRunning = (rec: Supervised, container: ContainerInspect) => {
     const id = rec.state.id;
+    unwatched.delete(id);
     const address = addressOf(container);
     const previous = rec.state;
     if (previous.state !== 'running') {
@@ -235,11 +252,16 @@ export function createDockerSupervisor(options: DockerSupervisorOptions): Docker
     const stopTimeoutMs = (container.Config.StopTimeout ?? 10) * 1000;
     const stoppedFromOutside = !requested && killedAt !== undefined && killedAt >= startedMs && killedAt >= at - stopTimeoutMs - KILL_SLACK_MS;
     const duringOutage = !requested && outage !== undefined && at >= outage.lostAt - OUTAGE_SLACK_MS && (outage.resyncedAt === undefined || at <= outage.resyncedAt);
-    if (stoppedFromOutside || duringOutage) {
+    // An exit while no daemon watched (see the header): the engine's stop, or a crash noticed late.
+    const unwatchedRun = unwatched.get(id) === container.State.StartedAt;
+    unwatched.delete(id);
+    const stoppedUnwatched = !requested && unwatchedRun && looksLikeEngineStop(container, oom);
+    if (stoppedFromOutside || duringOutage || stoppedUnwatched) {
       // Not the app's doing: back at once, nothing counted against its restart policy.
       rec.state = { ...rec.state, state: 'restarting', reason: 'outside', restartAt: clock.now(), lastExit: exit };
       save(rec);
-      log.info('instance stopped by the engine or from outside berth; starting it again', { instance: id, code: exit.code, cause: stoppedFromOutside ? 'kill' : 'engine outage' });
+      const cause = stoppedFromOutside ? 'kill' : duringOutage ? 'engine outage' : 'stopped while no daemon watched';
+      log.info('instance stopped by the engine or from outside berth; starting it again', { instance: id, code: exit.code, cause });
       emit([{ type: 'exited', id, exit, willRestart: true, restarts: rec.state.restarts }]);
       after(rec, 0, relaunch);
       return;
@@ -320,6 +342,7 @@ export function createDockerSupervisor(options: DockerSupervisorOptions): Docker
     ooms.delete(id);
     kills.delete(id);
     asked.delete(id);
+    unwatched.delete(id);
     store.remove(id);
   };
 
@@ -348,6 +371,8 @@ export function createDockerSupervisor(options: DockerSupervisorOptions): Docker
       forget(id);
       const rec = supervise({ version: 1, id, state: 'running', restarts: 0, crashes: [], startedAt: container.State.StartedAt }, container);
       save(rec);
+      // Dead already (its `die` may have come before this record existed): handled once start() is done.
+      if (!container.State.Running) serial(id, () => reconcile(rec)).catch(handled(rec, 'start'));
       return rec.state;
     },
 
@@ -399,6 +424,7 @@ export function createDockerSupervisor(options: DockerSupervisorOptions): Docker
         const saved = store.read(id);
         const rec = supervise(saved ?? seed(id, container), container);
         if (!saved) save(rec);
+        if (rec.state.state === 'running') unwatched.set(id, container.State.StartedAt);
         adopted.push(rec);
       }
       await Promise.all(adopted.map((rec) => serial(rec.state.id, () => reconcile(rec)).catch(handled(rec, 'adopt'))));
@@ -420,8 +446,12 @@ export function createDockerSupervisor(options: DockerSupervisorOptions): Docker
           return;
         case 'die':
         case 'start': {
-          const rec = records.get(id);
-          if (rec && current(rec)) serial(id, () => reconcile(rec)).catch(handled(rec, event.Action));
+          // The record is looked up in the instance's queue, not now: a container that dies at once sends its
+          // `die` while start() (queued before) has not recorded it yet.
+          serial(id, async () => {
+            const rec = records.get(id);
+            if (rec && current(rec)) await reconcile(rec).catch(handled(rec, event.Action));
+          }).catch((error) => log.warn('supervising an instance failed', { instance: id, what: event.Action, error: error as Error }));
           return;
         }
       }
@@ -443,6 +473,24 @@ export function createDockerSupervisor(options: DockerSupervisorOptions): Docker
       await Promise.allSettled([...queues.values()]);
     },
   };
+}
+
+/**
+ * Whether an exit no daemon watched has the shape of the engine's stop (see the header): 0, 128 + the
+ * container's stop signal, or 137 (SIGKILL after the stop timeout) when the engine does not say out of memory.
+ */
+function looksLikeEngineStop(container: ContainerInspect, oom: boolean): boolean {
+  if (oom) return false;
+  const code = container.State.ExitCode;
+  return code === 0 || code === 137 || code === 128 + signalNumber((container.Config as { StopSignal?: string }).StopSignal);
+}
+
+/** An engine stop signal ("SIGTERM", "TERM", "15") as a number; SIGTERM when unset or unknown. */
+function signalNumber(name: string | undefined): number {
+  const value = name?.trim().toUpperCase() ?? '';
+  if (/^\d+$/.test(value)) return Number(value);
+  const signals = constants.signals as Record<string, number | undefined>;
+  return signals[value.startsWith('SIG') ? value : `SIG${value}`] ?? constants.signals.SIGTERM;
 }
 
 function running(previous: SupervisionState, restarts: number, container: ContainerInspect): SupervisionState {
