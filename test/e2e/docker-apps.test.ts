@@ -11,8 +11,8 @@ import { ensureNodeImage, ensureRedisImage } from '../support/docker-images.ts';
 
 /**
  * Apps on real containers: the seeds' job system with Redis as an accessory, a failing release
- * command, crashes and OOM kills under the restart policy, and a static site's caching across a
- * redeploy. Skips visibly without an engine; fails in CI (BERTH_REQUIRE_DOCKER=1).
+ * command, crashes and OOM kills under the restart policy, a static site's caching across a
+ * redeploy, and services put back when a deploy fails after changing them. Skips visibly without an engine; fails in CI (BERTH_REQUIRE_DOCKER=1).
  */
 const docker = await dockerSuite();
 let berth: TestBerth;
@@ -34,6 +34,14 @@ function jobsApp(): string {
   writeFileSync(join(dir, 'berth.yaml'), manifest);
   return dir;
 }
+
+/** An app with services, for the service-undo test. */
+const stashManifest = (services: string, extra = '') => `name: stash
+health:
+  path: /health
+  interval: 200ms
+services:
+${services}${extra}`;
 
 describe('docker runtime', { skip: docker.skip }, () => {
   test('examples/jobs: a job submitted through the proxy is processed by the worker; worker and Redis stay private', { timeout: 240_000 }, async () => {
@@ -177,6 +185,34 @@ describe('docker runtime', { skip: docker.skip }, () => {
     assert.match(fresh.body, /second/);
     assert.notEqual(fresh.headers.etag, etag);
     assert.equal((await request({ port: berth.httpPort, host, path: '/app.9d8e7f6a.js' })).headers['cache-control'], 'public, max-age=31536000, immutable');
+  });
+
+  test('a deploy that fails after changing a service and adding one puts the service back and removes the new one', { timeout: 180_000 }, async () => {
+    const cache = (command: string) => `  cache:\n    image: ${redisImage}\n    command: ${command}\n    health:\n      command: redis-cli ping\n      interval: 500ms\n`;
+    const dir = appCopy('versioned', { 'berth.yaml': stashManifest(cache('redis-server --save ""')) });
+    await berth.deploy('stash', dir);
+    const serviceContainers = async () =>
+      (await dockerResources(berth.ownerId())).containers.filter((c) => c.Labels['berth.app'] === 'stash' && c.Labels['berth.kind'] === 'service');
+    const before = await serviceContainers();
+    assert.deepEqual(before.map((c) => c.Labels['berth.service']), ['cache']);
+
+    writeFileSync(join(dir, 'migrate.js'), 'process.exit(5);\n');
+    const extra = `  sidecar:\n    image: ${redisImage}\n    url_env: SIDECAR_URL\n`;
+    writeFileSync(join(dir, 'berth.yaml'), stashManifest(cache('redis-server --save "" --maxmemory 10mb') + extra, 'release: node migrate.js\n'));
+    const reply = await berth.upload('stash', dir, '?wait=1');
+    assert.equal(reply.status, 202, JSON.stringify(reply.body));
+    const failed = await berth.settle(reply.body.deployment.id, 'finished');
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.error.code, 'RELEASE_FAILED');
+
+    const after = await serviceContainers();
+    assert.deepEqual(after.map((c) => c.Labels['berth.service']), ['cache'], 'the service new in the failed release is gone');
+    const { engine } = await dockerResources(berth.ownerId());
+    const inspected = (await engine.inspectContainer(after[0].Id)) as unknown as { Config: { Cmd: string[] }; State: { Running: boolean } };
+    assert.doesNotMatch(inspected.Config.Cmd.join(' '), /maxmemory/, 'cache runs with the serving release\'s command again');
+    assert.match(inspected.Config.Cmd.join(' '), /redis-server/);
+    assert.equal(inspected.State.Running, true);
+    assert.equal(JSON.parse((await request({ port: berth.httpPort, host: 'stash.localhost' })).body).release, 'v1');
   });
 });
 
