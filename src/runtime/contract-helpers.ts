@@ -4,7 +4,29 @@
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import type { Address, DriverEvent, LogLine, LogQuery, RuntimeDriver } from './driver.ts';
+import { newId } from '../lib/ids.ts';
+import type { Address, DriverEvent, InstanceSpec, LogLine, LogQuery, RuntimeDriver } from './driver.ts';
+
+/**
+ * A web instance of `artifact` for driver tests: app `contract`, release r1, `node server.js` on a port,
+ * restarts after 100 ms (at most 5 a minute), 2 s to stop; each test overrides what it is about.
+ */
+export function instanceSpec(artifact: string, overrides: Partial<InstanceSpec> = {}): InstanceSpec {
+  return {
+    id: newId('ins'),
+    app: 'contract',
+    release: 'r1',
+    process: 'web',
+    artifact,
+    command: 'node server.js',
+    env: {},
+    port: true,
+    restart: { maxRestarts: 5, windowMs: 60_000, backoffMs: 100, maxBackoffMs: 1_000 },
+    stopTimeoutMs: 2_000,
+    secrets: [],
+    ...overrides,
+  };
+}
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -9,7 +9,7 @@ import { isBerthError } from '../errors/catalogue.ts';
 import { newId } from '../lib/ids.ts';
 import type { FixtureName } from './contract-fixtures.ts';
 import type { Address, BuildResult, DriverEvent, InstanceSpec, RestartPolicy, RuntimeDriver } from './driver.ts';
-import { connectionRefused, getJsonWhenUp, readLogs, recordEvents, waitFor, within } from './contract-helpers.ts';
+import { connectionRefused, getJsonWhenUp, instanceSpec, readLogs, recordEvents, waitFor, within } from './contract-helpers.ts';
 
 export interface ContractHarness {
   /** The current driver; restartDriver() replaces it. */
@@ -57,20 +57,8 @@ export function runDriverContract(name: string, setup: () => Promise<ContractHar
   const build = async (h: ContractHarness, fixture: FixtureName, log: (line: string) => void = () => {}) =>
     h.driver.build({ app: 'contract', buildId: newId('bld'), sourceDir: await h.sourceFor(fixture), signal: new AbortController().signal, log });
 
-  const specFor = (built: BuildResult, overrides: Partial<InstanceSpec> = {}): InstanceSpec => ({
-    id: newId('ins'),
-    app: 'contract',
-    release: 'r1',
-    process: 'web',
-    artifact: built.artifact,
-    command: built.inferredCommand ?? 'node server.js',
-    env: {},
-    port: true,
-    restart: quietRestart,
-    stopTimeoutMs: 2_000,
-    secrets: [],
-    ...overrides,
-  });
+  const specFor = (built: BuildResult, overrides: Partial<InstanceSpec> = {}): InstanceSpec =>
+    instanceSpec(built.artifact, { command: built.inferredCommand ?? 'node server.js', restart: quietRestart, ...overrides });
 
   const addressOf = (info: { address: Address | null }): Address => {
     assert.ok(info.address, 'a web instance has an address');

@@ -17,7 +17,7 @@ import { ensureBusyboxImage, ensureNodeImage } from '../../../test/support/docke
 import { newId } from '../../lib/ids.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { writeFiles, writeFixture } from '../contract-fixtures.ts';
-import { getJsonWhenUp, recordEvents, waitFor } from '../contract-helpers.ts';
+import { getJsonWhenUp, instanceSpec, recordEvents, waitFor } from '../contract-helpers.ts';
 import type { DriverEvent, InstanceSpec, RestartPolicy, RuntimeDriver } from '../driver.ts';
 import { createDockerDriver } from './driver.ts';
 import type { DockerEngine, EngineEvent } from './engine.ts';
@@ -55,20 +55,8 @@ describe('docker driver supervision', { skip: docker.skip, timeout: 300_000 }, (
     return driver.build({ app: 'supervised', buildId: newId('bld'), sourceDir: dir, signal: new AbortController().signal, log: () => {} });
   };
 
-  const specFor = (artifact: string, overrides: Partial<InstanceSpec>): InstanceSpec => ({
-    id: newId('ins'),
-    app: 'supervised',
-    release: 'r1',
-    process: 'web',
-    artifact,
-    command: 'node server.js',
-    env: {},
-    port: true,
-    restart: noCrashAllowed,
-    stopTimeoutMs: 1_000,
-    secrets: [],
-    ...overrides,
-  });
+  const specFor = (artifact: string, overrides: Partial<InstanceSpec>): InstanceSpec =>
+    instanceSpec(artifact, { app: 'supervised', restart: noCrashAllowed, stopTimeoutMs: 1_000, ...overrides });
 
   before(async () => {
     if (docker.skip) return;

@@ -26,7 +26,7 @@ import { ensureBusyboxImage, ensureNodeImage } from '../../../test/support/docke
 import { newId } from '../../lib/ids.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { writeFixture } from '../contract-fixtures.ts';
-import { recordEvents, waitFor } from '../contract-helpers.ts';
+import { instanceSpec, recordEvents, waitFor } from '../contract-helpers.ts';
 import type { Address, DriverEvent, InstanceSpec } from '../driver.ts';
 import { createDockerDriver } from './driver.ts';
 import { createDockerEngine } from './engine-http.ts';
@@ -64,20 +64,9 @@ test('an engine restart under a running driver: no crash, no crash loop; instanc
       const source = join(dir, 'src');
       await writeFixture('echo', source);
       const built = await driver.build({ app: 'steady', buildId: newId('bld'), sourceDir: source, signal: new AbortController().signal, log: () => {} });
-      const spec = (): InstanceSpec => ({
-        id: newId('ins'),
-        app: 'steady',
-        release: 'r1',
-        process: 'web',
-        artifact: built.artifact,
-        command: 'node server.js',
-        env: {},
-        port: true,
-        // No crash allowed: one counted crash is a crash loop.
-        restart: { maxRestarts: 0, windowMs: 60_000, backoffMs: 100, maxBackoffMs: 100 },
-        stopTimeoutMs: 1_000,
-        secrets: [],
-      });
+      // No crash allowed: one counted crash is a crash loop.
+      const spec = (): InstanceSpec =>
+        instanceSpec(built.artifact, { app: 'steady', restart: { maxRestarts: 0, windowMs: 60_000, backoffMs: 100, maxBackoffMs: 100 }, stopTimeoutMs: 1_000 });
       const specs = [spec(), spec()];
       const before = new Map<string, string>();
       for (const s of specs) before.set(s.id, (await driver.start(s)).address!.host);

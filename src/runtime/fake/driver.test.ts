@@ -4,11 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../lib/clock.ts';
-import { newId } from '../../lib/ids.ts';
 import { writeFiles, writeFixture } from '../contract-fixtures.ts';
 import { runDriverContract, type ContractHarness } from '../driver.contract.ts';
 import type { RuntimeDriver } from '../driver.ts';
-import { connectionRefused, getJsonWhenUp, httpGet, recordEvents } from '../contract-helpers.ts';
+import { connectionRefused, getJsonWhenUp, httpGet, instanceSpec, recordEvents } from '../contract-helpers.ts';
 import { createFakeDriver } from './driver.ts';
 import { crashFakeInstance, createFakeState, fakeArtifacts } from './state.ts';
 
@@ -52,19 +51,7 @@ test('fake: a ManualClock drives crashes, back-off and stop timeouts', { timeout
     await writeFixture('crash', dir);
     const built = await driver.build({ app: 'a', buildId: 'b1', sourceDir: dir, signal: new AbortController().signal, log: () => {} });
     const recorder = recordEvents(driver);
-    const spec = {
-      id: newId('ins'),
-      app: 'a',
-      release: 'r1',
-      process: 'web',
-      artifact: built.artifact,
-      command: 'node server.js',
-      env: {},
-      port: true,
-      restart: { maxRestarts: 1, windowMs: 60_000, backoffMs: 5_000, maxBackoffMs: 5_000 },
-      stopTimeoutMs: 10_000,
-      secrets: [],
-    };
+    const spec = instanceSpec(built.artifact, { app: 'a', restart: { maxRestarts: 1, windowMs: 60_000, backoffMs: 5_000, maxBackoffMs: 5_000 }, stopTimeoutMs: 10_000 });
     await driver.start(spec);
     await clock.advance(99);
     assert.equal(recorder.events.length, 0, 'nothing happens before crashAfterMs');

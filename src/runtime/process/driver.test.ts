@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isBerthError } from '../../errors/catalogue.ts';
 import { writeFiles } from '../contract-fixtures.ts';
-import { getJsonWhenUp, recordEvents, waitFor, within } from '../contract-helpers.ts';
+import { getJsonWhenUp, instanceSpec, recordEvents, waitFor, within } from '../contract-helpers.ts';
 import { runDriverContract } from '../driver.contract.ts';
 import type { DriverEvent } from '../driver.ts';
 import { BUILD_MARKER, layoutFor } from './layout.ts';
@@ -240,19 +240,7 @@ test('process: start rejects unusable specs with START_FAILED', { timeout: 10_00
 test('process: adopt() of an instance that was mid-restart kills the stray a dead daemon spawned, so no twin runs', { timeout: 20_000 }, () =>
   withHarness(async (h) => {
     const built = await h.driver.build({ app: 'a', buildId: 'bld_tw1', sourceDir: await h.sourceFor('echo'), signal: new AbortController().signal, log: () => {} });
-    const spec = {
-      id: 'ins_twin1',
-      app: 'a',
-      release: 'r1',
-      process: 'web',
-      artifact: built.artifact,
-      command: 'node server.js',
-      env: {},
-      port: true,
-      restart: { maxRestarts: 3, windowMs: 60_000, backoffMs: 50, maxBackoffMs: 50 },
-      stopTimeoutMs: 1_000,
-      secrets: [],
-    };
+    const spec = instanceSpec(built.artifact, { id: 'ins_twin1', app: 'a', restart: { maxRestarts: 3, windowMs: 60_000, backoffMs: 50, maxBackoffMs: 50 }, stopTimeoutMs: 1_000 });
     // The daemon recorded "restarting", spawned the new process, and died before recording its pid.
     writeState(layoutFor(h.root), { version: 1, spec, state: 'restarting', pid: null, startTime: null, port: null, restarts: 1, crashes: [Date.now()], restartAt: Date.now(), startedAt: Date.now() });
     const stray = spawnMarked(h, { BERTH_INSTANCE: 'ins_twin1' });
