@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request, waitFor } from '../support/http.ts';
 import { appCopy, TestBerth } from '../support/berth.ts';
@@ -60,7 +60,9 @@ test('SIGKILL of the daemon during a build, a health check and a drain: consiste
   let reply = await berth.upload('steady', slowBuild);
   assert.equal(reply.status, 202);
   const building = reply.body.deployment.id;
-  await waitFor('the build to run', () => berth.ownedProcesses().some((p) => p.build), 15_000, 50);
+  // The slow step itself, not the install before it: a kill between two steps leaves no build running.
+  const sleeping = () => berth.ownedProcesses().some((p) => p.build && readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('sleep'));
+  await waitFor('the slow build step to run', sleeping, 15_000, 50);
   await berth.kill('SIGKILL');
   assert.ok(berth.ownedProcesses().some((p) => p.build), 'the build outlived the daemon, as it would');
   await berth.startDaemon();
