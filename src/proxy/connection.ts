@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ChunkedBody, LengthBody, NoBody, UntilCloseBody, type BodyFramer } from './http1/body.ts';
+import { ChunkedBody, encodeChunks, LengthBody, NoBody, UntilCloseBody, type BodyFramer } from './http1/body.ts';
 import { buildRequestHead, buildResponseHead } from './http1/forward-head.ts';
 import { isHeadError, parseRequestHead, type RequestHead } from './http1/request-head.ts';
 import { parseResponseHead, responseHasBody, type ResponseHead } from './http1/response-head.ts';
@@ -129,7 +129,7 @@ export class ClientConnection implements UpstreamOwner, Drainable {
       this.#phase = 'exchange';
       this.#closeAfter = true;
       this.#ctx.unrouted();
-      this.#writeError({ ...proxyErrors.badRequest(head.reason), status: head.status }, false);
+      this.#writeError(proxyErrors.refused(head.status, head.reason), false);
       return this.#endExchange();
     }
     this.#buf = buf.length === head.size ? null : buf.subarray(head.size);
@@ -218,19 +218,22 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     const buf = this.#buf;
     if (buf === null || buf.length === 0) return;
     let n: number;
+    // A chunked body is re-framed (encodeChunks): the app never parses the client's chunk lines itself.
+    const ranges: number[] | null = this.#req!.chunked ? [] : null;
     try {
-      n = this.#reqBody!.consume(buf, 0);
+      n = ranges === null ? this.#reqBody!.consume(buf, 0) : this.#reqBody!.consume(buf, 0, (start, end) => ranges.push(start, end));
     } catch (error) {
       this.#closeAfter = true;
       this.#upstream?.destroy();
       this.#upstream = null;
       if (this.#resStarted) return this.#abort();
-      this.#writeError(proxyErrors.badRequest((error as Error).message), false);
+      this.#writeError(proxyErrors.refused(400, (error as Error).message), false);
       return this.#endExchange();
     }
     this.#bodyStarted = true;
     this.#buf = n === buf.length ? null : buf.subarray(n);
-    const ok = this.#upstream!.socket.write(n === buf.length ? buf : buf.subarray(0, n));
+    const out = ranges !== null ? encodeChunks(buf, ranges, this.#reqBody!.done) : n === buf.length ? buf : buf.subarray(0, n);
+    const ok = out.length === 0 || this.#upstream!.socket.write(out);
     if (this.#reqBody!.done) {
       this.#reqSent = true;
       if (this.#buf !== null) this.socket.pause();

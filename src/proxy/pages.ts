@@ -9,8 +9,36 @@ export interface ProxyErrorKind {
   detail: string;
 }
 
+/** Reason phrases (RFC 9110 15) of every status the proxy answers with itself. */
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  417: 'Expectation Failed',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+/** Statuses the proxy refuses a request with, and their stable codes. */
+const REFUSALS: Record<number, string> = {
+  400: 'bad-request',
+  405: 'method-not-allowed',
+  417: 'expectation-failed',
+  431: 'header-too-large',
+  501: 'not-implemented',
+  505: 'version-not-supported',
+};
+
 export const proxyErrors = {
-  badRequest: (reason: string): ProxyErrorKind => ({ status: 400, code: 'bad-request', title: 'Bad request', detail: reason }),
+  /** A request the proxy will not forward, with the status its parser chose (400, 405, 431, 501, 505). */
+  refused: (status: number, reason: string): ProxyErrorKind => {
+    const known = REFUSALS[status] === undefined ? 400 : status;
+    return { status: known, code: REFUSALS[known], title: REASONS[known], detail: reason };
+  },
   noApp: (host: string): ProxyErrorKind => ({
     status: 404,
     code: 'no-app',
@@ -57,7 +85,7 @@ export function renderError(kind: ProxyErrorKind, options: { json: boolean; clos
       `<small>berth · ${kind.code}</small></body></html>\n`;
   const length = Buffer.byteLength(body);
   let head =
-    `HTTP/1.1 ${kind.status} ${kind.title}\r\n` +
+    `HTTP/1.1 ${kind.status} ${REASONS[kind.status] ?? kind.title}\r\n` +
     `Content-Type: ${options.json ? 'application/json' : 'text/html; charset=utf-8'}\r\n` +
     `Content-Length: ${length}\r\nCache-Control: no-store\r\nX-Berth-Error: ${kind.code}\r\n`;
   if (kind.status === 503) head += 'Retry-After: 5\r\n';

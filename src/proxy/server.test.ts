@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { rawExchange, request } from '../../test/support/http.ts';
 import { startProxyServer, type ProxyServer } from './server.ts';
 import { startUpstream, tableFor, type TestUpstream } from './test-upstream.ts';
@@ -102,6 +103,37 @@ describe('proxy: routing and forwarding', () => {
     assert.doesNotMatch(reply, /x-secret-hop/i);
     assert.doesNotMatch(reply, /keep-alive/i);
     assert.match(reply, /\r\n\r\nh$/);
+  });
+
+  test('an upstream Connection header cannot remove the response framing berth reads', async () => {
+    // A raw upstream naming its own Content-Length in Connection: dropping it would leave the client reading
+    // the body until close while berth keeps the connection, so the next response would join this body.
+    const raw = createNetServer((socket) => {
+      socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\nConnection: content-length, transfer-encoding\r\nContent-Length: 5\r\n\r\nhello'));
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    proxy.apply(tableFor('raw', ['raw.localhost'], [{ address: `127.0.0.1:${(raw.address() as { port: number }).port}` }]));
+    const out = await rawExchange(proxy.address.port, 'GET /1 HTTP/1.1\r\nHost: raw.localhost\r\n\r\n', 500);
+    assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(out, /\r\nContent-Length: 5\r\n/i);
+    assert.doesNotMatch(out, /\r\nConnection: content-length/i);
+    raw.close();
+  });
+
+  test('the proxy refuses with the reason phrase of its status', async () => {
+    const cases: [string, string][] = [
+      ['GET / HTTP/1.1\r\nHost: a.localhost\r\nX: ' + 'a'.repeat(40 * 1024) + '\r\n\r\n', '431 Request Header Fields Too Large'],
+      ['POST / HTTP/1.1\r\nHost: a.localhost\r\nTransfer-Encoding: gzip\r\n\r\n', '501 Not Implemented'],
+      ['GET / HTTP/1.2\r\nHost: a.localhost\r\n\r\n', '505 HTTP Version Not Supported'],
+      ['CONNECT a.localhost:443 HTTP/1.1\r\nHost: a.localhost\r\n\r\n', '405 Method Not Allowed'],
+      ['GET /../x HTTP/1.1\r\nHost: a.localhost\r\n\r\n', '400 Bad Request'],
+      ['GET /a#b HTTP/1.1\r\nHost: a.localhost\r\n\r\n', '400 Bad Request'],
+      ['GET / HTTP/1.1\r\nHost: nowhere.localhost\r\nConnection: close\r\n\r\n', '404 Not Found'],
+    ];
+    for (const [request, status] of cases) {
+      const out = await rawExchange(proxy.address.port, request, 500);
+      assert.ok(out.startsWith(`HTTP/1.1 ${status}\r\n`), `${JSON.stringify(request.slice(0, 40))} got ${JSON.stringify(out.slice(0, 60))}`);
+    }
   });
 
   test('HEAD and 204 responses have no body and keep the connection usable', async () => {

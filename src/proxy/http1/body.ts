@@ -51,6 +51,7 @@ const S = {
 } as const;
 
 const MAX_LINE = 4096;
+const CRLF = Buffer.from('\r\n', 'latin1');
 const MAX_TRAILERS = 16 * 1024;
 
 export class ChunkedBody implements BodyFramer {
@@ -90,8 +91,9 @@ export class ChunkedBody implements BodyFramer {
           break;
         }
         case S.EXT:
+          // Extensions are dropped when the body is forwarded (see encodeChunks); control characters are refused.
           if (c === 13) this.#state = S.SIZE_LF;
-          else if (c === 10 || ++this.#lineBytes > MAX_LINE) throw new Error('invalid chunk extension');
+          else if ((c < 32 && c !== 9) || c === 127 || ++this.#lineBytes > MAX_LINE) throw new Error('invalid chunk extension');
           i++;
           break;
         case S.SIZE_LF:
@@ -169,4 +171,22 @@ export class NoBody implements BodyFramer {
   consume(): number {
     return 0;
   }
+}
+
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
+/**
+ * A request body's data re-framed by berth: one chunk per data range a ChunkedBody reported (`ranges` holds
+ * start, end pairs into `buf`), then the last chunk when `last`. Chunk sizes are berth's own, extensions
+ * and trailers are dropped: whatever spelling the client used, the app reads the data berth read.
+ */
+export function encodeChunks(buf: Buffer, ranges: number[], last: boolean): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < ranges.length; i += 2) {
+    const start = ranges[i];
+    const end = ranges[i + 1];
+    parts.push(Buffer.from(`${(end - start).toString(16)}\r\n`, 'latin1'), buf.subarray(start, end), CRLF);
+  }
+  if (last) parts.push(LAST_CHUNK);
+  return Buffer.concat(parts);
 }

@@ -20,12 +20,24 @@ const mayNeedDropping = (name: string): boolean => {
   return false;
 };
 
-/** The head sent upstream: origin-form, HTTP/1.1, hop-by-hop headers removed, X-Forwarded-* set by us. */
+/**
+ * Headers a `Connection` token can never remove: the message's framing and its Host. If `Connection:
+ * content-length` could drop Content-Length from the forwarded head while berth still framed the body by
+ * it, the app would read that body as a request of its own (request smuggling).
+ */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
+
+/**
+ * The head sent upstream: origin-form, HTTP/1.1, hop-by-hop headers removed, X-Forwarded-* set by us.
+ * The framing is always the one berth parsed, written by berth: one `Content-Length` with the length
+ * berth counts, or `Transfer-Encoding: chunked`, never the client's spelling (leading zeros, repeats, case).
+ */
 export function buildRequestHead(req: RequestHead, clientIp: string, proto: string): string {
   let out = `${req.method} ${req.target} HTTP/1.1\r\n`;
   let sawHost = false;
+  let sawFraming = false;
   // Connection may name extra hop-by-hop headers; the common tokens name none.
-  const named = req.connection.length === 0 ? req.connection : req.connection.filter((t) => t !== 'close' && t !== 'keep-alive' && t !== 'upgrade');
+  const named = req.connection.length === 0 ? req.connection : req.connection.filter((t) => t !== 'close' && t !== 'keep-alive' && t !== 'upgrade' && !FRAMING.has(t));
   const connectionNamed = named.length > 0;
   for (let i = 0; i < req.names.length; i++) {
     const name = req.names[i];
@@ -34,8 +46,14 @@ export function buildRequestHead(req: RequestHead, clientIp: string, proto: stri
       if (EDGE_OWNED.has(lower)) continue;
       if (HOP_BY_HOP.has(lower) && !(lower === 'upgrade' && req.upgrade)) continue;
       if (connectionNamed && named.includes(lower)) continue;
+      if (lower === 'content-length' || lower === 'transfer-encoding') {
+        if (!sawFraming) out += framingHeader(req);
+        sawFraming = true;
+        continue;
+      }
     }
     if (name.length === 4 && name.toLowerCase() === 'host') {
+      if (sawHost) continue;
       sawHost = true;
       // absolute-form wins over the Host header (RFC 9112 3.2.2)
       out += `Host: ${req.rawHost}\r\n`;
@@ -50,13 +68,18 @@ export function buildRequestHead(req: RequestHead, clientIp: string, proto: stri
   return out + '\r\n';
 }
 
+function framingHeader(req: RequestHead): string {
+  if (req.chunked) return 'Transfer-Encoding: chunked\r\n';
+  return `Content-Length: ${req.contentLength}\r\n`;
+}
+
 /** The head sent to the client when the upstream's cannot be passed through byte for byte. */
 export function buildResponseHead(res: ResponseHead, options: { dropChunked: boolean; close: boolean }): string {
   let out = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
   for (let i = 0; i < res.names.length; i++) {
     const name = res.names[i];
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || res.connection.includes(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || (res.connection.includes(lower) && !FRAMING.has(lower))) continue;
     if (options.dropChunked && lower === 'transfer-encoding') continue;
     out += `${name}: ${res.values[i]}\r\n`;
   }

@@ -1,4 +1,4 @@
-import { BAD_VALUE_CHAR, DIGITS, TARGET, TOKEN, listTokens, trimOws } from './tokens.ts';
+import { BAD_VALUE_CHAR, DIGITS, METHOD, TARGET, TOKEN, listTokens, trimOws } from './tokens.ts';
 
 export interface RequestHead {
   method: string;
@@ -65,7 +65,7 @@ export function parseRequestHead(buf: Buffer, maxSize: number): RequestHead | He
   const method = requestLine.slice(0, sp1);
   let target = requestLine.slice(sp1 + 1, sp2);
   const version = requestLine.slice(sp2 + 1);
-  if (!TOKEN.test(method)) return { kind: 'error', status: 400, reason: 'invalid method' };
+  if (!METHOD.test(method)) return { kind: 'error', status: 400, reason: 'invalid method' };
   if (!TARGET.test(target)) return { kind: 'error', status: 400, reason: 'invalid request target' };
   let minor: number;
   if (version === 'HTTP/1.1') minor = 1;
@@ -82,6 +82,7 @@ export function parseRequestHead(buf: Buffer, maxSize: number): RequestHead | He
   let transferEncoding: string | null = null;
   let connection: string[] = [];
   let upgradeValue: string | null = null;
+  let expect: string | null = null;
 
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
@@ -102,6 +103,9 @@ export function parseRequestHead(buf: Buffer, maxSize: number): RequestHead | He
           rawHost = value;
         }
         break;
+      case 6:
+        if (name.toLowerCase() === 'expect') expect = expect === null ? value : `${expect}, ${value}`;
+        break;
       case 7:
         if (name.toLowerCase() === 'upgrade') upgradeValue = value;
         break;
@@ -111,9 +115,9 @@ export function parseRequestHead(buf: Buffer, maxSize: number): RequestHead | He
       case 14:
         if (name.toLowerCase() === 'content-length') {
           if (!DIGITS.test(value)) return { kind: 'error', status: 400, reason: 'invalid Content-Length' };
-          const length = Number(value);
-          if (contentLength !== -1 && contentLength !== length) return { kind: 'error', status: 400, reason: 'conflicting Content-Length' };
-          contentLength = length;
+          // Even an identical repeat is refused, as nginx and llhttp do: a parser that keeps the other one is not far.
+          if (contentLength !== -1) return { kind: 'error', status: 400, reason: 'repeated Content-Length' };
+          contentLength = Number(value);
         }
         break;
       case 17:
@@ -131,6 +135,9 @@ export function parseRequestHead(buf: Buffer, maxSize: number): RequestHead | He
     if (minor === 0) return { kind: 'error', status: 400, reason: 'Transfer-Encoding in an HTTP/1.0 request' };
   }
   if (hosts > 1) return { kind: 'error', status: 400, reason: 'more than one Host header' };
+  // 100-continue is the only expectation there is (RFC 9110 10.1.1); app servers differ on what they do
+  // with the body of a request whose expectation they refuse, so berth refuses it before any app sees it.
+  if (expect !== null && expect.toLowerCase() !== '100-continue') return { kind: 'error', status: 417, reason: 'unsupported expectation' };
 
   if (target.charCodeAt(0) !== 47 /* / */) {
     if (target === '*') {
@@ -142,6 +149,11 @@ export function parseRequestHead(buf: Buffer, maxSize: number): RequestHead | He
       target = absolute[2] || '/';
       if (target[0] !== '/') target = '/' + target;
     }
+  }
+  if (target !== '*') {
+    // A fragment is the client's own business (RFC 9112 3.2): one in a request-target is not from a browser.
+    if (target.indexOf('#') !== -1) return { kind: 'error', status: 400, reason: 'fragment in request target' };
+    if (climbsAboveRoot(target)) return { kind: 'error', status: 400, reason: 'request target climbs above /' };
   }
   if (rawHost === null) {
     if (minor === 1) return { kind: 'error', status: 400, reason: 'missing Host header' };
@@ -187,4 +199,27 @@ export function normalizeHost(raw: string): string | null {
   if (host.endsWith('.')) host = host.slice(0, -1);
   if (!host || !/^[a-z0-9_.-]+$/.test(host)) return null;
   return host;
+}
+
+/**
+ * True when the path's `..` segments climb above `/`, read as nginx reads them: percent-escapes decoded
+ * (`%2e%2e`, `%2f`), repeated slashes merged. nginx refuses such a request with 400, and so does berth: an
+ * app that maps paths to files must never be asked for `/../etc/passwd`. Dot segments that stay inside
+ * the root pass through unchanged, as with nginx.
+ */
+export function climbsAboveRoot(target: string): boolean {
+  const query = target.indexOf('?');
+  let path = query === -1 ? target : target.slice(0, query);
+  const escaped = path.indexOf('%') !== -1;
+  if (!escaped && path.indexOf('..') === -1) return false;
+  if (escaped) path = path.replace(/%(2e|2f)/gi, (m) => (m[2] === 'e' || m[2] === 'E' ? '.' : '/'));
+  let depth = 0;
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (depth === 0) return true;
+      depth--;
+    } else depth++;
+  }
+  return false;
 }

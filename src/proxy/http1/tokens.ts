@@ -1,5 +1,10 @@
 /** Character rules from RFC 9110/9112, compiled once. */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * Methods as nginx takes them: uppercase letters, `_` and `-`. Any token is a method to RFC 9110, but app
+ * servers disagree on the rest (`get`, `G.T`), and a request the app reads differently is one to refuse.
+ */
+export const METHOD = /^[A-Z_-]{1,32}$/;
 /** Field values may hold visible ASCII, obs-text (0x80-0xff), SP and HTAB; anything else is smuggling bait. */
 export const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** request-target: visible ASCII only, no spaces or controls. */
