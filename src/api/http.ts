@@ -1,46 +1,80 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fail, isBerthError, type BerthError } from '../errors/catalogue.ts';
-import { readJson, sendJson } from '../lib/json-http.ts';
+import { JsonBodyError, readJson, sendJson } from '../lib/json-http.ts';
 import { errorStatus } from './error-status.ts';
+import { redactDeep } from './redact-paths.ts';
+import { currentRequest } from './request-scope.ts';
 
 export { sendJson };
 
+/** How long the rest of a refused body may take to arrive (and be dropped) before the connection is cut. */
+const DRAIN_MS = 10_000;
+/** A JSON body must arrive within this: a stalled client does not hold a handler open forever. */
+export const JSON_BODY_TIMEOUT_MS = 30_000;
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
 /**
- * Writes a catalogue error; anything else becomes INTERNAL (its message stays in the server log).
- * When the request body was not read (an upload refused half-way), the rest of it is read and dropped
- * before the connection may close: closing on a client that is still sending makes its kernel discard
- * our answer and report a reset instead (the "lingering close" of nginx). Past `drainLimit` bytes or
- * 10 s the connection is cut anyway.
+ * Writes a catalogue error. Anything else, and INTERNAL errors, are logged in full ("request failed",
+ * with the stack) and answered with a plain INTERNAL: their text may name server paths or state. Server
+ * paths are replaced in every answer.
+ * When the request body was not read (a refusal half-way), the rest of it is read and dropped before the
+ * connection may close: closing on a client that is still sending makes its kernel discard our answer
+ * and report a reset instead (the "lingering close" of nginx). Past `drainLimit` bytes or 10 s the
+ * connection is cut anyway.
  */
 export function sendError(res: ServerResponse, error: unknown, req?: IncomingMessage, drainLimit = 1024 ** 3): void {
-  const berth: BerthError = isBerthError(error) ? error : fail('INTERNAL', { reason: 'unexpected error' });
+  const scope = currentRequest();
+  if (!isBerthError(error) || error.code === 'INTERNAL') {
+    scope?.log.error('request failed', { method: scope.method, path: scope.path, error: error as Error, stack: (error as Error)?.stack });
+  }
+  const berth: BerthError = isBerthError(error) && error.code !== 'INTERNAL' ? error : fail('INTERNAL', { reason: 'unexpected error' });
   if (res.headersSent) {
     res.destroy();
     return;
   }
   if (berth.code === 'AUTH_REQUIRED' || berth.code === 'AUTH_INVALID') res.setHeader('www-authenticate', 'Bearer realm="berth"');
-  if (req && !req.complete) {
-    let dropped = 0;
-    const cut = setTimeout(() => req.socket.destroy(), 10_000);
-    cut.unref();
-    req.on('data', (chunk: Buffer) => {
-      dropped += chunk.length;
-      if (dropped > drainLimit) req.socket.destroy();
-    });
-    req.once('end', () => clearTimeout(cut));
-    req.resume();
-  }
-  sendJson(res, errorStatus[berth.code], { error: berth.toJSON() });
+  if (req && !req.complete && !req.destroyed) drainRequest(req, drainLimit);
+  const body = { error: berth.toJSON() };
+  sendJson(res, errorStatus[berth.code], scope ? redactDeep(body, scope.redact) : body);
 }
 
-/** Reads a JSON body of at most `limit` bytes. */
-export async function readJsonBody(req: IncomingMessage, limit = 1024 * 1024): Promise<unknown> {
+/**
+ * Reads and drops the rest of a body. Only the request is destroyed at the limit or the deadline (which
+ * closes its connection): by then the socket may be gone or serve another request, so it is never touched.
+ */
+function drainRequest(req: IncomingMessage, drainLimit: number): void {
+  let dropped = 0;
+  const cut = setTimeout(() => req.destroy(), DRAIN_MS);
+  cut.unref();
+  const done = () => clearTimeout(cut);
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > drainLimit) req.destroy();
+  });
+  req.once('end', done).once('close', done).once('error', done);
+  req.resume();
+}
+
+/** The client went away before its request was whole: nobody is left to answer. */
+export class ClientGoneError extends Error {}
+
+/** Reads a JSON body of at most `limit` bytes: BODY_TOO_LARGE, BODY_INVALID, BODY_TIMEOUT, or ClientGoneError. */
+export async function readJsonBody(req: IncomingMessage, limit = JSON_BODY_LIMIT, timeoutMs = JSON_BODY_TIMEOUT_MS): Promise<unknown> {
   try {
-    return (await readJson(req, limit)) ?? {};
+    return (await readJson(req, limit, timeoutMs)) ?? {};
   } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status === 413) throw fail('BODY_TOO_LARGE', { limit, json: true });
-    if (status === 400) throw fail('BODY_INVALID', { reason: 'it is not valid JSON' });
-    throw error;
+    if (!(error instanceof JsonBodyError)) throw error;
+    switch (error.problem) {
+      case 'too-large':
+        throw fail('BODY_TOO_LARGE', { limit, json: true });
+      case 'not-json':
+        throw fail('BODY_INVALID', { reason: 'it is not valid JSON' });
+      case 'not-utf8':
+        throw fail('BODY_INVALID', { reason: 'it is not valid UTF-8 text' });
+      case 'timeout':
+        throw fail('BODY_TIMEOUT', { seconds: timeoutMs / 1000 });
+      case 'client-gone':
+        throw new ClientGoneError(error.message);
+    }
   }
 }

@@ -1,12 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Input, Operation } from './input-spec.ts';
 
-export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<void> | void;
+/** What a handler gets: path params, and the query and JSON body already checked against its operation. */
+export interface Request<O extends Operation = Operation> {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly params: Readonly<Record<string, string>>;
+  readonly url: URL;
+  readonly query: Input<O['query']>;
+  readonly body: Input<O['body']>;
+}
+
+export type Handler<O extends Operation = Operation> = (request: Request<O>) => Promise<void> | void;
 
 interface Route {
-  method: string;
+  operation: Operation;
   parts: string[];
   handler: Handler;
 }
+
+export type Match = { operation: Operation; handler: Handler; params: Record<string, string> } | { allowed: string[] } | undefined;
 
 /** A path segment decoded; undefined when it is not valid percent-encoding (no route matches it). */
 function decode(part: string): string | undefined {
@@ -17,21 +30,30 @@ function decode(part: string): string | undefined {
   }
 }
 
-/** Method + path patterns such as `/v1/apps/:app/releases`; nothing cleverer is needed. */
+/** Method + path patterns such as `/v1/apps/:app/releases`, each tied to its operation (./operations.ts). */
 export class Router {
   readonly #routes: Route[] = [];
 
-  on(method: string, pattern: string, handler: Handler): this {
-    this.#routes.push({ method, parts: pattern.split('/').filter(Boolean), handler });
+  on<O extends Operation>(operation: O, handler: Handler<O>): this {
+    // The server checks query and body against this operation before calling, which is what makes the cast true.
+    this.#routes.push({ operation, parts: operation.path.split('/').filter(Boolean), handler: handler as unknown as Handler });
     return this;
   }
 
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | { allowed: string[] } | undefined {
-    const parts = path.split('/').filter(Boolean);
+  /** The operations served, in the order they were registered. */
+  operations(): Operation[] {
+    return this.#routes.map((route) => route.operation);
+  }
+
+  match(method: string, path: string): Match {
+    // An empty segment (`/v1/apps//env`, a trailing slash) matches nothing: it is no app named "env".
+    const parts = path.split('/').slice(1);
+    if (parts.includes('')) return undefined;
     const allowed: string[] = [];
     for (const route of this.#routes) {
       if (route.parts.length !== parts.length) continue;
-      const params: Record<string, string> = {};
+      // Null prototype: a param is only ever what the path said.
+      const params = Object.create(null) as Record<string, string>;
       let ok = true;
       for (let i = 0; i < parts.length && ok; i++) {
         if (!route.parts[i].startsWith(':')) ok = route.parts[i] === parts[i];
@@ -42,8 +64,8 @@ export class Router {
         }
       }
       if (!ok) continue;
-      if (route.method === method) return { handler: route.handler, params };
-      allowed.push(route.method);
+      if (route.operation.method === method) return { operation: route.operation, handler: route.handler, params };
+      allowed.push(route.operation.method);
     }
     return allowed.length ? { allowed } : undefined;
   }

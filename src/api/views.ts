@@ -2,9 +2,13 @@ import { urlsFor } from '../deploy/routes.ts';
 import type { InstanceInfo } from '../runtime/driver.ts';
 import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../store/records.ts';
 import type { ApiDeps } from './deps.ts';
+import { pathRedactor, redactDeep } from './redact-paths.ts';
 
 /** Records as the API shows them (docs/api.md): ISO times, release names, nothing secret. */
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Server paths in recorded text (a failure's reason, build output) as the client sees them: `DATA/...`. */
+const redacted = <T>(deps: ApiDeps, value: T): T => redactDeep(value, pathRedactor(deps.config.dataDir)) as T;
 
 export const releaseRef = (release: ReleaseRecord | undefined) => (release ? { id: release.id, version: release.version, name: `v${release.version}` } : null);
 
@@ -38,7 +42,7 @@ export function deploymentView(deps: ApiDeps, deployment: DeploymentRecord) {
     createdAt: iso(deployment.createdAt),
     finishedAt: iso(deployment.finishedAt),
     urls: urlsFor(deployment.app, release?.manifest ?? null, deps.config.baseDomain, deps.ctx.settings.http),
-    error: deployment.error,
+    error: redacted(deps, deployment.error),
   };
 }
 
@@ -79,12 +83,12 @@ export async function appView(deps: ApiDeps, app: AppRecord) {
   };
 }
 
-export const eventView = (event: EventRecord) => ({
+export const eventView = (deps: ApiDeps, event: EventRecord) => ({
   seq: event.seq,
   at: iso(event.at),
   app: event.app,
   deploymentId: event.deploymentId,
   type: event.type,
-  message: event.message,
-  ...(event.data ? { data: event.data } : {}),
+  message: redacted(deps, event.message),
+  ...(event.data ? { data: redacted(deps, event.data) } : {}),
 });

@@ -154,7 +154,13 @@ test('refuses a target that already exists and leaves it alone', async () => {
     const target = join(parent, 'release');
     await mkdir(target);
     await writeFile(join(target, 'mine'), 'x');
-    await assert.rejects(extractTarGz(chunked(gzipSync(buildTar([OK]))), target, LIMITS), (error: unknown) => isBerthError(error) && error.code === 'INTERNAL');
+    await assert.rejects(extractTarGz(chunked(gzipSync(buildTar([OK]))), target, LIMITS), (error: unknown) => {
+      assert.ok(isBerthError(error) && error.code === 'INTERNAL');
+      // The API shows the message: paths on the server stay in the cause, for the server log.
+      assert.ok(!error.message.includes(parent), `the message names a server path: ${error.message}`);
+      assert.match(String((error.cause as Error).message), new RegExp(`cannot extract into ${target}`));
+      return true;
+    });
     assert.deepEqual(await listNames(parent), ['release']);
     assert.deepEqual(await listNames(target), ['mine']);
   });
@@ -229,7 +235,7 @@ test('extracts files and folders with normalised modes and mtimes', async () => 
   await withTempDir(async (parent) => {
     const target = join(parent, 'release');
     const result = await extractTarGz(chunked(gzipSync(tar), 7), target, LIMITS);
-    assert.deepEqual(result, { files: 9, dirs: 5, bytes: 10 + 1 + 5 + 1 + 1 + 4 + 3 + 3 });
+    assert.deepEqual(result, { files: 9, dirs: 5, bytes: 10 + 1 + 5 + 1 + 1 + 4 + 3 + 3, skipped: { count: 0, first: [] } });
     assert.deepEqual(await listNames(parent), ['release']);
     assert.deepEqual(await listNames(target), ['bin', 'caf\u00e9', 'contiguous', 'empty', 'implied', 'long', 'private', 'readme.md']);
     const mode = async (path: string) => (await stat(join(target, path))).mode & 0o7777;
@@ -304,7 +310,7 @@ test('reads `git archive` output: a PAX global header first, PAX names for long 
     git('init', '-q');
     git('commit', '-q', '--allow-empty', '-m', 'empty');
     const empty = execFileSync('git', ['archive', '--format=tar.gz', 'HEAD'], { cwd: repo });
-    assert.deepEqual(await extractTarGz(chunked(empty), join(dir, 'empty'), LIMITS), { files: 0, dirs: 0, bytes: 0 });
+    assert.deepEqual(await extractTarGz(chunked(empty), join(dir, 'empty'), LIMITS), { files: 0, dirs: 0, bytes: 0, skipped: { count: 0, first: [] } });
 
     const long = `${'d'.repeat(80)}/${'f'.repeat(80)}.txt`;
     await mkdir(join(repo, 'd'.repeat(80)));
@@ -315,8 +321,36 @@ test('reads `git archive` output: a PAX global header first, PAX names for long 
     git('commit', '-q', '-m', 'files');
     const archive = execFileSync('git', ['archive', '--format=tar.gz', 'HEAD'], { cwd: repo });
     const target = join(dir, 'out');
-    assert.deepEqual(await extractTarGz(chunked(archive), target, LIMITS), { files: 2, dirs: 1, bytes: 12 });
+    assert.deepEqual(await extractTarGz(chunked(archive), target, LIMITS), { files: 2, dirs: 1, bytes: 12, skipped: { count: 0, first: [] } });
     assert.equal(await readFile(join(target, long), 'utf8'), 'long');
     assert.equal((await stat(join(target, 'run.sh'))).mode & 0o777, 0o755);
+  });
+});
+
+test('leaves out what no upload may hold (pack.ts ALWAYS_IGNORE, ENV_IGNORE) at any depth, and counts it', async () => {
+  await withTempDir(async (dir) => {
+    const left = ['.env', '.env.production', '.envrc', 'config/.env.local', '.git/', '.git/config', 'lib/sub/.git', 'node_modules/x/index.js'];
+    const entries: RawEntry[] = [
+      { name: 'app.js', data: 'ok' },
+      { name: '.env', data: 'SECRET=1' },
+      { name: '.env.production', data: 'SECRET=2' },
+      { name: '.envrc', data: 'export SECRET=3' },
+      { name: 'config/.env.local', data: 'SECRET=4' },
+      { name: 'config/settings.json', data: '{}' },
+      { name: '.git/', typeflag: '5' },
+      { name: '.git/config', data: '[core]' },
+      // `.git` is a file in a submodule or worktree
+      { name: 'lib/sub/.git', data: 'gitdir: ../../.git/modules/sub' },
+      { name: 'lib/sub/index.js', data: 'ok' },
+      { name: 'node_modules/x/index.js', data: 'vendored' },
+      { name: 'environment.md', data: 'not an env file' },
+    ];
+    const target = join(dir, 'out');
+    const result = await extractTarGz(chunked(gzipSync(buildTar(entries))), target, LIMITS);
+    assert.deepEqual(result.skipped, { count: left.length, first: left.map((name) => name.replace(/\/$/, '')) });
+    assert.deepEqual(await listNames(target), ['app.js', 'config', 'environment.md', 'lib']);
+    assert.deepEqual(await listNames(join(target, 'config')), ['settings.json']);
+    assert.deepEqual(await listNames(join(target, 'lib', 'sub')), ['index.js']);
+    assert.equal(result.files, 4);
   });
 });

@@ -7,6 +7,14 @@
  *
  * Only regular files and directories come out, with canonical relative paths, mode 0644/0755 (the
  * owner's execute bit is the only one kept) and the archive's mtime; owners are ignored.
+ *
+ * What `berth deploy` never uploads (pack.ts: ALWAYS_IGNORE and ENV_IGNORE, such as `.git` and `.env*`)
+ * is not extracted either, at any depth, so an upload made another way (curl, an older CLI) cannot put
+ * secrets or a repository into a build: the process runtime builds in this folder, and the docker runtime
+ * packs its context from it.
+ *
+ * Errors never name paths on the server: INTERNAL says what failed and the system error code, and keeps
+ * the error itself (with its paths) as `cause`, for the server log.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, rename, rm } from 'node:fs/promises';
@@ -15,6 +23,8 @@ import { fail, isBerthError, type BerthError } from '../errors/catalogue.ts';
 import { ByteReader } from './byte-reader.ts';
 import { entryPath } from './entry-path.ts';
 import { gunzipLimited } from './gunzip.ts';
+import { ignoredBy, type IgnoreRule } from './ignore.ts';
+import { neverUploaded } from './pack.ts';
 import { DIR_MODE, StagingTree } from './staging-tree.ts';
 import { readTar, type TarEntry } from './tar-reader.ts';
 
@@ -33,6 +43,8 @@ export interface ExtractResult {
   dirs: number;
   /** Bytes of file contents written. */
   bytes: number;
+  /** Entries left out because no upload may hold them (`.env`, `.git/config`): how many, and the first few. */
+  skipped: { count: number; first: string[] };
 }
 
 /**
@@ -49,13 +61,13 @@ export async function extractTarGz(input: AsyncIterable<Uint8Array>, targetDir: 
   }
   const target = resolve(targetDir);
   if (await lstat(target).then(() => true, () => false)) {
-    throw fail('INTERNAL', { reason: `cannot extract into ${target}: it already exists` });
+    throw internal(new Error(`cannot extract into ${target}: it already exists`), 'the folder for this upload already exists');
   }
   const staging = `${target}.partial-${randomBytes(6).toString('hex')}`;
   try {
     await mkdir(staging, { mode: DIR_MODE });
   } catch (error) {
-    throw internal(error, `cannot create ${staging}`);
+    throw internal(error, 'creating the folder for this upload failed');
   }
 
   const gunzip = gunzipLimited(input, limits);
@@ -68,7 +80,7 @@ export async function extractTarGz(input: AsyncIterable<Uint8Array>, targetDir: 
     gunzip.stop();
     // A failure to clean up must not hide why extraction failed; the caller sees the first error.
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    throw isBerthError(error) ? error : internal(error, `extracting into ${target} failed`);
+    throw isBerthError(error) ? error : internal(error, 'writing the upload to the server\'s disk failed');
   }
 }
 
@@ -77,6 +89,8 @@ async function extractEntries(reader: ByteReader, tree: StagingTree, limits: Ext
   let files = 0;
   let bytes = 0;
   let budget = 0;
+  const never: readonly IgnoreRule[] = neverUploaded();
+  const skipped = { count: 0, first: [] as string[] };
   for await (const { entry, body } of readTar(reader)) {
     if (++entries > limits.maxEntries) {
       throw fail('ARCHIVE_INVALID', { reason: `it has more than ${limits.maxEntries} entries (limit maxEntries)` });
@@ -89,6 +103,11 @@ async function extractEntries(reader: ByteReader, tree: StagingTree, limits: Ext
     if (budget > limits.maxBytes) {
       throw fail('ARCHIVE_INVALID', { reason: `its contents add up to more than ${limits.maxBytes} bytes (limit maxBytes)` });
     }
+    // The root entry (`./`) has no path. A skipped entry's data is passed over unread.
+    if (path.path !== undefined && ignoredBy(never, path.path, kind === 'dir')) {
+      if (skipped.count++ < SKIPPED_SHOWN) skipped.first.push(path.path);
+      continue;
+    }
     if (kind === 'dir') {
       if (path.path !== undefined) await tree.dir(path.path, entry.name);
       continue;
@@ -97,8 +116,11 @@ async function extractEntries(reader: ByteReader, tree: StagingTree, limits: Ext
     files++;
     bytes += entry.size;
   }
-  return { files, dirs: tree.dirs, bytes };
+  return { files, dirs: tree.dirs, bytes, skipped };
 }
+
+/** Skipped entries named in the result (for the log); the rest are only counted. */
+const SKIPPED_SHOWN = 20;
 
 const REFUSED: Record<string, string> = {
   '3': 'it is a character device',
@@ -129,8 +151,10 @@ function entryKind(entry: TarEntry): 'file' | 'dir' {
   }
 }
 
+/** The message of a file system error names its path: the client gets the error code only. */
 function internal(error: unknown, what: string): BerthError {
-  const wrapped = fail('INTERNAL', { reason: `${what}: ${error instanceof Error ? error.message : String(error)}` });
+  const code = (error as { code?: unknown } | null)?.code;
+  const wrapped = fail('INTERNAL', { reason: typeof code === 'string' ? `${what} (${code})` : what });
   wrapped.cause = error;
   return wrapped;
 }

@@ -103,6 +103,14 @@ export function packRules(input: { berthignore?: string; extraIgnore?: string[] 
   return { rules, always, envRules };
 }
 
+/**
+ * ALWAYS_IGNORE and ENV_IGNORE as rules (`ignoredBy` them): what no upload holds, whoever packed it. The
+ * server's extraction (./extract.ts) leaves out what they match, like packDirectory does.
+ */
+export function neverUploaded(): IgnoreRule[] {
+  return packRules({}).always;
+}
+
 /** `./a/b/c` -> `a`, `a/b`, `a/b/c`: each kept path and the folders it is in, as the walk spells them. */
 function keptPaths(keep: string[]): Set<string> {
   const kept = new Set<string>();

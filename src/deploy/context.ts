@@ -5,6 +5,7 @@ import type { RuntimeDriver } from '../runtime/driver.ts';
 import type { RuntimeChoice } from '../runtime/select.ts';
 import type { Sealer } from '../secrets/sealer.ts';
 import type { Store } from '../store/store.ts';
+import type { AppSecrets } from './app-secrets.ts';
 
 /** What the deploy machinery works with; built once by the composition root (src/server/start.ts). */
 export interface DeployContext {
@@ -12,6 +13,8 @@ export interface DeployContext {
   driver: RuntimeDriver;
   dataplane: DataPlane;
   sealer: Sealer;
+  /** The app's secret values as a masker, for every event and deployment error written (./app-secrets.ts). */
+  secrets: AppSecrets;
   clock: Clock;
   log: Logger;
   settings: {

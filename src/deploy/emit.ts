@@ -1,12 +1,25 @@
+import { maskDeep } from '../runtime/mask-secrets.ts';
 import type { DeployContext } from './context.ts';
 
-/** Appends one event of a deployment (or of an app when `deploymentId` is null) to the log and the live streams. */
+/**
+ * Appends one event of a deployment (or of an app when `deploymentId` is null) to the log and the live
+ * streams. Message and data are masked with the app's secrets first: they carry build and app output,
+ * driver and engine errors, and events are append-only, so a secret written here could never be removed.
+ */
 export function emit(
-  ctx: Pick<DeployContext, 'store' | 'clock'>,
+  ctx: Pick<DeployContext, 'store' | 'clock' | 'secrets'>,
   where: { app: string | null; deploymentId: string | null },
   type: string,
   message: string,
   data?: Record<string, unknown>,
 ): void {
-  ctx.store.events.append({ at: ctx.clock.now(), app: where.app, deploymentId: where.deploymentId, type, message, data: data ?? null });
+  const mask = ctx.secrets.masker(where);
+  ctx.store.events.append({
+    at: ctx.clock.now(),
+    app: where.app,
+    deploymentId: where.deploymentId,
+    type,
+    message: mask(message),
+    data: data ? (maskDeep(data, mask) as Record<string, unknown>) : null,
+  });
 }

@@ -45,6 +45,7 @@ export function instanceSpecFor(input: {
     ...(proc?.port !== undefined ? { containerPort: proc.port } : {}),
     ...(proc?.resources ? { resources: { ...(proc.resources.memoryBytes ? { memoryBytes: proc.resources.memoryBytes } : {}), ...(proc.resources.cpus ? { cpus: proc.resources.cpus } : {}) } } : {}),
     ...(staticRoot ? { staticRoot } : {}),
+    ...(proc?.readOnly ? { readOnlyRoot: true } : {}),
     // Releases recorded before per-process restart policies existed fall back to the app's.
     restart: proc?.restart ?? manifest.restart,
     stopTimeoutMs: manifest.deploy.stopTimeoutMs,

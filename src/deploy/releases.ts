@@ -1,5 +1,6 @@
 import { fail } from '../errors/catalogue.ts';
 import { newId } from '../lib/ids.ts';
+import { recordOf } from '../lib/record.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import { openEnv, sealEnv } from '../secrets/sealer.ts';
 import type { ReleaseRecord } from '../store/records.ts';
@@ -8,9 +9,7 @@ import { withFormation } from './formation.ts';
 
 /** The app's env vars as set now, opened. */
 export function currentVars(ctx: Pick<DeployContext, 'store' | 'sealer'>, app: string): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const v of ctx.store.env.list(app)) vars[v.name] = ctx.sealer.open(v.valueSealed);
-  return vars;
+  return recordOf(ctx.store.env.list(app).map((v) => [v.name, ctx.sealer.open(v.valueSealed)] as const));
 }
 
 /** The release the app serves now; APP_HAS_NO_RELEASE before its first deploy. */

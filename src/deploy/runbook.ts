@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { isBerthError } from '../errors/catalogue.ts';
 import type { Manifest } from '../manifest/schema.ts';
+import type { Masker } from '../runtime/mask-secrets.ts';
 import type { DeploymentError, DeploymentRecord, ReleaseRecord } from '../store/records.ts';
 import { emit } from './emit.ts';
 import { buildStep, envReleaseStep, prepareStep, startAndVerify, switchStep, type Run } from './steps.ts';
@@ -55,12 +56,18 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
   } catch (error) {
     await full.undo.run(log);
     const interrupted = run.signal.aborted;
-    const report: DeploymentError = isBerthError(error)
-      ? { code: error.code, message: error.message, hint: withSavedChange(deployment, error.hint), logTail: full.tail.lines() }
-      : interrupted
-        ? { code: 'DEPLOY_INTERRUPTED', message: String((run.signal.reason as Error)?.message ?? 'interrupted'), logTail: full.tail.lines() }
-        : { code: 'INTERNAL', message: `internal error: ${(error as Error).message}`, hint: 'this is a bug in berth; the server log has details', logTail: full.tail.lines() };
-    if (!isBerthError(error) && !interrupted) log.error('deployment crashed', { error: error as Error, stack: (error as Error).stack });
+    // Error messages can echo a secret (a driver or engine error quoting the env, an app's own error in
+    // the output tail): the report is masked before it is stored, shown or logged.
+    const mask = ctx.secrets.masker({ app: deployment.app, deploymentId: deployment.id });
+    const report = maskReport(
+      isBerthError(error)
+        ? { code: error.code, message: error.message, hint: withSavedChange(deployment, error.hint), logTail: full.tail.lines() }
+        : interrupted
+          ? { code: 'DEPLOY_INTERRUPTED', message: String((run.signal.reason as Error)?.message ?? 'interrupted'), logTail: full.tail.lines() }
+          : { code: 'INTERNAL', message: `internal error: ${(error as Error).message}`, hint: 'this is a bug in berth; the server log has details', logTail: full.tail.lines() },
+      mask,
+    );
+    if (!isBerthError(error) && !interrupted) log.error('deployment crashed', { error: report.message, stack: mask(String((error as Error).stack)) });
     const state = interrupted ? 'interrupted' : 'failed';
     ctx.store.transaction(() => {
       ctx.store.deployments.move(deployment.id, state, ctx.clock.now(), { error: report });
@@ -70,6 +77,15 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
   } finally {
     if (input.source) rmSync(input.source.dir, { recursive: true, force: true });
   }
+}
+
+function maskReport(report: DeploymentError, mask: Masker): DeploymentError {
+  return {
+    code: report.code,
+    message: mask(report.message),
+    ...(report.hint !== undefined ? { hint: mask(report.hint) } : {}),
+    logTail: report.logTail.map(mask),
+  };
 }
 
 /**

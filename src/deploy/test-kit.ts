@@ -16,6 +16,7 @@ import { createFakeState, type FakeState } from '../runtime/fake/state.ts';
 import type { FakeBehaviour } from '../runtime/fake/behaviour.ts';
 import { createSealer } from '../secrets/sealer.ts';
 import { Store } from '../store/store.ts';
+import { AppSecrets } from './app-secrets.ts';
 import type { DeployContext } from './context.ts';
 import { Deployer } from './deployer.ts';
 import { Reconciler } from './reconciler.ts';
@@ -41,11 +42,13 @@ export async function startKit(): Promise<Kit> {
   const fake = createFakeState();
   const dataplane = createInProcessDataPlane({ host: '127.0.0.1', port: 0 });
   const address = await dataplane.start();
+  const sealer = createSealer(randomBytes(32));
   const ctx: DeployContext = {
     store,
     driver: createFakeDriver({ state: fake }),
     dataplane,
-    sealer: createSealer(randomBytes(32)),
+    sealer,
+    secrets: new AppSecrets(store, sealer),
     clock: systemClock,
     log: silentLogger,
     settings: { baseDomain: 'localhost', http: address, buildTimeoutMs: 60_000, uploadsDir: join(dir, 'uploads') },

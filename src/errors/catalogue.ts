@@ -42,6 +42,10 @@ export const catalogue = {
   BODY_INVALID: define<{ reason: string }>((p) => ({
     message: `request body is not valid: ${p.reason}`,
   })),
+  BODY_TIMEOUT: define<{ seconds: number }>((p) => ({
+    message: `the request body did not arrive within ${p.seconds} s`,
+    hint: 'send the whole JSON body at once; the connection was slow or stalled',
+  })),
   REQUEST_INVALID: define<{ issues: Issue[] }>((p) => ({
     message: `request is not valid: ${p.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
   })),
@@ -91,13 +95,17 @@ export const catalogue = {
     message: `the uploaded archive has an unsafe entry "${p.entry}": ${p.reason}`,
     hint: 'archives may hold only regular files and directories with relative paths inside the app folder',
   })),
-  ENV_NAME_INVALID: define<{ name: string }>((p) => ({
-    message: `"${p.name}" is not a valid environment variable name`,
+  ENV_NAME_INVALID: define<{ name: string; reason?: string }>((p) => ({
+    message: `"${p.name}" is not a valid environment variable name${p.reason ? `: ${p.reason}` : ''}`,
     hint: 'use letters, digits and underscores, not starting with a digit (for example DATABASE_URL)',
   })),
   ENV_NAME_RESERVED: define<{ name: string }>((p) => ({
     message: `"${p.name}" is set by berth and cannot be changed`,
     hint: 'berth sets PORT and BERTH_* for every process; pick another name',
+  })),
+  ENV_VALUE_INVALID: define<{ name: string; character: string }>((p) => ({
+    message: `the value of ${p.name} contains ${p.character}: env values are text, with no control characters but tabs and line breaks`,
+    hint: 'base64-encode binary data (`base64 -w0 < file`) and decode it in the app; the value was not saved',
   })),
 
   // Deploy failures (recorded on the deployment; never HTTP errors of the request that started it)
@@ -108,6 +116,10 @@ export const catalogue = {
   START_FAILED: define<{ reason: string }>((p) => ({
     message: `the new release did not start: ${p.reason}`,
     hint: 'check the start command (`processes.web.command` or package.json "start") and the log lines above',
+  })),
+  APP_USER_FAILED: define<{ user: string; app: string; reason: string }>((p) => ({
+    message: `could not prepare the user ${p.user} that app ${p.app} runs as: ${p.reason}`,
+    hint: 'berth runs as root, so it runs each app as a user of its own, made with useradd and removed with userdel: check that both work on this host (the server log has their output), or use --runtime docker',
   })),
   HEALTH_CHECK_FAILED: define<{ reason: string }>((p) => ({
     message: `the new release never became healthy: ${p.reason}`,

@@ -3,6 +3,7 @@ import type { AnyNode, Common, Infer, Issue, Node, Presence, Result } from './sc
 import { defineNode, fail, issue, ok, write } from './dsl-node.ts';
 import { article } from './dsl-scalars.ts';
 import { joinIndex, joinKey } from './path.ts';
+import { recordOf } from '../lib/record.ts';
 import { describeValue, inlineYaml, isPlainObject } from './show.ts';
 import { closest } from './suggest.ts';
 
@@ -112,6 +113,8 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 export function record<const O extends RecordOptions>(options: O): Node<Presence<RecordOut<O>, O>> {
   const { keys, value: valueNode, minEntries, maxEntries } = options;
   const known: Readonly<Record<string, AnyNode>> = options.known ?? {};
+  // Keys are the user's: a Map, so `constructor` finds no node of Object.prototype's.
+  const knownNodes = new Map(Object.entries(known));
   const reserved = keys.reserved;
   const reservedWords = reserved
     ? `${[...reserved.names, ...reserved.prefixes.map((p) => `${p}*`)].map((n) => `\`${n}\``).join(' and ')} are reserved`
@@ -154,12 +157,11 @@ export function record<const O extends RecordOptions>(options: O): Node<Presence
         const at = joinKey(path, key);
         const problem = keyIssue(key, at);
         if (problem) issues.push(problem);
-        const result = (known[key] ?? valueNode).validate(entry, at, context);
-        issues.push(...nearKnown(key, Object.keys(known), result.issues));
+        const result = (knownNodes.get(key) ?? valueNode).validate(entry, at, context);
+        issues.push(...nearKnown(key, [...knownNodes.keys()], result.issues));
         out.push([key, result.value]);
       }
-      // fromEntries defines properties, so a key such as `__proto__` stays an ordinary key.
-      return issues.length > 0 ? fail(...issues) : ok(Object.freeze(Object.fromEntries(out)) as RecordOut<O>);
+      return issues.length > 0 ? fail(...issues) : ok(Object.freeze(recordOf(out)) as RecordOut<O>);
     },
     schema: () => ({
       type: 'object',

@@ -165,7 +165,9 @@ function unknownKey(input: { key: string; path: string; fields: readonly Field[]
   const at = joinKey(path, key);
   const where = path === '' ? 'unknown top-level key' : 'unknown key';
   const keys = fields.map((f) => f.key);
-  const meant = aliases[key] ?? aliases[key.toLowerCase()] ?? closest(key, keys);
+  // The key is the user's: only the aliases' own keys count (`constructor` is not one).
+  const alias = (name: string) => (Object.hasOwn(aliases, name) ? aliases[name] : undefined);
+  const meant = alias(key) ?? alias(key.toLowerCase()) ?? closest(key, keys);
   if (meant !== undefined) return { issue: issue(at, `${where} \`${key}\`; did you mean \`${meant}\`?`, `rename \`${key}\` to \`${meant}\``), meant };
   const places = context.root ? placesOf(context.root, key) : [];
   if (places.length > 0) {

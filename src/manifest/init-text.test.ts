@@ -44,7 +44,7 @@ test('init file: the examples in it are valid once uncommented', () => {
   let text = initManifestText(input);
   for (const key of WITH_WEB_COMMAND) text = uncommentSection(text, key);
   const manifest = parseManifest(text);
-  assert.deepEqual(manifest.processes, {
+  assert.deepEqual({ ...manifest.processes }, {
     web: {
       command: 'node server.js',
       replicas: 1,
@@ -53,6 +53,7 @@ test('init file: the examples in it are valid once uncommented', () => {
       restart: manifest.restart,
       dependsOn: ['redis'],
       health: undefined,
+      readOnly: false,
     },
   });
   assert.equal(manifest.build, 'npm run build');

@@ -19,6 +19,7 @@ function proc(name: string, command: string | undefined, over: Partial<ProcessSp
     restart: RESTART,
     dependsOn: [],
     health: undefined,
+    readOnly: false,
     ...over,
   };
 }
@@ -139,6 +140,23 @@ function assertDeepFrozen(value: unknown, at = 'manifest'): void {
   if (typeof value !== 'object' || value === null) return;
   assert.ok(Object.isFrozen(value), `${at} is not frozen`);
   for (const [key, child] of Object.entries(value)) assertDeepFrozen(child, `${at}.${key}`);
+}
+
+/**
+ * The manifest with its records (null-prototype objects) as ordinary objects, to compare with literals;
+ * assertRecordsWithoutPrototype checks the records themselves.
+ */
+function ordinary(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(ordinary);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, ordinary(child)]));
+}
+
+/** Processes, services, env and each service's env and volumes are keyed by the user's names. */
+function assertRecordsWithoutPrototype(manifest: Manifest): void {
+  const records: [string, object][] = [['processes', manifest.processes], ['services', manifest.services], ['env', manifest.env]];
+  for (const [name, spec] of Object.entries(manifest.services)) records.push([`services.${name}.env`, spec.env], [`services.${name}.volumes`, spec.volumes]);
+  for (const [at, record] of records) assert.equal(Object.getPrototypeOf(record), null, `${at} has a prototype`);
 }
 
 const valid: { name: string; text: string; expected: Manifest }[] = [
@@ -281,8 +299,9 @@ const valid: { name: string; text: string; expected: Manifest }[] = [
 for (const { name, text, expected } of valid) {
   test(`valid: ${name}`, () => {
     const manifest = parseManifest(text);
-    assert.deepEqual(manifest, expected);
+    assert.deepEqual(ordinary(manifest), expected);
     assertDeepFrozen(manifest);
+    assertRecordsWithoutPrototype(manifest);
   });
 }
 
@@ -302,14 +321,14 @@ const byImage: { image: string; port: number | undefined; urlEnv: string | undef
 for (const { image, port, urlEnv } of byImage) {
   test(`valid: service defaults for the image ${image}`, () => {
     const manifest = parseManifest(`services:\n  svc: "${image}"\n`);
-    assert.deepEqual(manifest.services.svc, svc(image, { port, urlEnv }));
+    assert.deepEqual(ordinary(manifest.services.svc), svc(image, { port, urlEnv }));
     assertDeepFrozen(manifest);
   });
 }
 
 test('valid: an explicit port and url_env win over the image defaults', () => {
   const manifest = parseManifest('services:\n  cache:\n    image: redis:7\n    port: 6380\n    url_env: CACHE_URL\n');
-  assert.deepEqual(manifest.services.cache, svc('redis:7', { port: 6380, urlEnv: 'CACHE_URL' }));
+  assert.deepEqual(ordinary(manifest.services.cache), svc('redis:7', { port: 6380, urlEnv: 'CACHE_URL' }));
 });
 
 function issuesOf(text: string): Issue[] {
@@ -567,7 +586,7 @@ test('loadManifest reads berth.yaml or berth.yml, and a missing file is all defa
   t.after(() => rm(dir, { recursive: true, force: true }));
 
   const missing = await loadManifest(dir);
-  assert.deepEqual(missing, { manifest: DEFAULTS, found: false, file: join(dir, 'berth.yaml') });
+  assert.deepEqual({ ...missing, manifest: ordinary(missing.manifest) }, { manifest: DEFAULTS, found: false, file: join(dir, 'berth.yaml') });
 
   await writeFile(join(dir, 'berth.yml'), 'name: from-yml\n');
   const yml = await loadManifest(dir);

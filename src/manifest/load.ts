@@ -3,27 +3,32 @@
  * problem with its key path and line. Also the app-name rules that combine the manifest with the CLI and
  * the project folder, and the file `berth init` writes.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, type Issue } from '../errors/catalogue.ts';
 import { isValidAppName, normalizeAppName } from './app-name.ts';
+import { textIssue } from './limits.ts';
+import { MANIFEST_FILES, readManifestFile } from './manifest-file.ts';
 import { validateManifest, type Manifest } from './schema.ts';
 import { readYaml } from './yaml-source.ts';
 
 export { initManifestText } from './init-text.ts';
+export { MANIFEST_FILES } from './manifest-file.ts';
 export type { Manifest } from './schema.ts';
 
-/** Looked for in this order. */
-export const MANIFEST_FILES = ['berth.yaml', 'berth.yml'] as const;
+/** Issues listed in one error; a file with more gets a last line counting the rest. */
+export const MAX_LISTED_ISSUES = 50;
 
 /**
  * Parses berth.yaml text. An empty file (or only comments) gives every default. Throws MANIFEST_INVALID
- * listing every issue, in file order, each message starting with its line.
+ * listing every issue (up to MAX_LISTED_ISSUES), in file order, each message starting with its line.
+ * Text over the size or line limits (./limits.ts) is refused before it is parsed.
  */
 export function parseManifest(text: string, options: { file?: string } = {}): Manifest {
   const file = options.file ?? 'berth.yaml';
+  const tooBig = textIssue(text);
+  if (tooBig) throw fail('MANIFEST_INVALID', { file, issues: [tooBig] });
   const source = readYaml(text);
-  if (source.fatal) throw fail('MANIFEST_INVALID', { file, issues: source.issues });
+  if (source.fatal) throw fail('MANIFEST_INVALID', { file, issues: listed(source.issues) });
   const result = validateManifest(source.value, { sourceText: source.sourceText });
   const located = result.issues.map((issue) => ({ issue, line: source.lineOf(issue.path) }));
   // Syntax-level issues (duplicate keys) already carry their line and column.
@@ -31,7 +36,14 @@ export function parseManifest(text: string, options: { file?: string } = {}): Ma
   if (all.length === 0) return result.value;
   all.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   const issues = all.map(({ issue, line }) => (line === undefined || lineInMessage(issue) !== undefined ? issue : { ...issue, message: `line ${line}: ${issue.message}` }));
-  throw fail('MANIFEST_INVALID', { file, issues });
+  throw fail('MANIFEST_INVALID', { file, issues: listed(issues) });
+}
+
+/** The first MAX_LISTED_ISSUES, and a count of the rest: thousands of lines would bury the first ones. */
+function listed(issues: Issue[]): Issue[] {
+  if (issues.length <= MAX_LISTED_ISSUES) return issues;
+  const rest = issues.length - MAX_LISTED_ISSUES;
+  return [...issues.slice(0, MAX_LISTED_ISSUES), { path: '', message: `${rest} more problem${rest === 1 ? '' : 's'} not listed`, fix: 'fix the ones above, and berth lists the rest' }];
 }
 
 function lineInMessage(issue: Issue): number | undefined {
@@ -42,33 +54,12 @@ function lineInMessage(issue: Issue): number | undefined {
 /**
  * Reads `dir/berth.yaml` (or `dir/berth.yml`). Without either, the manifest is all defaults and `found`
  * is false; `file` is then the path berth.yaml would have. Having both is an error, since berth would
- * silently ignore one of them.
+ * silently ignore one of them; so is a file over the size limit, which is refused before it is read.
  */
 export async function loadManifest(dir: string): Promise<{ manifest: Manifest; found: boolean; file: string }> {
-  const found: { file: string; text: string }[] = [];
-  for (const name of MANIFEST_FILES) {
-    const file = join(dir, name);
-    const text = await readIfExists(file);
-    if (text !== undefined) found.push({ file, text });
-  }
-  if (found.length > 1) {
-    throw fail('MANIFEST_INVALID', {
-      file: found[0].file,
-      issues: [{ path: '', message: `both ${MANIFEST_FILES.join(' and ')} exist, and berth reads only one`, fix: `merge them into ${MANIFEST_FILES[0]} and delete ${MANIFEST_FILES[1]}` }],
-    });
-  }
-  if (found.length === 0) return { manifest: parseManifest(''), found: false, file: join(dir, MANIFEST_FILES[0]) };
-  const [{ file, text }] = found;
-  return { manifest: parseManifest(text, { file }), found: true, file };
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const found = await readManifestFile(dir);
+  if (!found) return { manifest: parseManifest(''), found: false, file: join(dir, MANIFEST_FILES[0]) };
+  return { manifest: parseManifest(found.text, { file: found.path }), found: true, file: found.path };
 }
 
 /**

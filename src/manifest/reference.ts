@@ -6,6 +6,8 @@ import { renderAnnotatedYaml } from './render-yaml.ts';
 import { keyEntries, type KeyEntry } from './schema-walk.ts';
 import { manifestSchema } from './schema.ts';
 import { inlineYaml } from './show.ts';
+import { MANIFEST_LIMITS } from './limits.ts';
+import { PARSE_LIMITS } from './parse-off-thread.ts';
 import type { Segment } from './path.ts';
 
 /** A small broken file whose real error output the reference shows. */
@@ -39,6 +41,8 @@ export function manifestReference(): string {
         `the app folder as \`${EDITOR_SCHEMA_PATH}\` (\`.berth/\` is never uploaded) and writes the line \`# yaml-language-server: $schema=${EDITOR_SCHEMA_PATH}\`, ` +
         'which makes a YAML language server (such as the Red Hat YAML extension) complete and check berth.yaml.',
     ].join('\n'),
+    '## Limits',
+    limitsText(),
     '## Summary',
     summaryTable(entries),
     ...entries.map(section),
@@ -52,6 +56,25 @@ export function manifestReference(): string {
     fence(brokenOutput(), 'text'),
   ];
   return parts.join('\n\n') + '\n';
+}
+
+/** What berth reads at most, so that no berth.yaml can stall or exhaust the server. */
+function limitsText(): string {
+  const l = MANIFEST_LIMITS;
+  return [
+    'berth.yaml is a page or two (the file `berth init` writes is about 5 KB and 85 lines). berth refuses a file beyond these limits ' +
+      'with an error naming the limit:',
+    [
+      `- at most ${l.maxBytes / 1024} KB (${l.maxBytes} bytes), judged from the file's size before it is read;`,
+      `- at most ${l.maxLines} lines, counted before the YAML is parsed;`,
+      `- at most ${l.maxKeys} keys in all, counting those that aliases (\`*name\`) repeat;`,
+      `- mappings and lists nested at most ${l.maxDepth} levels deep;`,
+      `- at most ${l.maxValues} values once aliases are expanded.`,
+    ].join('\n'),
+    `The server reads each uploaded berth.yaml off its main thread, in a worker that may take ${PARSE_LIMITS.timeoutMs / 1000} s and ` +
+      `${PARSE_LIMITS.heapMb} MB of memory; a file that needs more (only contrived YAML does) is refused the same way.`,
+    'Names of processes, services, volumes and variables are only keys: `constructor` or `toString` mean nothing special to berth.',
+  ].join('\n\n');
 }
 
 /** The full example leaves out keys that cannot go with the others (`static` replaces web's `command`). */

@@ -31,7 +31,7 @@ export function renderAnnotatedYaml(input: RenderInput): string {
   if (shape.kind !== 'object') throw new Error('renderAnnotatedYaml needs an object node');
   const sections: string[] = [];
   for (const field of shape.fields) {
-    if (!(field.key in input.value)) continue;
+    if (!Object.hasOwn(input.value, field.key)) continue;
     const comments = [...wrap(field.node.doc), ...(input.notes?.[field.key] ?? []).flatMap(wrap)];
     const body = align(renderEntry(field.key, field.node, input.value[field.key], 0));
     const live = input.commented?.(field.key) ? body.map((l) => `# ${l}`) : body;
@@ -77,7 +77,7 @@ function childNode(node: AnyNode, key: string): AnyNode {
     const field = shape.fields.find((f) => f.key === key);
     if (field) return field.node;
   }
-  if (shape.kind === 'record') return shape.known[key] ?? shape.value;
+  if (shape.kind === 'record') return Object.hasOwn(shape.known, key) ? shape.known[key] : shape.value;
   throw new Error(`no key "${key}" in the schema here`);
 }
 
@@ -85,7 +85,7 @@ function childNode(node: AnyNode, key: string): AnyNode {
 function orderedEntries(node: AnyNode, value: Record<string, unknown>): [string, unknown][] {
   const shape = objectOf(node).shape;
   if (shape.kind !== 'object') return Object.entries(value);
-  return shape.fields.filter((f) => f.key in value).map((f) => [f.key, value[f.key]]);
+  return shape.fields.filter((f) => Object.hasOwn(value, f.key)).map((f) => [f.key, value[f.key]]);
 }
 
 function align(lines: Line[]): string[] {

@@ -78,7 +78,8 @@ test('the resolved type follows the schema: renames, defaults, optional keys, re
 test('unset keys resolve to defaults, and everything resolved is frozen', () => {
   const { value, issues } = sample.validate(undefined);
   assert.deepEqual(issues, []);
-  assert.deepEqual(value, {
+  // Records are null-prototype objects: spread into ordinary ones to compare with literals.
+  assert.deepEqual({ ...value, vars: { ...value.vars }, procs: { ...value.procs } }, {
     title: undefined,
     on: false,
     mode: 'slow',
@@ -100,7 +101,7 @@ test('null counts as unset, for sections with every line commented out', () => {
 
 test('a string stands for the shorthand key, and issues in it are reported where it was written', () => {
   const { value } = sample.validate({ procs: { main: 'node a.js', other: { command: 'node b.js', replicas: 3 } } });
-  assert.deepEqual(value.procs, { main: { command: 'node a.js', replicas: 1 }, other: { command: 'node b.js', replicas: 3 } });
+  assert.deepEqual({ ...value.procs }, { main: { command: 'node a.js', replicas: 1 }, other: { command: 'node b.js', replicas: 3 } });
   assert.equal(one(sample, { procs: { other: '  ' } }).path, 'procs.other');
   assert.equal(one(sample, { procs: { other: { replicas: 2 } } }).path, 'procs.other.command');
   assert.match(one(sample, { procs: { other: 5 } }).message, /expected a command or a mapping with `command:`, found the number 5/);
@@ -186,7 +187,7 @@ test('object rules run once the fields are valid, and report at the named key', 
 
 test('scalars kept as text take the text as written when the source has it', () => {
   const { value } = sample.validate({ vars: { A: 3.1, B: true, C: 7 } }, '', { sourceText: (path) => (path === 'vars.A' ? '3.10' : undefined) });
-  assert.deepEqual(value.vars, { A: '3.10', B: 'true', C: '7' });
+  assert.deepEqual({ ...value.vars }, { A: '3.10', B: 'true', C: '7' });
 });
 
 test('JSON Schema: descriptions, defaults, examples, closed objects, pattern-keyed maps', () => {
@@ -282,4 +283,41 @@ test('JSON Schema: an optional object admits null, numbers have bounds, extra ke
   assert.equal(schema.minProperties, 1);
   assert.deepEqual([schema.properties.cpus.type, schema.properties.cpus.minimum, schema.properties.cpus.maximum], ['number', 0.01, 4]);
   assert.equal(schema.properties.memory.type, 'string');
+});
+
+/** Every name Object.prototype has, and `__proto__`: as record keys they are ordinary keys. */
+const PROTOTYPE_NAMES = [...Object.getOwnPropertyNames(Object.prototype), '__proto__'];
+
+test('record keys named like Object.prototype properties are ordinary keys of a null-prototype record', () => {
+  const lower = s.record({
+    doc: 'Any names.',
+    keys: { name: 'name', placeholder: '<name>', pattern: /^[A-Za-z_]+$/, hint: 'letters and `_`' },
+    known: { main: s.string({ doc: 'Main.', example: 'm' }) },
+    value: s.string({ doc: 'Value.', example: 'v' }),
+    example: { main: 'm' },
+  });
+  for (const name of PROTOTYPE_NAMES) {
+    const written = Object.create(null) as Record<string, unknown>;
+    written[name] = 'x';
+    const { value, issues } = lower.validate(written, 'names');
+    assert.deepEqual(issues, [], name);
+    assert.equal(Object.getPrototypeOf(value), null, `${name}: the record has no prototype`);
+    assert.deepEqual(Object.keys(value), [name]);
+    assert.equal(value[name], 'x', name);
+    // A name that is not there is not found through a prototype either.
+    const other = name === 'constructor' ? 'toString' : 'constructor';
+    assert.equal(value[other], undefined, `${name}: ${other} is not inherited`);
+  }
+});
+
+test('unknown keys named like Object.prototype properties get no "did you mean" from an inherited property', () => {
+  for (const name of PROTOTYPE_NAMES) {
+    const written = Object.create(null) as Record<string, unknown>;
+    written[name] = 1;
+    written.command = 'node a.js';
+    const issue = one(proc, written);
+    assert.equal(issue.path, name);
+    assert.equal(issue.message, `unknown top-level key \`${name}\`; the keys allowed here are \`command\`, \`replicas\``);
+    assert.doesNotMatch(`${issue.message} ${issue.fix}`, /native code|\[object Object\]/, name);
+  }
 });

@@ -67,7 +67,21 @@ function exampleKey(record: AnyNode): string {
  */
 export function placesOf(root: AnyNode, key: string): string[] {
   const loose = looseKey(key);
-  const matches = keyEntries(root).filter((e) => !e.inRecord && looseKey(e.key) === loose);
+  const matches = (fixedKeys.get(root) ?? cacheFixedKeys(root)).get(loose) ?? [];
   const general = matches.filter((e) => !e.specific);
   return (general.length > 0 ? general : matches).map((e) => e.path);
+}
+
+/** Per schema, its fixed keys by their loose spelling: a file of many unknown keys asks once per key. */
+const fixedKeys = new WeakMap<AnyNode, Map<string, KeyEntry[]>>();
+
+function cacheFixedKeys(root: AnyNode): Map<string, KeyEntry[]> {
+  const byLoose = new Map<string, KeyEntry[]>();
+  for (const entry of keyEntries(root)) {
+    if (entry.inRecord) continue;
+    const loose = looseKey(entry.key);
+    byLoose.set(loose, [...(byLoose.get(loose) ?? []), entry]);
+  }
+  fixedKeys.set(root, byLoose);
+  return byLoose;
 }

@@ -43,6 +43,7 @@ type Documented = {
         readonly health:
           | { readonly heartbeat: { readonly file: string; readonly maxAgeMs: number } | undefined; readonly command: string | undefined; readonly intervalMs: number }
           | undefined;
+        readonly readOnly: boolean;
       }
     >
   >;
@@ -94,12 +95,13 @@ test('the schema documents every key the issue asks for', () => {
       'processes.web', 'processes.web.command', 'processes.web.replicas', 'processes.web.port',
       'processes.web.resources', 'processes.web.resources.memory', 'processes.web.resources.cpus',
       'processes.web.restart', 'processes.web.restart.max_restarts', 'processes.web.restart.window', 'processes.web.restart.backoff', 'processes.web.restart.max_backoff',
-      'processes.web.depends_on',
+      'processes.web.depends_on', 'processes.web.read_only',
       'processes.<name>', 'processes.<name>.command', 'processes.<name>.replicas', 'processes.<name>.port',
       'processes.<name>.resources', 'processes.<name>.resources.memory', 'processes.<name>.resources.cpus',
       'processes.<name>.restart', 'processes.<name>.restart.max_restarts', 'processes.<name>.restart.window', 'processes.<name>.restart.backoff', 'processes.<name>.restart.max_backoff',
       'processes.<name>.depends_on',
       'processes.<name>.health', 'processes.<name>.health.heartbeat', 'processes.<name>.health.max_age', 'processes.<name>.health.command', 'processes.<name>.health.interval',
+      'processes.<name>.read_only',
       'services', 'services.<name>', 'services.<name>.image', 'services.<name>.command', 'services.<name>.port',
       'services.<name>.env', 'services.<name>.env.<NAME>', 'services.<name>.volumes', 'services.<name>.volumes.<volume>',
       'services.<name>.health', 'services.<name>.health.command', 'services.<name>.health.interval', 'services.<name>.health.timeout', 'services.<name>.health.retries', 'services.<name>.health.start_period',

@@ -16,6 +16,7 @@ import { posix } from 'node:path';
 import { catalogue } from '../errors/catalogue.ts';
 import { formatDuration } from '../lib/duration.ts';
 import { APP_NAME_MAX_LENGTH, APP_NAME_PATTERN, normalizeAppName } from './app-name.ts';
+import { recordOf } from '../lib/record.ts';
 import { isPlainObject, snippet } from './show.ts';
 import { closest } from './suggest.ts';
 import { s, type Infer, type Node, type ObjectOut, type Result, type ValidateContext } from './schema-dsl.ts';
@@ -214,6 +215,16 @@ const dependsOn = s.array({
   example: ['redis'],
 });
 
+const readOnly = s.boolean({
+  doc: 'Run the process with a read-only root filesystem: only /tmp (in memory, 64mb at most) is writable.',
+  details:
+    'A process that is broken into cannot change its own code or leave files behind. Files it writes go to ' +
+    '/tmp (counted in its `resources.memory`), and a heartbeat file too: `/tmp/heartbeat`. The docker runtime ' +
+    'only; the process runtime ignores it.',
+  example: true,
+  default: false,
+});
+
 export interface ProcessHealthSpec {
   /** The file the process touches, and how old it may get. */
   readonly heartbeat: { readonly file: string; readonly maxAgeMs: number } | undefined;
@@ -326,6 +337,7 @@ const web = s.shorthand({
       resources,
       restart: restartOverride,
       depends_on: { as: 'dependsOn', node: dependsOn },
+      read_only: { as: 'readOnly', node: readOnly },
     },
     resolve: (w): ProcessDraft => ({ ...w, health: undefined }),
   }),
@@ -353,6 +365,7 @@ const otherProcess = s.shorthand({
       restart: restartOverride,
       depends_on: { as: 'dependsOn', node: dependsOn },
       health: processHealth,
+      read_only: { as: 'readOnly', node: readOnly },
     },
   }),
 });
@@ -370,6 +383,8 @@ export interface ProcessSpec {
   readonly dependsOn: readonly string[];
   /** Always undefined for `web`, which the top-level `health` gate checks. */
   readonly health: ProcessHealthSpec | undefined;
+  /** A read-only root filesystem with a writable /tmp (docker runtime). */
+  readonly readOnly: boolean;
 }
 
 export type ResourcesSpec = Infer<typeof resources>;
@@ -850,7 +865,7 @@ export const manifestSchema = s.object({
   example: Object.fromEntries(Object.entries(manifestFields).filter(([key]) => key !== 'static').map(([key, node]) => [key, node.example])),
   resolve: (m): Manifest => ({
     ...m,
-    processes: Object.fromEntries(Object.entries(m.processes).map(([process, spec]) => [process, { ...spec, restart: mergeRestart(m.restart, spec.restart) }])),
+    processes: recordOf(Object.entries(m.processes).map(([process, spec]) => [process, { ...spec, restart: mergeRestart(m.restart, spec.restart) }])),
   }),
   rules: [
     {

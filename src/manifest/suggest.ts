@@ -36,7 +36,10 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const distance = editDistance(loose, looseKey(candidate));
+    const other = looseKey(candidate);
+    // The distance is at least the difference in length: a long key is not compared letter by letter.
+    if (Math.abs(other.length - loose.length) > limit) continue;
+    const distance = editDistance(loose, other);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;

@@ -3,11 +3,14 @@
  * scalar as written. Syntax errors become issues that say `line L, column C`.
  *
  * The walk is ours rather than yaml's toJS() so that aliases are expanded under a budget (a few lines of
- * anchors can expand to gigabytes), keys like `__proto__` stay plain keys, and a non-text key is an issue
- * instead of a process warning.
+ * anchors can expand to gigabytes), keys like `__proto__` stay plain keys of null-prototype mappings, and
+ * a non-text key is an issue instead of a process warning. It also does, in linear time, two things yaml
+ * does in quadratic time: the duplicate-key check (yaml compares each key with every earlier one) and
+ * alias resolution (yaml's Alias.resolve walks the whole document once per alias).
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node as YamlNode } from 'yaml';
 import type { Issue } from '../errors/catalogue.ts';
+import { depthIssue, keysIssue, MANIFEST_LIMITS, valuesIssue } from './limits.ts';
 import { formatPath, parsePath, type Segment } from './path.ts';
 
 export interface YamlSource {
@@ -22,9 +25,6 @@ export interface YamlSource {
   /** The text of the scalar at `path` as written, such as `3.10` for what YAML reads as 3.1. */
   sourceText(path: string): string | undefined;
 }
-
-/** More values than any berth.yaml has; only alias expansion gets here. */
-const MAX_VALUES = 10_000;
 
 const SYNTAX_FIXES: Record<string, string> = {
   TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs',
@@ -42,21 +42,44 @@ const DEFAULT_SYNTAX_FIX = 'quote values that contain `: ` or ` #` (such as `com
 
 export function readYaml(text: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  } catch (error) {
+    // yaml composes nested collections recursively: thousands of `[` in a row exhaust the stack.
+    if (error instanceof RangeError) return unreadable(depthIssue(''));
+    throw error;
+  }
   const at = (offset: number) => lineCounter.linePos(offset);
 
   const positions = new Map<string, number>();
-  const keyPaths = new Map<number, string>();
   const sources = new Map<string, string>();
   const issues: Issue[] = [];
   let fatal = false;
-  let budget = MAX_VALUES;
+  let budget = MANIFEST_LIMITS.maxValues;
+  let keys = 0;
+  /** Set once a limit is hit: the walk stops, and that one issue says why. */
+  let stopped: Issue | undefined;
+  const stop = (issue: Issue) => {
+    stopped ??= issue;
+    return null;
+  };
+  let targets: Map<Alias, YamlNode>;
+  try {
+    targets = aliasTargets(doc);
+  } catch (error) {
+    if (error instanceof RangeError) return unreadable(depthIssue(''));
+    throw error;
+  }
+  // A mapping reached again through an alias was checked for duplicate keys the first time.
+  const checked = new Set<unknown>();
 
   const walk = (node: unknown, segments: Segment[]): unknown => {
-    if (--budget < 0) return undefined;
+    if (stopped) return null;
+    if (--budget < 0) return stop(valuesIssue());
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
-      const target = node.resolve(doc as Document);
+      const target = targets.get(node);
       if (target) return walk(target, segments);
       const { line, col } = at(node.range?.[0] ?? 0);
       issues.push({ path: formatPath(segments), message: `line ${line}, column ${col}: the alias \`*${node.source}\` has no anchor \`&${node.source}\` before it`, fix: SYNTAX_FIXES.BAD_ALIAS });
@@ -67,26 +90,47 @@ export function readYaml(text: string): YamlSource {
       if (typeof node.source === 'string') sources.set(formatPath(segments), node.source);
       return node.value;
     }
+    if ((isMap(node) || isSeq(node)) && segments.length >= MANIFEST_LIMITS.maxDepth) return stop(depthIssue(formatPath(segments)));
     if (isMap(node)) {
-      const entries: [string, unknown][] = [];
+      const firstCheck = !checked.has(node);
+      checked.add(node);
+      const firstLines = new Map<string, number>();
+      const out = Object.create(null) as Record<string, unknown>;
       for (const pair of node.items) {
-        const keyNode = isAlias(pair.key) ? pair.key.resolve(doc as Document) : pair.key;
+        if (stopped) break;
+        if (++keys > MANIFEST_LIMITS.maxKeys) return stop(keysIssue());
+        const keyNode = isAlias(pair.key) ? targets.get(pair.key) : pair.key;
         const offset = (pair.key as YamlNode | null)?.range?.[0] ?? (pair.value as YamlNode | null)?.range?.[0] ?? 0;
+        const { line, col } = at(offset);
+        if (isAlias(pair.key) && keyNode === undefined) {
+          issues.push({ path: formatPath(segments), message: `line ${line}, column ${col}: the alias \`*${pair.key.source}\` has no anchor \`&${pair.key.source}\` before it`, fix: SYNTAX_FIXES.BAD_ALIAS });
+          fatal = true;
+          continue;
+        }
         if (keyNode !== null && keyNode !== undefined && !isScalar(keyNode)) {
           const shown = isSeq(keyNode) ? 'a list' : 'a mapping';
-          issues.push({ path: formatPath(segments), message: `line ${at(offset).line}: a key must be plain text, found ${shown}`, fix: 'write keys as plain names, such as `name:`' });
+          issues.push({ path: formatPath(segments), message: `line ${line}: a key must be plain text, found ${shown}`, fix: 'write keys as plain names, such as `name:`' });
           continue;
         }
         const raw = isScalar(keyNode) ? keyNode.value : null;
         const key = raw === null || raw === undefined ? '' : String(raw);
         const path = [...segments, key];
         const formatted = formatPath(path);
-        if (!positions.has(formatted)) positions.set(formatted, at(offset).line);
-        keyPaths.set(offset, formatted);
-        entries.push([key, walk(pair.value, path)]);
+        const first = firstLines.get(key);
+        if (first === undefined) firstLines.set(key, line);
+        else if (firstCheck) {
+          const seen = first !== line ? ` (first at line ${first})` : '';
+          issues.push({
+            path: formatted,
+            message: `line ${line}, column ${col}: duplicate key \`${key}\`${seen}; YAML keys must be unique within a mapping`,
+            fix: `keep one \`${key}:\` and delete the other`,
+          });
+        }
+        if (!positions.has(formatted)) positions.set(formatted, line);
+        // On a null-prototype object this defines a key, `__proto__` included. A repeated key keeps its last value.
+        out[key] = walk(pair.value, path);
       }
-      // fromEntries defines properties: `__proto__:` stays an ordinary key. A repeated key keeps its last value.
-      return Object.fromEntries(entries);
+      return out;
     }
     if (isSeq(node)) {
       return node.items.map((item, index) => {
@@ -101,25 +145,13 @@ export function readYaml(text: string): YamlSource {
   };
 
   const value = walk(doc.contents, []);
-  if (budget < 0) {
-    issues.push({ path: '', message: `the file expands to more than ${MAX_VALUES} values through YAML aliases`, fix: 'write the values out instead of repeating them through `*alias`' });
+  if (stopped) {
+    issues.push(stopped);
     fatal = true;
   }
 
   for (const error of doc.errors) {
     const { line, col } = at(error.pos[0]);
-    if (error.code === 'DUPLICATE_KEY') {
-      const path = keyPaths.get(error.pos[0]) ?? '';
-      const key = parsePath(path)?.at(-1);
-      const first = positions.get(path);
-      const seen = first !== undefined && first !== line ? ` (first at line ${first})` : '';
-      issues.push({
-        path,
-        message: `line ${line}, column ${col}: duplicate key \`${key ?? ''}\`${seen}; YAML keys must be unique within a mapping`,
-        fix: `keep one \`${key ?? ''}:\` and delete the other`,
-      });
-      continue;
-    }
     fatal = true;
     const message = SYNTAX_MESSAGES[error.code] ?? error.message.replace(/\.$/, '');
     const unclosed = /flow (sequence|mapping|collection)|end with a [\]}]/i.test(error.message);
@@ -141,4 +173,28 @@ export function readYaml(text: string): YamlSource {
     },
     sourceText: (path) => sources.get(path),
   };
+}
+
+/**
+ * Each alias's node: the last node before it, in document order, with its anchor (as yaml resolves
+ * them), found in one pass instead of one pass per alias.
+ */
+function aliasTargets(doc: Document): Map<Alias, YamlNode> {
+  const targets = new Map<Alias, YamlNode>();
+  const anchors = new Map<string, YamlNode>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) {
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  return targets;
+}
+
+function unreadable(issue: Issue): YamlSource {
+  return { value: null, issues: [issue], fatal: true, lineOf: () => undefined, sourceText: () => undefined };
 }

@@ -65,6 +65,8 @@ export interface InstanceSpec {
   resources?: { memoryBytes?: number; cpus?: number };
   /** Serve this folder of the artifact with berth's static server instead of running `command`. */
   staticRoot?: string;
+  /** A read-only root filesystem with a writable /tmp (container runtimes); the process runtime ignores it. */
+  readOnlyRoot?: boolean;
   restart: RestartPolicy;
   /** SIGTERM, then SIGKILL after this long. */
   stopTimeoutMs: number;
@@ -171,6 +173,8 @@ export interface AccessoryRuntime {
   list(app: string): Promise<{ name: string; state: AccessoryState }[]>;
   /** Removes the container; its volumes stay (data outlives the container). */
   remove(app: string, name: string): Promise<void>;
+  /** Stops every app's accessories (`berth down`); containers and volumes stay, and the next adopt() starts them again. */
+  stopAll(): Promise<void>;
 }
 
 export interface LogLine {

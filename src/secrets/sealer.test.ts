@@ -12,7 +12,15 @@ test('sealed values open again, never contain the plaintext, and differ each tim
   assert.notEqual(a, b);
   assert.doesNotMatch(a, /hunter2/);
   assert.equal(sealer.open(a), 'hunter2-secret');
-  assert.deepEqual(openEnv(sealer, sealEnv(sealer, { A: '1', B: 'two' })), { A: '1', B: 'two' });
+  assert.deepEqual({ ...openEnv(sealer, sealEnv(sealer, { A: '1', B: 'two' })) }, { A: '1', B: 'two' });
+});
+
+test('an env snapshot opens as a null-prototype record: toString and __proto__ are ordinary names', () => {
+  const sealer = createSealer(Buffer.alloc(32, 1));
+  const opened = openEnv(sealer, sealer.seal('{"__proto__":"p","toString":"t"}'));
+  assert.equal(Object.getPrototypeOf(opened), null);
+  assert.deepEqual(Object.entries(opened), [['__proto__', 'p'], ['toString', 't']]);
+  assert.equal(opened.constructor, undefined);
 });
 
 test('tampering or the wrong key is detected', () => {

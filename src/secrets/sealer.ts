@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { recordOf } from '../lib/record.ts';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
 
 /**
@@ -41,4 +42,6 @@ export function loadOrCreateKey(path: string): Buffer {
 
 /** Seals a whole env map as one value (a release's env snapshot). */
 export const sealEnv = (sealer: Sealer, env: Record<string, string>): string => sealer.seal(JSON.stringify(env));
-export const openEnv = (sealer: Sealer, sealed: string): Record<string, string> => JSON.parse(sealer.open(sealed)) as Record<string, string>;
+/** Opens a snapshot as a null-prototype record: a variable named `toString` or `__proto__` is an ordinary one. */
+export const openEnv = (sealer: Sealer, sealed: string): Record<string, string> =>
+  recordOf(Object.entries(JSON.parse(sealer.open(sealed)) as Record<string, string>));

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBerthError, type Issue } from '../errors/catalogue.ts';
-import { resolveServerConfig } from './config.ts';
+import { defaultDataDir, resolveServerConfig } from './config.ts';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 const MB = 1024 ** 2;
 const GB = 1024 ** 3;
@@ -49,4 +51,19 @@ test('a DOCKER_HOST that is not a Unix socket is noted, not silently replaced', 
   const remote = resolveServerConfig({}, { DOCKER_HOST: 'tcp://10.0.0.5:2376' });
   assert.equal(remote.dockerSocket, '/var/run/docker.sock');
   assert.equal(remote.dockerHostIgnored, 'tcp://10.0.0.5:2376');
+});
+
+test('an upload may unpack to twice --max-upload (at least 256mb) and hold 20,000 entries', () => {
+  const defaults = resolveServerConfig({}, {});
+  assert.equal(defaults.maxUnpackedBytes, 400 * MB);
+  assert.equal(defaults.maxUploadEntries, 20_000);
+  assert.equal(resolveServerConfig({ maxUpload: '1gb' }, {}).maxUnpackedBytes, 2 * GB);
+  assert.equal(resolveServerConfig({ maxUpload: '64kb' }, {}).maxUnpackedBytes, 256 * MB);
+});
+
+test('the default data dir: BERTH_DATA, then XDG_DATA_HOME, then /var/lib/berth for root (its apps\' users pass through it), else ~/.local/share', () => {
+  assert.equal(defaultDataDir({ BERTH_DATA: '/srv/b' }, 0), '/srv/b');
+  assert.equal(defaultDataDir({ XDG_DATA_HOME: '/x' }, 0), '/x/berth');
+  assert.equal(defaultDataDir({}, 0), '/var/lib/berth');
+  assert.equal(defaultDataDir({}, 1000), join(homedir(), '.local', 'share', 'berth'));
 });

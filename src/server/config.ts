@@ -13,8 +13,10 @@ export interface ServerConfig {
   baseDomain: string;
   /** Largest accepted upload (compressed), bytes. */
   maxUploadBytes: number;
-  /** Largest accepted upload once unpacked, bytes. */
+  /** Largest accepted upload once unpacked, bytes: twice maxUploadBytes, at least 256 MiB. */
   maxUnpackedBytes: number;
+  /** Most files and folders in one upload. */
+  maxUploadEntries: number;
   /** A build that runs longer is stopped and the deploy fails. */
   buildTimeoutMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -46,10 +48,19 @@ export interface ServerFlags {
 export const DEFAULT_API = '127.0.0.1:7171';
 export const DEFAULT_HTTP = '0.0.0.0:8080';
 
-/** The data directory when neither --data nor BERTH_DATA says: $XDG_DATA_HOME/berth or ~/.local/share/berth. */
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.BERTH_DATA ? resolve(env.BERTH_DATA) : join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'berth');
+/**
+ * The data directory when neither --data nor BERTH_DATA says: /var/lib/berth for root, else
+ * $XDG_DATA_HOME/berth or ~/.local/share/berth. Root's berth runs each app as a user of its own (the
+ * process runtime), and those users must be able to pass through every directory above their builds:
+ * /root is closed to them, /var/lib is not.
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): string {
+  if (env.BERTH_DATA) return resolve(env.BERTH_DATA);
+  if (env.XDG_DATA_HOME) return join(env.XDG_DATA_HOME, 'berth');
+  return uid === 0 ? ROOT_DATA_DIR : join(homedir(), '.local', 'share', 'berth');
 }
+
+export const ROOT_DATA_DIR = '/var/lib/berth';
 
 /** Flags win over environment variables, which win over defaults. Throws CONFIG_INVALID naming each bad setting. */
 export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -102,7 +113,14 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     http,
     baseDomain,
     maxUploadBytes: maxUploadBytes!,
-    maxUnpackedBytes: Math.max(maxUploadBytes! * 5, 1024 ** 3),
+    // An upload is the app without node_modules or .git: what makes one large is media, which does not
+    // compress, while sources (4-5 times smaller compressed) are small. Twice the upload covers both and
+    // stops a gzip bomb there: 400mb by default, on disk for each upload waiting in DATA/uploads. It
+    // follows --max-upload, so one flag moves both; for uploads under 128mb it stays at 256mb, so the
+    // limit a user meets first is still --max-upload.
+    maxUnpackedBytes: Math.max(maxUploadBytes! * 2, 256 * 1024 ** 2),
+    // An app's own files, without dependencies, are a few thousand at most; each one costs a file creation.
+    maxUploadEntries: 20_000,
     buildTimeoutMs: 15 * 60_000,
     logLevel,
     runtime,

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { createApiServer } from '../api/server.ts';
 import { createProxyProcess } from '../dataplane/proxy-process.ts';
 import { watchDataPlane } from '../dataplane/watchdog.ts';
+import { AppSecrets } from '../deploy/app-secrets.ts';
 import type { DeployContext } from '../deploy/context.ts';
 import { Deployer } from '../deploy/deployer.ts';
 import { HealthMonitor } from '../deploy/health-monitor.ts';
@@ -20,6 +21,8 @@ import { createDockerDriver } from '../runtime/docker/driver.ts';
 import { createDockerEngine } from '../runtime/docker/engine-http.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
 import { createProcessDriver } from '../runtime/process/driver.ts';
+import { setDataDirModes } from '../runtime/process/data-dir.ts';
+import { daemonUid, isolatesApps, isolationWarning } from '../runtime/process/isolation.ts';
 import { chooseRuntime } from '../runtime/select.ts';
 import { createSealer, loadOrCreateKey } from '../secrets/sealer.ts';
 import { Store } from '../store/store.ts';
@@ -64,10 +67,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const engine = createDockerEngine({ socketPath: config.dockerSocket });
   const runtime = await chooseRuntime(config.runtime, engine, config.dockerSocket, config.dockerHostIgnored);
   log.info('runtime chosen', { driver: runtime.driver, reason: runtime.reason, engine: runtime.engine?.Version, api: runtime.engineApiVersion });
+  // Now that the key, token and database exist: all 0600, and DATA passable (never readable) by app users when there are some.
+  const appUsers = runtime.driver === 'process' && isolatesApps(daemonUid());
+  setDataDirModes(config.dataDir, { appUsers });
+  const notIsolated = isolationWarning({ driver: runtime.driver, uid: daemonUid() });
+  if (notIsolated) log.warn(notIsolated);
   const driver: RuntimeDriver =
     runtime.driver === 'docker'
       ? createDockerDriver({ engine, ownerId, root: join(config.dataDir, 'runtime', 'docker'), log, nodeImage: config.nodeImage, build: config.build })
-      : createProcessDriver({ root: join(config.dataDir, 'runtime', 'process'), ownerId, log, box: sealer, binPath: [dirname(process.execPath)] });
+      : createProcessDriver({ root: join(config.dataDir, 'runtime', 'process'), ownerId, log, box: sealer, binPath: [dirname(process.execPath)], appUsers });
   const dataplane = createProxyProcess({ runDir: join(config.dataDir, 'run'), logFile: join(config.dataDir, 'logs', 'proxy.log'), listen: config.http, version, log, ownerId });
   const httpAddress = await dataplane.start();
 
@@ -76,6 +84,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     driver,
     dataplane,
     sealer,
+    secrets: new AppSecrets(store, sealer),
     clock,
     log,
     settings: { baseDomain: config.baseDomain, http: httpAddress, buildTimeoutMs: config.buildTimeoutMs, uploadsDir: join(config.dataDir, 'uploads') },
@@ -114,6 +123,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       if (options.stopApps) {
         // Desired state stays as it is: the next start brings every app back as it was.
         await Promise.all(store.instances.live().map((i) => driver.stop(i.id)));
+        // Services too (Redis, Postgres): stopped, their volumes kept; the driver starts them again on the next start.
+        await driver.services?.stopAll();
         await dataplane.stop();
       } else await dataplane.detach();
       await driver.close();

@@ -1,3 +1,4 @@
+import { reviveManifest } from '../manifest/revive.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Db } from './db.ts';
 import type { ReleaseRecord, ReleaseStatus } from './records.ts';
@@ -19,7 +20,8 @@ const toRecord = (r: Row): ReleaseRecord => ({
   app: r.app,
   version: r.version,
   buildId: r.build_id,
-  manifest: JSON.parse(r.manifest) as Manifest,
+  // Records keyed by user names come back without a prototype, as parseManifest made them.
+  manifest: reviveManifest(JSON.parse(r.manifest) as Manifest),
   envSealed: r.env_sealed,
   description: r.description,
   status: r.status,

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive } from '../../src/cli/commands/down.ts';
+import { silentLogger } from '../../src/lib/log.ts';
+import { removeAppUsers } from '../../src/runtime/process/app-users.ts';
 import { findOwnedProcesses } from '../../src/runtime/process/owned.ts';
 import { request } from '../support/http.ts';
 import { BIN, ownerIdOf } from '../support/berth.ts';
@@ -18,6 +20,8 @@ function berth(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; 
 
 test('berth up starts a server in the background, deploys examples/hello, prints its URL and the admin token file; berth down stops it all', { timeout: 120_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'berth-up-'));
+  // Run as root, the process runtime runs apps as users of their own, who pass through it to their builds.
+  chmodSync(home, 0o711);
   const data = join(home, 'data');
   // The process runtime, as on the fresh machine the README is for (no Docker Engine there).
   const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), NO_COLOR: '1', BERTH_RUNTIME: 'process' };
@@ -28,7 +32,7 @@ test('berth up starts a server in the background, deploys examples/hello, prints
     assert.ok(url, up.out);
     assert.match(up.out, new RegExp(`admin token +${join(data, 'admin-token')}`));
     assert.equal(statSync(join(data, 'admin-token')).mode & 0o777, 0o600);
-    assert.equal(statSync(data).mode & 0o777, 0o700, 'only berth\'s user enters the data dir');
+    assert.equal(statSync(data).mode & 0o777, process.getuid?.() === 0 ? 0o711 : 0o700, 'only berth\'s user enters the data dir (app users pass through it)');
     assert.equal(statSync(join(data, 'logs', 'daemon.log')).mode & 0o777, 0o600);
 
     const page = await request({ port: Number(url[2]), host: 'hello.localhost' });
@@ -48,6 +52,10 @@ test('berth up starts a server in the background, deploys examples/hello, prints
     assert.ok(!processAlive(daemonPid), 'the daemon has exited');
   } finally {
     await berth(['down', '--data', data], env);
+    // `down` keeps what the apps need to come back, their users included: they go with the data dir.
+    try {
+      await removeAppUsers({ ownerId: ownerIdOf(data), homes: join(data, 'runtime', 'process', 'homes'), log: silentLogger });
+    } catch {}
     rmSync(home, { recursive: true, force: true });
   }
 });

@@ -29,7 +29,7 @@ export interface ClientResult {
 export async function exchange(port: number, deliveries: Buffer[], expect: Answer[], options: { waitClose: boolean; timeoutMs?: number; settleMs?: number }): Promise<ClientResult> {
   const socket = connect({ port, host: '127.0.0.1', noDelay: true });
   const result: ClientResult = { answers: [], interim: 0, closed: false, leftover: 0, error: null };
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   let framer: BodyFramer | null = null;
   let current: ClientAnswer | null = null;
   let tunnel = false;

@@ -6,6 +6,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { packDirectory } from '../../src/archive/pack.ts';
 import { createDockerEngine } from '../../src/runtime/docker/engine-http.ts';
+import { silentLogger } from '../../src/lib/log.ts';
+import { removeAppUsers } from '../../src/runtime/process/app-users.ts';
 import { findOwnedProcesses } from '../../src/runtime/process/owned.ts';
 import { waitFor } from './http.ts';
 
@@ -194,6 +196,8 @@ export class TestBerth {
         } catch {}
       }
     }
+    // A root daemon made a user per app: they go with the data dir (destroy and recovery delete them too).
+    if (owner) await removeAppUsers({ ownerId: owner, homes: join(this.dataDir, 'runtime', 'process', 'homes'), log: silentLogger });
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,7 @@ import { isTerminal } from '../../deploy/states.ts';
 import type { EventRecord } from '../../store/records.ts';
 import type { ApiDeps } from '../deps.ts';
 import { sendJson } from '../http.ts';
+import { operations } from '../operations.ts';
 import type { Router } from '../router.ts';
 import { EventStream } from '../sse.ts';
 import { deploymentView, eventView } from '../views.ts';
@@ -13,36 +14,35 @@ const FINAL = new Set(['deploy.succeeded', 'deploy.failed', 'deploy.interrupted'
 export function deploymentRoutes(router: Router, deps: ApiDeps): void {
   const { store } = deps.ctx;
 
-  router.on('GET', '/v1/apps/:app/deployments', (_req, res, { app }) => {
+  router.on(operations.listDeployments, ({ res, params: { app } }) => {
     requireApp(deps, app);
     sendJson(res, 200, { deployments: store.deployments.listByApp(app).map((d) => deploymentView(deps, d)) });
   });
 
   /** The app's recent events (deploys, crashes, restarts, env changes), oldest first. */
-  router.on('GET', '/v1/apps/:app/events', (_req, res, { app }, url) => {
+  router.on(operations.appEvents, ({ res, params: { app }, query }) => {
     requireApp(deps, app);
-    const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 100) || 100, 1), 1000);
-    sendJson(res, 200, { events: store.events.forApp(app, limit).map(eventView) });
+    sendJson(res, 200, { events: store.events.forApp(app, query.limit).map((event) => eventView(deps, event)) });
   });
 
-  router.on('GET', '/v1/deployments/:id', (_req, res, { id }) => {
+  router.on(operations.getDeployment, ({ res, params: { id } }) => {
     const deployment = store.deployments.get(id);
-    if (!deployment) throw fail('DEPLOYMENT_NOT_FOUND', { id });
+    if (!deployment) throw fail('DEPLOYMENT_NOT_FOUND', { id: shortened(id) });
     sendJson(res, 200, deploymentView(deps, deployment));
   });
 
   /** Replays the deployment's events, then streams new ones until it is over. */
-  router.on('GET', '/v1/deployments/:id/events', (_req, res, { id }, url) => {
+  router.on(operations.deploymentEvents, ({ res, params: { id }, query }) => {
     const deployment = store.deployments.get(id);
-    if (!deployment) throw fail('DEPLOYMENT_NOT_FOUND', { id });
+    if (!deployment) throw fail('DEPLOYMENT_NOT_FOUND', { id: shortened(id) });
     const stream = new EventStream(res);
-    let last = Number(url.searchParams.get('after') ?? 0) || 0;
+    let last = query.after;
     const live: EventRecord[] = [];
     let replaying = true;
     const send = (event: EventRecord) => {
       if (event.seq <= last) return;
       last = event.seq;
-      stream.send(event.type, eventView(event), event.seq);
+      stream.send(event.type, eventView(deps, event), event.seq);
       if (FINAL.has(event.type)) stream.close();
     };
     // Subscribe before reading the past, so nothing falls between the two.
@@ -60,3 +60,6 @@ export function deploymentRoutes(router: Router, deps: ApiDeps): void {
     if (stream.closed) unsubscribe();
   });
 }
+
+/** An id as an error quotes it: a path segment may be kilobytes long. */
+const shortened = (id: string) => (id.length > 64 ? `${id.slice(0, 64)}…` : id);

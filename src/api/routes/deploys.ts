@@ -1,14 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { extractTarGz } from '../../archive/extract.ts';
-import { fail } from '../../errors/catalogue.ts';
+import { fail, isBerthError } from '../../errors/catalogue.ts';
 import { checkDomains } from '../../deploy/domains.ts';
 import { newId } from '../../lib/ids.ts';
-import { loadManifest } from '../../manifest/load.ts';
+import { OffThreadParser } from '../../manifest/parse-off-thread.ts';
 import type { Manifest } from '../../manifest/schema.ts';
+import { readUploadedManifest } from '../../manifest/upload-manifest.ts';
 import type { ApiDeps } from '../deps.ts';
 import { sendError, sendJson } from '../http.ts';
+import { operations } from '../operations.ts';
+import { runOutsideRequestScope } from '../request-scope.ts';
 import type { Router } from '../router.ts';
 import { deploymentView } from '../views.ts';
 import { checkAppName } from './common.ts';
@@ -20,10 +23,14 @@ import { checkAppName } from './common.ts';
  */
 export function deployRoutes(router: Router, deps: ApiDeps): void {
   const { store } = deps.ctx;
-  const { maxUploadBytes, maxUnpackedBytes } = deps.config;
+  const { maxUploadBytes, maxUnpackedBytes, maxUploadEntries } = deps.config;
+  const log = deps.ctx.log.child({ component: 'upload' });
+  // Parses berth.yaml files in worker threads, a few at a time, so the API keeps answering meanwhile.
+  const parser = new OffThreadParser();
 
-  router.on('POST', '/v1/apps/:app/deploys', async (req, res, { app }, url) => {
-    const wait = url.searchParams.get('wait') === '1';
+  // The query (`wait`) is checked against operations.deploy before this runs.
+  router.on(operations.deploy, async ({ req, res, params: { app }, query }) => {
+    const wait = query.wait;
     // Refusals before the whole body is read drain the rest first, so the client reads the answer.
     try {
       checkAppName(app);
@@ -41,26 +48,30 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
     const dir = join(deps.ctx.settings.uploadsDir, newId('upl'));
     let manifest: Manifest;
     try {
-      await extractTarGz(req as IncomingMessage & AsyncIterable<Uint8Array>, dir, {
+      const { skipped } = await extractTarGz(req as IncomingMessage & AsyncIterable<Uint8Array>, dir, {
         maxCompressedBytes: maxUploadBytes,
         maxBytes: maxUnpackedBytes,
-        maxEntries: 100_000,
+        maxEntries: maxUploadEntries,
       });
+      if (skipped.count > 0) log.info('upload: left out what no upload may hold', { app, count: skipped.count, first: skipped.first });
     } catch (error) {
+      // The API answer says what failed; the paths on the server are in the cause, for this log only.
+      if (isBerthError(error) && error.code === 'INTERNAL') log.error('upload: extraction failed', { app, error: error.cause as Error });
       return sendError(res, error, req);
     }
     try {
-      manifest = (await loadManifest(dir)).manifest;
+      manifest = await readUploadedManifest(dir, parser);
       checkDomains(deps.ctx, app, manifest);
     } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
       throw error;
     }
     const description = String(req.headers['x-berth-description'] ?? 'deploy').slice(0, 200);
     // Only a value that looks like a commit id becomes an image tag; anything else is ignored.
     const sha = String(req.headers['x-berth-git-sha'] ?? '');
     const gitSha = /^[0-9a-f]{7,40}(-dirty)?$/.test(sha) ? sha : undefined;
-    const deployment = deps.deployer.start({ app, kind: 'deploy', description, wait, source: { dir, manifest, ...(gitSha ? { gitSha } : {}) } });
+    // The deployment outlives this request: its work is not the request's (./request-scope.ts).
+    const deployment = runOutsideRequestScope(() => deps.deployer.start({ app, kind: 'deploy', description, wait, source: { dir, manifest, ...(gitSha ? { gitSha } : {}) } }));
     sendJson(res, 202, { deployment: deploymentView(deps, deployment) });
   });
 }

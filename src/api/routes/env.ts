@@ -1,13 +1,13 @@
-import { checkEnvName, envDrift } from '../../deploy/env.ts';
+import { checkEnvName, checkEnvValue, envDrift } from '../../deploy/env.ts';
 import { currentVars, releaseVars } from '../../deploy/releases.ts';
 import { emit } from '../../deploy/emit.ts';
 import type { ApiDeps } from '../deps.ts';
-import { readJsonBody, sendJson } from '../http.ts';
+import { sendJson } from '../http.ts';
+import { operations } from '../operations.ts';
+import { runOutsideRequestScope } from '../request-scope.ts';
 import type { Router } from '../router.ts';
 import { deploymentView } from '../views.ts';
-import { asObject, invalid, requireApp } from './common.ts';
-
-const MAX_VALUE = 64 * 1024;
+import { invalid, requireApp } from './common.ts';
 
 /**
  * The app's env vars. Values are sealed at rest and leave the server only with ?reveal=1; events and
@@ -18,53 +18,46 @@ export function envRoutes(router: Router, deps: ApiDeps): void {
 
   // `serving: false` marks a var the serving release does not run with (yet); `unsetButServed` lists names
   // unset since it was made. Both clear with the next release that succeeds.
-  router.on('GET', '/v1/apps/:app/env', (_req, res, { app }, url) => {
+  router.on(operations.getEnv, ({ res, params: { app }, query }) => {
     const record = requireApp(deps, app);
-    const reveal = url.searchParams.get('reveal') === '1';
     const current = record.currentRelease ? store.releases.get(record.currentRelease) : undefined;
     const drift = envDrift(currentVars(deps.ctx, app), current ? releaseVars(deps.ctx, current) : null);
     const vars = store.env.list(app).map((v) => ({
       name: v.name,
       updatedAt: new Date(v.updatedAt).toISOString(),
       serving: !drift.pending.has(v.name),
-      ...(reveal ? { value: sealer.open(v.valueSealed) } : {}),
+      ...(query.reveal ? { value: sealer.open(v.valueSealed) } : {}),
     }));
     sendJson(res, 200, { app, release: current ? `v${current.version}` : null, vars, unsetButServed: drift.unsetButServed });
   });
 
-  router.on('PATCH', '/v1/apps/:app/env', async (req, res, { app }) => {
+  // Every name and value is checked before anything is saved: a refused request changes nothing.
+  router.on(operations.patchEnv, ({ res, params: { app }, body }) => {
     const record = requireApp(deps, app);
-    const body = asObject(await readJsonBody(req));
-    const set = body.set ?? {};
-    const unset = body.unset ?? [];
-    if (typeof set !== 'object' || set === null || Array.isArray(set)) invalid([{ path: 'set', message: 'must be an object of NAME: "value"', fix: '{"set": {"API_KEY": "..."}}' }]);
-    if (!Array.isArray(unset)) invalid([{ path: 'unset', message: 'must be a list of names', fix: '{"unset": ["OLD_NAME"]}' }]);
-    const entries = Object.entries(set as Record<string, unknown>);
-    for (const [name, value] of entries) {
+    const set = body.set ?? new Map<string, string>();
+    const unset = [...new Set(body.unset ?? [])];
+    for (const [name, value] of set) {
       checkEnvName(name);
-      if (typeof value !== 'string') invalid([{ path: `set.${name}`, message: 'must be a string', fix: `"${name}": "${String(value)}"` }]);
-      if (value.length > MAX_VALUE) invalid([{ path: `set.${name}`, message: `is longer than ${MAX_VALUE} bytes`, fix: 'store large files elsewhere and pass their location' }]);
+      checkEnvValue(name, value);
     }
-    for (const name of unset as unknown[]) {
-      if (typeof name !== 'string') invalid([{ path: 'unset', message: 'must be a list of names' }]);
+    for (const name of unset) {
       checkEnvName(name);
+      if (set.has(name)) invalid([{ path: 'unset', message: `${name} is also in set`, fix: `either set ${name} or unset it` }]);
     }
-    if (entries.length === 0 && (unset as string[]).length === 0) invalid([{ path: '(body)', message: 'nothing to change', fix: '{"set": {"NAME": "value"}} or {"unset": ["NAME"]}' }]);
+    if (set.size === 0 && unset.length === 0) invalid([{ path: '(body)', message: 'nothing to change', fix: '{"set": {"NAME": "value"}} or {"unset": ["NAME"]}' }]);
 
     const changed = store.transaction(() => {
       const names: string[] = [];
-      for (const [name, value] of entries) {
-        store.env.set(app, name, sealer.seal(value as string), clock.now());
+      for (const [name, value] of set) {
+        store.env.set(app, name, sealer.seal(value), clock.now());
         names.push(name);
       }
-      for (const name of unset as string[]) if (store.env.unset(app, name)) names.push(name);
+      for (const name of unset) if (store.env.unset(app, name)) names.push(name);
       if (names.length) emit(deps.ctx, { app, deploymentId: null }, 'env.changed', `env changed: ${names.join(', ')}`, { names });
       return names;
     });
-    const description = [entries.length ? `set ${entries.map(([n]) => n).join(', ')}` : '', (unset as string[]).length ? `unset ${(unset as string[]).join(', ')}` : '']
-      .filter(Boolean)
-      .join('; ');
-    const deployment = changed.length > 0 && record.currentRelease ? deps.deployer.start({ app, kind: 'env', description: `env: ${description}`, wait: true }) : null;
+    const description = [set.size ? `set ${[...set.keys()].join(', ')}` : '', unset.length ? `unset ${unset.join(', ')}` : ''].filter(Boolean).join('; ');
+    const deployment = changed.length > 0 && record.currentRelease ? runOutsideRequestScope(() => deps.deployer.start({ app, kind: 'env', description: `env: ${description}`, wait: true })) : null;
     sendJson(res, 202, { changed, deployment: deployment ? deploymentView(deps, deployment) : null });
   });
 }

@@ -4,23 +4,19 @@ import type { LogLine } from '../../runtime/driver.ts';
 import type { InstanceRecord } from '../../store/records.ts';
 import type { ApiDeps } from '../deps.ts';
 import { sendJson } from '../http.ts';
+import { operations } from '../operations.ts';
 import type { Router } from '../router.ts';
 import { EventStream } from '../sse.ts';
 import { requireApp } from './common.ts';
-
-const MAX_TAIL = 10_000;
 
 /** GET /v1/apps/:app/logs: the app's output across its instances, merged by time; `follow=1` streams. */
 export function logRoutes(router: Router, deps: ApiDeps): void {
   const { store, driver, clock } = deps.ctx;
 
-  router.on('GET', '/v1/apps/:app/logs', async (_req, res, { app }, url) => {
+  router.on(operations.logs, async ({ res, params: { app }, query }) => {
     requireApp(deps, app);
-    const tail = Math.min(Number(url.searchParams.get('tail') ?? 100), MAX_TAIL);
-    if (!Number.isInteger(tail) || tail < 0) throw fail('REQUEST_INVALID', { issues: [{ path: 'tail', message: 'must be a whole number', fix: 'tail=100' }] });
-    const sinceMs = parseSince(url.searchParams.get('since'), clock.now());
-    const process = url.searchParams.get('process') ?? undefined;
-    const follow = url.searchParams.get('follow') === '1';
+    const { tail, process, follow } = query;
+    const sinceMs = parseSince(query.since, clock.now());
 
     const releaseNames = new Map(store.releases.listByApp(app).map((r) => [r.id, `v${r.version}`]));
     const view = (instance: InstanceRecord, line: LogLine) => ({
@@ -70,11 +66,11 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
 }
 
 /** `since` as an ISO time or a duration back from now (`10m`). */
-function parseSince(value: string | null, now: number): number | undefined {
-  if (value === null || value === '') return undefined;
+function parseSince(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
   const duration = parseDuration(value);
   if (duration !== undefined) return now - duration;
   const time = Date.parse(value);
-  if (Number.isNaN(time)) throw fail('REQUEST_INVALID', { issues: [{ path: 'since', message: `"${value}" is neither a time nor a duration`, fix: 'since=10m or since=2026-11-22T10:00:00Z' }] });
+  if (Number.isNaN(time)) throw fail('REQUEST_INVALID', { issues: [{ path: 'since', message: `${JSON.stringify(value)} is neither a time nor a duration`, fix: 'since=10m or since=2026-11-22T10:00:00Z' }] });
   return time;
 }

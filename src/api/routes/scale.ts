@@ -1,11 +1,13 @@
 import { emit } from '../../deploy/emit.ts';
-import { checkFormation } from '../../deploy/formation.ts';
+import { checkFormation, formationOf, type Formation } from '../../deploy/formation.ts';
 import { requireCurrentRelease } from '../../deploy/releases.ts';
 import type { ApiDeps } from '../deps.ts';
-import { readJsonBody, sendJson } from '../http.ts';
+import { sendJson } from '../http.ts';
+import { operations } from '../operations.ts';
+import { runOutsideRequestScope } from '../request-scope.ts';
 import type { Router } from '../router.ts';
 import { deploymentView } from '../views.ts';
-import { asObject, invalid, requireApp } from './common.ts';
+import { invalid, requireApp } from './common.ts';
 
 /**
  * POST /v1/apps/:app/scale `{ "processes": { "web": 3 } }`: replicas change through the same gated path
@@ -14,28 +16,29 @@ import { asObject, invalid, requireApp } from './common.ts';
  */
 export function scaleRoutes(router: Router, deps: ApiDeps): void {
   const { store } = deps.ctx;
-  router.on('POST', '/v1/apps/:app/scale', async (req, res, { app }) => {
+  router.on(operations.scale, ({ res, params: { app }, body }) => {
     const record = requireApp(deps, app);
     const current = requireCurrentRelease(deps.ctx, app);
-    const body = asObject(await readJsonBody(req));
-    let formation: Record<string, number>;
+    let formation: Formation;
     let description: string;
+    if (body.reset !== undefined && body.processes !== undefined) {
+      invalid([{ path: 'reset', message: 'cannot be sent with processes', fix: '{"processes": {"web": 3}} or {"reset": true}' }]);
+    }
     if (body.reset === true) {
-      formation = {};
+      formation = formationOf([]);
       description = 'scale: back to berth.yaml';
     } else {
-      if (typeof body.processes !== 'object' || body.processes === null || Array.isArray(body.processes)) {
-        invalid([{ path: 'processes', message: 'must be an object of process name to replicas', fix: '{"processes": {"web": 3}}' }]);
-      }
-      const change = checkFormation(current.manifest, body.processes as Record<string, unknown>);
-      formation = { ...record.formation, ...change };
+      if (body.processes === undefined) invalid([{ path: 'processes', message: 'is required (or "reset": true)', fix: '{"processes": {"web": 3}}' }]);
+      const change = checkFormation(current.manifest, body.processes);
+      // The saved formation came through JSON.parse: only its own entries count.
+      formation = formationOf([...Object.entries(record.formation), ...Object.entries(change)]);
       description = `scale: ${Object.entries(change).map(([name, n]) => `${name}=${n}`).join(' ')}`;
     }
     store.transaction(() => {
       store.apps.setFormation(app, formation);
       emit(deps.ctx, { app, deploymentId: null }, 'app.scaled', description, { formation });
     });
-    const deployment = deps.deployer.start({ app, kind: 'scale', description, wait: true });
+    const deployment = runOutsideRequestScope(() => deps.deployer.start({ app, kind: 'scale', description, wait: true }));
     sendJson(res, 202, { formation, deployment: deploymentView(deps, deployment) });
   });
 }

@@ -1,10 +1,11 @@
 import type { ApiDeps } from '../deps.ts';
-import { readJsonBody, sendJson } from '../http.ts';
+import { sendJson } from '../http.ts';
+import { operations } from '../operations.ts';
+import { runOutsideRequestScope } from '../request-scope.ts';
 import type { Router } from '../router.ts';
-import { asObject } from './common.ts';
 
 export function systemRoutes(router: Router, deps: ApiDeps): void {
-  router.on('GET', '/v1/info', (_req, res) => {
+  router.on(operations.info, ({ res }) => {
     sendJson(res, 200, {
       version: deps.version,
       driver: deps.ctx.driver.name,
@@ -15,10 +16,10 @@ export function systemRoutes(router: Router, deps: ApiDeps): void {
     });
   });
 
-  router.on('POST', '/v1/system/shutdown', async (req, res) => {
-    const body = asObject(await readJsonBody(req));
+  router.on(operations.shutdown, ({ res, body }) => {
     const stopApps = body.stopApps === true;
     sendJson(res, 202, { stopping: true, stopApps });
-    deps.shutdown({ stopApps });
+    // The shutdown outlives this request: its errors are not the request's (../request-scope.ts).
+    runOutsideRequestScope(() => deps.shutdown({ stopApps }));
   });
 }

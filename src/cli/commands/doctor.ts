@@ -28,6 +28,8 @@ interface Doctor {
   disk: { freeBytes: number; totalBytes: number };
   proxy: { pid: number; version: string; address: { host: string; port: number }; connections: number } | { error: string };
   apps: number;
+  /** What berth does not protect against on this setup (older servers send none). */
+  warnings?: string[];
 }
 
 const gb = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GB`;
@@ -48,6 +50,7 @@ export async function run(args: DoctorArgs, ctx: Context): Promise<number> {
   const lowDisk = report.disk.freeBytes < 5 * 1024 ** 3;
   lines.push(`data      ${report.dataDir}: ${gb(report.disk.freeBytes)} free of ${gb(report.disk.totalBytes)}${lowDisk ? '  (low: builds and releases need room)' : ''}`);
   lines.push(`apps      ${report.apps}`);
+  for (const warning of report.warnings ?? []) lines.push(`warning   ${warning}`);
   ctx.io.stdout.write(lines.join('\n') + '\n');
   return 'error' in report.proxy ? 1 : 0;
 }

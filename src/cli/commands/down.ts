@@ -16,9 +16,10 @@ export const spec: CommandSpec = {
   summary: 'Stop the berth server and its apps.',
   details: [
     'Stops the server berth talks to (see --url); with --data, the local server of that data directory. Waits until the server process has exited. --json prints `{ url, stopped, stopApps }`.',
+    'Stopping the apps stops their instances and their services (Redis, Postgres); service volumes are kept, and the next `berth server` starts every app again as it was.',
   ],
   flags: {
-    'keep-apps': { type: 'boolean', doc: 'leave the proxy and app instances running; the next `berth server` takes them over' },
+    'keep-apps': { type: 'boolean', doc: 'leave the proxy, app instances and services running; the next `berth server` takes them over' },
     data: { type: 'string', value: 'DIR', doc: 'stop the local server of this data directory' },
   },
   args: [],

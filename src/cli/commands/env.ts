@@ -70,7 +70,8 @@ export function parseAssignments(items: string[]): { set: Record<string, string>
   for (const item of items) {
     const at = item.indexOf('=');
     if (at === -1) throw usageError(SET, `"${item}" is not KEY=VALUE`, `write ${item}=value, or ${item}=- to read the value from stdin`);
-    if (at === 0) throw usageError(SET, `"${item}" has no name before the "="`, 'write KEY=VALUE, for example DATABASE_URL=postgres://...');
+    // The item is all value here: the message must not echo it.
+    if (at === 0) throw usageError(SET, 'an argument has no name before its "="', 'write KEY=VALUE, for example DATABASE_URL=postgres://...');
     const name = item.slice(0, at);
     checkEnvName(name);
     if (Object.hasOwn(set, name)) throw usageError(SET, `${name} is given twice`);

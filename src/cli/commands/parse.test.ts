@@ -113,7 +113,7 @@ const bad: [string, string[], RegExp][] = [
   ['env', ['list'], /missing <app>/],
   ['env', ['set', 'hello'], /missing <KEY=VALUE>/],
   ['env', ['set', 'hello', 'NOVALUE'], /"NOVALUE" is not KEY=VALUE/],
-  ['env', ['set', 'hello', '=x'], /"=x" has no name/],
+  ['env', ['set', 'hello', '=x'], /^an argument has no name before its "="$/],
   ['env', ['set', 'hello', 'A=1', 'A=2'], /A is given twice/],
   ['env', ['set', 'hello', 'A=-', 'B=-'], /only one value can come from stdin/],
   ['env', ['set', 'hello', 'A=1', '--reveal'], /unknown flag --reveal/],

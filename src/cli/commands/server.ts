@@ -13,7 +13,7 @@ export const spec: CommandSpec = {
     'Each flag falls back to an environment variable (BERTH_DATA, BERTH_API, BERTH_HTTP, BERTH_BASE_DOMAIN, BERTH_RUNTIME, BERTH_NODE_IMAGE, BERTH_BUILD_MEMORY, BERTH_BUILD_CPUS, BERTH_MAX_UPLOAD, BERTH_LOG_LEVEL), then to its default. Ctrl-C or SIGTERM stops it; apps keep running unless the server is stopped with `berth down`.',
   ],
   flags: {
-    data: { type: 'string', value: 'DIR', doc: 'data directory (default: $XDG_DATA_HOME/berth or ~/.local/share/berth)' },
+    data: { type: 'string', value: 'DIR', doc: 'data directory (default: /var/lib/berth for root, else $XDG_DATA_HOME/berth or ~/.local/share/berth)' },
     api: { type: 'string', value: 'HOST:PORT', doc: 'control API address (default 127.0.0.1:7171)' },
     http: { type: 'string', value: 'HOST:PORT', doc: 'where apps are served (default 0.0.0.0:8080)' },
     'base-domain': { type: 'string', value: 'DOMAIN', doc: 'apps are served at <app>.DOMAIN (default localhost)' },

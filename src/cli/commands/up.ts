@@ -29,7 +29,7 @@ export const spec: CommandSpec = {
     'If a server already answers for the data directory it is reused. The server\'s output goes to DATA/logs/daemon.log; `berth down` stops it. --json prints `{ app, urls, apiUrl, adminTokenFile, dataDir, deployment }`.',
   ],
   flags: {
-    data: { type: 'string', value: 'DIR', doc: 'data directory (default: BERTH_DATA, else ~/.local/share/berth)' },
+    data: { type: 'string', value: 'DIR', doc: 'data directory (default: BERTH_DATA, else /var/lib/berth for root, else ~/.local/share/berth)' },
     api: { type: 'string', value: 'HOST:PORT', doc: 'control API address for a server started now (default 127.0.0.1:7171)' },
     http: { type: 'string', value: 'HOST:PORT', doc: 'app address for a server started now (default 0.0.0.0:8080)' },
   },

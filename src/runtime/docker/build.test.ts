@@ -197,6 +197,8 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
     }, { dockerfile: 'docker/App.dockerfile' });
     const built = await buildImage({ engine, request: own.req, ownerId, nodeImage, caps });
     assert.equal(await run(built.artifact, 'cat /hello.txt'), 'hello');
+    // Which Dockerfile made the image decides how locked down its containers are (container-spec.ts).
+    assert.equal((await engine.inspectImage(built.artifact))?.Labels?.[LABEL.dockerfile], 'own');
 
     const generated = await request(`gen-${runId}`, 'bld_gen', {
       'package.json': JSON.stringify({ name: 'gen', private: true, dependencies: { tiny: 'file:tiny' }, scripts: { start: 'node index.js' } }),
@@ -211,6 +213,7 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
     });
     const app = await buildImage({ engine, request: generated.req, ownerId, nodeImage, caps });
     assert.equal(await run(app.artifact, 'node index.js'), 'tiny');
+    assert.equal((await engine.inspectImage(app.artifact))?.Labels?.[LABEL.dockerfile], 'generated');
   });
 
   test('an <app>:<commit> tag on an image berth did not build stays where it is; berth\'s own tag moves', async () => {

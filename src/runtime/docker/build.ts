@@ -31,10 +31,11 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
   const { engine, request } = options;
   const dir = request.sourceDir;
   const source = readSource(dir);
-  const labels = { ...baseLabels(options.ownerId, 'image', request.app), [LABEL.build]: request.buildId };
   // The build stage's labels stay the same from build to build, so its layers remain a cache hit.
   const stageLabels = baseLabels(options.ownerId, 'build-stage', request.app);
   const own = request.dockerfile ?? (source.files.has('Dockerfile') ? 'Dockerfile' : undefined);
+  // Which Dockerfile decides how locked down its containers are (./container-spec.ts: containerSecurity).
+  const labels = { ...baseLabels(options.ownerId, 'image', request.app), [LABEL.build]: request.buildId, [LABEL.dockerfile]: own ? 'own' : 'generated' };
   let dockerfile: string;
   let inferredCommand: string | undefined;
   // Files the build needs in the context whatever the ignore files say (docker itself always sends the Dockerfile).

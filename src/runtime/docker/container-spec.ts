@@ -1,7 +1,8 @@
 /**
  * What an instance, a one-off run or a service looks like to the Engine (pure): image, command, env,
- * labels (including berth's restart policy), limits, network and aliases. Nothing is published on the
- * host: the proxy reaches web instances on the app's private network by container address.
+ * labels (including berth's restart policy), limits, network and aliases, and how it is locked down
+ * (containerSecurity()). Nothing is published on the host: the proxy reaches web instances on the app's
+ * private network by container address.
  */
 import { commandArgv } from '../command.ts';
 import type { InstanceSpec, OneOffSpec, RestartPolicy } from '../driver.ts';
@@ -37,7 +38,33 @@ export const restartPolicyLabel = (policy: RestartPolicy): RestartPolicy => ({
   maxBackoffMs: policy.maxBackoffMs,
 });
 
-export function instanceContainer(spec: InstanceSpec, options: { ownerId: string; network: string }): ContainerCreate {
+/** Every container berth creates: nothing in it gains privileges through a setuid binary or file capabilities. */
+export const NO_NEW_PRIVILEGES = 'no-new-privileges:true';
+/** The writable /tmp of a read-only container: in memory (counted against its memory limit), 64 MB at most. */
+export const READ_ONLY_TMPFS = { '/tmp': 'rw,nosuid,nodev,size=64m,mode=1777' };
+
+export interface ContainerSecurity {
+  /**
+   * The image came from the Dockerfile berth generates: it runs as uid 1000 and serves on a port above
+   * 1024 (a Node app, or the static server), so it needs no capability at all, and gets none. An image
+   * from the app's own Dockerfile may run as root and need some (binding :80, chown on start): it keeps
+   * the engine's defaults.
+   */
+  generatedImage: boolean;
+  /** The manifest's `processes.<name>.read_only`: the root filesystem is read-only, /tmp is a tmpfs. */
+  readOnlyRoot?: boolean;
+}
+
+/** The HostConfig fields that lock a container down. */
+export function containerSecurity(security: ContainerSecurity) {
+  return {
+    SecurityOpt: [NO_NEW_PRIVILEGES],
+    ...(security.generatedImage ? { CapDrop: ['ALL'] } : {}),
+    ...(security.readOnlyRoot ? { ReadonlyRootfs: true, Tmpfs: { ...READ_ONLY_TMPFS } } : {}),
+  };
+}
+
+export function instanceContainer(spec: InstanceSpec, options: { ownerId: string; network: string; generatedImage: boolean }): ContainerCreate {
   const port = containerPortOf(spec);
   const cmd = spec.staticRoot ? ['node', STATIC_SERVER_PATH, spec.staticRoot] : spec.command ? commandArgv(spec.command) : undefined;
   return {
@@ -66,12 +93,14 @@ export function instanceContainer(spec: InstanceSpec, options: { ownerId: string
       // tini as PID 1: signals reach the app, zombies are reaped.
       Init: true,
       LogConfig: LOG_CONFIG,
+      ...containerSecurity({ generatedImage: options.generatedImage, readOnlyRoot: spec.readOnlyRoot === true }),
     },
     NetworkingConfig: { EndpointsConfig: { [options.network]: { Aliases: [spec.process] } } },
   };
 }
 
-export function oneOffContainer(spec: OneOffSpec, options: { ownerId: string; network: string }): ContainerCreate {
+/** A one-off run is locked down as the image's instances are, with a writable root (a release command may write). */
+export function oneOffContainer(spec: OneOffSpec, options: { ownerId: string; network: string; generatedImage: boolean }): ContainerCreate {
   return {
     Image: spec.artifact,
     Cmd: ['sh', '-c', spec.command],
@@ -83,6 +112,6 @@ export function oneOffContainer(spec: OneOffSpec, options: { ownerId: string; ne
       [LABEL.instance]: spec.id,
       [LABEL.secretNames]: secretNames(spec.env, spec.secrets).join(','),
     },
-    HostConfig: { NetworkMode: options.network, RestartPolicy: { Name: 'no' }, Init: true, LogConfig: LOG_CONFIG },
+    HostConfig: { NetworkMode: options.network, RestartPolicy: { Name: 'no' }, Init: true, LogConfig: LOG_CONFIG, ...containerSecurity({ generatedImage: options.generatedImage }) },
   };
 }

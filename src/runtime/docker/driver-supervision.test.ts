@@ -183,6 +183,37 @@ describe('docker driver supervision', { skip: docker.skip, timeout: 300_000 }, (
     recorder.stop();
   });
 
+  test('events that arrive out of time order are all handled: an engine stop whose `kill` is stamped before an event already seen is no crash', { timeout: 120_000 }, async () => {
+    // dockerd stamps an event when it makes it and publishes it afterwards, so events of two containers made
+    // at the same moment (an engine stopping all of them as it shuts down) can arrive out of time order.
+    // Here b's events carry stamps 30 s late: every event of a after b's start arrives older than one seen.
+    const pending = { b: '' };
+    const driver = makeDriver(lateStamps(real, (event) => event.Actor.Attributes['berth.instance'] === pending.b, 30_000));
+    const built = await buildFrom(driver, 'echo');
+    const a = specFor(built.artifact, {});
+    const b = specFor(built.artifact, {});
+    pending.b = b.id;
+    await driver.start(a);
+    await driver.start(b);
+    const recorder = recordEvents(driver);
+    // Give b's start event time to arrive before a's kill and die are made.
+    await new Promise((r) => setTimeout(r, 1_000));
+
+    // Stopped from outside, as the engine does at its shutdown (a `kill`, then the exit): not a crash.
+    await real.stopContainer((await real.inspectContainer(containerName(a.id)))!.Id, 1);
+    const exited = await recorder.waitFor(isType('exited', a.id), 20_000, "a's exit, from events stamped before b's start");
+    assert.equal(exited.willRestart, true, JSON.stringify(exited));
+    const back = await recorder.waitFor(isType('restarted', a.id), 20_000, 'a started again');
+    assert.equal(back.restarts, 0, 'the stop was not counted as a crash');
+    assert.deepEqual(recorder.events.filter((e) => e.type === 'crashloop'), [], 'no crash loop, though no crash is allowed');
+    await getJsonWhenUp(back.address!, '/', 10_000);
+    assert.equal((await driver.inspect(a.id)).state, 'running');
+
+    await driver.stop(a.id);
+    await driver.stop(b.id);
+    recorder.stop();
+  });
+
   test('an instance that exits at once, before start() has its record: its exit is handled (restarts, then a crash loop)', { timeout: 120_000 }, async () => {
     // The engine answers the inspect after the start slowly, so the container's `die` arrives before start()
     // returns (as it can on a busy engine): that exit must not be lost.
@@ -282,6 +313,20 @@ function slowInspectAfterStart(real: DockerEngine, delayMs: number): DockerEngin
           return answer;
         };
       }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** The real engine, except that the events `late` picks carry a stamp `ms` later than the engine gave them. */
+function lateStamps(real: DockerEngine, late: (event: EngineEvent) => boolean, ms: number): DockerEngine {
+  async function* events(options: Parameters<DockerEngine['events']>[0]): AsyncGenerator<EngineEvent> {
+    for await (const event of real.events(options)) yield late(event) ? { ...event, time: event.time + Math.round(ms / 1000), timeNano: event.timeNano + ms * 1e6 } : event;
+  }
+  return new Proxy(real, {
+    get(target, property: keyof DockerEngine) {
+      if (property === 'events') return events;
+      const value = target[property];
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });

@@ -20,9 +20,10 @@ import { BuildQueue, buildImage, type BuildCaps } from './build.ts';
 import { instanceContainer, oneOffContainer } from './container-spec.ts';
 import type { ContainerInspect, DockerEngine } from './engine.ts';
 import { infoFrom, secretValues } from './inspect-info.ts';
-import { baseLabels, containerName, imageTag, LABEL, networkName, ownerFilter } from './names.ts';
+import { baseLabels, containerName, fromGeneratedDockerfile, imageTag, LABEL, networkName, ownerFilter } from './names.ts';
 import { tagOwnImage } from './tags.ts';
 import { createServiceRuntime } from './services.ts';
+import { SeenEvents } from './seen-events.ts';
 import { SupervisionStore } from './supervision-state.ts';
 import { createDockerSupervisor } from './supervisor.ts';
 
@@ -51,6 +52,7 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
   const listeners = driverListeners(log);
   const lifetime = new AbortController();
   const supervisor = createDockerSupervisor({ engine, store: new SupervisionStore(join(options.root, 'instances')), clock, log, emit: (events) => listeners.emit(...events) });
+  const services = createServiceRuntime({ engine, ownerId, network: (app) => network(app), log, clock });
   const stops = new Map<string, Promise<void>>();
   const networks = new Map<string, Promise<string>>();
 
@@ -73,10 +75,11 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
   const inspect = (id: string) => engine.inspectContainer(containerName(id));
 
   const watch = async () => {
-    // A reconnect resumes after the last event seen, so a die or start in the gap is not lost; and since a
-    // lost stream usually means the engine restarted (containers stopped, new addresses), every instance
-    // is looked at again once it is back.
-    let lastNano: number | undefined;
+    // A reconnect resumes a little before the newest event seen, so a die or start in the gap is not lost
+    // (what comes twice is skipped, ./seen-events.ts: events arrive out of time order, so "older than the
+    // last one" is no test for "seen"); and since a lost stream usually means the engine restarted
+    // (containers stopped, new addresses), every instance is looked at again once it is back.
+    const seen = new SeenEvents();
     let lost = false;
     while (!lifetime.signal.aborted) {
       if (lost && !(await engine.ping())) {
@@ -85,16 +88,13 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       }
       try {
         const filters = { type: ['container'], event: ['die', 'start', 'oom', 'kill'], ...ownerFilter(ownerId, [`${LABEL.kind}=instance`]) };
-        const events = engine.events({ filters, signal: lifetime.signal, ...(lastNano !== undefined ? { sinceNano: lastNano + 1 } : {}) });
+        const resumeFrom = seen.resumeFrom;
+        const events = engine.events({ filters, signal: lifetime.signal, ...(resumeFrom !== undefined ? { sinceNano: resumeFrom } : {}) });
         if (lost) {
           lost = false;
           void supervisor.resync().catch((error) => log.warn('resync after the engine came back failed', { error: error as Error }));
         }
-        for await (const event of events) {
-          if (lastNano !== undefined && event.timeNano <= lastNano) continue;
-          lastNano = event.timeNano;
-          supervisor.onEvent(event);
-        }
+        for await (const event of events) if (seen.add(event)) supervisor.onEvent(event);
       } catch (error) {
         if (lifetime.signal.aborted) return;
         log.warn('lost the engine event stream; reconnecting', { error: error as Error });
@@ -139,7 +139,7 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
 
   return {
     name: 'docker',
-    services: createServiceRuntime({ engine, ownerId, network, log }),
+    services,
 
     build: (request) => builds.run(() => buildImage({ engine, request, ownerId, nodeImage: options.nodeImage, caps: options.build }), request.signal),
 
@@ -165,7 +165,8 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
           // <app>:<release>, unless that tag names an image that is not this berth's (never taken over).
           const tagged = await tagOwnImage(engine, { image: spec.artifact, ref: imageTag(spec.app, spec.release), ownerId });
           if (tagged.warning) log.warn('release tag not set', { app: spec.app, ref: tagged.ref, reason: tagged.warning });
-          const id = await engine.createContainer(containerName(spec.id), instanceContainer(spec, { ownerId, network: net }));
+          const generatedImage = fromGeneratedDockerfile((await engine.inspectImage(spec.artifact))?.Labels);
+          const id = await engine.createContainer(containerName(spec.id), instanceContainer(spec, { ownerId, network: net, generatedImage }));
           await engine.startContainer(id);
           const now = await engine.inspectContainer(id);
           if (!now) throw new Error('the container vanished right after it started');
@@ -174,7 +175,8 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
           supervisor.forget(spec.id);
           await engine.removeContainer(containerName(spec.id), { force: true }).catch(() => {});
           if (isBerthError(error)) throw error;
-          throw fail('START_FAILED', { reason: (error as Error).message });
+          // The engine echoes a bad env entry (Go-quoted) in its error: masked before it goes anywhere.
+          throw fail('START_FAILED', { reason: createMasker(spec.secrets)((error as Error).message) });
         }
       });
     },
@@ -215,6 +217,8 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       for (const image of await engine.listImages({ dangling: ['true'], ...ownerFilter(ownerId) })) {
         await engine.removeImage(image.Id, { force: true }).catch(() => {});
       }
+      // Services `berth down` stopped come back first: the instances started again below may need them.
+      await services.resume();
       const containers = await instanceContainers();
       await supervisor.adopt(containers);
       // Those adopt() found running are as they were; the others it may have acted on (or found removed).
@@ -300,7 +304,8 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
       const timeout = AbortSignal.timeout(spec.timeoutMs);
       const signal = AbortSignal.any([spec.signal, timeout]);
       try {
-        const id = await engine.createContainer(name, oneOffContainer(spec, { ownerId, network: net }));
+        const generatedImage = fromGeneratedDockerfile((await engine.inspectImage(spec.artifact))?.Labels);
+        const id = await engine.createContainer(name, oneOffContainer(spec, { ownerId, network: net, generatedImage }));
         await engine.startContainer(id);
         const following = (async () => {
           for await (const entry of engine.containerLogs(id, { follow: true, signal })) spec.onLine({ stream: entry.stream, line: mask(entry.line) });

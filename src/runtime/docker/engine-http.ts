@@ -158,7 +158,7 @@ export function createDockerEngine(options: DockerEngineOptions = {}): DockerEng
       throw signal?.aborted ? signal.reason : new EngineError(0, `wait for ${id}: the engine closed the connection without an exit code`);
     },
     containerLogs: (id, logOptions) => containerLogs(transport, id, logOptions),
-    exec: (id, cmd, execOptions = {}) => exec(transport, id, cmd, execOptions.timeoutMs ?? timeoutMs),
+    exec: (id, cmd, execOptions = {}) => exec(transport, id, cmd, execOptions.timeoutMs ?? timeoutMs, execOptions.user),
 
     async createNetwork(name: string, labels: Labels, networkOptions = {}) {
       // From API 1.44 a duplicate name always fails and CheckDuplicate is deprecated: sent only below, as docker's own client does.

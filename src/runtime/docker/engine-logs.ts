@@ -53,11 +53,11 @@ export async function* containerLogs(transport: EngineTransport, id: string, opt
 /** Output kept from an exec: health check commands say little, and a runaway one must not fill memory. */
 const MAX_EXEC_OUTPUT = 1024 * 1024;
 
-export async function exec(transport: EngineTransport, id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+export async function exec(transport: EngineTransport, id: string, cmd: string[], timeoutMs: number, user?: string): Promise<{ exitCode: number; output: string }> {
   const deadline = Date.now() + timeoutMs;
   const timedOut = () => new EngineError(0, `exec ${JSON.stringify(cmd)} in ${id} did not finish within ${timeoutMs} ms`);
   const created = await transport.call<{ Id: string }>('POST', `/containers/${segment(id)}/exec`, {
-    body: { Cmd: cmd, AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false },
+    body: { Cmd: cmd, AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false, ...(user !== undefined ? { User: user } : {}) },
     timeoutMs,
   });
   const execId = created.body.Id;

@@ -2,8 +2,8 @@
  * A real engine restart under a running docker driver. The engine restarted is a private dockerd this test
  * starts and stops itself, in a network namespace of its own (its docker0, bridges and iptables rules live
  * there) with its own socket, data root and exec root, so the shared engine and the host's network are
- * never touched. Opt-in, since it needs root, dockerd, `ip` and `nsenter`, and takes a while:
- * BERTH_TEST_ENGINE_RESTART=1; skipped visibly otherwise.
+ * never touched. It needs root, dockerd, `ip` and `nsenter`: skipped visibly without them, failed instead
+ * when BERTH_REQUIRE_DOCKER=1 (CI, where they are installed).
  *
  * Never run such a daemon in the host's network namespace: on start-up, dockerd deletes the host's
  * `docker0` when given `--bridge=none`, or when it clears its stale default network with
@@ -22,6 +22,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dockerRequired } from '../../../test/support/docker.ts';
 import { ensureBusyboxImage, ensureNodeImage } from '../../../test/support/docker-images.ts';
 import { newId } from '../../lib/ids.ts';
 import { silentLogger } from '../../lib/log.ts';
@@ -34,14 +35,9 @@ import { networkName } from './names.ts';
 
 const which = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
 const [dockerd, nsenter] = [which('dockerd'), which('nsenter')];
-const skip =
-  process.env.BERTH_TEST_ENGINE_RESTART !== '1'
-    ? 'set BERTH_TEST_ENGINE_RESTART=1 to restart a private dockerd under the driver (needs root, dockerd, ip and nsenter)'
-    : process.getuid?.() !== 0
-      ? 'restarting a private dockerd needs root'
-      : !dockerd || !nsenter || !which('ip')
-        ? 'dockerd, nsenter or ip is missing'
-        : false;
+const missing =
+  process.getuid?.() !== 0 ? 'restarting a private dockerd needs root' : !dockerd || !nsenter || !which('ip') ? 'dockerd, nsenter or ip is missing' : undefined;
+const skip = missing !== undefined && !dockerRequired() ? `${missing} (set BERTH_REQUIRE_DOCKER=1 to fail instead)` : false;
 
 const isType =
   <T extends DriverEvent['type']>(type: T, id: string) =>
@@ -49,6 +45,7 @@ const isType =
     e.type === type && e.id === id;
 
 test('an engine restart under a running driver: no crash, no crash loop; instances come back and their new addresses are reported', { skip, timeout: 300_000 }, async () => {
+  if (missing !== undefined) throw new Error(`BERTH_REQUIRE_DOCKER=1 but ${missing}: run as root with docker.io, iproute2 and util-linux installed (see .ci/run)`);
   const dir = await mkdtemp(join(tmpdir(), 'berth-dockerd-'));
   const daemon = privateDockerd(dir);
   try {

@@ -57,6 +57,13 @@ export interface ContainerCreate {
     Init?: boolean;
     LogConfig?: { Type: string; Config?: Record<string, string> };
     AutoRemove?: boolean;
+    /** Such as `no-new-privileges:true`. */
+    SecurityOpt?: string[];
+    /** Capabilities taken away from the engine's default set; `ALL` for every one. */
+    CapDrop?: string[];
+    ReadonlyRootfs?: boolean;
+    /** Mount point -> tmpfs options (`rw,size=64m`). */
+    Tmpfs?: Record<string, string>;
   };
   NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases?: string[] }> };
 }
@@ -87,7 +94,7 @@ export interface ContainerInspect {
     Health?: { Status: 'starting' | 'healthy' | 'unhealthy' };
   };
   NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases?: string[] | null }> };
-  HostConfig?: { Memory?: number };
+  HostConfig?: { Memory?: number; SecurityOpt?: string[] | null; CapDrop?: string[] | null; ReadonlyRootfs?: boolean; Tmpfs?: Record<string, string> | null };
 }
 
 export interface ImageSummary {
@@ -152,8 +159,12 @@ export interface DockerEngine {
   waitContainer(id: string, signal?: AbortSignal): Promise<number>;
   /** Demultiplexed log lines; with `follow`, keeps yielding until the signal aborts or the container ends. */
   containerLogs(id: string, options: { since?: number; tail?: number; follow?: boolean; signal?: AbortSignal }): AsyncIterable<LogEntry>;
-  /** Runs a command in a running container; resolves with its exit code and output (health checks). */
-  exec(id: string, cmd: string[], options?: { timeoutMs?: number }): Promise<{ exitCode: number; output: string }>;
+  /**
+   * Runs a command in a running container; resolves with its exit code and output (health checks). It runs
+   * as the container's user unless `user` (`0`, `1000:1000`) says otherwise, and never with more
+   * capabilities than the container has.
+   */
+  exec(id: string, cmd: string[], options?: { timeoutMs?: number; user?: string }): Promise<{ exitCode: number; output: string }>;
 
   createNetwork(name: string, labels: Labels, options?: { internal?: boolean }): Promise<string>;
   removeNetwork(idOrName: string): Promise<void>;
@@ -166,8 +177,9 @@ export interface DockerEngine {
   listVolumes(filters?: Filters): Promise<VolumeSummary[]>;
 
   /**
-   * The engine's event stream, filtered; ends when the signal aborts. `sinceNano` (an event's timeNano)
-   * replays what happened after it, so a reconnecting watcher misses nothing; default: from now.
+   * The engine's event stream, filtered; ends when the signal aborts. `sinceNano` (engine time, ns) replays
+   * what the engine still holds from then on, so a reconnecting watcher misses nothing; default: from now.
+   * Events come in the order the engine published them, which is not always the order of their times.
    */
   events(options: { filters?: Filters; signal: AbortSignal; sinceNano?: number }): AsyncIterable<EngineEvent>;
 }

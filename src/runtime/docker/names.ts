@@ -29,7 +29,12 @@ export const LABEL = {
   port: 'berth.port',
   /** Hash of a service's spec: a different one means the service must be recreated. */
   specHash: 'berth.spec-hash',
+  /** On release images: `generated` (berth's Dockerfile, so its containers need no capability) or `own`. */
+  dockerfile: 'berth.dockerfile',
 } as const;
+
+/** Whether an image says it was built from the Dockerfile berth generates (images of older builds do not). */
+export const fromGeneratedDockerfile = (labels: Labels | null | undefined) => labels?.[LABEL.dockerfile] === 'generated';
 
 /** `build-stage`: images of a generated Dockerfile's build stage, kept as build cache for the app. */
 export type ResourceKind = 'instance' | 'one-off' | 'service' | 'network' | 'volume' | 'image' | 'build-stage';

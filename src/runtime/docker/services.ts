@@ -2,15 +2,25 @@
  * Accessories (Redis, Postgres, any image): long-lived containers of an app, kept across its releases,
  * on the app's private network only (reachable by their name, never published), with named volumes
  * that survive them and a health check the engine runs. A service whose spec changed is recreated.
+ *
+ * They run as long as berth runs their app: `berth down` stops them with the instances (stopAll(); the
+ * containers and volumes stay), and the next daemon starts them again (resume(), from the driver's
+ * adopt(), before any instance starts), waiting a bounded time for those with a health check.
  */
 import { createHash } from 'node:crypto';
+import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { AccessoryRuntime, AccessorySpec, AccessoryState } from '../driver.ts';
-import { LOG_CONFIG, toEnvList } from './container-spec.ts';
+import { LOG_CONFIG, NO_NEW_PRIVILEGES, toEnvList } from './container-spec.ts';
 import type { ContainerCreate, DockerEngine } from './engine.ts';
 import { baseLabels, LABEL, ownerFilter, serviceContainerName, volumeName } from './names.ts';
 
 const NS = 1_000_000;
+/** Seconds a service gets to stop cleanly (Redis and Postgres flush to their volume on SIGTERM). */
+const STOP_SECONDS = 10;
+/** How long resume() waits for resumed services to be healthy before the instances that need them start. */
+const RESUME_HEALTHY_MS = 30_000;
+const RESUME_POLL_MS = 250;
 
 export const specHash = (spec: AccessorySpec) => createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
 
@@ -37,14 +47,23 @@ export function serviceContainer(spec: AccessorySpec, options: { ownerId: string
       Mounts: Object.entries(spec.volumes).map(([volume, target]) => ({ Type: 'volume' as const, Source: volumeName(options.ownerId, spec.app, volume), Target: target })),
       Init: true,
       LogConfig: LOG_CONFIG,
+      // Capabilities stay as the image needs them (the official images start as root and drop to their own
+      // user with gosu, which needs CAP_SETUID); gaining more through a setuid binary is never needed.
+      SecurityOpt: [NO_NEW_PRIVILEGES],
     },
     NetworkingConfig: { EndpointsConfig: { [options.network]: { Aliases: [spec.name] } } },
   };
 }
 
-export function createServiceRuntime(options: { engine: DockerEngine; ownerId: string; network: (app: string) => Promise<string>; log: Logger }): AccessoryRuntime {
-  const { engine, ownerId } = options;
+export interface DockerServiceRuntime extends AccessoryRuntime {
+  /** Starts every service container of berth's that is stopped, then waits (bounded) until they are healthy. */
+  resume(): Promise<void>;
+}
+
+export function createServiceRuntime(options: { engine: DockerEngine; ownerId: string; network: (app: string) => Promise<string>; log: Logger; clock: Clock }): DockerServiceRuntime {
+  const { engine, ownerId, clock, log } = options;
   const name = (app: string, service: string) => serviceContainerName(ownerId, app, service);
+  const services = (listOptions: { all: boolean }) => engine.listContainers({ ...listOptions, filters: ownerFilter(ownerId, [`${LABEL.kind}=service`]) });
 
   const state = async (app: string, service: string): Promise<AccessoryState> => {
     const info = await engine.inspectContainer(name(app, service));
@@ -63,7 +82,7 @@ export function createServiceRuntime(options: { engine: DockerEngine; ownerId: s
       }
       if (existing) {
         options.log.info('recreating a service whose spec changed', { app: spec.app, service: spec.name });
-        await engine.stopContainer(existing.Id, 10);
+        await engine.stopContainer(existing.Id, STOP_SECONDS);
         await engine.removeContainer(existing.Id, { force: true });
       }
       for (const volume of Object.keys(spec.volumes)) {
@@ -86,8 +105,44 @@ export function createServiceRuntime(options: { engine: DockerEngine; ownerId: s
     async remove(app, service) {
       const info = await engine.inspectContainer(name(app, service));
       if (!info) return;
-      await engine.stopContainer(info.Id, 10);
+      await engine.stopContainer(info.Id, STOP_SECONDS);
       await engine.removeContainer(info.Id, { force: true });
+    },
+
+    async stopAll() {
+      // Stopped, not removed: the engine keeps a stopped `unless-stopped` container down, even across its own restarts.
+      const running = await services({ all: false });
+      await Promise.all(running.map((c) => engine.stopContainer(c.Id, STOP_SECONDS)));
+      if (running.length > 0) log.info('stopped the services', { count: running.length });
+    },
+
+    async resume() {
+      const stopped = (await services({ all: true })).filter((c) => c.State === 'exited' || c.State === 'created');
+      const started: string[] = [];
+      for (const c of stopped) {
+        try {
+          await engine.startContainer(c.Id);
+          started.push(c.Id);
+        } catch (error) {
+          log.warn('could not start a service again', { service: c.Labels[LABEL.service], app: c.Labels[LABEL.app], error: error as Error });
+        }
+      }
+      if (started.length === 0) return;
+      log.info('started the services again', { count: started.length });
+      const deadline = clock.now() + RESUME_HEALTHY_MS;
+      for (const id of started) {
+        for (;;) {
+          const info = await engine.inspectContainer(id);
+          // No health check: running is all there is to know. Unhealthy: the instances' own gates will say so.
+          const health = info?.State.Health?.Status;
+          if (!info?.State.Running || health === undefined || health === 'healthy' || health === 'unhealthy') break;
+          if (clock.now() >= deadline) {
+            log.warn('a service is not healthy yet; starting the instances anyway', { service: info.Config.Labels[LABEL.service] });
+            return;
+          }
+          await clock.sleep(RESUME_POLL_MS);
+        }
+      }
     },
   };
 }

@@ -3,8 +3,11 @@
  * directories under <root>/builds, instances are detached process groups that survive the daemon, and
  * everything needed to find them again lives in <root>/instances and in each process's environment
  * (BERTH_OWNER=<ownerId>, BERTH_INSTANCE / BERTH_BUILD). See ./layout.ts for the file layout.
+ * A root daemon runs each app's builds, instances, one-off runs and check commands as a user of the
+ * app's own (./app-users.ts), so no app can read berth's keys or another app's files; any other daemon
+ * runs them as itself, and `berth doctor` says so (./isolation.ts).
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../../errors/catalogue.ts';
@@ -14,8 +17,12 @@ import type { InstanceInfo, RuntimeDriver } from '../driver.ts';
 import { driverListeners, missingInstance } from '../listeners.ts';
 import { isSafeName } from '../log-tree.ts';
 import { logStream } from '../log-stream.ts';
+import { AppUsers, type AppUser } from './app-users.ts';
 import { buildArtifact, cleanInterruptedBuilds } from './build.ts';
-import { buildDir, findLogFiles, layoutFor, logFiles, PARTIAL_SUFFIX, type SecretBox } from './layout.ts';
+import { daemonUid, isolatesApps } from './isolation.ts';
+import { buildDir, findLogFiles, layoutFor, logFiles, PARTIAL_SUFFIX, type Layout, type SecretBox } from './layout.ts';
+import { claimTree, removeTree } from './owned-tree.ts';
+import { reachIssues } from './reachable.ts';
 import { checkInstanceHealth, runOneOff } from './one-off.ts';
 import { createLogCollector, type LogCollectorOptions, type LogSource } from './log-collector.ts';
 import { readStore } from '../log-store.ts';
@@ -41,6 +48,8 @@ export interface ProcessDriverOptions {
   pollMs?: number;
   /** Stop timeout for orphans (no state file, so no spec to take it from); default 10 s. */
   orphanStopTimeoutMs?: number;
+  /** Run each app as a user of its own (needs root); default: when the daemon runs as root. */
+  appUsers?: boolean;
 }
 
 const OWNER = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -57,6 +66,22 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
   const layout = layoutFor(resolve(options.root), options.box);
   const ownerId = options.ownerId;
   const orphanStopTimeoutMs = options.orphanStopTimeoutMs ?? 10_000;
+  const binPath = options.binPath ?? [];
+  const users = (options.appUsers ?? isolatesApps(daemonUid())) ? new AppUsers({ ownerId, homes: layout.homes, log }) : null;
+  if (users) openRootToAppUsers(layout, binPath);
+  /** The app's user, with `artifact` (when given) handed to it if root made it before berth ran apps as users. */
+  const userFor = async (app: string, artifact?: string): Promise<AppUser | null> => {
+    if (!users) return null;
+    const user = await users.ensure(app);
+    if (artifact) {
+      try {
+        claimTree(artifact, user);
+      } catch (error) {
+        throw fail('START_FAILED', { reason: `artifact ${artifact} cannot be used by ${user.name}: ${(error as Error).message}` });
+      }
+    }
+    return user;
+  };
   const listeners = driverListeners(log);
   const activeBuilds = new Set<string>();
   const stops = new Map<string, Promise<void>>();
@@ -64,7 +89,8 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
   const supervisor = createSupervisor({
     layout,
     ownerId,
-    binPath: options.binPath ?? [],
+    binPath,
+    userFor: (spec) => userFor(spec.app, spec.artifact),
     clock,
     log,
     collector,
@@ -101,7 +127,7 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
       if (activeBuilds.has(request.buildId)) throw fail('BUILD_FAILED', { reason: `build ${request.buildId} is already running` });
       activeBuilds.add(request.buildId);
       try {
-        return await buildArtifact({ layout, ownerId, binPath: options.binPath ?? [], log, now: () => clock.now() }, request);
+        return await buildArtifact({ layout, ownerId, binPath, log, now: () => clock.now(), userFor: (app) => userFor(app) }, request);
       } finally {
         activeBuilds.delete(request.buildId);
       }
@@ -112,7 +138,7 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
       if (dirname(path) !== resolve(layout.builds) || path.endsWith(PARTIAL_SUFFIX)) {
         throw fail('INTERNAL', { reason: `${artifact} is not an artifact of the process driver` });
       }
-      rmSync(path, { recursive: true, force: true });
+      await removeTree(path);
     },
 
     async start(requested) {
@@ -180,25 +206,28 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
     },
 
     async removeApp(app) {
-      if (isSafeName(app)) rmSync(join(layout.logs, app), { recursive: true, force: true });
+      if (!isSafeName(app)) return;
+      rmSync(join(layout.logs, app), { recursive: true, force: true });
+      await users?.remove(app);
     },
 
     async holdings() {
       const apps = new Set(list().map((i) => i.app));
       for (const name of subdirectories(layout.logs)) apps.add(name);
+      for (const name of users?.apps() ?? []) apps.add(name);
       // A finished build is builds/<id>; <id>.partial is one a crash interrupted (adopt() removes those).
       const artifacts = subdirectories(layout.builds).filter((name) => !name.endsWith(PARTIAL_SUFFIX)).map((name) => buildDir(layout, name));
       return { apps: [...apps], artifacts };
     },
 
-    runOnce: (spec) => runOneOff({ spec, ownerId, binPath: options.binPath ?? [] }),
+    runOnce: async (spec) => runOneOff({ spec, ownerId, binPath, user: await userFor(spec.app, spec.artifact) }),
 
     restart: async (id) => (isSafeName(id) ? supervisor.restart(id) : undefined),
 
     async checkHealth(id, check) {
       const state = isSafeName(id) ? readState(layout, id) : null;
       if (!state || state.state !== 'running') return { ok: false, detail: `instance ${id} is not running` };
-      return checkInstanceHealth({ spec: state.spec, port: state.port, ownerId, binPath: options.binPath ?? [] }, check, clock.now());
+      return checkInstanceHealth({ spec: state.spec, port: state.port, ownerId, binPath, user: await userFor(state.spec.app) }, check, clock.now());
     },
 
     subscribe: listeners.subscribe,
@@ -210,6 +239,21 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
       listeners.clear();
     },
   };
+}
+
+/**
+ * Makes the root ready for app users: they pass through it, builds/ and homes/ to what is theirs, and see
+ * nothing of instances/ (sealed specs) or logs/ (every app's output). Throws CONFIG_INVALID, naming the
+ * directory and the fix, when something on the way to their builds, berth's Node or the static server is
+ * closed to them: every deploy would fail otherwise, each with a less clear error.
+ */
+function openRootToAppUsers(layout: Layout, binPath: string[]): void {
+  for (const [dir, mode] of [[layout.root, 0o711], [layout.builds, 0o711], [layout.homes, 0o711], [layout.instances, 0o700], [layout.logs, 0o700]] as const) {
+    mkdirSync(dir, { recursive: true, mode });
+    chmodSync(dir, mode);
+  }
+  const issues = reachIssues({ builds: layout.builds, nodeDirs: binPath, staticServer: STATIC_SERVER });
+  if (issues.length > 0) throw fail('CONFIG_INVALID', { issues });
 }
 
 function subdirectories(dir: string): string[] {

@@ -5,6 +5,11 @@
  *   logs/<app>/<release>/<process>.<id>.{stdout,stderr}   raw output, appended by the app itself
  *   logs/<app>/<release>/<process>.<id>.jsonl[.1]          collected, masked, time-stamped lines
  *   logs/<app>/<release>/<process>.<id>.pos                how far the raw files were collected
+ *   homes/<user>/                     HOME of an app's user, when the daemon runs apps as users of their own
+ *
+ * With app users (a root daemon), builds/<buildId>/ and homes/<user>/ belong to the app's user (0700);
+ * root, builds/ and homes/ are 0711 (apps pass through to their own, list nothing); instances/ and
+ * logs/ stay 0700: an app's output reaches its log files through descriptors berth opened for it.
  */
 import { join } from 'node:path';
 import { fail } from '../../errors/catalogue.ts';
@@ -21,6 +26,7 @@ export interface Layout {
   builds: string;
   instances: string;
   logs: string;
+  homes: string;
   box?: SecretBox;
 }
 
@@ -35,7 +41,7 @@ export const PARTIAL_SUFFIX = '.partial';
 export const BUILD_MARKER = '.berth-build.json';
 
 export function layoutFor(root: string, box?: SecretBox): Layout {
-  return { root, builds: join(root, 'builds'), instances: join(root, 'instances'), logs: join(root, 'logs'), ...(box ? { box } : {}) };
+  return { root, builds: join(root, 'builds'), instances: join(root, 'instances'), logs: join(root, 'logs'), homes: join(root, 'homes'), ...(box ? { box } : {}) };
 }
 
 // Names become path components: ../log-tree.ts says which are safe.

@@ -15,7 +15,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, 
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { LogLine } from '../driver.ts';
-import { createMasker } from '../mask-secrets.ts';
+import { createMasker, type Masker } from '../mask-secrets.ts';
 import type { LogFiles } from './layout.ts';
 import { splitLines } from './line-splitter.ts';
 import { appendToStore, type StoredLine } from '../log-store.ts';
@@ -66,6 +66,13 @@ export function createLogCollector(options: LogCollectorOptions): LogCollector {
   const maxReadBytes = Math.max(options.maxReadBytes ?? 1024 * 1024, maxLineLength * 2);
   const sources = new Map<string, LogSource>();
   const listeners = new Map<string, Set<(line: LogLine) => void>>();
+  // Built once per source, not per pass: a masker covers every spelling of every secret (./mask-secrets.ts).
+  const maskers = new WeakMap<LogSource, Masker>();
+  const maskerFor = (source: LogSource) => {
+    let mask = maskers.get(source);
+    if (!mask) maskers.set(source, (mask = createMasker(source.secrets)));
+    return mask;
+  };
   let timer: NodeJS.Timeout | undefined;
 
   const readPositions = (files: LogFiles): Positions => {
@@ -115,7 +122,7 @@ export function createLogCollector(options: LogCollectorOptions): LogCollector {
   };
 
   const collect = (source: LogSource, opts: { final?: boolean } = {}) => {
-    const mask = createMasker(source.secrets);
+    const mask = maskerFor(source);
     const positions = readPositions(source.files);
     const before = JSON.stringify(positions);
     const ts = options.clock.now();

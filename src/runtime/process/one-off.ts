@@ -1,23 +1,26 @@
 /**
  * One-off commands and health checks of the process runtime. A one-off runs like a build step (its own
  * process group, tagged BERTH_BUILD=<run id> so a daemon restart kills a leftover) in the release's
- * directory with the release's environment; the timeout kills the whole group.
+ * directory with the release's environment, as the app's user when there is one (and so does a check
+ * command); the timeout kills the whole group.
  */
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { HealthCheck, HealthResult, InstanceSpec, OneOffResult, OneOffSpec } from '../driver.ts';
 import { createMasker } from '../mask-secrets.ts';
+import type { AppUser } from './app-users.ts';
+import { asUser } from './owned-tree.ts';
 import { signalGroup } from './proc.ts';
 import { runStep } from './run-step.ts';
 import { instanceEnvironment } from './spawn-instance.ts';
 
-export async function runOneOff(options: { spec: OneOffSpec; ownerId: string; binPath: string[] }): Promise<OneOffResult> {
-  const { spec, ownerId, binPath } = options;
+export async function runOneOff(options: { spec: OneOffSpec; ownerId: string; binPath: string[]; user?: AppUser | null }): Promise<OneOffResult> {
+  const { spec, ownerId, binPath, user } = options;
   const mask = createMasker(spec.secrets);
   const timeout = AbortSignal.timeout(spec.timeoutMs);
   const env = {
-    ...instanceEnvironment({ spec: { ...spec, process: 'one-off' }, port: null, ownerId, binPath, daemonEnv: process.env }),
+    ...instanceEnvironment({ spec: { ...spec, process: 'one-off' }, port: null, ownerId, binPath, daemonEnv: process.env, user }),
     BERTH_BUILD: spec.id,
   };
   try {
@@ -28,6 +31,7 @@ export async function runOneOff(options: { spec: OneOffSpec; ownerId: string; bi
       ownerId,
       buildId: spec.id,
       signal: AbortSignal.any([spec.signal, timeout]),
+      user,
       onLine: (line, stream) => spec.onLine({ stream, line: mask(line) }),
     });
     return { exitCode: exit.code, timedOut: false };
@@ -38,7 +42,7 @@ export async function runOneOff(options: { spec: OneOffSpec; ownerId: string; bi
 }
 
 /** A heartbeat is fresh enough, or the check command exits 0 within its time. */
-export async function checkInstanceHealth(options: { spec: InstanceSpec; port: number | null; ownerId: string; binPath: string[] }, check: HealthCheck, now: number): Promise<HealthResult> {
+export async function checkInstanceHealth(options: { spec: InstanceSpec; port: number | null; ownerId: string; binPath: string[]; user?: AppUser | null }, check: HealthCheck, now: number): Promise<HealthResult> {
   const { spec } = options;
   if (check.heartbeat) {
     const file = isAbsolute(check.heartbeat.file) ? check.heartbeat.file : join(spec.artifact, check.heartbeat.file);
@@ -50,13 +54,13 @@ export async function checkInstanceHealth(options: { spec: InstanceSpec; port: n
       : { ok: false, detail: `heartbeat is ${Math.round(age / 1000)} s old (limit ${Math.round(check.heartbeat.maxAgeMs / 1000)} s)` };
   }
   // The check runs as the instance does: its env, berth's Node and the app's node_modules/.bin on PATH.
-  if (check.command) return runCheckCommand(spec.artifact, instanceEnvironment({ ...options, daemonEnv: process.env }), check.command, check.timeoutMs);
+  if (check.command) return runCheckCommand(spec.artifact, instanceEnvironment({ ...options, daemonEnv: process.env }), check.command, check.timeoutMs, options.user);
   return { ok: false, detail: 'no heartbeat or command to check' };
 }
 
-function runCheckCommand(cwd: string, env: Record<string, string>, command: string, timeoutMs: number): Promise<HealthResult> {
+function runCheckCommand(cwd: string, env: Record<string, string>, command: string, timeoutMs: number, user?: AppUser | null): Promise<HealthResult> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { cwd, env, detached: true, stdio: 'ignore' });
+    const child = spawn('sh', ['-c', command], { cwd, env, detached: true, stdio: 'ignore', ...asUser(user) });
     const timer = setTimeout(() => {
       if (child.pid) signalGroup(child.pid, 'SIGKILL');
       resolve({ ok: false, detail: `\`${command}\` did not finish within ${timeoutMs} ms` });

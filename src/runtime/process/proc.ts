@@ -81,6 +81,16 @@ export function listPids(): number[] {
   return pids;
 }
 
+/** The real, effective, saved and filesystem uids of a process (the Uid: line of /proc/<pid>/status); null when it is gone. */
+export function readUids(pid: number): number[] | null {
+  try {
+    const line = /^Uid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return line ? line[1].trim().split(/\s+/).map(Number) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The environment a process was started with; null when it is gone or not ours to read. */
 export function readEnviron(pid: number): Record<string, string> | null {
   let raw: Buffer;

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { asUser, type Identity } from './owned-tree.ts';
 import { ownedGroups } from './owned.ts';
 import { signalGroup } from './proc.ts';
 
@@ -24,6 +25,8 @@ export interface RunStepOptions {
   signal: AbortSignal;
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
   maxLineLength?: number;
+  /** The app's user to run as (a root daemon); the daemon's own user when absent. */
+  user?: Identity | null;
 }
 
 const STREAMS_CLOSE_MS = 2_000;
@@ -33,7 +36,7 @@ export function runStep(options: RunStepOptions): Promise<StepExit> {
   const max = options.maxLineLength ?? 16 * 1024;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const child = spawn('sh', ['-c', options.command], { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', options.command], { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...asUser(options.user) });
     const pid = child.pid;
     // Kills every group holding a process of this build (found by its env marker, so a recycled group id
     // is never hit), plus the step's own group while its leader is known to be alive.

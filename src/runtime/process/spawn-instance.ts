@@ -4,13 +4,15 @@
  * and everything berth needs to find it again in its environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fchownSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fail } from '../../errors/catalogue.ts';
 import type { InstanceSpec } from '../driver.ts';
 import { commandArgv } from '../command.ts';
 import { berthVariables } from '../instance-env.ts';
+import { userVariables, type AppUser } from './app-users.ts';
 import type { LogFiles } from './layout.ts';
+import { asUser, type Identity } from './owned-tree.ts';
 import { ownedGroups } from './owned.ts';
 import { readStat, signalGroup } from './proc.ts';
 
@@ -21,12 +23,14 @@ export function instanceEnvironment(options: {
   ownerId: string;
   binPath: string[];
   daemonEnv: NodeJS.ProcessEnv;
+  /** The app's user: its HOME replaces the daemon's, which it could not use. */
+  user?: AppUser | null;
 }): Record<string, string> {
-  const { spec, port, ownerId, binPath, daemonEnv } = options;
+  const { spec, port, ownerId, binPath, daemonEnv, user } = options;
   const path = [...binPath, join(spec.artifact, 'node_modules', '.bin'), daemonEnv.PATH ?? ''].filter(Boolean).join(':');
   return {
     PATH: path,
-    ...(daemonEnv.HOME ? { HOME: daemonEnv.HOME } : {}),
+    ...(user ? userVariables(user) : daemonEnv.HOME ? { HOME: daemonEnv.HOME } : {}),
     // Apps that honour HOST listen on loopback only: the proxy is their way in.
     HOST: '127.0.0.1',
     ...spec.env,
@@ -50,6 +54,7 @@ export async function spawnInstance(options: {
   spec: InstanceSpec;
   env: Record<string, string>;
   files: LogFiles;
+  user?: Identity | null;
   onExit: (child: ChildProcess, exit: { code: number | null; signal: string | null }) => void;
 }): Promise<Spawned> {
   const { spec, files } = options;
@@ -58,8 +63,11 @@ export async function spawnInstance(options: {
   const err = openSync(files.stderr, 'a', 0o600);
   let child: ChildProcess;
   try {
+    // The app's user may reopen its own output (/dev/stdout is /proc/self/fd/1, checked against the file's
+    // owner); the folder around the files stays root's, so no other app reaches them.
+    if (options.user) for (const fd of [out, err]) fchownSync(fd, options.user.uid, options.user.gid);
     const [file, ...args] = commandArgv(spec.command);
-    child = spawn(file, args, { cwd: spec.artifact, env: options.env, detached: true, stdio: ['ignore', out, err] });
+    child = spawn(file, args, { cwd: spec.artifact, env: options.env, detached: true, stdio: ['ignore', out, err], ...asUser(options.user) });
   } finally {
     // The child has its own copies; the daemon must not keep the files open.
     closeSync(out);
@@ -97,12 +105,13 @@ export async function launchInstance(options: {
   ownerId: string;
   binPath: string[];
   files: LogFiles;
+  user?: AppUser | null;
   /** The caller already killed every process carrying this id since the last one exited: skip the /proc scan. */
   straysKilled?: boolean;
   onExit: (child: ChildProcess, exit: { code: number | null; signal: string | null }) => void;
 }): Promise<Spawned> {
   const { spec, port, ownerId } = options;
   if (!options.straysKilled) for (const group of ownedGroups(ownerId, { instance: spec.id })) signalGroup(group, 'SIGKILL');
-  const env = instanceEnvironment({ spec, port, ownerId, binPath: options.binPath, daemonEnv: process.env });
-  return spawnInstance({ spec, env, files: options.files, onExit: options.onExit });
+  const env = instanceEnvironment({ spec, port, ownerId, binPath: options.binPath, daemonEnv: process.env, user: options.user });
+  return spawnInstance({ spec, env, files: options.files, user: options.user, onExit: options.onExit });
 }

@@ -10,6 +10,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { DriverEvent, ExitInfo, InstanceInfo, InstanceSpec } from '../driver.ts';
 import { planAfterExit } from '../restart-policy.ts';
+import type { AppUser } from './app-users.ts';
 import { infoFromState } from './instance-info.ts';
 import { assertSafeName, logFiles, type Layout } from './layout.ts';
 import type { LogCollector, LogSource } from './log-collector.ts';
@@ -31,6 +32,8 @@ export interface SupervisorContext {
   emit: (events: DriverEvent[]) => void;
   /** How often an adopted instance (not our child) is checked for life. */
   pollMs: number;
+  /** The user an instance runs as, with its artifact handed to that user; null: the daemon's own. */
+  userFor: (spec: InstanceSpec) => Promise<AppUser | null>;
 }
 
 interface Entry {
@@ -77,12 +80,14 @@ export function createSupervisor(context: SupervisorContext): Supervisor {
     const spec = entry.state.spec;
     const straysKilled = entry.straysKilled;
     entry.straysKilled = false;
+    const user = await context.userFor(spec);
     const spawned = await launchInstance({
       spec,
       port,
       ownerId,
       binPath: context.binPath,
       files: sourceOf(spec).files,
+      user,
       straysKilled,
       onExit: (child, exit) => {
         if (entry.child === child && current(entry)) handleExit(entry, { ...exit, at: clock.now() });

@@ -1,10 +1,12 @@
 /**
  * The contract harness for the process driver, shared by its test files: a temporary root, a random
  * ownerId per harness, and a cleanup that fails when any process carrying that ownerId is still alive.
+ * Run as root (CI, this machine), the driver runs apps as users of their own: the temporary directory is
+ * opened for them to pass through, as DATA is, and the cleanup deletes the users the harness made.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { silentLogger } from '../../lib/log.ts';
@@ -13,6 +15,7 @@ import { writeFixture } from '../contract-fixtures.ts';
 import { waitFor } from '../contract-helpers.ts';
 import type { ContractHarness } from '../driver.contract.ts';
 import type { RuntimeDriver } from '../driver.ts';
+import { removeAppUsers } from './app-users.ts';
 import { createProcessDriver, type ProcessDriverOptions } from './driver.ts';
 import { layoutFor } from './layout.ts';
 import { findOwnedProcesses } from './owned.ts';
@@ -30,6 +33,7 @@ export interface ProcessHarness extends ContractHarness {
 
 export async function processHarness(overrides: Partial<ProcessDriverOptions> = {}): Promise<ProcessHarness> {
   const base = await mkdtemp(join(tmpdir(), 'berth-proc-'));
+  await chmod(base, 0o711);
   const root = join(base, 'runtime');
   const ownerId = `test-${randomBytes(6).toString('hex')}`;
   // As in the daemon, state files seal env and secrets.
@@ -84,6 +88,7 @@ export async function processHarness(overrides: Partial<ProcessDriverOptions> = 
         await driver.close();
         await assertNoProcessesLeft();
       } finally {
+        await removeAppUsers({ ownerId, homes: layoutFor(root).homes, log: silentLogger });
         await rm(base, { recursive: true, force: true });
       }
     },
