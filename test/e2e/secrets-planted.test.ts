@@ -131,21 +131,23 @@ function storeLeaks(dataDir: string): string[] {
 
 async function plantAndHunt(berth: TestBerth): Promise<void> {
   const cli: { args: string; out: string; err: string }[] = [];
-  const run = (args: string[], input = '') => {
-    const result = berth.cli(args, { input });
+  // Asynchronous: several `berth run` on the docker runtime would otherwise hold this process's event loop
+  // past the daemon's keep-alive timeout, and the next fetch would meet a connection closed meanwhile.
+  const run = async (args: string[], input = '') => {
+    const result = await berth.cliAsync(args, { input });
     cli.push({ args: args.join(' '), out: result.out, err: result.err });
     return result;
   };
 
-  assert.equal(run(['create', 'planted']).code, 0);
+  assert.equal((await run(['create', 'planted'])).code, 0);
   const { PLANTED_PEM_CRLF, ...inline } = PLANTED;
-  const set = run(['env', 'set', 'planted', ...Object.entries(inline).map(([k, v]) => `${k}=${v}`), 'PLANTED_PEM_CRLF=-'], PLANTED_PEM_CRLF);
+  const set = await run(['env', 'set', 'planted', ...Object.entries(inline).map(([k, v]) => `${k}=${v}`), 'PLANTED_PEM_CRLF=-'], PLANTED_PEM_CRLF);
   assert.equal(set.code, 0, set.err);
   const revealed = (await berth.api('GET', '/v1/apps/planted/env?reveal=1')).body.vars as { name: string; value: string }[];
   assert.deepEqual(Object.fromEntries(revealed.map((v) => [v.name, v.value])), PLANTED, 'every value is stored exactly as given');
 
   // A deploy: the release command and the instance print every secret.
-  const deployed = run(['deploy', plantedApp()]);
+  const deployed = await run(['deploy', plantedApp()]);
   assert.equal(deployed.code, 0, `${deployed.out}\n${deployed.err}`);
   const logs = await waitFor('the app to have printed every secret', async () => {
     const lines = (await berth.api('GET', '/v1/apps/planted/logs?tail=1000')).body.lines as { line: string }[];
@@ -156,7 +158,7 @@ async function plantAndHunt(berth: TestBerth): Promise<void> {
   assert.ok(logs.some((l) => l.line === 'start PLANTED_PEM_LF line: ***'));
 
   // A rollout whose app throws the secrets while it starts: it fails, and its output tail is kept.
-  const failing = run(['env', 'set', 'planted', 'FAIL_START=1']);
+  const failing = await run(['env', 'set', 'planted', 'FAIL_START=1']);
   assert.notEqual(failing.code, 0, 'the rollout fails');
   const deployments = (await berth.api('GET', '/v1/apps/planted/deployments')).body.deployments as { id: string; state: string; error: { logTail: string[] } | null }[];
   const failed = deployments.find((d) => d.state === 'failed');
@@ -165,9 +167,9 @@ async function plantAndHunt(berth: TestBerth): Promise<void> {
   assert.ok(failed.error.logTail.some((line) => line.startsWith('web.0:') && line.includes('***')), JSON.stringify(failed.error));
 
   // One-off runs: output, and a command line that holds a secret (the CLI shell-quotes it).
-  assert.equal(run(['run', 'planted', '--', 'node', 'print.js', 'run']).code, 0);
-  assert.equal(run(['run', 'planted', '--', 'node', '-e', 'console.log(process.argv[1])', PLANTED.PLANTED_QUOTES]).code, 0);
-  for (const args of [['status', 'planted'], ['apps'], ['releases', 'planted'], ['logs', 'planted', '--tail', '1000'], ['env', 'list', 'planted']]) run(args);
+  assert.equal((await run(['run', 'planted', '--', 'node', 'print.js', 'run'])).code, 0);
+  assert.equal((await run(['run', 'planted', '--', 'node', '-e', 'console.log(process.argv[1])', PLANTED.PLANTED_QUOTES])).code, 0);
+  for (const args of [['status', 'planted'], ['apps'], ['releases', 'planted'], ['logs', 'planted', '--tail', '1000'], ['env', 'list', 'planted']]) await run(args);
 
   const answers: Record<string, string> = {};
   const read = async (path: string) => {

@@ -98,6 +98,28 @@ export class TestBerth {
     return { code: result.status, out: result.stdout, err: result.stderr };
   }
 
+  /**
+   * cli() without blocking this process: while a synchronous CLI run holds the event loop, a pooled
+   * keep-alive connection of this process's fetch can be closed by the daemon unnoticed, and the next
+   * request on it fails with "other side closed". Use this in tests that run long CLI commands (`berth
+   * run` on the docker runtime) between API calls.
+   */
+  cliAsync(args: string[], options: { env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<{ code: number | null; out: string; err: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(BIN, args, { cwd: options.cwd ?? ROOT, env: this.cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, out, err });
+      });
+      child.stdin.end(options.input ?? '');
+    });
+  }
+
   get daemonLog(): string {
     return this.#stderr;
   }
