@@ -22,7 +22,8 @@ function* sources(dir: string): Generator<string> {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* sources(path);
-    else if ((name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) || name.endsWith('.js')) yield path;
+    // Tests and their support (`*.test-support.ts`: harnesses, fixtures, contract suites) never ship.
+    else if ((name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.test-support.ts') && !name.endsWith('.d.ts')) || name.endsWith('.js')) yield path;
   }
 }
 

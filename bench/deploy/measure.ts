@@ -13,7 +13,7 @@ import { removeDockerResources } from '../../test/support/berth.ts';
 import type { Cleanup } from '../lib/cleanup.ts';
 import { httpRequest } from '../lib/http.ts';
 import { median } from '../lib/markdown.ts';
-import { readEnviron } from '../../src/runtime/process/proc.ts';
+import { readEnviron } from '../../src/lib/proc.ts';
 import { memoryOf, pidsWithCmdline, sleep, waitFor } from '../lib/procs.ts';
 
 export interface Timing {

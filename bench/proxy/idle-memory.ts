@@ -8,7 +8,7 @@ import { LONG_RUNNING_NODE_FLAGS } from '../../src/lib/node-flags.ts';
 import { unixRequest } from '../../src/lib/unix-http.ts';
 import type { Cleanup } from '../lib/cleanup.ts';
 import { httpRequest } from '../lib/http.ts';
-import { isDead, readEnviron, readStat } from '../../src/runtime/process/proc.ts';
+import { isDead, readEnviron, readStat } from '../../src/lib/proc.ts';
 import { cmdlineOf, memoryOf, pidsWithCmdline, processTree, sleep, spawnGroup, tail, waitFor, type Child } from '../lib/procs.ts';
 
 const isAlive = (pid: number) => !isDead(readStat(pid));

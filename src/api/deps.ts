@@ -1,16 +1,26 @@
 import type { Deployer } from '../deploy/deployer.ts';
 import type { DeployContext } from '../deploy/context.ts';
-import type { Routing } from '../deploy/routing.ts';
-import type { ServerConfig } from '../server/config.ts';
+import type { Routing } from '../deploy/route-publisher.ts';
 
 /** What the API handlers may use; wired by the composition root. */
 export interface ApiDeps {
   ctx: DeployContext;
   deployer: Deployer;
   routing: Routing;
-  config: ServerConfig;
+  config: ApiConfig;
   version: string;
   apiAddress: () => { host: string; port: number };
   /** Ends the daemon; with `stopApps` the proxy and every instance stop too. */
   shutdown(options: { stopApps: boolean }): void;
+}
+
+/** The server settings the API reads (the composition root passes its whole ServerConfig). */
+export interface ApiConfig {
+  dataDir: string;
+  baseDomain: string;
+  http: { host: string; port: number };
+  api: { host: string; port: number };
+  maxUploadBytes: number;
+  maxUnpackedBytes: number;
+  maxUploadEntries: number;
 }

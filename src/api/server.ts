@@ -11,16 +11,16 @@ import { ClientGoneError, readJsonBody, sendError } from './http.ts';
 import { pathRedactor } from './redact-paths.ts';
 import { runInRequestScope, type RequestScope } from './request-scope.ts';
 import { Router, type Request } from './router.ts';
-import { appRoutes } from './routes/apps.ts';
-import { deployRoutes } from './routes/deploys.ts';
-import { deploymentRoutes } from './routes/deployments.ts';
-import { envRoutes } from './routes/env.ts';
-import { logRoutes } from './routes/logs.ts';
-import { releaseRoutes } from './routes/releases.ts';
-import { systemRoutes } from './routes/system.ts';
-import { doctorRoutes } from './routes/doctor.ts';
-import { runRoutes } from './routes/run.ts';
-import { scaleRoutes } from './routes/scale.ts';
+import { appRoutes } from './endpoints/apps.ts';
+import { deployRoutes } from './endpoints/deploys.ts';
+import { deploymentRoutes } from './endpoints/deployments.ts';
+import { envRoutes } from './endpoints/env.ts';
+import { logRoutes } from './endpoints/logs.ts';
+import { releaseRoutes } from './endpoints/releases.ts';
+import { systemRoutes } from './endpoints/system.ts';
+import { doctorRoutes } from './endpoints/doctor.ts';
+import { runRoutes } from './endpoints/run.ts';
+import { scaleRoutes } from './endpoints/scale.ts';
 
 /** Every route of the control API. */
 export function createRouter(deps: ApiDeps): Router {

@@ -1,6 +1,6 @@
-import { urlsFor } from '../deploy/routes.ts';
+import { urlsFor } from '../deploy/desired-routes.ts';
 import type { InstanceInfo } from '../runtime/driver.ts';
-import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../store/records.ts';
+import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
 import type { ApiDeps } from './deps.ts';
 import { pathRedactor, redactDeep } from './redact-paths.ts';
 

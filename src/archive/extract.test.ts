@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { isBerthError } from '../errors/catalogue.ts';
 import { extractTarGz, type ExtractLimits } from './extract.ts';
 import { computeChecksum, encodeHeader } from './tar-format.ts';
-import { buildTar, chunked, listNames, withTempDir, type RawEntry } from './test-support.ts';
+import { buildTar, chunked, listNames, withTempDir, type RawEntry } from './archive.test-support.ts';
 
 const LIMITS: ExtractLimits = { maxCompressedBytes: 10_000_000, maxBytes: 10_000_000, maxEntries: 1000 };
 const OK: RawEntry = { name: 'ok.txt', data: 'fine' };

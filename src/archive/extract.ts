@@ -154,7 +154,5 @@ function entryKind(entry: TarEntry): 'file' | 'dir' {
 /** The message of a file system error names its path: the client gets the error code only. */
 function internal(error: unknown, what: string): BerthError {
   const code = (error as { code?: unknown } | null)?.code;
-  const wrapped = fail('INTERNAL', { reason: typeof code === 'string' ? `${what} (${code})` : what });
-  wrapped.cause = error;
-  return wrapped;
+  return fail('INTERNAL', { reason: typeof code === 'string' ? `${what} (${code})` : what }).because(error);
 }

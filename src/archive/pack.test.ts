@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { isBerthError } from '../errors/catalogue.ts';
 import { extractTarGz } from './extract.ts';
 import { ENV_REASON, packDirectory, packRules, SYMLINK_REASON } from './pack.ts';
-import { collect, withTempDir } from './test-support.ts';
+import { collect, withTempDir } from './archive.test-support.ts';
 
 const LIMITS = { maxCompressedBytes: 50_000_000, maxBytes: 50_000_000, maxEntries: 10_000 };
 const LONG = 'a-component-name-that-on-its-own-is-longer-than-the-hundred-bytes-of-the-ustar-name-field-' + 'x'.repeat(60);

@@ -2,9 +2,8 @@
  * The control API's JSON shapes as docs/api.md defines them: what the CLI reads from the server. Enums
  * are the server's own types (type-only imports: nothing of the server is loaded).
  */
-import { isTerminal, type DeploymentState, type InstanceState } from '../deploy/states.ts';
-import type { InstanceRunState } from '../runtime/driver.ts';
-import type { DeploymentError, DeploymentKind, ReleaseStatus } from '../store/records.ts';
+import { isTerminal, type DeploymentState, type InstanceRunState, type InstanceState } from '../model/states.ts';
+import type { DeploymentError, DeploymentKind, ReleaseStatus } from '../model/records.ts';
 
 export type { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus };
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { BerthError, isBerthError } from '../errors/catalogue.ts';
 import { ApiClient, appPath, errorFromResponse, withQuery } from './client.ts';
-import { sendEvents, sendJson, startFakeApi } from './test-support.ts';
+import { sendEvents, sendJson, startFakeApi } from './cli.test-support.ts';
 
 test('query strings leave out unset and false values and spell true as 1', () => {
   assert.equal(withQuery('/v1/apps/a/logs', { tail: 5, since: undefined, follow: true, reveal: false }), '/v1/apps/a/logs?tail=5&follow=1');

@@ -4,7 +4,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError } from './errors.ts';
 import { DEFAULT_URL, loadTarget, loginFile, normalizeUrl, readLocalServer, readLogin, removeLogin, resolveTarget, writeLogin, type LocalServer } from './config.ts';
-import { withTempDir } from './test-support.ts';
+import { withTempDir } from './cli.test-support.ts';
 
 const local: LocalServer = { dataDir: '/data', apiInfo: { url: 'http://127.0.0.1:7272', pid: 42 }, adminToken: 'admin' };
 const login = { url: 'https://berth.example.com/', token: 'saved' };

@@ -4,7 +4,7 @@ import { isBerthError } from '../errors/catalogue.ts';
 import type { ApiEvent } from './api-types.ts';
 import { ApiClient } from './client.ts';
 import { followDeployment, parseEvent } from './follow.ts';
-import { deploymentFixture, sendEvents, sendJson, startFakeApi } from './test-support.ts';
+import { deploymentFixture, sendEvents, sendJson, startFakeApi } from './cli.test-support.ts';
 
 const queued = deploymentFixture({ urls: [] });
 const noSleep = async () => undefined;

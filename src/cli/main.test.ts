@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { isBerthError } from '../errors/catalogue.ts';
 import { main, splitCommandLine, unknownCommand, wantsHelp } from './main.ts';
 import { COMMAND_NAMES } from './registry.ts';
-import { testIo } from './test-support.ts';
+import { testIo } from './cli.test-support.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/berth', import.meta.url));
 

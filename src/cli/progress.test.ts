@@ -4,7 +4,7 @@ import type { ApiEvent, Deployment } from './api-types.ts';
 import { createProgressView } from './follow.ts';
 import { stripAnsi, style } from './io.ts';
 import { applyEvent, deploymentOutcome, newProgress, plainLines, renderLive, sanitizeLine, uploadDone, uploadProgress, type Progress } from './progress.ts';
-import { sink } from './test-support.ts';
+import { sink } from './cli.test-support.ts';
 
 const plain = style(false);
 let seq = 0;

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import type { Input } from './io.ts';
 import { readAll, readSecret, stripFinalNewline } from './prompt.ts';
-import { sink } from './test-support.ts';
+import { sink } from './cli.test-support.ts';
 
 /** A terminal's stdin: raw mode switches, keystrokes arrive as data events. */
 function terminal(): Input & { modes: boolean[]; type(text: string): void } {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from '../../test/support/http.ts';
 import { silentLogger } from '../lib/log.ts';
-import { startUpstream, tableFor } from '../proxy/test-upstream.ts';
-import { createInProcessDataPlane } from './in-process.ts';
+import { startUpstream, tableFor } from '../proxy/upstream.test-support.ts';
+import { createInProcessDataPlane } from '../proxy/in-process.ts';
 import { createProxyProcess } from './proxy-process.ts';
 import { StaleRouteTableError, type DataPlane } from './route-table.ts';
 

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FakeBehaviour } from '../runtime/fake/behaviour.ts';
 import { emit } from './emit.ts';
-import { startKit, type Kit } from './test-kit.ts';
+import { startKit, type Kit } from './kit.test-support.ts';
 
 /** Events and deployment errors are masked with the app's secrets whatever wrote them (fake driver, real store). */
 const SECRET = 'tok"en\\with\tescapes-9f8e';

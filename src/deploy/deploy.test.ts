@@ -6,7 +6,7 @@ import { StaleRouteTableError } from '../dataplane/route-table.ts';
 import { recover } from './recovery.ts';
 import { resolveRollbackTarget } from './rollback.ts';
 import { destroyApp } from './destroy.ts';
-import { startKit, type Kit } from './test-kit.ts';
+import { startKit, type Kit } from './kit.test-support.ts';
 
 /** The deploy runbook above the runtime port: fake driver, real store, real proxy in process. */
 const manifest = (extra = '') => `name: app

@@ -2,10 +2,10 @@ import { rmSync } from 'node:fs';
 import { fail } from '../errors/catalogue.ts';
 import { newId } from '../lib/ids.ts';
 import type { Manifest } from '../manifest/schema.ts';
-import type { DeploymentKind, DeploymentRecord, ReleaseRecord } from '../store/records.ts';
+import type { DeploymentKind, DeploymentRecord, ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
-import type { Routing } from './routing.ts';
+import type { Routing } from './route-publisher.ts';
 import { runDeployment } from './runbook.ts';
 
 export interface DeployRequest {

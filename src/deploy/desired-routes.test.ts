@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseManifest } from '../manifest/load.ts';
-import type { InstanceRecord, ReleaseRecord } from '../store/records.ts';
-import { buildRouteTable, urlsFor } from './routes.ts';
+import type { InstanceRecord, ReleaseRecord } from '../model/records.ts';
+import { buildRouteTable, urlsFor } from './desired-routes.ts';
 
 const release = (id: string, yaml = ''): ReleaseRecord => ({
   id,

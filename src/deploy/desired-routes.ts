@@ -1,6 +1,6 @@
 import type { RouteTable, Target } from '../dataplane/route-table.ts';
 import type { Manifest } from '../manifest/schema.ts';
-import type { InstanceRecord, ReleaseRecord } from '../store/records.ts';
+import type { InstanceRecord, ReleaseRecord } from '../model/records.ts';
 
 export interface AppRouting {
   name: string;

@@ -1,7 +1,7 @@
 import type { DeployContext } from './context.ts';
 import type { Deployer } from './deployer.ts';
 import { emit } from './emit.ts';
-import type { Routing } from './routing.ts';
+import type { Routing } from './route-publisher.ts';
 
 /**
  * Removes an app: its deployments are cancelled, its hostnames leave the proxy, every instance stops,

@@ -1,7 +1,7 @@
 import { fail } from '../errors/catalogue.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { DeployContext } from './context.ts';
-import { hostsFor } from './routes.ts';
+import { hostsFor } from './desired-routes.ts';
 
 /**
  * A hostname routes to one app only: DOMAIN_TAKEN when another app's serving release answers to one of

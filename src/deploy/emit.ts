@@ -23,3 +23,9 @@ export function emit(
     data: data ? (maskDeep(data, mask) as Record<string, unknown>) : null,
   });
 }
+
+/** `emit` for what reports about an app outside any deployment (the health monitor). */
+export const reportTo =
+  (ctx: Pick<DeployContext, 'store' | 'clock' | 'secrets'>) =>
+  (app: string, type: string, message: string, data: Record<string, unknown>): void =>
+    emit(ctx, { app, deploymentId: null }, type, message, data);

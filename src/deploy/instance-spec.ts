@@ -1,6 +1,6 @@
 import { fail } from '../errors/catalogue.ts';
 import type { InstanceSpec, OneOffSpec } from '../runtime/driver.ts';
-import type { BuildRecord, ReleaseRecord } from '../store/records.ts';
+import type { BuildRecord, ReleaseRecord } from '../model/records.ts';
 import { serviceEnv, serviceSecrets } from './service-env.ts';
 
 /**

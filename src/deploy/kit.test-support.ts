@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createInProcessDataPlane } from '../dataplane/in-process.ts';
+import { createInProcessDataPlane } from '../proxy/in-process.ts';
 import { systemClock } from '../lib/clock.ts';
 import { silentLogger } from '../lib/log.ts';
 import { parseManifest } from '../manifest/load.ts';
@@ -20,7 +20,7 @@ import { AppSecrets } from './app-secrets.ts';
 import type { DeployContext } from './context.ts';
 import { Deployer } from './deployer.ts';
 import { Reconciler } from './reconciler.ts';
-import { Routing } from './routing.ts';
+import { Routing } from './route-publisher.ts';
 import { watchInstances } from './watch.ts';
 
 export interface Kit {

@@ -1,7 +1,7 @@
-import type { InstanceRecord } from '../store/records.ts';
+import type { InstanceRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
-import type { Routing } from './routing.ts';
+import type { Routing } from './route-publisher.ts';
 
 /**
  * The loop that finishes what a switch starts, from persisted state only (so it resumes after a

@@ -6,8 +6,8 @@ import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
 import { instanceSpecFor } from './instance-spec.ts';
 import { releaseVars } from './releases.ts';
-import type { Routing } from './routing.ts';
-import { shouldRun } from './states.ts';
+import type { Routing } from './route-publisher.ts';
+import { shouldRun } from '../model/states.ts';
 
 /**
  * Start-up after a stop or a crash (SIGKILL at any moment): make the store and the runtime agree

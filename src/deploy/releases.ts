@@ -3,7 +3,7 @@ import { newId } from '../lib/ids.ts';
 import { recordOf } from '../lib/record.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import { openEnv, sealEnv } from '../secrets/sealer.ts';
-import type { ReleaseRecord } from '../store/records.ts';
+import type { ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
 import { withFormation } from './formation.ts';
 

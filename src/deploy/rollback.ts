@@ -1,5 +1,5 @@
 import { fail } from '../errors/catalogue.ts';
-import type { ReleaseRecord } from '../store/records.ts';
+import type { ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
 
 /**

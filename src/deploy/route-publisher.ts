@@ -1,7 +1,7 @@
 import { StaleRouteTableError, type RouteTable } from '../dataplane/route-table.ts';
-import type { ReleaseRecord } from '../store/records.ts';
+import type { ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
-import { buildRouteTable, type AppRouting } from './routes.ts';
+import { buildRouteTable, type AppRouting } from './desired-routes.ts';
 
 /**
  * Keeps the data plane's route table equal to what the store says. Publishes are serialized and

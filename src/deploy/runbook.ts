@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { isBerthError } from '../errors/catalogue.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Masker } from '../runtime/mask-secrets.ts';
-import type { DeploymentError, DeploymentRecord, ReleaseRecord } from '../store/records.ts';
+import type { DeploymentError, DeploymentRecord, ReleaseRecord } from '../model/records.ts';
 import { emit } from './emit.ts';
 import { buildStep, envReleaseStep, prepareStep, startAndVerify, switchStep, type Run } from './steps.ts';
 import { prune } from './prune.ts';

@@ -6,17 +6,17 @@ import { newId } from '../lib/ids.ts';
 import { describeExit } from '../runtime/describe-exit.ts';
 import type { Manifest, ServiceSpec } from '../manifest/schema.ts';
 import type { AccessorySpec } from '../runtime/driver.ts';
-import type { DeploymentRecord, InstanceRecord, ReleaseRecord } from '../store/records.ts';
+import type { DeploymentRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
 import { checkDomains } from './domains.ts';
-import { instanceProbe } from './probes.ts';
+import { instanceProbe } from '../health/instance-probe.ts';
 import { emit } from './emit.ts';
 import { instanceSpecFor, oneOffSpecFor } from './instance-spec.ts';
 import { processLevels } from './levels.ts';
 import { createRelease, releaseVars, requireCurrentRelease } from './releases.ts';
-import type { Routing } from './routing.ts';
-import { urlsFor } from './routes.ts';
-import type { DeploymentState } from './states.ts';
+import type { Routing } from './route-publisher.ts';
+import { urlsFor } from './desired-routes.ts';
+import type { DeploymentState } from '../model/states.ts';
 import type { Tail, UndoStack } from './undo.ts';
 
 /** What every step of one deployment shares. */
@@ -144,7 +144,7 @@ async function startLevel(run: Run, release: ReleaseRecord, processes: string[],
       info = await ctx.driver.start(instanceSpec);
     } catch (error) {
       if (isBerthError(error)) throw error;
-      throw fail('START_FAILED', { reason: (error as Error).message });
+      throw fail('START_FAILED', { reason: (error as Error).message }).because(error);
     }
     const address = info.address ? formatHostPort(info.address) : null;
     ctx.store.instances.setAddress(id, address, ctx.clock.now());

@@ -3,7 +3,7 @@ import type { DriverEvent } from '../runtime/driver.ts';
 import { describeExit } from '../runtime/describe-exit.ts';
 import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
-import type { Routing } from './routing.ts';
+import type { Routing } from './route-publisher.ts';
 
 /**
  * Turns runtime events into the store's view and the event log: a crash is recorded, a restart on a new

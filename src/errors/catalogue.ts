@@ -181,6 +181,15 @@ export class BerthError extends Error {
     this.details = details;
   }
 
+  /**
+   * Keeps the error this one wraps, for the server's log and a debugger (`error.cause`); it never reaches
+   * an API answer (toJSON leaves it out). `throw fail('BUILD_FAILED', { reason }).because(error)`.
+   */
+  because(cause: unknown): this {
+    Object.defineProperty(this, 'cause', { value: cause, enumerable: false, writable: true, configurable: true });
+    return this;
+  }
+
   toJSON() {
     return { code: this.code, message: this.message, hint: this.hint, ...(this.details ? { details: this.details } : {}) };
   }

@@ -1,8 +1,8 @@
-import { probeHttp, type ProbeResult } from '../health/probe.ts';
-import { probeTcp } from '../health/tcp.ts';
+import { probeHttp, type ProbeResult } from './probe.ts';
+import { probeTcp } from './tcp.ts';
 import { parseHostPort } from '../lib/host-port.ts';
-import type { InstanceRecord, ReleaseRecord } from '../store/records.ts';
-import type { DeployContext } from './context.ts';
+import type { InstanceRecord, ReleaseRecord } from '../model/records.ts';
+import type { RuntimeDriver } from '../runtime/driver.ts';
 
 /**
  * How berth asks one instance whether it is healthy, the same way at the health gate and afterwards
@@ -17,7 +17,13 @@ export interface InstanceProbe {
   intervalMs: number;
 }
 
-export function instanceProbe(ctx: Pick<DeployContext, 'driver' | 'settings'>, release: ReleaseRecord, instance: InstanceRecord): InstanceProbe | undefined {
+/** What asking an instance needs: the driver (for checks it runs) and the base domain (the Host of HTTP probes). */
+export interface ProbeContext {
+  driver: Pick<RuntimeDriver, 'checkHealth'>;
+  settings: { baseDomain: string };
+}
+
+export function instanceProbe(ctx: ProbeContext, release: ReleaseRecord, instance: InstanceRecord): InstanceProbe | undefined {
   const health = release.manifest.health;
   const address = instance.address ? parseHostPort(instance.address) : undefined;
   if (instance.process === 'web') {

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '../../test/support/http.ts';
-import { afterProbe, type MonitorState } from './health-monitor.ts';
-import { HealthMonitor } from './health-monitor.ts';
+import { afterProbe, type MonitorState } from './monitor.ts';
+import { HealthMonitor } from './monitor.ts';
+import { reportTo } from '../deploy/emit.ts';
 import type { FakeBehaviour } from '../runtime/fake/behaviour.ts';
-import { startKit, type Kit } from './test-kit.ts';
+import { startKit, type Kit } from '../deploy/kit.test-support.ts';
 
 test('afterProbe: the third failure in a row is unhealthy, counting restarts, a success after it is a recovery', () => {
   let state: MonitorState = { failures: 0, unhealthy: false, nextAt: 0 };
@@ -25,7 +26,7 @@ test('afterProbe: the third failure in a row is unhealthy, counting restarts, a 
  */
 async function withMonitoredWorker(app: string, extra: string, behaviour: FakeBehaviour, body: (types: () => string[], kit: Kit) => Promise<void>) {
   const kit = await startKit();
-  const monitor = new HealthMonitor(kit.ctx);
+  const monitor = new HealthMonitor({ ...kit.ctx, report: reportTo(kit.ctx) });
   try {
     const yaml = `name: ${app}\nprocesses:\n  worker:\n    command: node worker.js\n    health:\n      heartbeat: /tmp/beat\n      interval: 100ms\n${extra}`;
     const d = kit.deployer.start({ app, kind: 'deploy', description: 'test', wait: true, source: kit.source(yaml, { heartbeatFile: '/tmp/beat', ...behaviour }) });

@@ -1,8 +1,10 @@
-import type { ProbeResult } from '../health/probe.ts';
-import type { InstanceRecord } from '../store/records.ts';
-import type { DeployContext } from './context.ts';
-import { emit } from './emit.ts';
-import { instanceProbe } from './probes.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import type { InstanceRecord } from '../model/records.ts';
+import type { RuntimeDriver } from '../runtime/driver.ts';
+import type { Store } from '../store/store.ts';
+import { instanceProbe, type ProbeContext } from './instance-probe.ts';
+import type { ProbeResult } from './probe.ts';
 
 /** Failures in a row that make a serving instance unhealthy (Docker's HEALTHCHECK default, too). */
 export const UNHEALTHY_AFTER = 3;
@@ -16,6 +18,15 @@ export interface MonitorState {
 }
 
 export type MonitorVerdict = 'none' | 'unhealthy' | 'recovered';
+
+/** What the monitor reads and acts on; the deploy context has all of it, `report` writes the app's event log. */
+export interface MonitorContext extends ProbeContext {
+  store: Pick<Store, 'apps' | 'releases' | 'instances'>;
+  driver: Pick<RuntimeDriver, 'checkHealth' | 'inspect' | 'restart'>;
+  clock: Clock;
+  log: Logger;
+  report(app: string, type: 'instance.unhealthy' | 'instance.healthy', message: string, data: { instance: string; detail?: string }): void;
+}
 
 /**
  * Pure: the state after one probe result, and what to do about it. Every `unhealthyAfter`-th failure in
@@ -33,19 +44,19 @@ export function afterProbe(state: MonitorState, ok: boolean, now: number, interv
 
 /**
  * Keeps asking the serving instances of every app's current release whether they are healthy, the way
- * the gate did (probes.ts), at the manifest's interval (web: at least MIN_WEB_INTERVAL_MS). An instance
+ * the gate did (instance-probe.ts), at the manifest's interval (web: at least MIN_WEB_INTERVAL_MS). An instance
  * that fails UNHEALTHY_AFTER checks in a row is reported (event `instance.unhealthy`) and restarted
  * through the driver, which counts that as a crash: back-off, and a crash loop (off the route table)
  * if it keeps happening. In memory only: after a daemon restart counting starts from zero.
  */
 export class HealthMonitor {
-  readonly #ctx: DeployContext;
+  readonly #ctx: MonitorContext;
   readonly #states = new Map<string, MonitorState>();
   /** Checks under way, by instance: each runs on its own, so a slow one holds up no other. */
   readonly #inFlight = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(ctx: DeployContext) {
+  constructor(ctx: MonitorContext) {
     this.#ctx = ctx;
   }
 
@@ -109,14 +120,13 @@ export class HealthMonitor {
       const { state, verdict } = afterProbe(before, result.ok, ctx.clock.now(), intervalMs);
       this.#states.set(instance.id, state);
       const label = `${instance.process}.${instance.ordinal}`;
-      const where = { app: instance.app, deploymentId: null };
       if (verdict === 'unhealthy') {
         const detail = result.error ?? `answered ${result.status}`;
         ctx.log.warn('instance unhealthy, restarting it', { app: instance.app, instance: instance.id, detail });
-        emit(ctx, where, 'instance.unhealthy', `${label} failed ${UNHEALTHY_AFTER} health checks in a row (${detail}); restarting it`, { instance: instance.id, detail });
+        ctx.report(instance.app, 'instance.unhealthy', `${label} failed ${UNHEALTHY_AFTER} health checks in a row (${detail}); restarting it`, { instance: instance.id, detail });
         await ctx.driver.restart(instance.id);
       } else if (verdict === 'recovered') {
-        emit(ctx, where, 'instance.healthy', `${label} is healthy again`, { instance: instance.id });
+        ctx.report(instance.app, 'instance.healthy', `${label} is healthy again`, { instance: instance.id });
       }
     } catch (error) {
       ctx.log.error('health check failed to run', { instance: instance.id, error: error as Error });

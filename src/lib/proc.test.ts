@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { parseStat, readStat, readEnviron, isSameProcessAlive, liveGroups, signalGroup } from './proc.ts';
-import { commandArgv } from '../command.ts';
+import { commandArgv } from '../runtime/command.ts';
 
 test('parseStat reads state, pgrp and start time even when the command name has spaces and parentheses', () => {
   const fields = ['S', '1', '4242', '4242', '0', '-1', '4194560', '100', '0', '0', '0', '5', '3', '0', '0', '20', '0', '1', '0', '987654', '1000'];

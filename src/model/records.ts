@@ -1,4 +1,4 @@
-import type { DeploymentState, InstanceState } from '../deploy/states.ts';
+import type { DeploymentState, InstanceState } from './states.ts';
 import type { Manifest } from '../manifest/schema.ts';
 
 export interface AppRecord {

@@ -67,3 +67,11 @@ export function checkInstanceTransition(from: InstanceState, to: InstanceState):
 /** Instances that should have a running process. */
 export const shouldRun = (state: InstanceState): boolean =>
   state === 'starting' || state === 'serving' || state === 'draining' || state === 'standby';
+
+/** What a runtime driver says of an instance's process or container right now. */
+export type InstanceRunState =
+  | 'running' // up (healthy or not is for the health gate to say)
+  | 'restarting' // crashed, waiting out its back-off
+  | 'crashloop' // crashed too often; left stopped and reported
+  | 'exited' // stopped and not coming back
+  | 'missing'; // the driver knows nothing of it

@@ -5,7 +5,7 @@ import { buildRequestHead, buildResponseHead } from './http1/forward-head.ts';
 import { isHeadError, parseRequestHead, type RequestHead } from './http1/request-head.ts';
 import { parseResponseHead, responseHasBody, type ResponseHead } from './http1/response-head.ts';
 import { proxyErrors, renderError, type ProxyErrorKind } from './pages.ts';
-import type { AppRuntime, Routes } from './routes.ts';
+import type { AppRuntime, Routes } from './live-routes.ts';
 import type { Drainable, TargetRuntime } from './target.ts';
 import { Tunnel } from './tunnel.ts';
 import type { Upstream, UpstreamOwner } from './upstream.ts';

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, waitFor } from '../../test/support/http.ts';
 import { startProxyServer, type ProxyServer } from './server.ts';
-import { startUpstream, tableFor, type TestUpstream } from './test-upstream.ts';
+import { startUpstream, tableFor, type TestUpstream } from './upstream.test-support.ts';
 
 describe('proxy: switching releases and draining', () => {
   let proxy: ProxyServer;

@@ -1,5 +1,5 @@
-import { startProxyServer, type ProxyServer, type ProxyServerOptions } from '../proxy/server.ts';
-import { StaleRouteTableError, type DataPlane, type ProxyStats, type RouteTable } from './route-table.ts';
+import { startProxyServer, type ProxyServer, type ProxyServerOptions } from './server.ts';
+import { StaleRouteTableError, type DataPlane, type ProxyStats, type RouteTable } from '../dataplane/route-table.ts';
 
 /**
  * The built-in proxy inside the calling process. Same proxy, no process boundary: for embedding and for

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Routes } from './routes.ts';
+import { Routes } from './live-routes.ts';
 import { defaultPoolOptions } from './server.ts';
-import { tableFor } from './test-upstream.ts';
+import { tableFor } from './upstream.test-support.ts';
 
 test('an idle target that leaves the table is forgotten, at an IPv6 address as at an IPv4 one', () => {
   const routes = new Routes(defaultPoolOptions);

@@ -4,7 +4,7 @@ import { Agent } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { rawExchange, request } from '../../test/support/http.ts';
 import { startProxyServer, type ProxyServer } from './server.ts';
-import { startUpstream, tableFor, type TestUpstream } from './test-upstream.ts';
+import { startUpstream, tableFor, type TestUpstream } from './upstream.test-support.ts';
 
 describe('proxy: routing and forwarding', () => {
   let proxy: ProxyServer;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import type { ProxyInfo, ProxyStats, RouteTable } from '../dataplane/route-table.ts';
 import { ClientConnection, type ConnectionOptions } from './connection.ts';
-import { Routes } from './routes.ts';
+import { Routes } from './live-routes.ts';
 import type { PoolOptions } from './upstream.ts';
 
 export interface ProxyServerOptions {

@@ -70,6 +70,6 @@ export function readSource(dir: string): { packageJson: PackageJson | null; file
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
     return { packageJson: parsed as PackageJson, files };
   } catch (error) {
-    throw fail('BUILD_FAILED', { reason: `package.json is not valid JSON (${(error as Error).message})` });
+    throw fail('BUILD_FAILED', { reason: `package.json is not valid JSON (${(error as Error).message})` }).because(error);
   }
 }

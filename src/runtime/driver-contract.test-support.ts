@@ -7,9 +7,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBerthError } from '../errors/catalogue.ts';
 import { newId } from '../lib/ids.ts';
-import type { FixtureName } from './contract-fixtures.ts';
+import type { FixtureName } from './contract-fixtures.test-support.ts';
 import type { Address, BuildResult, DriverEvent, InstanceSpec, RestartPolicy, RuntimeDriver } from './driver.ts';
-import { connectionRefused, getJsonWhenUp, instanceSpec, readLogs, recordEvents, waitFor, within } from './contract-helpers.ts';
+import { connectionRefused, getJsonWhenUp, instanceSpec, readLogs, recordEvents, waitFor, within } from './contract-helpers.test-support.ts';
 
 export interface ContractHarness {
   /** The current driver; restartDriver() replaces it. */

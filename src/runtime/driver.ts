@@ -1,6 +1,6 @@
 /**
  * The runtime port: how berth builds an app and runs its instances. One interface, several engines
- * (process, docker, fake), all held to one contract suite (./driver.contract.ts).
+ * (process, docker, fake), all held to one contract suite (./driver-contract.test-support.ts).
  *
  * The driver owns *actual* state (what runs, with which pid or container) and persists what it needs to
  * find its instances again after a daemon restart. The store owns *desired* state (which release should
@@ -8,6 +8,7 @@
  * driver applies the same pure policy (./restart-policy.ts): the process driver to its child processes,
  * the docker driver to container `die` events (the engine's own restart policy is off).
  */
+import type { InstanceRunState } from '../model/states.ts';
 
 export interface BuildRequest {
   app: string;
@@ -79,12 +80,7 @@ export interface Address {
   port: number;
 }
 
-export type InstanceRunState =
-  | 'running' // up (healthy or not is for the health gate to say)
-  | 'restarting' // crashed, waiting out its back-off
-  | 'crashloop' // crashed too often; left stopped and reported
-  | 'exited' // stopped and not coming back
-  | 'missing'; // the driver knows nothing of it
+export type { InstanceRunState };
 
 export interface ExitInfo {
   code: number | null;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LogLine } from './driver.ts';
 import { logStream } from './log-stream.ts';
-import { within } from './contract-helpers.ts';
+import { within } from './contract-helpers.test-support.ts';
 
 const line = (ts: number, text: string): LogLine => ({ ts, stream: 'stdout', line: text, instance: 'i' });
 

@@ -7,10 +7,11 @@ import { watchDataPlane } from '../dataplane/watchdog.ts';
 import { AppSecrets } from '../deploy/app-secrets.ts';
 import type { DeployContext } from '../deploy/context.ts';
 import { Deployer } from '../deploy/deployer.ts';
-import { HealthMonitor } from '../deploy/health-monitor.ts';
+import { HealthMonitor } from '../health/monitor.ts';
+import { reportTo } from '../deploy/emit.ts';
 import { Reconciler } from '../deploy/reconciler.ts';
 import { recover } from '../deploy/recovery.ts';
-import { Routing } from '../deploy/routing.ts';
+import { Routing } from '../deploy/route-publisher.ts';
 import { watchInstances } from '../deploy/watch.ts';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
 import { systemClock } from '../lib/clock.ts';
@@ -96,7 +97,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const unwatch = watchInstances(ctx, routing); // before recovery: adopt() reports what died meanwhile
   await recover(ctx, routing);
   reconciler.start();
-  const monitor = new HealthMonitor(ctx);
+  const monitor = new HealthMonitor({ ...ctx, report: reportTo(ctx) });
   monitor.start();
   const unwatchProxy = watchDataPlane({
     log,

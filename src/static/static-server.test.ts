@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
-import { rawRequest, request, SERVER_JS, setMtimes, startFailure, startServer, tempDir, within, writeSite, type Running } from './test-support.ts';
+import { rawRequest, request, SERVER_JS, setMtimes, startFailure, startServer, tempDir, within, writeSite, type Running } from './static.test-support.ts';
 
 const HTML = 'no-cache';
 const IMMUTABLE = 'public, max-age=31536000, immutable';

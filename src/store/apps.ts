@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import type { AppRecord } from './records.ts';
+import type { AppRecord } from '../model/records.ts';
 
 interface Row {
   name: string;

@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import type { BuildRecord } from './records.ts';
+import type { BuildRecord } from '../model/records.ts';
 
 interface Row {
   id: string;

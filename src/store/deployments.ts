@@ -1,6 +1,6 @@
-import { checkDeploymentTransition, HOLDING_STATES, isTerminal, UNFINISHED_STATES, type DeploymentState } from '../deploy/states.ts';
+import { checkDeploymentTransition, HOLDING_STATES, isTerminal, UNFINISHED_STATES, type DeploymentState } from '../model/states.ts';
 import type { Db } from './db.ts';
-import type { DeploymentError, DeploymentKind, DeploymentRecord } from './records.ts';
+import type { DeploymentError, DeploymentKind, DeploymentRecord } from '../model/records.ts';
 
 interface Row {
   id: string;

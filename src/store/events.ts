@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import type { EventRecord } from './records.ts';
+import type { EventRecord } from '../model/records.ts';
 
 interface Row {
   seq: number;

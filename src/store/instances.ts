@@ -1,6 +1,6 @@
-import { checkInstanceTransition, type InstanceState } from '../deploy/states.ts';
+import { checkInstanceTransition, type InstanceState } from '../model/states.ts';
 import type { Db } from './db.ts';
-import type { InstanceRecord } from './records.ts';
+import type { InstanceRecord } from '../model/records.ts';
 
 interface Row {
   id: string;

@@ -1,7 +1,7 @@
 import { reviveManifest } from '../manifest/revive.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Db } from './db.ts';
-import type { ReleaseRecord, ReleaseStatus } from './records.ts';
+import type { ReleaseRecord, ReleaseStatus } from '../model/records.ts';
 
 interface Row {
   id: string;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
-import { buildTar } from '../../src/archive/test-support.ts';
+import { buildTar } from '../../src/archive/archive.test-support.ts';
 import { appCopy, TestBerth } from '../support/berth.ts';
 
 /**

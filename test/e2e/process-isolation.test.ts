@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readUids } from '../../src/runtime/process/proc.ts';
+import { readUids } from '../../src/lib/proc.ts';
 import { TestBerth } from '../support/berth.ts';
 import { request, waitFor } from '../support/http.ts';
 

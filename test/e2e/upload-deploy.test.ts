@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildTar, type RawEntry } from '../../src/archive/test-support.ts';
+import { buildTar, type RawEntry } from '../../src/archive/archive.test-support.ts';
 import { appCopy, ROOT, TestBerth } from '../support/berth.ts';
 import { waitFor } from '../support/http.ts';
 

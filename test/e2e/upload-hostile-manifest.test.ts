@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildTar } from '../../src/archive/test-support.ts';
+import { buildTar } from '../../src/archive/archive.test-support.ts';
 import { MANIFEST_LIMITS } from '../../src/manifest/limits.ts';
 import { TestBerth, type ApiReply } from '../support/berth.ts';
 

@@ -19,7 +19,7 @@ import { BLOCK_SIZE, encodeHeader, encodePax, paddingFor } from '../../src/archi
 import { createDockerEngine, defaultSocketPath } from '../../src/runtime/docker/engine-http.ts';
 import { jsonObjects } from '../../src/runtime/docker/engine-streams.ts';
 import { createTransport, EngineError } from '../../src/runtime/docker/engine-transport.ts';
-import { isDead, readStat } from '../../src/runtime/process/proc.ts';
+import { isDead, readStat } from '../../src/lib/proc.ts';
 
 const run = promisify(execFile);
 

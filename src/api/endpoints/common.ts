@@ -1,6 +1,6 @@
 import { fail, type Issue } from '../../errors/catalogue.ts';
 import { isValidAppName } from '../../manifest/app-name.ts';
-import type { AppRecord } from '../../store/records.ts';
+import type { AppRecord } from '../../model/records.ts';
 import type { ApiDeps } from '../deps.ts';
 
 export function checkAppName(name: string): void {

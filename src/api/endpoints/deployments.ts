@@ -1,6 +1,6 @@
 import { fail } from '../../errors/catalogue.ts';
-import { isTerminal } from '../../deploy/states.ts';
-import type { EventRecord } from '../../store/records.ts';
+import { isTerminal } from '../../model/states.ts';
+import type { EventRecord } from '../../model/records.ts';
 import type { ApiDeps } from '../deps.ts';
 import { sendJson } from '../http.ts';
 import { operations } from '../operations.ts';

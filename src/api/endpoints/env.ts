@@ -1,4 +1,5 @@
-import { checkEnvName, checkEnvValue, envDrift } from '../../deploy/env.ts';
+import { envDrift } from '../../deploy/env.ts';
+import { checkEnvName, checkEnvValue } from '../../model/env-vars.ts';
 import { currentVars, releaseVars } from '../../deploy/releases.ts';
 import { emit } from '../../deploy/emit.ts';
 import type { ApiDeps } from '../deps.ts';

@@ -1,7 +1,7 @@
 import { fail } from '../../errors/catalogue.ts';
 import { parseDuration } from '../../lib/duration.ts';
 import type { LogLine } from '../../runtime/driver.ts';
-import type { InstanceRecord } from '../../store/records.ts';
+import type { InstanceRecord } from '../../model/records.ts';
 import type { ApiDeps } from '../deps.ts';
 import { sendJson } from '../http.ts';
 import { operations } from '../operations.ts';

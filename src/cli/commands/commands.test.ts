@@ -10,12 +10,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
-import { readStat } from '../../runtime/process/proc.ts';
+import { readStat } from '../../lib/proc.ts';
 import type { App, Release } from '../api-types.ts';
 import { loginFile } from '../config.ts';
 import { main } from '../main.ts';
 import { processAlive } from './down.ts';
-import { deploymentFixture, sendEvents, sendJson, startFakeApi, testIo, withTempDir, type FakeApi, type Handler, type TestIo } from '../test-support.ts';
+import { deploymentFixture, sendEvents, sendJson, startFakeApi, testIo, withTempDir, type FakeApi, type Handler, type TestIo } from '../cli.test-support.ts';
 
 const deployment = deploymentFixture;
 

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { isBerthError } from '../../errors/catalogue.ts';
 import { systemClock } from '../../lib/clock.ts';
-import { isDead, readStat } from '../../runtime/process/proc.ts';
+import { isDead, readStat } from '../../lib/proc.ts';
 import { dataFiles, defaultDataDir } from '../../server/config.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import { ApiClient } from '../client.ts';

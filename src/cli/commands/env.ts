@@ -3,7 +3,7 @@
  * the health gate, which this follows like a deploy. Values are never printed, except by `list --reveal`;
  * `KEY=-` reads a value from stdin so secrets stay out of shell history.
  */
-import { checkEnvName } from '../../deploy/env.ts';
+import { checkEnvName } from '../../model/env-vars.ts';
 import { closest } from '../../manifest/suggest.ts';
 import type { Deployment, EnvList } from '../api-types.ts';
 import { commandHelp, parseCommandArgs, splitSubcommand, usageError, type CommandSpec, type Globals } from '../args.ts';

@@ -95,7 +95,7 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
     ));
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason;
-    throw fail('BUILD_FAILED', { reason: buildFailure((error as Error).message) });
+    throw fail('BUILD_FAILED', { reason: buildFailure((error as Error).message) }).because(error);
   }
   if (request.gitSha) {
     const tagged = await tagOwnImage(engine, { image: imageId, ref: imageTag(request.app, request.gitSha), ownerId: options.ownerId });

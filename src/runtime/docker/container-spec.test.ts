@@ -1,7 +1,7 @@
 /** container-spec.ts, pure: how instances, one-off runs and services are locked down, and what else they carry. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceSpec } from '../contract-helpers.ts';
+import { instanceSpec } from '../contract-helpers.test-support.ts';
 import type { AccessorySpec, OneOffSpec } from '../driver.ts';
 import { containerSecurity, instanceContainer, oneOffContainer, READ_ONLY_TMPFS } from './container-spec.ts';
 import { fromGeneratedDockerfile, LABEL } from './names.ts';

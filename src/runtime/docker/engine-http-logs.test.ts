@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { dockerSuite } from '../../../test/support/docker.ts';
-import { within } from '../contract-helpers.ts';
+import { within } from '../contract-helpers.test-support.ts';
 import type { LogEntry } from './engine.ts';
 import { EngineError } from './engine-http.ts';
-import { collect, engineHarness, type EngineHarness } from './engine-test-harness.ts';
+import { collect, engineHarness, type EngineHarness } from './engine-harness.test-support.ts';
 
 const docker = await dockerSuite();
 

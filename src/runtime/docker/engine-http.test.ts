@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dockerSuite } from '../../../test/support/docker.ts';
-import { waitFor, within } from '../contract-helpers.ts';
+import { waitFor, within } from '../contract-helpers.test-support.ts';
 import type { EngineEvent } from './engine.ts';
 import { createDockerEngine, EngineError } from './engine-http.ts';
-import { collect, engineHarness, type EngineHarness } from './engine-test-harness.ts';
+import { collect, engineHarness, type EngineHarness } from './engine-harness.test-support.ts';
 
 const docker = await dockerSuite();
 

@@ -13,7 +13,7 @@ import { inspect } from 'node:util';
 import { requireDocker } from '../../../test/support/docker.ts';
 import { ensureBusyboxImage } from '../../../test/support/docker-images.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { instanceSpec } from '../contract-helpers.ts';
+import { instanceSpec } from '../contract-helpers.test-support.ts';
 import { goQuoted } from '../go-quote.ts';
 import { createDockerDriver } from './driver.ts';
 import { createDockerEngine } from './engine-http.ts';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ensureBusyboxImage, ensureNodeImage, ensureRedisImage, IMAGE_LABEL } from '../../../test/support/docker-images.ts';
 import { dockerSuite } from '../../../test/support/docker.ts';
-import { within } from '../contract-helpers.ts';
-import { collect, engineHarness, type EngineHarness } from './engine-test-harness.ts';
+import { within } from '../contract-helpers.test-support.ts';
+import { collect, engineHarness, type EngineHarness } from './engine-harness.test-support.ts';
 
 const docker = await dockerSuite();
 

@@ -39,6 +39,6 @@ function readBehaviour(dir: string): FakeBehaviour {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as FakeBehaviour;
   } catch (error) {
-    throw fail('BUILD_FAILED', { reason: `${FAKE_BEHAVIOUR_FILE} is not valid JSON (${(error as Error).message})` });
+    throw fail('BUILD_FAILED', { reason: `${FAKE_BEHAVIOUR_FILE} is not valid JSON (${(error as Error).message})` }).because(error);
   }
 }

@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../lib/clock.ts';
-import { writeFiles, writeFixture } from '../contract-fixtures.ts';
-import { runDriverContract, type ContractHarness } from '../driver.contract.ts';
+import { writeFiles, writeFixture } from '../contract-fixtures.test-support.ts';
+import { runDriverContract, type ContractHarness } from '../driver-contract.test-support.ts';
 import type { RuntimeDriver } from '../driver.ts';
-import { connectionRefused, getJsonWhenUp, httpGet, instanceSpec, recordEvents } from '../contract-helpers.ts';
+import { connectionRefused, getJsonWhenUp, httpGet, instanceSpec, recordEvents } from '../contract-helpers.test-support.ts';
 import { createFakeDriver } from './driver.ts';
 import { crashFakeInstance, createFakeState, fakeArtifacts } from './state.ts';
 

@@ -9,13 +9,13 @@ import { cpSync, existsSync, lstatSync, readFileSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { isBerthError } from '../../errors/catalogue.ts';
 import { silentLogger } from '../../lib/log.ts';
-import { writeFiles } from '../contract-fixtures.ts';
-import { getJsonWhenUp, instanceSpec } from '../contract-helpers.ts';
+import { writeFiles } from '../contract-fixtures.test-support.ts';
+import { getJsonWhenUp, instanceSpec } from '../contract-helpers.test-support.ts';
 import { appUserName } from './app-user-names.ts';
 import { AppUsers } from './app-users.ts';
 import { BUILD_MARKER } from './layout.ts';
-import { readUids } from './proc.ts';
-import { processHarness, type ProcessHarness } from './test-harness.ts';
+import { readUids } from '../../lib/proc.ts';
+import { processHarness, type ProcessHarness } from './harness.test-support.ts';
 
 const skip = process.getuid?.() === 0 ? false : 'app users exist only when berth runs as root; run the tests as root to cover them';
 

@@ -20,7 +20,7 @@ import { fail } from '../../errors/catalogue.ts';
 import type { Logger } from '../../lib/log.ts';
 import { appOfUser, appUserComment, appUserName, parsePasswd, type PasswdEntry } from './app-user-names.ts';
 import { removeTree, type Identity } from './owned-tree.ts';
-import { isDead, listPids, readStat, readUids } from './proc.ts';
+import { isDead, listPids, readStat, readUids } from '../../lib/proc.ts';
 
 export interface AppUser extends Identity {
   name: string;

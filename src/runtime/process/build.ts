@@ -139,7 +139,7 @@ function moveDir(from: string, to: string): void {
     renameSync(from, to);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EXDEV') {
-      throw fail('BUILD_FAILED', { reason: `cannot move the source into place: ${(error as Error).message}` });
+      throw fail('BUILD_FAILED', { reason: `cannot move the source into place: ${(error as Error).message}` }).because(error);
     }
     cpSync(from, to, { recursive: true, verbatimSymlinks: true });
     rmSync(from, { recursive: true, force: true });

@@ -11,9 +11,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { connectionRefused, getJsonWhenUp, readLogs, recordEvents, waitFor, within } from '../contract-helpers.ts';
+import { connectionRefused, getJsonWhenUp, readLogs, recordEvents, waitFor, within } from '../contract-helpers.test-support.ts';
 import type { DriverEvent, InstanceInfo } from '../driver.ts';
-import { processHarness } from './test-harness.ts';
+import { processHarness } from './harness.test-support.ts';
 
 const daemonScript = (driverUrl: string) => `
 import { dirname } from 'node:path';

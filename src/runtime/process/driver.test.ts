@@ -4,15 +4,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isBerthError } from '../../errors/catalogue.ts';
-import { writeFiles } from '../contract-fixtures.ts';
-import { getJsonWhenUp, instanceSpec, recordEvents, waitFor, within } from '../contract-helpers.ts';
-import { runDriverContract } from '../driver.contract.ts';
+import { writeFiles } from '../contract-fixtures.test-support.ts';
+import { getJsonWhenUp, instanceSpec, recordEvents, waitFor, within } from '../contract-helpers.test-support.ts';
+import { runDriverContract } from '../driver-contract.test-support.ts';
 import type { DriverEvent } from '../driver.ts';
 import { BUILD_MARKER, layoutFor } from './layout.ts';
 import { writeState } from './state-file.ts';
 import { findOwnedProcesses } from './owned.ts';
-import { isSameProcessAlive, readStat } from './proc.ts';
-import { processHarness, type ProcessHarness } from './test-harness.ts';
+import { isSameProcessAlive, readStat } from '../../lib/proc.ts';
+import { processHarness, type ProcessHarness } from './harness.test-support.ts';
 
 runDriverContract('process', processHarness);
 

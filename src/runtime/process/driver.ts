@@ -77,7 +77,7 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
       try {
         claimTree(artifact, user);
       } catch (error) {
-        throw fail('START_FAILED', { reason: `artifact ${artifact} cannot be used by ${user.name}: ${(error as Error).message}` });
+        throw fail('START_FAILED', { reason: `artifact ${artifact} cannot be used by ${user.name}: ${(error as Error).message}` }).because(error);
       }
     }
     return user;

@@ -11,15 +11,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { silentLogger } from '../../lib/log.ts';
 import { createSealer } from '../../secrets/sealer.ts';
-import { writeFixture } from '../contract-fixtures.ts';
-import { waitFor } from '../contract-helpers.ts';
-import type { ContractHarness } from '../driver.contract.ts';
+import { writeFixture } from '../contract-fixtures.test-support.ts';
+import { waitFor } from '../contract-helpers.test-support.ts';
+import type { ContractHarness } from '../driver-contract.test-support.ts';
 import type { RuntimeDriver } from '../driver.ts';
 import { removeAppUsers } from './app-users.ts';
 import { createProcessDriver, type ProcessDriverOptions } from './driver.ts';
 import { layoutFor } from './layout.ts';
 import { findOwnedProcesses } from './owned.ts';
-import { isSameProcessAlive, signalGroup } from './proc.ts';
+import { isSameProcessAlive, signalGroup } from '../../lib/proc.ts';
 import { readState } from './state-file.ts';
 
 export interface ProcessHarness extends ContractHarness {

@@ -4,7 +4,7 @@
  */
 import type { InstanceInfo } from '../driver.ts';
 import type { OwnedProcess } from './owned.ts';
-import { isSameProcessAlive } from './proc.ts';
+import { isSameProcessAlive } from '../../lib/proc.ts';
 import type { InstanceState } from './state-file.ts';
 
 export const HOST = '127.0.0.1';

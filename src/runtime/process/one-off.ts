@@ -11,7 +11,7 @@ import type { HealthCheck, HealthResult, InstanceSpec, OneOffResult, OneOffSpec 
 import { createMasker } from '../mask-secrets.ts';
 import type { AppUser } from './app-users.ts';
 import { asUser } from './owned-tree.ts';
-import { signalGroup } from './proc.ts';
+import { signalGroup } from '../../lib/proc.ts';
 import { runStep } from './run-step.ts';
 import { instanceEnvironment } from './spawn-instance.ts';
 

@@ -72,7 +72,7 @@ export async function removeTree(path: string): Promise<void> {
   try {
     rmdirSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`could not remove ${path}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`could not remove ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -4,7 +4,7 @@
  * This is how berth finds what no state file mentions: orphans of a crash between spawn and state
  * write, and build processes of a daemon that died mid-build.
  */
-import { isDead, listPids, readEnviron, readStat } from './proc.ts';
+import { isDead, listPids, readEnviron, readStat } from '../../lib/proc.ts';
 
 export interface OwnedProcess {
   pid: number;

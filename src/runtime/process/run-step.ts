@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { asUser, type Identity } from './owned-tree.ts';
 import { ownedGroups } from './owned.ts';
-import { signalGroup } from './proc.ts';
+import { signalGroup } from '../../lib/proc.ts';
 
 export interface StepExit {
   code: number | null;

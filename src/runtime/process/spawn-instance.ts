@@ -14,7 +14,7 @@ import { userVariables, type AppUser } from './app-users.ts';
 import type { LogFiles } from './layout.ts';
 import { asUser, type Identity } from './owned-tree.ts';
 import { ownedGroups } from './owned.ts';
-import { readStat, signalGroup } from './proc.ts';
+import { readStat, signalGroup } from '../../lib/proc.ts';
 
 /** The environment of an instance, and of what runs next to it (a one-off run, a check command). */
 export function instanceEnvironment(options: {
@@ -81,7 +81,7 @@ export async function spawnInstance(options: {
       child.once('error', reject);
     });
   } catch (error) {
-    throw fail('START_FAILED', { reason: `cannot run \`${spec.command}\`: ${(error as Error).message}` });
+    throw fail('START_FAILED', { reason: `cannot run \`${spec.command}\`: ${(error as Error).message}` }).because(error);
   }
   // Later errors (a failed kill()) are not fatal to the daemon.
   child.on('error', () => {});

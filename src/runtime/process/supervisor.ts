@@ -16,7 +16,7 @@ import { assertSafeName, logFiles, type Layout } from './layout.ts';
 import type { LogCollector, LogSource } from './log-collector.ts';
 import { ownedGroups } from './owned.ts';
 import { allocatePort, isPortFree } from './ports.ts';
-import { isSameProcessAlive, signalGroup } from './proc.ts';
+import { isSameProcessAlive, signalGroup } from '../../lib/proc.ts';
 import { launchInstance } from './spawn-instance.ts';
 import { removeState, writeState, type InstanceState } from './state-file.ts';
 import { terminateGroups } from './terminate.ts';

@@ -3,7 +3,7 @@
  * after the timeout. "Gone" ignores zombies: they run nothing and may never be reaped.
  */
 import type { Clock } from '../../lib/clock.ts';
-import { liveGroups, signalGroup } from './proc.ts';
+import { liveGroups, signalGroup } from '../../lib/proc.ts';
 
 const POLL_MS = 25;
 /** After SIGKILL a process ends as soon as the kernel gets to it; this only bounds a stuck (D-state) one. */
