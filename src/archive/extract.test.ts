@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isBerthError } from '../errors/catalogue.ts';
@@ -353,4 +354,31 @@ test('leaves out what no upload may hold (pack.ts ALWAYS_IGNORE, ENV_IGNORE) at 
     assert.deepEqual(await listNames(join(target, 'lib', 'sub')), ['index.js']);
     assert.equal(result.files, 4);
   });
+});
+
+test('a full disk is DISK_FULL naming what failed, not an internal error, and nothing is left behind', async (t) => {
+  // A 256 KB tmpfs is a disk that fills up for real (root only: where it cannot be mounted, say so).
+  const mountPoint = await mkdtemp(join(tmpdir(), 'berth-tiny-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint], { stdio: 'ignore' });
+  } catch {
+    await rm(mountPoint, { recursive: true, force: true });
+    t.skip('cannot mount a small tmpfs here (needs root): the full-disk path is not exercised');
+    return;
+  }
+  try {
+    const upload = gzipSync(buildTar([{ name: 'big.bin', data: randomBytes(1024 * 1024).toString('latin1') }]));
+    const error = await extractTarGz(chunked(upload), join(mountPoint, 'release'), LIMITS).then(
+      () => assert.fail('extraction should have failed'),
+      (error: unknown) => error,
+    );
+    assert.ok(isBerthError(error), `not a BerthError: ${error}`);
+    assert.equal(error.code, 'DISK_FULL', error.message);
+    assert.match(error.message, /disk is full: writing the upload/);
+    assert.doesNotMatch(error.message, new RegExp(mountPoint), 'no server path in the message');
+    assert.deepEqual(await readdir(mountPoint), []);
+  } finally {
+    execFileSync('umount', [mountPoint]);
+    await rm(mountPoint, { recursive: true, force: true });
+  }
 });

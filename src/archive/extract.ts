@@ -154,5 +154,7 @@ function entryKind(entry: TarEntry): 'file' | 'dir' {
 /** The message of a file system error names its path: the client gets the error code only. */
 function internal(error: unknown, what: string): BerthError {
   const code = (error as { code?: unknown } | null)?.code;
+  // A full disk is the server's state, not a bug: its own code, with what to do about it.
+  if (code === 'ENOSPC' || code === 'EDQUOT') return fail('DISK_FULL', { what }).because(error);
   return fail('INTERNAL', { reason: typeof code === 'string' ? `${what} (${code})` : what }).because(error);
 }

@@ -20,7 +20,7 @@ services:
     url_env: SEARCH_URL
     url: http://search:9200/v1
 `);
-  assert.deepEqual(serviceEnv(manifest), {
+  assert.deepEqual({ ...serviceEnv(manifest) }, {
     REDIS_URL: 'redis://cache:6379',
     DATABASE_URL: 'postgres://app:p%40ss%20w0rd@db:5432/shop',
     SEARCH_URL: 'http://search:9200/v1',
@@ -29,5 +29,19 @@ services:
 });
 
 test('no services, no env', () => {
-  assert.deepEqual(serviceEnv(parseManifest('')), {});
+  assert.deepEqual({ ...serviceEnv(parseManifest('')) }, {});
+});
+
+test('a url_env named after an Object.prototype key is a variable like any other', () => {
+  const manifest = parseManifest(`
+services:
+  cache:
+    image: redis:7
+    url_env: __proto__
+  db:
+    image: postgres:16
+    url_env: toString
+`);
+  const env = serviceEnv(manifest);
+  assert.deepEqual(Object.entries(env), [['__proto__', 'redis://cache:6379'], ['toString', 'postgres://postgres@db:5432/postgres']]);
 });

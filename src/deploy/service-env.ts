@@ -3,6 +3,7 @@
  * `DATABASE_URL=postgres://user:password@db:5432/db` built from the service's own env, or the manifest's
  * `url` when it gives one. Services are reached by name on the app's private network.
  */
+import { recordOf } from '../lib/record.ts';
 import { imageName, type Manifest, type ServiceSpec } from '../manifest/schema.ts';
 
 export function serviceUrl(name: string, spec: ServiceSpec): string | undefined {
@@ -37,12 +38,13 @@ export function serviceUrl(name: string, spec: ServiceSpec): string | undefined 
 
 /** Env for every process of a release: one variable per service that has a `url_env`. */
 export function serviceEnv(manifest: Manifest): Record<string, string> {
-  const env: Record<string, string> = {};
+  const entries: [string, string][] = [];
   for (const [name, spec] of Object.entries(manifest.services ?? {})) {
     const url = spec.urlEnv ? serviceUrl(name, spec) : undefined;
-    if (spec.urlEnv && url) env[spec.urlEnv] = url;
+    if (spec.urlEnv && url) entries.push([spec.urlEnv, url]);
   }
-  return env;
+  // Null-prototype: a `url_env` named `__proto__` is a variable like any other.
+  return recordOf(entries);
 }
 
 /** Secrets among the service URLs: the passwords they carry (masked in logs like other secrets). */

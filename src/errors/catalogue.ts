@@ -91,6 +91,10 @@ export const catalogue = {
     message: `the uploaded archive is not a valid gzip-compressed tar: ${p.reason}`,
     hint: 'upload with `berth deploy`, or create the archive with `tar -czf`',
   })),
+  DISK_FULL: define<{ what: string }>((p) => ({
+    message: `the server's disk is full: ${p.what}`,
+    hint: 'free space on the server (`berth doctor` shows how much is left), for example by keeping fewer old releases (`deploy.keep_releases`), then try again',
+  })),
   ARCHIVE_UNSAFE_ENTRY: define<{ entry: string; reason: string }>((p) => ({
     message: `the uploaded archive has an unsafe entry "${p.entry}": ${p.reason}`,
     hint: 'archives may hold only regular files and directories with relative paths inside the app folder',
