@@ -1,10 +1,8 @@
 /** Collection node kinds: array, record (a map of pattern-named keys) and shorthand (text or a mapping). */
-import type { AnyNode, Common, Infer, Issue, Node, Presence, Result } from './schema-dsl.ts';
-import { defineNode, fail, issue, ok, write } from './dsl-node.ts';
-import { article } from './dsl-scalars.ts';
+import { defineNode, fail, issue, ok, write, type AnyNode, type Common, type Infer, type Issue, type Node, type Presence, type Result } from './dsl-node.ts';
 import { joinIndex, joinKey } from './path.ts';
 import { recordOf } from '../lib/record.ts';
-import { describeValue, inlineYaml, isPlainObject } from './show.ts';
+import { article, describeValue, inlineYaml, isPlainObject } from './show.ts';
 import { closest } from './suggest.ts';
 
 /** `hostname` -> `hostnames`, `command or mapping` -> `commands or mappings`. */

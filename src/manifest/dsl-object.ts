@@ -1,7 +1,6 @@
 /** The object node: known keys, each optional, defaulted or required; unknown keys are issues with a "did you mean". */
-import type { AnyNode, Common, Field, Infer, Issue, JsonSchema, Node, Result, Rule, ValidateContext } from './schema-dsl.ts';
+import { defineNode, fail, issue, ok, write, type AnyNode, type Common, type Field, type Infer, type Issue, type JsonSchema, type Node, type Result, type Rule, type ValidateContext } from './dsl-node.ts';
 import type { Segment } from './path.ts';
-import { defineNode, fail, issue, ok, write } from './dsl-node.ts';
 import { joinIndex, joinKey } from './path.ts';
 import { describeValue, inlineYaml, isPlainObject } from './show.ts';
 import { closest } from './suggest.ts';

@@ -1,14 +1,9 @@
 /** Scalar node kinds: string, int, number, boolean, enum (`oneOf`), duration and size. */
-import type { Common, Node, Presence, Result } from './schema-dsl.ts';
-import { defineNode, fail, issue, ok, write } from './dsl-node.ts';
-import { describeValue, inlineYaml, quote, snippet } from './show.ts';
+import { defineNode, fail, issue, ok, write, type Common, type Node, type Presence, type Result } from './dsl-node.ts';
+import { article, describeValue, inlineYaml, quote, snippet } from './show.ts';
 import { closest } from './suggest.ts';
 import { formatDuration, parseDuration } from '../lib/duration.ts';
 import { formatSize, parseSize, readLoosely, SIZE_PATTERN } from './size.ts';
-
-export function article(noun: string): string {
-  return /^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`;
-}
 
 function backquoted(values: readonly string[]): string {
   const shown = values.map((v) => `\`${v}\``);

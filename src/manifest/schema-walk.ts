@@ -1,5 +1,5 @@
 /** Walks a schema's keys: for the reference, the `berth init` file and "this key belongs under ...". */
-import type { AnyNode } from './schema-dsl.ts';
+import type { AnyNode } from './dsl-node.ts';
 import type { Segment } from './path.ts';
 import { looseKey } from './suggest.ts';
 

@@ -22,6 +22,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
+/** `an integer`, `a duration`: a type's name after "expected". */
+export function article(noun: string): string {
+  return /^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`;
+}
+
 /** What was found, in words: `the string "abc"`, `the number 5`, `a list of 2 items`. */
 export function describeValue(value: unknown): string {
   if (value === undefined || value === null) return 'nothing (an empty value)';
