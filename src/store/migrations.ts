@@ -1,4 +1,4 @@
-import type { Db } from './db.ts';
+import type { DatabaseSync } from 'node:sqlite';
 
 /**
  * Versioned schema changes, applied in order, each in its own transaction; `PRAGMA user_version`
@@ -122,7 +122,14 @@ export const migrations: { version: number; name: string; sql: string }[] = [
   },
 ];
 
-export function migrate(db: Db): void {
+/** What migrating needs of the database (db.ts's Db has it; named here so the two files do not import each other). */
+export interface Migratable {
+  readonly sqlite: DatabaseSync;
+  get<T>(sql: string): T | undefined;
+  transaction<T>(fn: () => T): T;
+}
+
+export function migrate(db: Migratable): void {
   const current = (db.get<{ user_version: number }>('PRAGMA user_version')?.user_version ?? 0) as number;
   const latest = migrations.at(-1)!.version;
   if (current > latest) {
