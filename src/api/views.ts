@@ -1,4 +1,5 @@
 import { urlsFor } from '../deploy/desired-routes.ts';
+import { rollbackRefusal } from '../deploy/rollback.ts';
 import type { InstanceInfo } from '../runtime/driver.ts';
 import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
 import type { ApiDeps } from './deps.ts';
@@ -24,7 +25,7 @@ export function releaseView(deps: ApiDeps, release: ReleaseRecord, app: AppRecor
     gitSha: build?.gitSha ?? null,
     current,
     warm: live.length > 0,
-    rollbackable: !current && release.status === 'ready' && build !== undefined && build.removedAt === null,
+    rollbackable: rollbackRefusal(release, build, app.currentRelease) === undefined,
   };
 }
 

@@ -1,6 +1,21 @@
 import { fail } from '../errors/catalogue.ts';
-import type { ReleaseRecord } from '../model/records.ts';
+import type { BuildRecord, DeploymentRecord, ReleaseRecord } from '../model/records.ts';
+import { requireApp } from './apps.ts';
 import type { DeployContext } from './context.ts';
+import type { Deployer } from './deployer.ts';
+
+/**
+ * Why a release cannot go live again, or undefined when it can: it is not the one serving, it went live
+ * once and was not pruned, and its build is still on disk (pure). The API's `rollbackable` and the
+ * refusals of a rollback both come from here.
+ */
+export function rollbackRefusal(release: ReleaseRecord, build: BuildRecord | undefined, currentReleaseId: string | null): string | undefined {
+  if (release.id === currentReleaseId) return 'it is the release serving now';
+  if (release.status === 'pruned') return 'it was pruned (see deploy.keep_releases)';
+  if (release.status !== 'ready') return 'it never went live';
+  if (!build || build.removedAt !== null) return 'its build is no longer on disk';
+  return undefined;
+}
 
 /**
  * Which release `berth rollback <app> [release]` means: `v3`, `3` or a release id; by default the
@@ -23,11 +38,18 @@ export function resolveRollbackTarget(ctx: Pick<DeployContext, 'store'>, app: st
     target = version ? releases.find((r) => r.version === Number(version[1])) : releases.find((r) => r.id === ref);
     if (!target) throw fail('RELEASE_NOT_FOUND', { app, release: ref });
   }
-  const name = `v${target.version}`;
-  if (target.id === current.id) throw fail('RELEASE_NOT_ROLLBACKABLE', { app, release: name, reason: 'it is the release serving now' });
-  if (target.status === 'pruned') throw fail('RELEASE_NOT_ROLLBACKABLE', { app, release: name, reason: 'it was pruned (see deploy.keep_releases)' });
-  if (target.status !== 'ready') throw fail('RELEASE_NOT_ROLLBACKABLE', { app, release: name, reason: 'it never went live' });
-  const build = store.builds.get(target.buildId);
-  if (!build || build.removedAt !== null) throw fail('RELEASE_NOT_ROLLBACKABLE', { app, release: name, reason: 'its build is no longer on disk' });
+  const reason = rollbackRefusal(target, store.builds.get(target.buildId), current.id);
+  if (reason !== undefined) throw fail('RELEASE_NOT_ROLLBACKABLE', { app, release: `v${target.version}`, reason });
   return target;
+}
+
+/**
+ * `berth rollback`: serves an earlier release again through the deploy runbook, reusing its warm
+ * (standby) instances and starting only what is missing. Refused (DEPLOY_IN_PROGRESS) while the app deploys.
+ */
+export function rollback(ctx: Pick<DeployContext, 'store'>, deployer: Pick<Deployer, 'start'>, input: { app: string; release?: string }): DeploymentRecord {
+  const { app } = input;
+  requireApp(ctx, app);
+  const target = resolveRollbackTarget(ctx, app, input.release);
+  return deployer.start({ app, kind: 'rollback', description: `rollback to v${target.version}`, wait: false, target });
 }

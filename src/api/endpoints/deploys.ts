@@ -1,28 +1,24 @@
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import { extractTarGz } from '../../archive/extract.ts';
+import { checkAppName } from '../../deploy/apps.ts';
+import { checkNotDeploying, deployFolder } from '../../deploy/deploy-folder.ts';
 import { fail, isBerthError } from '../../errors/catalogue.ts';
-import { checkDomains } from '../../deploy/domains.ts';
 import { newId } from '../../lib/ids.ts';
 import { OffThreadParser } from '../../manifest/parse-off-thread.ts';
-import type { Manifest } from '../../manifest/schema.ts';
-import { readUploadedManifest } from '../../manifest/upload-manifest.ts';
 import type { ApiDeps } from '../deps.ts';
 import { sendError, sendJson } from '../http.ts';
 import { operations } from '../operations.ts';
-import { runOutsideRequestScope } from '../request-scope.ts';
 import type { Router } from '../router.ts';
 import { deploymentView } from '../views.ts';
-import { checkAppName } from './common.ts';
+import { detachedDeployer } from './common.ts';
 
 /**
- * POST /v1/apps/:app/deploys: receive a folder as a gzip-compressed tar, unpack it safely, validate its
- * berth.yaml, and hand it to the deployer. Every check that can fail runs before anything is recorded,
- * so a refused upload leaves no app, no deployment and no files behind.
+ * POST /v1/apps/:app/deploys: receive a folder as a gzip-compressed tar, unpack it safely, and deploy it
+ * (../../deploy/deploy-folder.ts). Every check that can fail runs before anything is recorded, so a
+ * refused upload leaves no app, no deployment and no files behind.
  */
 export function deployRoutes(router: Router, deps: ApiDeps): void {
-  const { store } = deps.ctx;
   const { maxUploadBytes, maxUnpackedBytes, maxUploadEntries } = deps.config;
   const log = deps.ctx.log.child({ component: 'upload' });
   // Parses berth.yaml files in worker threads, a few at a time, so the API keeps answering meanwhile.
@@ -39,14 +35,12 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
         throw fail('BODY_INVALID', { reason: `expected a gzip-compressed tar (Content-Type: application/gzip), got "${type || 'none'}"` });
       }
       if (Number(req.headers['content-length'] ?? 0) > maxUploadBytes) throw fail('BODY_TOO_LARGE', { limit: maxUploadBytes });
-      const holding = store.deployments.holding(app);
-      if (holding && !wait) throw fail('DEPLOY_IN_PROGRESS', { app, deployment: holding.id, state: holding.state });
+      checkNotDeploying(deps.ctx, app, wait);
     } catch (error) {
       return sendError(res, error, req);
     }
 
     const dir = join(deps.ctx.settings.uploadsDir, newId('upl'));
-    let manifest: Manifest;
     try {
       const { skipped } = await extractTarGz(req as IncomingMessage & AsyncIterable<Uint8Array>, dir, {
         maxCompressedBytes: maxUploadBytes,
@@ -59,19 +53,11 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
       if (isBerthError(error) && error.code === 'INTERNAL') log.error('upload: extraction failed', { app, error: error.cause as Error });
       return sendError(res, error, req);
     }
-    try {
-      manifest = await readUploadedManifest(dir, parser);
-      checkDomains(deps.ctx, app, manifest);
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      throw error;
-    }
     const description = String(req.headers['x-berth-description'] ?? 'deploy').slice(0, 200);
     // Only a value that looks like a commit id becomes an image tag; anything else is ignored.
     const sha = String(req.headers['x-berth-git-sha'] ?? '');
     const gitSha = /^[0-9a-f]{7,40}(-dirty)?$/.test(sha) ? sha : undefined;
-    // The deployment outlives this request: its work is not the request's (./request-scope.ts).
-    const deployment = runOutsideRequestScope(() => deps.deployer.start({ app, kind: 'deploy', description, wait, source: { dir, manifest, ...(gitSha ? { gitSha } : {}) } }));
+    const deployment = await deployFolder(deps.ctx, detachedDeployer(deps), parser, { app, dir, wait, description, ...(gitSha ? { gitSha } : {}) });
     sendJson(res, 202, { deployment: deploymentView(deps, deployment) });
   });
 }
