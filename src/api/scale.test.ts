@@ -38,13 +38,14 @@ test('scaling rolls out a release with the new counts, and they stay for later d
   assert.deepEqual(scaled, ['scale: web=2', 'scale: worker=0']);
 });
 
-test('reset forgets the counts set with scale: the next deploy runs berth.yaml\'s', async () => {
+test('reset forgets the counts set with scale: its own rollout and the next deploy run berth.yaml\'s', async () => {
   const reply = await scale('alpha', { reset: true });
   assert.equal(reply.status, 202);
   assert.deepEqual(reply.body.formation, {});
   assert.equal(reply.body.deployment.kind, 'scale');
   await api.kit.deployer.idle('alpha');
   assert.deepEqual(api.kit.ctx.store.apps.get('alpha')!.formation, {});
+  assert.deepEqual(serving('alpha'), ['web.0', 'worker.0'], 'the reset rollout itself goes back to berth.yaml');
   await api.deploy('alpha', manifest, { version: 'three' });
   assert.deepEqual(serving('alpha'), ['web.0', 'worker.0']);
   assert.equal(api.kit.ctx.store.events.forApp('alpha').filter((e) => e.type === 'app.scaled').at(-1)!.message, 'scale: back to berth.yaml');

@@ -10,6 +10,7 @@ const release = (id: string, yaml = ''): ReleaseRecord => ({
   version: 1,
   buildId: 'b',
   manifest: parseManifest(yaml),
+  formation: {},
   envSealed: '',
   description: '',
   status: 'ready',

@@ -5,7 +5,6 @@ import type { Manifest } from '../manifest/schema.ts';
 import { openEnv, sealEnv } from '../secrets/sealer.ts';
 import type { ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
-import { withFormation } from './formation.ts';
 
 /** The app's env vars as set now, opened. */
 export function currentVars(ctx: Pick<DeployContext, 'store' | 'sealer'>, app: string): Record<string, string> {
@@ -37,8 +36,9 @@ export function createRelease(
       app: input.app,
       version: store.apps.takeVersion(input.app),
       buildId: input.buildId,
-      // Replicas set with `berth scale` win over berth.yaml until scaled again.
-      manifest: withFormation(input.manifest, store.apps.get(input.app)?.formation ?? {}),
+      // berth.yaml as written; the replicas set with `berth scale` beside it, winning until scaled again.
+      manifest: input.manifest,
+      formation: store.apps.get(input.app)?.formation ?? {},
       envSealed: sealEnv(ctx.sealer, currentVars(ctx, input.app)),
       description: input.description,
       status: 'pending',

@@ -13,6 +13,7 @@ import { instanceProbe } from '../health/instance-probe.ts';
 import { emit } from './emit.ts';
 import { instanceSpecFor, oneOffSpecFor } from './instance-spec.ts';
 import { processLevels } from './levels.ts';
+import { withFormation } from './formation.ts';
 import { createRelease, releaseVars, requireCurrentRelease } from './releases.ts';
 import type { Routing } from './route-publisher.ts';
 import { urlsFor } from './desired-routes.ts';
@@ -119,7 +120,8 @@ export async function startAndVerify(run: Run, release: ReleaseRecord, warm: Ins
 /** Starts one level's instances; each is added to `all` as soon as it exists, so a failure report has it. */
 async function startLevel(run: Run, release: ReleaseRecord, processes: string[], warm: InstanceRecord[], all: InstanceRecord[]): Promise<InstanceRecord[]> {
   const { ctx } = run;
-  const slots = processes.flatMap((process) => Array.from({ length: release.manifest.processes[process].replicas }, (_, ordinal) => ({ process, ordinal })));
+  const manifest = withFormation(release.manifest, release.formation);
+  const slots = processes.flatMap((process) => Array.from({ length: manifest.processes[process].replicas }, (_, ordinal) => ({ process, ordinal })));
   const reused = slots.map((slot) => warm.find((i) => i.process === slot.process && i.ordinal === slot.ordinal));
   const started: InstanceRecord[] = reused.filter((i): i is InstanceRecord => i !== undefined);
   all.push(...started);

@@ -28,7 +28,10 @@ export interface ReleaseRecord {
   app: string;
   version: number;
   buildId: string;
+  /** berth.yaml as written (releases made before formations were kept have the scaled counts in it). */
   manifest: Manifest;
+  /** Replicas set with `berth scale` when the release was made, by process: they win over the manifest's. */
+  formation: Readonly<Record<string, number>>;
   /** The app's env at release time, encrypted (src/secrets). */
   envSealed: string;
   description: string;

@@ -120,6 +120,13 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     name: 'the git commit a build came from',
     sql: `ALTER TABLE builds ADD COLUMN git_sha TEXT;`,
   },
+  {
+    version: 4,
+    // A release keeps berth.yaml's replicas and, beside them, the counts set with \`berth scale\` it ran
+    // with, so that \`scale --reset\` can go back to berth.yaml's. Older releases have the counts baked in.
+    name: 'the formation a release runs with',
+    sql: `ALTER TABLE releases ADD COLUMN formation TEXT NOT NULL DEFAULT '{}';`,
+  },
 ];
 
 /** What migrating needs of the database (db.ts's Db has it; named here so the two files do not import each other). */

@@ -1,3 +1,4 @@
+import { recordOf } from '../lib/record.ts';
 import { reviveManifest } from '../manifest/revive.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Db } from './db.ts';
@@ -9,6 +10,7 @@ interface Row {
   version: number;
   build_id: string;
   manifest: string;
+  formation: string;
   env_sealed: string;
   description: string;
   status: ReleaseStatus;
@@ -22,6 +24,7 @@ const toRecord = (r: Row): ReleaseRecord => ({
   buildId: r.build_id,
   // Records keyed by user names come back without a prototype, as parseManifest made them.
   manifest: reviveManifest(JSON.parse(r.manifest) as Manifest),
+  formation: recordOf(Object.entries(JSON.parse(r.formation) as Record<string, number>)),
   envSealed: r.env_sealed,
   description: r.description,
   status: r.status,
@@ -36,12 +39,13 @@ export class Releases {
 
   insert(release: ReleaseRecord): void {
     this.#db.run(
-      'INSERT INTO releases (id, app, version, build_id, manifest, env_sealed, description, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO releases (id, app, version, build_id, manifest, formation, env_sealed, description, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       release.id,
       release.app,
       release.version,
       release.buildId,
       JSON.stringify(release.manifest),
+      JSON.stringify(release.formation),
       release.envSealed,
       release.description,
       release.status,

@@ -22,7 +22,7 @@ const withStore = (fn: (store: Store, path: string) => void) => {
 const seed = (store: Store) => {
   store.apps.ensure('hello', 1);
   store.builds.insert({ id: 'b1', app: 'hello', artifact: '/x', inferredCommand: null, gitSha: null, createdAt: 1 });
-  store.releases.insert({ id: 'r1', app: 'hello', version: store.apps.takeVersion('hello'), buildId: 'b1', manifest: parseManifest(''), envSealed: 'x', description: 'd', status: 'pending', createdAt: 1 });
+  store.releases.insert({ id: 'r1', app: 'hello', version: store.apps.takeVersion('hello'), buildId: 'b1', manifest: parseManifest(''), formation: {}, envSealed: 'x', description: 'd', status: 'pending', createdAt: 1 });
 };
 
 test('migrations run once and the store reopens with its data', () => {
