@@ -12,7 +12,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { AccessoryRuntime, AccessorySpec, AccessoryState } from '../driver.ts';
 import { LOG_CONFIG, NO_NEW_PRIVILEGES, toEnvList } from './container-spec.ts';
-import type { ContainerCreate, DockerEngine } from './engine.ts';
+import type { ContainerCreate, ContainerInspect, ContainerSummary, DockerEngine } from './engine.ts';
 import { baseLabels, LABEL, ownerFilter, serviceContainerName, volumeName } from './names.ts';
 
 const NS = 1_000_000;
@@ -60,89 +60,128 @@ export interface DockerServiceRuntime extends AccessoryRuntime {
   resume(): Promise<void>;
 }
 
-export function createServiceRuntime(options: { engine: DockerEngine; ownerId: string; network: (app: string) => Promise<string>; log: Logger; clock: Clock }): DockerServiceRuntime {
-  const { engine, ownerId, clock, log } = options;
-  const name = (app: string, service: string) => serviceContainerName(ownerId, app, service);
-  const services = (listOptions: { all: boolean }) => engine.listContainers({ ...listOptions, filters: ownerFilter(ownerId, [`${LABEL.kind}=service`]) });
+/** Stopped service containers (by `berth down`, or never started): those resume() starts again. */
+export const isStopped = (container: ContainerSummary) => container.State === 'exited' || container.State === 'created';
 
-  const state = async (app: string, service: string): Promise<AccessoryState> => {
-    const info = await engine.inspectContainer(name(app, service));
+/**
+ * Whether resume() is done waiting for a service: it is not running, has no health check (running is all
+ * there is to know), or its check has decided (unhealthy: the instances' own gates will say so).
+ */
+export function healthSettled(info: ContainerInspect | undefined): boolean {
+  const health = info?.State.Health?.Status;
+  return !info?.State.Running || health === undefined || health === 'healthy' || health === 'unhealthy';
+}
+
+export interface ServiceRuntimeOptions {
+  engine: DockerEngine;
+  ownerId: string;
+  /** The app's private network, created on first use. */
+  network: (app: string) => Promise<string>;
+  log: Logger;
+  clock: Clock;
+}
+
+export class ServiceRuntime implements DockerServiceRuntime {
+  readonly #engine: DockerEngine;
+  readonly #ownerId: string;
+  readonly #network: (app: string) => Promise<string>;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+
+  constructor(options: ServiceRuntimeOptions) {
+    this.#engine = options.engine;
+    this.#ownerId = options.ownerId;
+    this.#network = options.network;
+    this.#log = options.log;
+    this.#clock = options.clock;
+  }
+
+  async ensure(spec: AccessorySpec): Promise<{ changed: boolean }> {
+    const engine = this.#engine;
+    const net = await this.#network(spec.app);
+    const existing = await engine.inspectContainer(this.#name(spec.app, spec.name));
+    if (existing && existing.Config.Labels[LABEL.specHash] === specHash(spec)) {
+      if (!existing.State.Running) await engine.startContainer(existing.Id);
+      return { changed: false };
+    }
+    if (existing) {
+      this.#log.info('recreating a service whose spec changed', { app: spec.app, service: spec.name });
+      await engine.stopContainer(existing.Id, STOP_SECONDS);
+      await engine.removeContainer(existing.Id, { force: true });
+    }
+    for (const volume of Object.keys(spec.volumes)) {
+      const volumeFullName = volumeName(this.#ownerId, spec.app, volume);
+      const known = await engine.listVolumes({ name: [volumeFullName] });
+      if (!known.some((v) => v.Name === volumeFullName)) await engine.createVolume(volumeFullName, { ...baseLabels(this.#ownerId, 'volume', spec.app), [LABEL.service]: spec.name });
+    }
+    const id = await engine.createContainer(this.#name(spec.app, spec.name), serviceContainer(spec, { ownerId: this.#ownerId, network: net }));
+    await engine.startContainer(id);
+    return { changed: true };
+  }
+
+  async state(app: string, service: string): Promise<AccessoryState> {
+    const info = await this.#engine.inspectContainer(this.#name(app, service));
     if (!info) return 'missing';
     if (!info.State.Running) return 'exited';
     return info.State.Health?.Status ?? 'running';
-  };
+  }
 
-  return {
-    async ensure(spec) {
-      const net = await options.network(spec.app);
-      const existing = await engine.inspectContainer(name(spec.app, spec.name));
-      if (existing && existing.Config.Labels[LABEL.specHash] === specHash(spec)) {
-        if (!existing.State.Running) await engine.startContainer(existing.Id);
-        return { changed: false };
+  async list(app: string): Promise<{ name: string; state: AccessoryState }[]> {
+    const containers = await this.#engine.listContainers({ all: true, filters: ownerFilter(this.#ownerId, [`${LABEL.kind}=service`, `${LABEL.app}=${app}`]) });
+    return Promise.all(containers.map(async (c) => ({ name: c.Labels[LABEL.service], state: await this.state(app, c.Labels[LABEL.service]) })));
+  }
+
+  async remove(app: string, service: string): Promise<void> {
+    const info = await this.#engine.inspectContainer(this.#name(app, service));
+    if (!info) return;
+    await this.#engine.stopContainer(info.Id, STOP_SECONDS);
+    await this.#engine.removeContainer(info.Id, { force: true });
+  }
+
+  async stopAll(): Promise<void> {
+    // Stopped, not removed: the engine keeps a stopped `unless-stopped` container down, even across its own restarts.
+    const running = await this.#services({ all: false });
+    await Promise.all(running.map((c) => this.#engine.stopContainer(c.Id, STOP_SECONDS)));
+    if (running.length > 0) this.#log.info('stopped the services', { count: running.length });
+  }
+
+  async resume(): Promise<void> {
+    const stopped = (await this.#services({ all: true })).filter(isStopped);
+    const started: string[] = [];
+    for (const c of stopped) {
+      try {
+        await this.#engine.startContainer(c.Id);
+        started.push(c.Id);
+      } catch (error) {
+        this.#log.warn('could not start a service again', { service: c.Labels[LABEL.service], app: c.Labels[LABEL.app], error: error as Error });
       }
-      if (existing) {
-        options.log.info('recreating a service whose spec changed', { app: spec.app, service: spec.name });
-        await engine.stopContainer(existing.Id, STOP_SECONDS);
-        await engine.removeContainer(existing.Id, { force: true });
-      }
-      for (const volume of Object.keys(spec.volumes)) {
-        const volumeFullName = volumeName(ownerId, spec.app, volume);
-        const known = await engine.listVolumes({ name: [volumeFullName] });
-        if (!known.some((v) => v.Name === volumeFullName)) await engine.createVolume(volumeFullName, { ...baseLabels(ownerId, 'volume', spec.app), [LABEL.service]: spec.name });
-      }
-      const id = await engine.createContainer(name(spec.app, spec.name), serviceContainer(spec, { ownerId, network: net }));
-      await engine.startContainer(id);
-      return { changed: true };
-    },
+    }
+    if (started.length === 0) return;
+    this.#log.info('started the services again', { count: started.length });
+    await this.#untilHealthy(started);
+  }
 
-    state,
-
-    async list(app) {
-      const containers = await engine.listContainers({ all: true, filters: ownerFilter(ownerId, [`${LABEL.kind}=service`, `${LABEL.app}=${app}`]) });
-      return Promise.all(containers.map(async (c) => ({ name: c.Labels[LABEL.service], state: await state(app, c.Labels[LABEL.service]) })));
-    },
-
-    async remove(app, service) {
-      const info = await engine.inspectContainer(name(app, service));
-      if (!info) return;
-      await engine.stopContainer(info.Id, STOP_SECONDS);
-      await engine.removeContainer(info.Id, { force: true });
-    },
-
-    async stopAll() {
-      // Stopped, not removed: the engine keeps a stopped `unless-stopped` container down, even across its own restarts.
-      const running = await services({ all: false });
-      await Promise.all(running.map((c) => engine.stopContainer(c.Id, STOP_SECONDS)));
-      if (running.length > 0) log.info('stopped the services', { count: running.length });
-    },
-
-    async resume() {
-      const stopped = (await services({ all: true })).filter((c) => c.State === 'exited' || c.State === 'created');
-      const started: string[] = [];
-      for (const c of stopped) {
-        try {
-          await engine.startContainer(c.Id);
-          started.push(c.Id);
-        } catch (error) {
-          log.warn('could not start a service again', { service: c.Labels[LABEL.service], app: c.Labels[LABEL.app], error: error as Error });
+  /** Waits for the services started again to settle, up to RESUME_HEALTHY_MS for all of them together. */
+  async #untilHealthy(ids: string[]): Promise<void> {
+    const deadline = this.#clock.now() + RESUME_HEALTHY_MS;
+    for (const id of ids) {
+      for (;;) {
+        const info = await this.#engine.inspectContainer(id);
+        if (healthSettled(info)) break;
+        if (this.#clock.now() >= deadline) {
+          this.#log.warn('a service is not healthy yet; starting the instances anyway', { service: info!.Config.Labels[LABEL.service] });
+          return;
         }
+        await this.#clock.sleep(RESUME_POLL_MS);
       }
-      if (started.length === 0) return;
-      log.info('started the services again', { count: started.length });
-      const deadline = clock.now() + RESUME_HEALTHY_MS;
-      for (const id of started) {
-        for (;;) {
-          const info = await engine.inspectContainer(id);
-          // No health check: running is all there is to know. Unhealthy: the instances' own gates will say so.
-          const health = info?.State.Health?.Status;
-          if (!info?.State.Running || health === undefined || health === 'healthy' || health === 'unhealthy') break;
-          if (clock.now() >= deadline) {
-            log.warn('a service is not healthy yet; starting the instances anyway', { service: info.Config.Labels[LABEL.service] });
-            return;
-          }
-          await clock.sleep(RESUME_POLL_MS);
-        }
-      }
-    },
-  };
+    }
+  }
+
+  #name(app: string, service: string): string {
+    return serviceContainerName(this.#ownerId, app, service);
+  }
+
+  #services(listOptions: { all: boolean }): Promise<ContainerSummary[]> {
+    return this.#engine.listContainers({ ...listOptions, filters: ownerFilter(this.#ownerId, [`${LABEL.kind}=service`]) });
+  }
 }

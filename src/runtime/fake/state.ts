@@ -3,7 +3,7 @@
  * state files) with their simulated processes, and captured logs. Two fake drivers given the same
  * FakeState behave like a daemon before and after a restart: processes keep running in between.
  */
-import type { ExitInfo, InstanceRunState, InstanceSpec, LogLine } from '../driver.ts';
+import type { ExitInfo, InstanceInfo, InstanceRunState, InstanceSpec, LogLine } from '../driver.ts';
 import type { FakeBehaviour } from './behaviour.ts';
 import type { FakeProcess } from './process.ts';
 
@@ -40,6 +40,30 @@ export interface FakeState {
 
 export function createFakeState(): FakeState {
   return { nextPid: 1000, artifacts: new Map(), instances: new Map(), logs: new Map(), logOwners: new Map(), logListeners: new Map() };
+}
+
+/** An instance as the port reports it. */
+export function fakeInfo(r: FakeInstance): InstanceInfo {
+  return {
+    id: r.spec.id,
+    app: r.spec.app,
+    release: r.spec.release,
+    process: r.spec.process,
+    state: r.state,
+    address: r.state === 'running' && r.port !== null ? { host: '127.0.0.1', port: r.port } : null,
+    ...(r.process && r.process.alive() ? { pid: r.process.pid } : {}),
+    restarts: r.restarts,
+    ...(r.lastExit ? { lastExit: r.lastExit } : {}),
+  };
+}
+
+/** Forgets the logs whose owner matches (removeLogs, removeApp). */
+export function forgetFakeLogs(state: FakeState, match: (owner: { app: string; release: string }) => boolean): void {
+  for (const [id, owner] of state.logOwners) {
+    if (!match(owner)) continue;
+    state.logs.delete(id);
+    state.logOwners.delete(id);
+  }
 }
 
 /** Stores a line that has already been masked and tells followers about it. */

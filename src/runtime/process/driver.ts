@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { fail } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { InstanceInfo, RuntimeDriver } from '../driver.ts';
-import { driverListeners, missingInstance } from '../listeners.ts';
+import type { BuildRequest, BuildResult, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, LogLine, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
+import { driverListeners, missingInstance, type DriverListeners } from '../listeners.ts';
 import { isSafeName } from '../log-tree.ts';
 import { logStream } from '../log-stream.ts';
 import { AppUsers, type AppUser } from './app-users.ts';
@@ -24,11 +24,11 @@ import { buildDir, findLogFiles, layoutFor, logFiles, PARTIAL_SUFFIX, type Layou
 import { claimTree, removeTree } from './owned-tree.ts';
 import { reachIssues } from './reachable.ts';
 import { checkInstanceHealth, runOneOff } from './one-off.ts';
-import { createLogCollector, type LogCollectorOptions, type LogSource } from './log-collector.ts';
+import { createLogCollector, type LogCollector, type LogCollectorOptions, type LogSource } from './log-collector.ts';
 import { readStore } from '../log-store.ts';
 import { findOwnedProcesses } from './owned.ts';
-import { listStates, readState } from './state-file.ts';
-import { createSupervisor } from './supervisor.ts';
+import { listStates, readState, type InstanceState } from './state-file.ts';
+import { ProcessSupervisor } from './supervisor.ts';
 import { orphanInfos, unsupervisedInfo } from './instance-info.ts';
 
 export interface ProcessDriverOptions {
@@ -58,21 +58,184 @@ const STATIC_SERVER = fileURLToPath(new URL('../../static/static-server.js', imp
 const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 export function createProcessDriver(options: ProcessDriverOptions): RuntimeDriver {
-  if (!OWNER.test(options.ownerId)) {
-    throw fail('CONFIG_INVALID', { issues: [{ path: 'runtime.ownerId', message: 'use 1-128 letters, digits, and _ . : -' }] });
+  return new ProcessDriver(options);
+}
+
+export class ProcessDriver implements RuntimeDriver {
+  readonly name = 'process';
+  readonly subscribe: DriverListeners['subscribe'];
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #layout: Layout;
+  readonly #ownerId: string;
+  readonly #orphanStopTimeoutMs: number;
+  readonly #binPath: string[];
+  readonly #users: AppUsers | null;
+  readonly #listeners: DriverListeners;
+  readonly #activeBuilds = new Set<string>();
+  readonly #stops = new Map<string, Promise<void>>();
+  readonly #collector: LogCollector;
+  readonly #supervisor: ProcessSupervisor;
+
+  constructor(options: ProcessDriverOptions) {
+    if (!OWNER.test(options.ownerId)) {
+      throw fail('CONFIG_INVALID', { issues: [{ path: 'runtime.ownerId', message: 'use 1-128 letters, digits, and _ . : -' }] });
+    }
+    const clock = options.clock ?? systemClock;
+    const log = options.log.child({ component: 'runtime', driver: 'process' });
+    const layout = layoutFor(resolve(options.root), options.box);
+    const ownerId = options.ownerId;
+    const binPath = options.binPath ?? [];
+    this.#clock = clock;
+    this.#log = log;
+    this.#layout = layout;
+    this.#ownerId = ownerId;
+    this.#binPath = binPath;
+    this.#orphanStopTimeoutMs = options.orphanStopTimeoutMs ?? 10_000;
+    this.#users = (options.appUsers ?? isolatesApps(daemonUid())) ? new AppUsers({ ownerId, homes: layout.homes, log }) : null;
+    if (this.#users) openRootToAppUsers(layout, binPath);
+    this.#listeners = driverListeners(log);
+    this.subscribe = this.#listeners.subscribe;
+    this.#collector = createLogCollector({ clock, log, ...options.logs });
+    this.#supervisor = new ProcessSupervisor({
+      layout,
+      ownerId,
+      binPath,
+      userFor: (spec) => this.#userFor(spec.app, spec.artifact),
+      clock,
+      log,
+      collector: this.#collector,
+      pollMs: options.pollMs ?? 500,
+      emit: (events) => this.#listeners.emit(...events),
+    });
+    this.#collector.start();
   }
-  const clock = options.clock ?? systemClock;
-  const log = options.log.child({ component: 'runtime', driver: 'process' });
-  const layout = layoutFor(resolve(options.root), options.box);
-  const ownerId = options.ownerId;
-  const orphanStopTimeoutMs = options.orphanStopTimeoutMs ?? 10_000;
-  const binPath = options.binPath ?? [];
-  const users = (options.appUsers ?? isolatesApps(daemonUid())) ? new AppUsers({ ownerId, homes: layout.homes, log }) : null;
-  if (users) openRootToAppUsers(layout, binPath);
+
+  async build(request: BuildRequest): Promise<BuildResult> {
+    if (this.#activeBuilds.has(request.buildId)) throw fail('BUILD_FAILED', { reason: `build ${request.buildId} is already running` });
+    this.#activeBuilds.add(request.buildId);
+    try {
+      return await buildArtifact({ layout: this.#layout, ownerId: this.#ownerId, binPath: this.#binPath, log: this.#log, now: () => this.#clock.now(), userFor: (app) => this.#userFor(app) }, request);
+    } finally {
+      this.#activeBuilds.delete(request.buildId);
+    }
+  }
+
+  async removeArtifact(artifact: string): Promise<void> {
+    const path = resolve(artifact);
+    if (dirname(path) !== resolve(this.#layout.builds) || path.endsWith(PARTIAL_SUFFIX)) {
+      throw fail('INTERNAL', { reason: `${artifact} is not an artifact of the process driver` });
+    }
+    await removeTree(path);
+  }
+
+  async start(requested: InstanceSpec): Promise<InstanceInfo> {
+    // A state file nobody supervises yet (adopt() not called) still means the instance exists.
+    if (isSafeName(requested.id) && readState(this.#layout, requested.id)) throw fail('START_FAILED', { reason: `instance ${requested.id} already exists` });
+    const spec = requested.staticRoot ? { ...requested, command: `node ${shellQuote(STATIC_SERVER)} ${shellQuote(requested.staticRoot)}` } : requested;
+    if (!spec.command.trim()) throw fail('START_FAILED', { reason: 'no command to run: host processes have no image with a default command; set `processes.<name>.command` in berth.yaml' });
+    return this.#supervisor.start(spec);
+  }
+
+  stop(id: string): Promise<void> {
+    const pending = this.#stops.get(id);
+    if (pending) return pending;
+    const stopping = (async () => {
+      if (!isSafeName(id)) return;
+      await this.#supervisor.stop(id, readState(this.#layout, id), this.#orphanStopTimeoutMs);
+    })().finally(() => this.#stops.delete(id));
+    this.#stops.set(id, stopping);
+    return stopping;
+  }
+
+  async inspect(id: string): Promise<InstanceInfo> {
+    const known = this.#supervisor.info(id);
+    if (known) return known;
+    const state = isSafeName(id) && !this.#stops.has(id) ? readState(this.#layout, id) : null;
+    if (state) return unsupervisedInfo(state);
+    const orphan = this.#orphans().find((o) => o.id === id);
+    return orphan ?? missingInstance(id);
+  }
+
+  async list(): Promise<InstanceInfo[]> {
+    return this.#list();
+  }
+
+  async adopt(): Promise<InstanceInfo[]> {
+    await cleanInterruptedBuilds({ layout: this.#layout, ownerId: this.#ownerId, activeBuilds: this.#activeBuilds, clock: this.#clock, log: this.#log });
+    for (const state of this.#states()) {
+      if (!this.#stops.has(state.spec.id)) this.#supervisor.adopt(state);
+    }
+    const found = this.#list();
+    this.#log.info('adopted instances', { count: found.length, orphans: found.filter((i) => i.detail?.orphan).length });
+    return found;
+  }
+
+  logs(id: string, query: LogQuery): AsyncIterable<LogLine> {
+    return logStream({
+      read: () => {
+        const source = this.#sourceFor(id);
+        if (source) {
+          try {
+            this.#collector.collect(source);
+          } catch (error) {
+            this.#log.warn('log collection failed', { instance: id, error: error as Error });
+          }
+        }
+        const files = source?.files ?? findLogFiles(this.#layout, id);
+        return files ? readStore(files.store, id) : [];
+      },
+      subscribe: (push) => this.#collector.onLines(id, push),
+      query,
+    });
+  }
+
+  async removeLogs(app: string, release: string): Promise<void> {
+    if (!isSafeName(app) || !isSafeName(release)) return;
+    rmSync(join(this.#layout.logs, app, release), { recursive: true, force: true });
+  }
+
+  async removeApp(app: string): Promise<void> {
+    if (!isSafeName(app)) return;
+    rmSync(join(this.#layout.logs, app), { recursive: true, force: true });
+    await this.#users?.remove(app);
+  }
+
+  async holdings(): Promise<{ apps: string[]; artifacts: string[] }> {
+    const layout = this.#layout;
+    const apps = new Set(this.#list().map((i) => i.app));
+    for (const name of subdirectories(layout.logs)) apps.add(name);
+    for (const name of this.#users?.apps() ?? []) apps.add(name);
+    // A finished build is builds/<id>; <id>.partial is one a crash interrupted (adopt() removes those).
+    const artifacts = subdirectories(layout.builds).filter((name) => !name.endsWith(PARTIAL_SUFFIX)).map((name) => buildDir(layout, name));
+    return { apps: [...apps], artifacts };
+  }
+
+  async runOnce(spec: OneOffSpec): Promise<OneOffResult> {
+    return runOneOff({ spec, ownerId: this.#ownerId, binPath: this.#binPath, user: await this.#userFor(spec.app, spec.artifact) });
+  }
+
+  async restart(id: string): Promise<void> {
+    return isSafeName(id) ? this.#supervisor.restart(id) : undefined;
+  }
+
+  async checkHealth(id: string, check: HealthCheck): Promise<HealthResult> {
+    const state = isSafeName(id) ? readState(this.#layout, id) : null;
+    if (!state || state.state !== 'running') return { ok: false, detail: `instance ${id} is not running` };
+    return checkInstanceHealth({ spec: state.spec, port: state.port, ownerId: this.#ownerId, binPath: this.#binPath, user: await this.#userFor(state.spec.app) }, check, this.#clock.now());
+  }
+
+  async close(): Promise<void> {
+    await this.#supervisor.close();
+    await Promise.allSettled(this.#stops.values());
+    this.#collector.stop();
+    this.#listeners.clear();
+  }
+
   /** The app's user, with `artifact` (when given) handed to it if root made it before berth ran apps as users. */
-  const userFor = async (app: string, artifact?: string): Promise<AppUser | null> => {
-    if (!users) return null;
-    const user = await users.ensure(app);
+  async #userFor(app: string, artifact?: string): Promise<AppUser | null> {
+    if (!this.#users) return null;
+    const user = await this.#users.ensure(app);
     if (artifact) {
       try {
         claimTree(artifact, user);
@@ -81,164 +244,37 @@ export function createProcessDriver(options: ProcessDriverOptions): RuntimeDrive
       }
     }
     return user;
-  };
-  const listeners = driverListeners(log);
-  const activeBuilds = new Set<string>();
-  const stops = new Map<string, Promise<void>>();
-  const collector = createLogCollector({ clock, log, ...options.logs });
-  const supervisor = createSupervisor({
-    layout,
-    ownerId,
-    binPath,
-    userFor: (spec) => userFor(spec.app, spec.artifact),
-    clock,
-    log,
-    collector,
-    pollMs: options.pollMs ?? 500,
-    emit: (events) => listeners.emit(...events),
-  });
-  collector.start();
+  }
 
-  const hasState = (id: string) => isSafeName(id) && readState(layout, id) !== null;
-  const orphans = () =>
-    orphanInfos(findOwnedProcesses(ownerId), (id) => supervisor.info(id) !== undefined || stops.has(id) || hasState(id));
+  #states(): InstanceState[] {
+    return listStates(this.#layout, (file, error) => this.#log.warn('unreadable instance state', { file, error: error as Error }));
+  }
 
-  const list = (): InstanceInfo[] => {
+  #hasState(id: string): boolean {
+    return isSafeName(id) && readState(this.#layout, id) !== null;
+  }
+
+  #orphans(): InstanceInfo[] {
+    return orphanInfos(findOwnedProcesses(this.#ownerId), (id) => this.#supervisor.info(id) !== undefined || this.#stops.has(id) || this.#hasState(id));
+  }
+
+  /** Supervised instances, then those only a state file knows, then orphans (found by their environment). */
+  #list(): InstanceInfo[] {
     const infos = new Map<string, InstanceInfo>();
-    for (const info of supervisor.infos()) infos.set(info.id, info);
-    for (const state of listStates(layout, (file, error) => log.warn('unreadable instance state', { file, error: error as Error }))) {
-      if (!infos.has(state.spec.id) && !stops.has(state.spec.id)) infos.set(state.spec.id, unsupervisedInfo(state));
+    for (const info of this.#supervisor.infos()) infos.set(info.id, info);
+    for (const state of this.#states()) {
+      if (!infos.has(state.spec.id) && !this.#stops.has(state.spec.id)) infos.set(state.spec.id, unsupervisedInfo(state));
     }
-    for (const orphan of orphans()) if (!infos.has(orphan.id)) infos.set(orphan.id, orphan);
+    for (const orphan of this.#orphans()) if (!infos.has(orphan.id)) infos.set(orphan.id, orphan);
     return [...infos.values()];
-  };
+  }
 
-  const sourceFor = (id: string): LogSource | null => {
-    const registered = collector.source(id);
+  #sourceFor(id: string): LogSource | null {
+    const registered = this.#collector.source(id);
     if (registered) return registered;
-    const state = isSafeName(id) ? readState(layout, id) : null;
-    return state ? { id, files: logFiles(layout, state.spec), secrets: state.spec.secrets } : null;
-  };
-
-  return {
-    name: 'process',
-
-    async build(request) {
-      if (activeBuilds.has(request.buildId)) throw fail('BUILD_FAILED', { reason: `build ${request.buildId} is already running` });
-      activeBuilds.add(request.buildId);
-      try {
-        return await buildArtifact({ layout, ownerId, binPath, log, now: () => clock.now(), userFor: (app) => userFor(app) }, request);
-      } finally {
-        activeBuilds.delete(request.buildId);
-      }
-    },
-
-    async removeArtifact(artifact) {
-      const path = resolve(artifact);
-      if (dirname(path) !== resolve(layout.builds) || path.endsWith(PARTIAL_SUFFIX)) {
-        throw fail('INTERNAL', { reason: `${artifact} is not an artifact of the process driver` });
-      }
-      await removeTree(path);
-    },
-
-    async start(requested) {
-      // A state file nobody supervises yet (adopt() not called) still means the instance exists.
-      if (isSafeName(requested.id) && readState(layout, requested.id)) throw fail('START_FAILED', { reason: `instance ${requested.id} already exists` });
-      const spec = requested.staticRoot ? { ...requested, command: `node ${shellQuote(STATIC_SERVER)} ${shellQuote(requested.staticRoot)}` } : requested;
-      if (!spec.command.trim()) throw fail('START_FAILED', { reason: 'no command to run: host processes have no image with a default command; set `processes.<name>.command` in berth.yaml' });
-      return supervisor.start(spec);
-    },
-
-    stop(id) {
-      const pending = stops.get(id);
-      if (pending) return pending;
-      const stopping = (async () => {
-        if (!isSafeName(id)) return;
-        await supervisor.stop(id, readState(layout, id), orphanStopTimeoutMs);
-      })().finally(() => stops.delete(id));
-      stops.set(id, stopping);
-      return stopping;
-    },
-
-    async inspect(id) {
-      const known = supervisor.info(id);
-      if (known) return known;
-      const state = isSafeName(id) && !stops.has(id) ? readState(layout, id) : null;
-      if (state) return unsupervisedInfo(state);
-      const orphan = orphans().find((o) => o.id === id);
-      return orphan ?? missingInstance(id);
-    },
-
-    list: async () => list(),
-
-    async adopt() {
-      await cleanInterruptedBuilds({ layout, ownerId, activeBuilds, clock, log });
-      for (const state of listStates(layout, (file, error) => log.warn('unreadable instance state', { file, error: error as Error }))) {
-        if (!stops.has(state.spec.id)) supervisor.adopt(state);
-      }
-      const found = list();
-      log.info('adopted instances', { count: found.length, orphans: found.filter((i) => i.detail?.orphan).length });
-      return found;
-    },
-
-    logs(id, query) {
-      return logStream({
-        read: () => {
-          const source = sourceFor(id);
-          if (source) {
-            try {
-              collector.collect(source);
-            } catch (error) {
-              log.warn('log collection failed', { instance: id, error: error as Error });
-            }
-          }
-          const files = source?.files ?? findLogFiles(layout, id);
-          return files ? readStore(files.store, id) : [];
-        },
-        subscribe: (push) => collector.onLines(id, push),
-        query,
-      });
-    },
-
-    async removeLogs(app, release) {
-      if (!isSafeName(app) || !isSafeName(release)) return;
-      rmSync(join(layout.logs, app, release), { recursive: true, force: true });
-    },
-
-    async removeApp(app) {
-      if (!isSafeName(app)) return;
-      rmSync(join(layout.logs, app), { recursive: true, force: true });
-      await users?.remove(app);
-    },
-
-    async holdings() {
-      const apps = new Set(list().map((i) => i.app));
-      for (const name of subdirectories(layout.logs)) apps.add(name);
-      for (const name of users?.apps() ?? []) apps.add(name);
-      // A finished build is builds/<id>; <id>.partial is one a crash interrupted (adopt() removes those).
-      const artifacts = subdirectories(layout.builds).filter((name) => !name.endsWith(PARTIAL_SUFFIX)).map((name) => buildDir(layout, name));
-      return { apps: [...apps], artifacts };
-    },
-
-    runOnce: async (spec) => runOneOff({ spec, ownerId, binPath, user: await userFor(spec.app, spec.artifact) }),
-
-    restart: async (id) => (isSafeName(id) ? supervisor.restart(id) : undefined),
-
-    async checkHealth(id, check) {
-      const state = isSafeName(id) ? readState(layout, id) : null;
-      if (!state || state.state !== 'running') return { ok: false, detail: `instance ${id} is not running` };
-      return checkInstanceHealth({ spec: state.spec, port: state.port, ownerId, binPath, user: await userFor(state.spec.app) }, check, clock.now());
-    },
-
-    subscribe: listeners.subscribe,
-
-    async close() {
-      await supervisor.close();
-      await Promise.allSettled(stops.values());
-      collector.stop();
-      listeners.clear();
-    },
-  };
+    const state = isSafeName(id) ? readState(this.#layout, id) : null;
+    return state ? { id, files: logFiles(this.#layout, state.spec), secrets: state.spec.secrets } : null;
+  }
 }
 
 /**
