@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { instanceSpec } from '../contract-helpers.test-support.ts';
 import type { AccessorySpec, OneOffSpec } from '../driver.ts';
-import { containerSecurity, instanceContainer, oneOffContainer, READ_ONLY_TMPFS } from './container-spec.ts';
+import { containerSecurity, instanceContainer, oneOffContainer, READ_ONLY_TMPFS, secretNames } from './container-spec.ts';
+import { secretValues } from './inspect-info.ts';
+import { inspectOf } from './inspect.test-support.ts';
 import { fromGeneratedDockerfile, LABEL } from './names.ts';
 import { serviceContainer } from './services.ts';
 
@@ -86,4 +88,19 @@ test('only an image labelled as built from berth\'s Dockerfile counts as generat
   assert.equal(fromGeneratedDockerfile({}), false);
   assert.equal(fromGeneratedDockerfile(null), false);
   assert.equal(fromGeneratedDockerfile(undefined), false);
+});
+
+test('the secrets label says where each secret is, whole value or inside one, never the value; secretValues reads them back', () => {
+  const password = 'p@ss w0rd';
+  const encoded = encodeURIComponent(password);
+  const env = { API_KEY: 'sk-123456', DATABASE_URL: `postgres://app:${encoded}@db:5432/shop`, PLAIN: 'hello' };
+  const places = secretNames(env, ['sk-123456', password, encoded]);
+  assert.deepEqual(places, ['API_KEY', `DATABASE_URL@${'postgres://app:'.length}:${'postgres://app:'.length + encoded.length}`]);
+  assert.ok(!places.join(',').includes('sk-') && !places.join(',').includes('w0rd'), 'no secret in the label');
+  const inspect = inspectOf({ labels: { [LABEL.secretNames]: places.join(',') } });
+  inspect.Config.Env = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  assert.deepEqual(secretValues(inspect).sort(), ['sk-123456', encoded, password].sort(), 'the password inside the URL, as written there and decoded');
+  // A label written before offsets existed names whole values only, and still reads.
+  inspect.Config.Labels[LABEL.secretNames] = 'API_KEY';
+  assert.deepEqual(secretValues(inspect), ['sk-123456']);
 });

@@ -23,12 +23,25 @@ export const toEnvList = (env: Record<string, string>) => Object.entries(env).ma
 /** Port of the container an InstanceSpec describes, if it has one. */
 export const containerPortOf = (spec: Pick<InstanceSpec, 'port' | 'containerPort'>) => (spec.port ? (spec.containerPort ?? DEFAULT_CONTAINER_PORT) : spec.containerPort);
 
-/** Names of env vars whose values are secrets, so logs can be masked later from the container alone. */
-export const secretNames = (env: Record<string, string>, secrets: readonly string[]) =>
-  Object.entries(env)
-    .filter(([, v]) => secrets.includes(v))
-    .map(([k]) => k)
-    .sort();
+/**
+ * Where the secrets are in the env, so logs can be masked later from the container alone (the label holds
+ * names and offsets, never a value): `NAME` when the whole value is a secret, `NAME@start:end` for one inside
+ * a value, such as a service's password inside `DATABASE_URL`. See inspect-info.ts: secretValues.
+ */
+export const secretNames = (env: Record<string, string>, secrets: readonly string[]): string[] => {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (secrets.includes(value)) {
+      out.push(name);
+      continue;
+    }
+    for (const secret of secrets) {
+      if (!secret) continue;
+      for (let at = value.indexOf(secret); at !== -1; at = value.indexOf(secret, at + secret.length)) out.push(`${name}@${at}:${at + secret.length}`);
+    }
+  }
+  return out.sort();
+};
 
 /** Only the policy's own fields, in a fixed order. */
 export const restartPolicyLabel = (policy: RestartPolicy): RestartPolicy => ({

@@ -82,7 +82,31 @@ function runState(inspect: ContainerInspect, record: SupervisionState | undefine
 }
 
 /** The values of the container's secret env vars, to mask in its logs. */
+/** The secret values of a container, read back from its env through the label container-spec.ts writes. */
 export function secretValues(inspect: ContainerInspect): string[] {
-  const names = new Set((inspect.Config.Labels[LABEL.secretNames] ?? '').split(',').filter(Boolean));
-  return inspect.Config.Env.map((entry) => entry.split('=')).filter(([name]) => names.has(name)).map(([, ...value]) => value.join('='));
+  const env = new Map<string, string>();
+  for (const entry of inspect.Config.Env) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  const out: string[] = [];
+  for (const place of (inspect.Config.Labels[LABEL.secretNames] ?? '').split(',').filter(Boolean)) {
+    const part = /^(.+)@(\d+):(\d+)$/.exec(place);
+    const value = env.get(part ? part[1] : place);
+    if (value === undefined) continue;
+    if (!part) {
+      out.push(value);
+      continue;
+    }
+    // A password inside a URL is percent-encoded there; the app may print it decoded.
+    const secret = value.slice(Number(part[2]), Number(part[3]));
+    out.push(secret);
+    try {
+      const decoded = decodeURIComponent(secret);
+      if (decoded !== secret) out.push(decoded);
+    } catch {
+      // not percent-encoding: the secret as it stands is all there is
+    }
+  }
+  return out;
 }
