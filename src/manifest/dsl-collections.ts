@@ -213,6 +213,8 @@ export function shorthand<const O extends ShorthandOptions>(options: O): Node<Pr
         return object.validate({ [key]: value }, path, context);
       }
       if (isPlainObject(value)) return object.validate(value, path, context);
+      // A bare number for a short form with a unit (`update: 5`): its own advice, "add a unit", says more.
+      if (typeof value === 'number' && (field.node.kind === 'duration' || field.node.kind === 'size')) return field.node.validate(value, path, context);
       return fail(issue(path, `expected ${article(field.node.type)} or a mapping with \`${key}:\`, found ${describeValue(value)}`, write(path, options.example)));
     },
     // The mapping branch is not nullable on its own: whether `key:` alone is allowed is this node's call.

@@ -28,6 +28,12 @@ export interface StringOptions extends Common<string> {
   suggest?: (bad: string) => string | undefined;
   /** The resolved form of valid text: `./public/` -> `public`. */
   normalize?: (text: string) => string;
+  /**
+   * Why `text` is not valid, in words more precise than `patternHint` (`the repository name must be
+   * lowercase`); undefined for valid text. Checked after the lengths, before `pattern`, which must still
+   * agree with it: the JSON Schema only has the pattern.
+   */
+  explain?: (text: string) => string | undefined;
 }
 
 export function string<const O extends StringOptions>(options: O): Node<Presence<string, O>> {
@@ -44,6 +50,8 @@ export function string<const O extends StringOptions>(options: O): Node<Presence
     if (options.maxLength !== undefined && text.length > options.maxLength) {
       return `is ${text.length} characters long; at most ${options.maxLength} allowed`;
     }
+    const why = options.explain?.(text);
+    if (why !== undefined) return `${quote(text)} is not a valid ${type}: ${why}`;
     if (options.pattern && !options.pattern.test(text)) {
       return `${quote(text)} is not a valid ${type}: expected ${options.patternHint ?? `text matching ${options.pattern.source}`}`;
     }

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { isBerthError } from '../errors/catalogue.ts';
 import { initManifestText, parseManifest } from './load.ts';
 
-const TOP_LEVEL_KEYS = ['name', 'build', 'dockerfile', 'static', 'release', 'processes', 'services', 'health', 'deploy', 'restart', 'domains', 'env'];
-/** `static` replaces web's command, so it is uncommented on its own. */
-const WITH_WEB_COMMAND = TOP_LEVEL_KEYS.filter((key) => key !== 'static');
+const TOP_LEVEL_KEYS = ['name', 'build', 'dockerfile', 'static', 'image', 'update', 'release', 'processes', 'services', 'health', 'deploy', 'restart', 'domains', 'env'];
+/** `static` replaces web's command and `image` the build (`update` goes with `image`), so they are uncommented on their own. */
+const WITH_WEB_COMMAND = TOP_LEVEL_KEYS.filter((key) => !['static', 'image', 'update'].includes(key));
 
 const inputs = [
   { name: 'hello', hasPackageJson: true, startCommand: 'node server.js' },
@@ -70,9 +70,16 @@ test('init file: uncommenting `static` alone serves the folder as web', () => {
   assert.equal(manifest.processes.web.command, undefined);
 });
 
+test('init file: uncommenting `image` and `update` runs a prebuilt image with auto-update', () => {
+  const manifest = parseManifest(uncommentSection(uncommentSection(initManifestText(inputs[0]), 'image'), 'update'));
+  assert.equal(manifest.image, 'ghcr.io/acme/web:1.4');
+  assert.deepEqual(manifest.update, { intervalMs: 300_000, settleMs: 120_000 });
+  assert.equal(manifest.build, undefined);
+});
+
 test('init file: it shows the Docker keys, kept short', () => {
   const text = initManifestText(inputs[0]);
-  for (const line of ['# static: public', '# release:', '#     resources:', '#     depends_on:', '# services:', '#     image: redis:7']) {
+  for (const line of ['# static: public', '# image: ghcr.io/acme/web:1.4', '# update:', '#   interval: 5m', '# release:', '#     resources:', '#     depends_on:', '# services:', '#     image: redis:7']) {
     assert.ok(text.split('\n').some((l) => l.startsWith(line)), `no line starting with ${line}`);
   }
   assert.ok(text.split('\n').length < 120, 'the init file stays short');

@@ -49,6 +49,8 @@ export function initManifestText(input: InitInput): string {
       build: [input.hasPackageJson ? 'Unset, berth runs the package.json "build" script if there is one.' : 'Unset, nothing is built.'],
       dockerfile: ['Unset, the Docker runtime uses `Dockerfile` if there is one, else berth writes one for Node apps.'],
       static: ['It replaces web\'s `command`: set one or the other.'],
+      image: ['It replaces the build: set it and remove `build`, `dockerfile` and `static`.'],
+      update: ['Only with `image`; a service follows its own image with its own `update:`.'],
       processes: [
         input.startCommand
           ? `Without a \`command\`, web runs \`${input.startCommand}\` (package.json "start").`

@@ -26,7 +26,7 @@ function proc(name: string, command: string | undefined, over: Partial<ProcessSp
 
 /** A resolved service with every default for an image berth does not know. */
 function svc(image: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return { image, command: undefined, port: undefined, env: {}, volumes: {}, health: undefined, urlEnv: undefined, url: undefined, ...over };
+  return { image, command: undefined, port: undefined, env: {}, volumes: {}, health: undefined, urlEnv: undefined, url: undefined, update: undefined, ...over };
 }
 
 const DEFAULTS: Manifest = {
@@ -34,6 +34,8 @@ const DEFAULTS: Manifest = {
   build: undefined,
   dockerfile: undefined,
   static: undefined,
+  image: undefined,
+  update: undefined,
   release: undefined,
   processes: { web: proc('web', undefined) },
   services: {},
@@ -290,6 +292,42 @@ const valid: { name: string; text: string; expected: Manifest }[] = [
     },
   },
   {
+    name: 'an image app: processes, release, health and env apply, and `update` as a duration',
+    text: 'image: ghcr.io/acme/web:1.4\nupdate: 10m\nrelease: ./migrate\nprocesses:\n  web:\n    port: 80\n    replicas: 2\n  worker: ./worker --queue mail\nhealth:\n  path: /up\nenv:\n  MODE: prod\n',
+    expected: {
+      ...DEFAULTS,
+      image: 'ghcr.io/acme/web:1.4',
+      update: { intervalMs: 600_000, settleMs: 120_000 },
+      release: { command: './migrate', timeoutMs: 300_000 },
+      processes: { web: proc('web', undefined, { port: 80, replicas: 2 }), worker: proc('worker', './worker --queue mail') },
+      health: { ...DEFAULTS.health, path: '/up' },
+      env: { MODE: 'prod' },
+    },
+  },
+  {
+    name: 'an image alone runs web from the image\'s own command on 3000, without auto-update',
+    text: 'image: 127.0.0.1:5055/shop/web\n',
+    expected: { ...DEFAULTS, image: '127.0.0.1:5055/shop/web' },
+  },
+  {
+    name: '`update` in full, at its bounds, and `update: {}` for the defaults of a service',
+    text: `image: nginx@sha256:${'a'.repeat(64)}\nservices:\n  cache:\n    image: redis:7\n    update:\n      interval: 5s\n      settle: 0s\n  db:\n    image: postgres:16\n    update: {}\n  search:\n    image: localhost:5000/search:2\n    update:\n      interval: 24h\n      settle: 1h\n`,
+    expected: {
+      ...DEFAULTS,
+      image: `nginx@sha256:${'a'.repeat(64)}`,
+      services: {
+        cache: svc('redis:7', { port: 6379, urlEnv: 'REDIS_URL', update: { intervalMs: 5000, settleMs: 0 } }),
+        db: svc('postgres:16', { port: 5432, urlEnv: 'DATABASE_URL', update: { intervalMs: 300_000, settleMs: 120_000 } }),
+        search: svc('localhost:5000/search:2', { update: { intervalMs: 86_400_000, settleMs: 3_600_000 } }),
+      },
+    },
+  },
+  {
+    name: '`update:` with nothing after it is unset, as every section is',
+    text: 'image: nginx:1.27\nupdate:\n',
+    expected: { ...DEFAULTS, image: 'nginx:1.27' },
+  },
+  {
     name: 'sections of the new keys with every line commented out are unset',
     text: 'release:\nservices:\nprocesses:\n  web:\n    resources:\n    restart:\n  worker:\n    command: node w.js\n    health:\n',
     expected: { ...DEFAULTS, processes: { web: proc('web', undefined), worker: proc('worker', 'node w.js') } },
@@ -405,7 +443,7 @@ const invalid: Bad[] = [
   { name: 'misspelt strategy', text: 'deploy:\n  strategy: blue_green\n', path: 'deploy.strategy', message: /expected one of `blue-green`/, fix: /`strategy: blue-green`/ },
   { name: 'empty process command (shorthand)', text: 'processes:\n  web: ""\n', path: 'processes.web', message: /expected a command, found an empty string/, fix: /`web: node server.js`/ },
   { name: 'blank process command', text: 'processes:\n  worker:\n    command: "   "\n', path: 'processes.worker.command', message: /expected a command, found only whitespace/, fix: /`command: node worker.js`/ },
-  { name: 'non-web process without command', text: 'processes:\n  worker:\n    replicas: 2\n', path: 'processes.worker.command', message: /^line 2: is required: only `web` can fall back to the package.json "start" script/, fix: /`command: node worker.js`/ },
+  { name: 'non-web process without command', text: 'processes:\n  worker:\n    replicas: 2\n', path: 'processes.worker.command', message: /^line 2: is required: only `web` can fall back to a command of its own \(the image's, or the package.json "start" script\)/, fix: /`command: node worker.js`/ },
   { name: 'non-web process with nothing', text: 'processes:\n  worker:\n', path: 'processes.worker', message: /has no value: a process other than `web` needs a command/, fix: /`worker: node worker.js`/ },
   { name: 'misspelt web', text: 'processes:\n  wbe:\n    replicas: 2\n', path: 'processes.wbe.command', message: /is `wbe` a misspelling of `web`\?/, fix: /`command: node worker.js`/ },
   { name: 'invalid process name', text: 'processes:\n  Web: node server.js\n', path: 'processes.Web', message: /`Web` is not a valid process name/, fix: /rename it to `web`/ },
@@ -496,7 +534,7 @@ const invalid: Bad[] = [
   // services
   { name: 'a service without an image', text: 'services:\n  redis:\n    command: redis-server\n', path: 'services.redis.image', message: /^line 2: is required: berth runs the service from it$/, fix: /^write `image: redis:7-alpine`$/ },
   { name: 'a service with nothing', text: 'services:\n  redis:\n', path: 'services.redis', message: /has no value: a service needs an image/, fix: /^write `redis: redis:7-alpine`, or a mapping with `image:`$/ },
-  { name: 'an image with capitals', text: 'services:\n  db: Postgres:16\n', path: 'services.db', message: /"Postgres:16" is not a valid image: expected an image such as `redis:7`/, fix: /^write `db: postgres:16`$/ },
+  { name: 'an image with capitals', text: 'services:\n  db: Postgres:16\n', path: 'services.db', message: /"Postgres:16" is not a valid image: the name must be lowercase, unlike `Postgres`$/, fix: /^write `db: postgres:16`$/ },
   { name: 'an invalid service name', text: 'services:\n  my_cache: redis:7\n', path: 'services.my_cache', message: /`my_cache` is not a valid service name: expected 1 to 30 lowercase letters, digits and `-`/, fix: /^rename it to `my-cache`$/ },
   {
     name: 'a service named like a process',
@@ -522,6 +560,51 @@ const invalid: Bad[] = [
   { name: 'a service key from Docker Compose', text: 'services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_DB: app\n', path: 'services.db.environment', message: /did you mean `env`\?/, fix: /rename `environment` to `env`/ },
   { name: 'a service health without a command', text: 'services:\n  db:\n    image: postgres:16\n    health:\n      retries: 5\n', path: 'services.db.health.command', message: /is required: it is the check/, fix: /`command: redis-cli ping`/ },
   { name: 'service health retries out of range', text: 'services:\n  db:\n    image: postgres:16\n    health:\n      command: pg_isready\n      retries: 0\n', path: 'services.db.health.retries', message: /from 1 to 100, found 0$/, fix: /`retries: 1`/ },
+  // image and update
+  { name: 'image: capitals (Redis:7)', text: 'image: Redis:7\n', path: 'image', message: /^line 1: "Redis:7" is not a valid image: the name must be lowercase, unlike `Redis`$/, fix: /^write `image: redis:7`$/ },
+  { name: 'image: a space (a b)', text: 'image: a b\n', path: 'image', message: /^line 1: "a b" is not a valid image: an image reference has no spaces$/, fix: /^write `image: ghcr.io\/acme\/web:1.4`$/ },
+  {
+    name: 'image: 300 characters',
+    text: `image: ${'a'.repeat(300)}\n`,
+    path: 'image',
+    message: /^line 1: "a{39}…" is not a valid image: its name is 318 characters long counting the `docker.io\/library\/` it stands for; Docker allows at most 255$/,
+    fix: /^write `image: ghcr.io\/acme\/web:1.4`$/,
+  },
+  { name: 'image: longer than any reference', text: `image: ${'a'.repeat(600)}\n`, path: 'image', message: /^line 1: is 600 characters long; at most 520 allowed$/, fix: /`image: ghcr.io\/acme\/web:1.4`/ },
+  { name: 'image: an empty string', text: 'image: ""\n', path: 'image', message: /^line 1: expected an image, found an empty string$/, fix: /`image: ghcr.io\/acme\/web:1.4`/ },
+  { name: 'image: a number', text: 'image: 7\n', path: 'image', message: /^line 1: expected an image, found the number 7$/, fix: /`image: ghcr.io\/acme\/web:1.4`/ },
+  { name: 'image: a URL', text: 'image: https://ghcr.io/Acme/web:1.4\n', path: 'image', message: /has no scheme such as `https:\/\/`/, fix: /^write `image: ghcr.io\/acme\/web:1.4`$/ },
+  { name: 'image: a pasted docker pull', text: 'image: docker pull nginx:1.27\n', path: 'image', message: /an image reference has no spaces$/, fix: /^write `image: nginx:1.27`$/ },
+  { name: 'image: a tag starting with a dot', text: 'image: "redis:.7"\n', path: 'image', message: /the tag `.7` is not valid: a tag is 1 to 128 letters/, fix: /`image: ghcr.io\/acme\/web:1.4`/ },
+  { name: 'image: a colon without a tag', text: 'image: "redis:"\n', path: 'image', message: /ends its name with `:` but no tag/, fix: /^write `image: redis`$/ },
+  { name: 'image: a short digest', text: 'image: redis@sha256:abc\n', path: 'image', message: /the digest after `@` must be `sha256:` and 64 lowercase hex digits$/, fix: /`image: ghcr.io\/acme\/web:1.4`/ },
+  { name: 'image: an upper-case digest', text: `image: redis@sha256:${'A'.repeat(64)}\n`, path: 'image', message: /64 lowercase hex digits$/, fix: new RegExp(`^write \`image: redis@sha256:${'a'.repeat(64)}\`$`) },
+  { name: 'image: an unknown digest algorithm', text: `image: redis@md5:${'a'.repeat(32)}\n`, path: 'image', message: /must start with `sha256:`/, fix: /`image: ghcr.io\/acme\/web:1.4`/ },
+  { name: 'image: two dots in a name', text: 'image: a..b\n', path: 'image', message: /`a..b` is not a valid part of a name/, fix: /`image: ghcr.io\/acme\/web:1.4`/ },
+  { name: 'image: a port that is no number', text: 'image: ghcr.io:abc/web\n', path: 'image', message: /`ghcr.io:abc` is not a valid registry host/, fix: /`image: ghcr.io\/acme\/web:1.4`/ },
+  { name: 'image: a trailing slash', text: 'image: ghcr.io/acme/\n', path: 'image', message: /its name has an empty part/, fix: /^write `image: ghcr.io\/acme`$/ },
+  { name: 'image: an image ID', text: `image: ${'ab'.repeat(32)}\n`, path: 'image', message: /a 64-digit hex string is an image ID/, fix: /`image: ghcr.io\/acme\/web:1.4`/ },
+  { name: 'image beside build', text: 'build: npm run build\nimage: ghcr.io/acme/web:1.4\n', path: 'build', message: /^line 1: is a build command, but `image` runs a prebuilt image, and berth builds nothing for it$/, fix: /^remove `build` to run the image, or remove `image` to build the folder$/ },
+  { name: 'image beside dockerfile', text: 'image: ghcr.io/acme/web:1.4\ndockerfile: Dockerfile\n', path: 'dockerfile', message: /^line 2: builds the app's image from its folder, but `image` names a prebuilt one/, fix: /^remove `dockerfile` to run `image`, or remove `image` to build from the Dockerfile$/ },
+  { name: 'image beside static', text: 'image: ghcr.io/acme/web:1.4\nstatic: public\n', path: 'static', message: /^line 2: serves a folder of the app, but `image` runs a prebuilt image/, fix: /^remove `static` to run the image, or remove `image` to serve the folder$/ },
+  { name: 'a misspelt image key', text: 'imgae: nginx\n', path: 'imgae', message: /did you mean `image`\?/, fix: /^rename `imgae` to `image`$/ },
+  {
+    name: 'update on a built app',
+    text: 'build: npm run build\nupdate: 5m\n',
+    path: 'update',
+    message: /^line 2: follows the tag of `image`, but this app has no `image`: berth builds it from its folder, so there is no tag to follow$/,
+    fix: /^remove `update`, or run a prebuilt image with `image:`; a service follows its own image with `services.<name>.update`$/,
+  },
+  { name: 'update on an image pinned by digest', text: `image: nginx@sha256:${'a'.repeat(64)}\nupdate: 5m\n`, path: 'update', message: /^line 2: follows the tag of `image`, but `image` is pinned to a digest/, fix: /^remove the `@` and the digest from `image` to follow its tag, or remove `update`$/ },
+  { name: 'update on a service pinned by digest', text: `services:\n  db:\n    image: postgres:16@sha256:${'a'.repeat(64)}\n    update: 1h\n`, path: 'services.db.update', message: /^line 4: follows the tag of `image`, but `image` is pinned to a digest/, fix: /remove the `@` and the digest from `image`/ },
+  { name: 'update: a bare number', text: 'image: nginx\nupdate: 5\n', path: 'update', message: /^line 2: expected a duration such as `500ms`, `5s`, `1m` or `2h`, found the number 5 with no unit$/, fix: /^add a unit: `update: 5s`$/ },
+  { name: 'update: true', text: 'image: nginx\nupdate: true\n', path: 'update', message: /expected a duration or a mapping with `interval:`, found the boolean true$/, fix: /^write `update: \{ interval: 5m, settle: 2m \}`$/ },
+  { name: 'update: interval below 5s', text: 'image: nginx\nupdate:\n  interval: 1s\n', path: 'update.interval', message: /^line 3: expected a duration from 5s to 24h, found 1s$/, fix: /^write `interval: 5s`$/ },
+  { name: 'update: the shorthand above 24h', text: 'image: nginx\nupdate: 2d\n', path: 'update', message: /from 5s to 24h, found 2d$/, fix: /^write `update: 1d`$/ },
+  { name: 'update: settle above 1h', text: 'image: nginx\nupdate:\n  settle: 2h\n', path: 'update.settle', message: /from 0s to 1h, found 2h$/, fix: /^write `settle: 1h`$/ },
+  { name: 'update: a semver policy', text: 'image: app:1.4.2\nupdate:\n  interval: 10m\n  policy: semver-minor\n', path: 'update.policy', message: /^line 4: berth has no tag policy: it follows the tag written in the image/, fix: /such as `app:1.4` for the patches of 1.4 .*and remove `policy`$/ },
+  { name: 'update: a key from another updater', text: 'image: nginx\nupdate:\n  poll_interval: 10m\n', path: 'update.poll_interval', message: /did you mean `interval`\?/, fix: /^rename `poll_interval` to `interval`$/ },
+  { name: 'update under a process', text: 'image: nginx\nprocesses:\n  web:\n    update: 5m\n', path: 'processes.web.update', message: /`update` belongs at `update`/, fix: /move it to/ },
 ];
 
 for (const bad of invalid) {

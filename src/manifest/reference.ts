@@ -46,6 +46,9 @@ export function manifestReference(): string {
     '## Summary',
     summaryTable(entries),
     ...entries.map(section),
+    '## Rules between keys',
+    'Checked once every key is valid on its own:',
+    crossRules(),
     '## Full example',
     fullExampleIntro(),
     fence(renderAnnotatedYaml({ root: manifestSchema, value: manifestSchema.example as Record<string, unknown> })),
@@ -75,6 +78,12 @@ function limitsText(): string {
       `${PARSE_LIMITS.heapMb} MB of memory; a file that needs more (only contrived YAML does) is refused the same way.`,
     'Names of processes, services, volumes and variables are only keys: `constructor` or `toString` mean nothing special to berth.',
   ].join('\n\n');
+}
+
+/** The rules of the top level, between sections (src/manifest/sections/cross-checks.ts). */
+function crossRules(): string {
+  const shape = manifestSchema.shape;
+  return shape.kind === 'object' ? shape.rules.map((r) => `- ${prose(r.doc)}`).join('\n') : '';
 }
 
 /** The full example leaves out keys that cannot go with the others (`static` replaces web's `command`). */

@@ -321,3 +321,32 @@ test('unknown keys named like Object.prototype properties get no "did you mean" 
     assert.doesNotMatch(`${issue.message} ${issue.fix}`, /native code|\[object Object\]/, name);
   }
 });
+
+test('a string can explain its own problem in words; the pattern still guards, and the fix is still offered', () => {
+  const version = s.string({
+    doc: 'Version.',
+    type: 'version',
+    example: '1.2',
+    pattern: /^\d+\.\d+$/,
+    patternHint: 'two numbers with a dot',
+    explain: (text) => (text.startsWith('v') ? 'a version has no `v` in front' : undefined),
+    suggest: (text) => text.replace(/^v/, ''),
+  });
+  assert.deepEqual(version.validate('v1.2', 'version').issues, [{ path: 'version', message: '"v1.2" is not a valid version: a version has no `v` in front', fix: 'write `version: "1.2"`' }]);
+  // Text the words let through still meets the pattern.
+  assert.match(version.validate('1', 'version').issues[0].message, /^"1" is not a valid version: expected two numbers with a dot$/);
+  assert.equal(version.validate('1.2', 'version').value, '1.2');
+});
+
+test('a bare number for a shorthand whose short form is a duration gets the duration\'s advice', () => {
+  const every = s.shorthand({
+    doc: 'Every.',
+    key: 'interval',
+    example: { interval: '5m' },
+    optional: true,
+    object: s.object({ doc: 'Every.', fields: { interval: { as: 'intervalMs', node: s.duration({ doc: 'Interval.', example: '5m', default: '5m' }) } } }),
+  });
+  assert.deepEqual(every.validate(5, 'every').issues.map((i) => [i.message, i.fix]), [['expected a duration such as `500ms`, `5s`, `1m` or `2h`, found the number 5 with no unit', 'add a unit: `every: 5s`']]);
+  assert.deepEqual(every.validate('10s', 'every').value, { intervalMs: 10_000 });
+  assert.match(every.validate(true, 'every').issues[0].message, /^expected a duration or a mapping with `interval:`, found the boolean true$/);
+});

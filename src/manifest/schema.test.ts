@@ -17,11 +17,13 @@ import {
   type RestartSpec,
   type ServiceHealthSpec,
   type ServiceSpec,
+  type UpdateSpec,
 } from './schema.ts';
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 type Restart = { readonly maxRestarts: number; readonly windowMs: number; readonly backoffMs: number; readonly maxBackoffMs: number };
+type Update = { readonly intervalMs: number; readonly settleMs: number };
 
 /** The resolved type, spelled out: if the schema changes shape, this stops compiling. */
 type Documented = {
@@ -29,6 +31,8 @@ type Documented = {
   readonly build: string | undefined;
   readonly dockerfile: string | undefined;
   readonly static: string | undefined;
+  readonly image: string | undefined;
+  readonly update: Update | undefined;
   readonly release: { readonly command: string; readonly timeoutMs: number } | undefined;
   readonly processes: Readonly<
     Record<
@@ -59,6 +63,7 @@ type Documented = {
         readonly health: { readonly command: string; readonly intervalMs: number; readonly timeoutMs: number; readonly retries: number; readonly startPeriodMs: number } | undefined;
         readonly urlEnv: string | undefined;
         readonly url: string | undefined;
+        readonly update: Update | undefined;
       }
     >
   >;
@@ -90,6 +95,7 @@ test('the schema documents every key the issue asks for', () => {
     entries.map((e) => e.path),
     [
       'name', 'build', 'dockerfile', 'static',
+      'image', 'update', 'update.interval', 'update.settle',
       'release', 'release.command', 'release.timeout',
       'processes',
       'processes.web', 'processes.web.command', 'processes.web.replicas', 'processes.web.port',
@@ -106,6 +112,7 @@ test('the schema documents every key the issue asks for', () => {
       'services.<name>.env', 'services.<name>.env.<NAME>', 'services.<name>.volumes', 'services.<name>.volumes.<volume>',
       'services.<name>.health', 'services.<name>.health.command', 'services.<name>.health.interval', 'services.<name>.health.timeout', 'services.<name>.health.retries', 'services.<name>.health.start_period',
       'services.<name>.url_env', 'services.<name>.url',
+      'services.<name>.update', 'services.<name>.update.interval', 'services.<name>.update.settle',
       'health', 'health.path', 'health.interval', 'health.timeout', 'health.healthy_after', 'health.deadline',
       'deploy', 'deploy.strategy', 'deploy.drain_timeout', 'deploy.stop_timeout', 'deploy.standby', 'deploy.keep_releases',
       'restart', 'restart.max_restarts', 'restart.window', 'restart.backoff', 'restart.max_backoff',
@@ -129,7 +136,10 @@ test('the exported spec types are the parts of Manifest', () => {
     Equals<ServiceHealthSpec | undefined, ServiceSpec['health']>,
     Equals<ResourcesSpec, ProcessSpec['resources']>,
     Equals<RestartSpec, ProcessSpec['restart']>,
-  ] = [true, true, true, true, true, true, true];
+    Equals<UpdateSpec | undefined, Manifest['update']>,
+    Equals<UpdateSpec | undefined, ServiceSpec['update']>,
+    Equals<string | undefined, Manifest['image']>,
+  ] = [true, true, true, true, true, true, true, true, true, true];
   assert.ok(same.every(Boolean));
 });
 
@@ -197,8 +207,12 @@ test('JSON Schema patterns agree with validation', () => {
   for (const ok of ['public', './public/', '.', 'site/dist', 'a..b']) assert.ok(matches(appPath, ok), ok);
   for (const bad of ['/public', '../site', 'a/../../b', '..', 'dist\\site', ' ']) assert.ok(!matches(appPath, bad), bad);
   const image = schema.properties.services.additionalProperties.anyOf[1].properties.image.pattern;
-  for (const ok of ['redis', 'redis:7-alpine', 'docker.io/library/mariadb:11', 'localhost:5000/a/b:c', `mongo@sha256:${'a'.repeat(64)}`]) assert.ok(matches(image, ok), ok);
-  for (const bad of ['Redis', 'redis 7', 'redis:', ':7', '']) assert.ok(!matches(image, bad), bad);
+  assert.equal(schema.properties.image.pattern, image, 'one grammar for every image');
+  for (const ok of ['redis', 'redis:7-alpine', 'docker.io/library/mariadb:11', 'localhost:5000/a/b:c', `mongo@sha256:${'a'.repeat(64)}`, 'ex_ample.com/x']) assert.ok(matches(image, ok), ok);
+  for (const bad of ['Redis', 'redis 7', 'redis:', ':7', '', 'Redis:7', 'a b', 'a..b', 'Foo/bar', `a@sha256:${'a'.repeat(63)}`, 'a'.repeat(64)]) assert.ok(!matches(image, bad), bad);
+  const interval = schema.properties.update.anyOf[0].pattern;
+  for (const ok of ['5s', '5m']) assert.ok(matches(interval, ok), ok);
+  assert.ok(!matches(interval, '5'));
   const hostname = schema.properties.domains.items.pattern;
   for (const ok of ['example.com', '*.example.com', 'a-b.c.example.co.uk']) assert.ok(matches(hostname, ok), ok);
   for (const bad of ['Example.com', 'localhost', '1.2.3.4', 'a..b', '-a.com', 'https://a.com']) assert.ok(!matches(hostname, bad), bad);

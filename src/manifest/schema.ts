@@ -14,6 +14,7 @@ import { mergeRestart } from './sections/restart.ts';
 export type { Manifest } from './sections/keys.ts';
 export { normalizeAppPath } from './sections/app-path.ts';
 export { IMAGE_DEFAULTS, imageDefaults, imageName } from './sections/images.ts';
+export { imageReferenceProblem, pinsDigest } from './sections/image-reference.ts';
 export { dependencyCycles } from './sections/cross-checks.ts';
 export type { ProcessSpec, ResourcesSpec } from './sections/processes.ts';
 export type { ProcessHealthSpec } from './sections/process-health.ts';
@@ -21,6 +22,10 @@ export type { ReleaseSpec } from './sections/release.ts';
 export type { RestartSpec } from './sections/restart.ts';
 export type { ServiceSpec } from './sections/services.ts';
 export type { ServiceHealthSpec } from './sections/service-health.ts';
+export type { UpdateSpec } from './sections/update.ts';
+
+/** Keys the full example leaves out: `static` and `image` (with the `update` that goes with it) cannot go with `build` and web's command. */
+const NOT_IN_EXAMPLE = new Set(['static', 'image', 'update']);
 
 export const manifestSchema = s.object({
   doc: 'berth.yaml tells berth how to build, run and route an app; every key is optional.',
@@ -41,10 +46,13 @@ export const manifestSchema = s.object({
     release_command: 'release',
     public: 'static',
     static_dir: 'static',
+    docker_image: 'image',
+    auto_update: 'update',
+    autoupdate: 'update',
   },
   fields: manifestFields,
-  // `static` replaces web's command, which the example sets: its own section shows it.
-  example: Object.fromEntries(Object.entries(manifestFields).filter(([key]) => key !== 'static').map(([key, node]) => [key, node.example])),
+  // `static` replaces web's command and `image` the build, which the example sets: their own sections show them.
+  example: Object.fromEntries(Object.entries(manifestFields).filter(([key]) => !NOT_IN_EXAMPLE.has(key)).map(([key, node]) => [key, node.example])),
   resolve: (m): Manifest => ({
     ...m,
     processes: recordOf(Object.entries(m.processes).map(([process, spec]) => [process, { ...spec, restart: mergeRestart(m.restart, spec.restart) }])),

@@ -1,17 +1,42 @@
 /**
  * The rules between sections of berth.yaml, checked on the resolved manifest once every section is
- * valid on its own: names that `depends_on` and `domains` point to, the merged restart policies, the
- * variables that service URLs go in.
+ * valid on its own: what goes with `image`, names that `depends_on` and `domains` point to, the merged
+ * restart policies, the variables that service URLs go in.
  */
 import { formatDuration } from '../../lib/duration.ts';
 import type { ObjectRule, RuleProblem } from '../schema-dsl.ts';
 import { isPlainObject } from '../show.ts';
 import { closest } from '../suggest.ts';
 import { suggestEnvName } from './env.ts';
+import { pinsDigest } from './image-reference.ts';
 import { imageName } from './images.ts';
 import type { Manifest } from './keys.ts';
+import { pinnedUpdate } from './update.ts';
+
+/** The keys that build the app from its folder, which an app that runs a prebuilt `image` cannot have. */
+const BUILDING_KEYS = [
+  { key: 'build', message: 'is a build command, but `image` runs a prebuilt image, and berth builds nothing for it', fix: 'remove `build` to run the image, or remove `image` to build the folder' },
+  { key: 'dockerfile', message: 'builds the app\'s image from its folder, but `image` names a prebuilt one to run instead', fix: 'remove `dockerfile` to run `image`, or remove `image` to build from the Dockerfile' },
+  { key: 'static', message: 'serves a folder of the app, but `image` runs a prebuilt image instead of the folder', fix: 'remove `static` to run the image, or remove `image` to serve the folder' },
+] as const;
 
 export const crossSectionRules: readonly ObjectRule<Manifest>[] = [
+  {
+    doc: '`image` runs a prebuilt image, so nothing is built: `build`, `dockerfile` and `static` cannot be set beside it.',
+    check: (m) => (m.image === undefined ? undefined : BUILDING_KEYS.filter(({ key }) => m[key] !== undefined)),
+  },
+  {
+    doc: 'The top-level `update` follows the tag of `image`: an app built from its folder has none, and an image pinned by digest never changes.',
+    check: (m) =>
+      m.update === undefined ? undefined
+      : m.image === undefined ? {
+        key: 'update',
+        message: 'follows the tag of `image`, but this app has no `image`: berth builds it from its folder, so there is no tag to follow',
+        fix: 'remove `update`, or run a prebuilt image with `image:`; a service follows its own image with `services.<name>.update`',
+      }
+      : pinsDigest(m.image) ? pinnedUpdate()
+      : undefined,
+  },
   {
     doc: '`domains` needs a `web` process to route to.',
     check: (m) =>

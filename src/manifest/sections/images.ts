@@ -1,4 +1,4 @@
-/** What berth knows of the images services run: how a reference is written, and defaults by image name. */
+/** What berth knows of the images services run: defaults by image name (the reference grammar: ./image-reference.ts). */
 
 /** What berth assumes of an image it knows by name, whatever its registry, path and tag. */
 export const IMAGE_DEFAULTS: Readonly<Record<string, { readonly port: number; readonly urlEnv: string }>> = Object.freeze({
@@ -23,6 +23,3 @@ export function imageDefaults(image: string): { readonly port: number; readonly 
   const name = imageName(image);
   return Object.hasOwn(IMAGE_DEFAULTS, name) ? IMAGE_DEFAULTS[name] : undefined;
 }
-
-/** `[registry[:port]/]path[:tag][@digest]`, as Docker reads image references; the path is lowercase. */
-export const IMAGE = /^([A-Za-z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:\w[\w.-]{0,127})?(@[a-z0-9]+:[A-Fa-f0-9]{32,})?$/;

@@ -5,18 +5,22 @@ import { deploy } from './deploy.ts';
 import { domains } from './domains.ts';
 import { env } from './env.ts';
 import { health } from './health.ts';
+import { image } from './image.ts';
 import { name } from './name.ts';
 import { processes, type ProcessSpec } from './processes.ts';
 import { release } from './release.ts';
 import { restart } from './restart.ts';
 import { services } from './services.ts';
 import { staticDir } from './static.ts';
+import { update } from './update.ts';
 
 export const manifestFields = {
   name,
   build,
   dockerfile,
   static: staticDir,
+  image,
+  update,
   release,
   processes,
   services,

@@ -19,7 +19,16 @@ const replicas = s.int({
 const PORT_DOC = 'The port the process listens on inside its container; berth sets PORT to it.';
 const PORT_DETAILS = 'The process runtime ignores it: it picks a free port for each instance and sets PORT to that.';
 
-const webPort = s.int({ doc: PORT_DOC, details: PORT_DETAILS, example: 8080, default: 3000, min: 1, max: 65535 });
+const webPort = s.int({
+  doc: PORT_DOC,
+  details:
+    `${PORT_DETAILS} With \`image\`, set it to the port the image listens on, such as \`80\` for nginx: berth cannot see ` +
+    'which port an image exposes before it runs it, and keeps 3000 (where an image that reads PORT listens).',
+  example: 8080,
+  default: 3000,
+  min: 1,
+  max: 65535,
+});
 
 const processPort = s.int({
   doc: PORT_DOC,
@@ -103,10 +112,11 @@ const web = s.shorthand({
     fields: {
       command: s.string({
         doc: 'Shell command that starts the web server in the release directory; it must listen on $PORT.',
+        details: 'With `image`, it replaces the image\'s own command and runs in the image\'s working directory.',
         type: 'command',
         example: 'node server.js',
         optional: true,
-        unset: 'berth\'s static file server with `static`, else the package.json "start" script, else `node server.js`',
+        unset: 'the image\'s own command with `image`, berth\'s static file server with `static`, else the package.json "start" script, else `node server.js`',
         notBlank: true,
       }),
       replicas,
@@ -131,9 +141,10 @@ const otherProcess = s.shorthand({
     fields: {
       command: s.string({
         doc: 'Shell command that starts the process, run in the release directory.',
+        details: 'With `image`, it runs in the image\'s working directory.',
         type: 'command',
         example: 'node worker.js',
-        required: 'only `web` can fall back to the package.json "start" script',
+        required: 'only `web` can fall back to a command of its own (the image\'s, or the package.json "start" script)',
         notBlank: true,
       }),
       replicas,
@@ -149,7 +160,7 @@ const otherProcess = s.shorthand({
 
 /** A process, resolved: its restart policy is the top-level `restart` with its own `restart` keys on top. */
 export interface ProcessSpec {
-  /** Undefined only for `web`: the inferred start command, or the static server with `static`. */
+  /** Undefined only for `web`: the image's own command with `image`, the static server with `static`, else the inferred start command. */
   readonly command: string | undefined;
   readonly replicas: number;
   /** 3000 by default for `web`; undefined for a process that listens on no port. */

@@ -6,8 +6,10 @@
 import { s, type RuleProblem } from '../schema-dsl.ts';
 import { snippet } from '../show.ts';
 import { ENV_NAME, ENV_NAME_HINT, envValue, suggestEnvName } from './env.ts';
-import { IMAGE, imageDefaults } from './images.ts';
+import { IMAGE_STRING, pinsDigest } from './image-reference.ts';
+import { imageDefaults } from './images.ts';
 import { serviceHealth, type ServiceHealthSpec } from './service-health.ts';
+import { pinnedUpdate, serviceUpdate, type UpdateSpec } from './update.ts';
 
 /** A service's `port` when unset: IMAGE_DEFAULTS in words, for the reference. */
 const byImage = 'by image: redis 6379; postgres and postgis 5432; mysql and mariadb 3306; mongo 27017; memcached 11211; otherwise none';
@@ -54,17 +56,14 @@ const service = s.shorthand({
   missingFix: (path) => `write ${snippet(path, 'redis:7-alpine')}, or a mapping with \`image:\``,
   object: s.object({
     doc: 'A service.',
-    aliases: { cmd: 'command', ports: 'port', environment: 'env', healthcheck: 'health', health_check: 'health', volume: 'volumes', url_var: 'url_env', env_var: 'url_env' },
+    aliases: { cmd: 'command', ports: 'port', environment: 'env', healthcheck: 'health', health_check: 'health', volume: 'volumes', url_var: 'url_env', env_var: 'url_env', auto_update: 'update', autoupdate: 'update' },
     fields: {
       image: s.string({
         doc: 'The image the service runs, as `docker pull` takes it.',
-        type: 'image',
+        details: 'berth pulls it when the engine does not have it (from a private registry with the login of `berth registry login`). No tag means `latest`.',
         example: 'redis:7-alpine',
         required: 'berth runs the service from it',
-        maxLength: 255,
-        pattern: IMAGE,
-        patternHint: 'an image such as `redis:7`, `postgres:16-alpine` or `ghcr.io/acme/search:1.2`, with a lowercase name',
-        suggest: (image) => image.trim().replace(/^[^:@]+/, (name) => name.toLowerCase()),
+        ...IMAGE_STRING,
       }),
       command: s.string({
         doc: 'Shell command the container runs instead of the image\'s own.',
@@ -108,6 +107,7 @@ const service = s.shorthand({
         pattern: /^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S+$/,
         patternHint: 'a URL with a scheme, such as `redis://redis:6379/1`, without spaces',
       }),
+      update: serviceUpdate,
     },
     // Defaults that follow the image: `redis:7` listens on 6379 and is handed over as REDIS_URL.
     resolve: (svc): ServiceSpec => ({
@@ -129,6 +129,10 @@ const service = s.shorthand({
           return problems;
         },
       },
+      {
+        doc: '`update` follows a tag: an `image` pinned by digest (`@sha256:...`) never changes, so it cannot have `update`.',
+        check: (svc) => (svc.update !== undefined && pinsDigest(svc.image) ? pinnedUpdate() : undefined),
+      },
     ],
   }),
 });
@@ -143,6 +147,8 @@ export interface ServiceSpec {
   readonly health: ServiceHealthSpec | undefined;
   readonly urlEnv: string | undefined;
   readonly url: string | undefined;
+  /** Auto-update of the service's image; undefined unless set. */
+  readonly update: UpdateSpec | undefined;
 }
 
 export const services = s.record({
@@ -161,7 +167,7 @@ export const services = s.record({
   maxEntries: 20,
   default: {},
   example: {
-    redis: { image: 'redis:7-alpine', command: 'redis-server --appendonly yes', volumes: { data: '/data' }, health: { command: 'redis-cli ping' } },
+    redis: { image: 'redis:7-alpine', command: 'redis-server --appendonly yes', volumes: { data: '/data' }, health: { command: 'redis-cli ping' }, update: '1h' },
     db: 'postgres:16',
   },
 });
