@@ -25,6 +25,16 @@ export const errorStatus: Record<ErrorCode, number> = {
   ENV_NAME_INVALID: 400,
   ENV_NAME_RESERVED: 400,
   ENV_VALUE_INVALID: 400,
+  IMAGE_REFERENCE_INVALID: 400,
+  IMAGE_NOT_FOUND: 404,
+  // Never 401/403: those say berth's own token was refused.
+  REGISTRY_AUTH_FAILED: 422,
+  REGISTRY_UNREACHABLE: 502,
+  REGISTRY_ERROR: 502,
+  REGISTRY_HOST_INVALID: 400,
+  REGISTRY_CREDENTIALS_INVALID: 400,
+  PULL_TIMEOUT: 504,
+  PULL_FAILED: 502,
   // Outcomes of a deployment, reported on the deployment itself, never as the status of a request.
   BUILD_FAILED: 500,
   START_FAILED: 500,

@@ -182,6 +182,8 @@ export function appArchive(manifest: string, behaviour: FakeBehaviour = {}): Buf
 
 export interface TestApi {
   kit: Kit;
+  /** What the API was built with (createRouter(deps) gives its routes). */
+  deps: ApiDeps;
   server: Server;
   /** A valid admin token. */
   token: string;
@@ -221,6 +223,7 @@ export async function startApi(): Promise<TestApi> {
     inject(server, { ...options, method, url, headers: { authorization: `Bearer ${token}`, ...options.headers } });
   return {
     kit,
+    deps,
     server,
     token,
     shutdowns,

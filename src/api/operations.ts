@@ -123,6 +123,7 @@ export const operations = {
     },
   },
   doctor: { method: 'GET', path: '/v1/doctor', summary: 'which runtime and why, versions, the proxy, disk space' },
+  openapi: { method: 'GET', path: '/v1/openapi.json', summary: 'this API as an OpenAPI 3.1 document (docs/openapi.json)' },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof operations;

@@ -21,6 +21,7 @@ import { systemRoutes } from './endpoints/system.ts';
 import { doctorRoutes } from './endpoints/doctor.ts';
 import { runRoutes } from './endpoints/run.ts';
 import { scaleRoutes } from './endpoints/scale.ts';
+import { openApiRoutes } from './endpoints/openapi.ts';
 
 /** Every route of the control API. */
 export function createRouter(deps: ApiDeps): Router {
@@ -35,6 +36,7 @@ export function createRouter(deps: ApiDeps): Router {
   scaleRoutes(router, deps);
   runRoutes(router, deps);
   doctorRoutes(router, deps);
+  openApiRoutes(router);
   return router;
 }
 

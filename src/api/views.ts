@@ -1,19 +1,22 @@
 import { urlsFor } from '../deploy/desired-routes.ts';
 import { rollbackRefusal } from '../deploy/rollback.ts';
 import type { InstanceInfo } from '../runtime/driver.ts';
+import { storedEvent } from '../model/events.ts';
 import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
+import type { ApiEvent, App, AppStatus, Deployment, Instance, Release, ReleaseRef } from '../model/wire.ts';
 import type { ApiDeps } from './deps.ts';
 import { pathRedactor, redactDeep } from './redact-paths.ts';
 
-/** Records as the API shows them (docs/api.md): ISO times, release names, nothing secret. */
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** Records as the API shows them (docs/api.md, the shapes of ../model/wire.ts): ISO times, release names, nothing secret. */
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** Server paths in recorded text (a failure's reason, build output) as the client sees them: `DATA/...`. */
 const redacted = <T>(deps: ApiDeps, value: T): T => redactDeep(value, pathRedactor(deps.config.dataDir)) as T;
 
-export const releaseRef = (release: ReleaseRecord | undefined) => (release ? { id: release.id, version: release.version, name: `v${release.version}` } : null);
+export const releaseRef = (release: ReleaseRecord | undefined): ReleaseRef | null => (release ? { id: release.id, version: release.version, name: `v${release.version}` } : null);
 
-export function releaseView(deps: ApiDeps, release: ReleaseRecord, app: AppRecord) {
+export function releaseView(deps: ApiDeps, release: ReleaseRecord, app: AppRecord): Release {
   const live = deps.ctx.store.instances.byRelease(release.id).filter((i) => i.state === 'standby' || i.state === 'draining');
   const build = deps.ctx.store.builds.get(release.buildId);
   const current = release.id === app.currentRelease;
@@ -29,7 +32,7 @@ export function releaseView(deps: ApiDeps, release: ReleaseRecord, app: AppRecor
   };
 }
 
-export function deploymentView(deps: ApiDeps, deployment: DeploymentRecord) {
+export function deploymentView(deps: ApiDeps, deployment: DeploymentRecord): Deployment {
   const { store } = deps.ctx;
   const release = deployment.releaseId ? store.releases.get(deployment.releaseId) : undefined;
   const previous = deployment.previousReleaseId ? store.releases.get(deployment.previousReleaseId) : undefined;
@@ -41,18 +44,19 @@ export function deploymentView(deps: ApiDeps, deployment: DeploymentRecord) {
     release: releaseRef(release),
     previousRelease: releaseRef(previous),
     createdAt: iso(deployment.createdAt),
-    finishedAt: iso(deployment.finishedAt),
+    finishedAt: isoOrNull(deployment.finishedAt),
     urls: urlsFor(deployment.app, release?.manifest ?? null, deps.config.baseDomain, deps.ctx.settings.http),
     error: redacted(deps, deployment.error),
   };
 }
 
-export function instanceView(deps: ApiDeps, instance: InstanceRecord, info: InstanceInfo | undefined) {
+export function instanceView(deps: ApiDeps, instance: InstanceRecord, info: InstanceInfo | undefined): Instance {
   return {
     id: instance.id,
     process: instance.process,
     ordinal: instance.ordinal,
-    release: releaseRef(deps.ctx.store.releases.get(instance.releaseId)),
+    // An instance's release row is never deleted while the instance is (only with the whole app).
+    release: releaseRef(deps.ctx.store.releases.get(instance.releaseId))!,
     state: instance.state,
     run: info?.state ?? 'missing',
     address: instance.address,
@@ -61,7 +65,7 @@ export function instanceView(deps: ApiDeps, instance: InstanceRecord, info: Inst
   };
 }
 
-export async function appView(deps: ApiDeps, app: AppRecord) {
+export async function appView(deps: ApiDeps, app: AppRecord): Promise<App> {
   const { store, driver } = deps.ctx;
   const release = app.currentRelease ? store.releases.get(app.currentRelease) : undefined;
   const instances = store.instances.live(app.name);
@@ -69,7 +73,7 @@ export async function appView(deps: ApiDeps, app: AppRecord) {
   const holding = store.deployments.holding(app.name);
   const last = store.deployments.listByApp(app.name, 1)[0];
   const serving = instances.map((instance, i) => ({ instance, info: infos[i] })).filter((x) => x.instance.state === 'serving');
-  let status: 'new' | 'deploying' | 'running' | 'degraded' | 'failed';
+  let status: AppStatus;
   if (holding) status = 'deploying';
   else if (!release) status = last?.state === 'failed' || last?.state === 'interrupted' ? 'failed' : 'new';
   else status = serving.length > 0 && serving.every((x) => x.info?.state === 'running') ? 'running' : 'degraded';
@@ -84,12 +88,11 @@ export async function appView(deps: ApiDeps, app: AppRecord) {
   };
 }
 
-export const eventView = (deps: ApiDeps, event: EventRecord) => ({
+/** Type, message and data as stored (data absent when there is none), with server paths as `DATA/...`. */
+export const eventView = (deps: ApiDeps, event: EventRecord): ApiEvent => ({
   seq: event.seq,
   at: iso(event.at),
   app: event.app,
   deploymentId: event.deploymentId,
-  type: event.type,
-  message: redacted(deps, event.message),
-  ...(event.data ? { data: redacted(deps, event.data) } : {}),
+  ...redacted(deps, storedEvent(event)),
 });

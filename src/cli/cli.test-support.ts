@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Deployment } from './api-types.ts';
+import type { Deployment } from '../model/wire.ts';
 import type { Io, Output } from './io.ts';
 
 export interface Sink extends Output {

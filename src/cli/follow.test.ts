@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBerthError } from '../errors/catalogue.ts';
-import type { ApiEvent } from './api-types.ts';
+import type { ApiEvent } from '../model/wire.ts';
 import { ApiClient } from './client.ts';
 import { followDeployment, parseEvent } from './follow.ts';
 import { deploymentFixture, sendEvents, sendJson, startFakeApi } from './cli.test-support.ts';

@@ -5,7 +5,9 @@
  */
 import { isBerthError } from '../errors/catalogue.ts';
 import { systemClock } from '../lib/clock.ts';
-import { isSettled, type ApiEvent, type Deployment } from './api-types.ts';
+import type { EventType } from '../model/events.ts';
+import { isTerminal } from '../model/states.ts';
+import type { ApiEvent, Deployment, DeploymentState } from '../model/wire.ts';
 import type { ApiClient } from './client.ts';
 import type { Context } from './context.ts';
 import { EXIT_INTERRUPTED, isAbort } from './errors.ts';
@@ -95,21 +97,28 @@ export function progressViewFor(ctx: Context, options: { upload: boolean; health
   return createProgressView({ out, live: liveEnabled(out, ctx.io.env), style: ctx.globals.json ? ctx.err : ctx.out, ...options });
 }
 
+/** Where the CLI stops following: traffic has moved (draining counts: the old release only finishes its work), or it failed. */
+export const isSettled = (state: DeploymentState): boolean => state === 'draining' || isTerminal(state);
+
+/**
+ * An SSE message as the event the API sent (its `data`). The type and seq fall back to the message's
+ * event name and id, the message to ''; like every answer, the data is taken to be the wire shape.
+ */
 export function parseEvent(message: SseMessage): ApiEvent | undefined {
   try {
-    const event = JSON.parse(message.data) as ApiEvent;
+    const event = JSON.parse(message.data) as Partial<Record<'type' | 'seq' | 'message', unknown>> | null;
     if (typeof event !== 'object' || event === null) return undefined;
     if (typeof event.type !== 'string') event.type = message.event;
     if (typeof event.seq !== 'number' && message.id !== undefined) event.seq = Number(message.id);
     if (typeof event.message !== 'string') event.message = '';
-    return event;
+    return event as ApiEvent;
   } catch {
     return undefined;
   }
 }
 
 // deploy.switched ends the wait: the new release serves; the old one draining is no reason to block the user.
-const TERMINAL_EVENTS = ['deploy.switched', 'deploy.succeeded', 'deploy.failed', 'deploy.interrupted'];
+const TERMINAL_EVENTS: readonly EventType[] = ['deploy.switched', 'deploy.succeeded', 'deploy.failed', 'deploy.interrupted'];
 const MAX_RETRIES = 5;
 
 export interface FollowOptions {
@@ -183,7 +192,7 @@ async function finalDeployment(
     await options.sleep(200, options.signal);
   }
   const state = terminal.type === 'deploy.switched' ? 'draining' : terminal.type === 'deploy.succeeded' ? 'succeeded' : terminal.type === 'deploy.failed' ? 'failed' : 'interrupted';
-  const error = state === 'failed' && terminal.data && typeof terminal.data.message === 'string' ? (terminal.data as unknown as Deployment['error']) : known.error;
+  const error = terminal.type === 'deploy.failed' && terminal.data ? terminal.data : known.error;
   return { ...known, state, error };
 }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ApiEvent, Deployment } from './api-types.ts';
+import type { EventOf, EventType } from '../model/events.ts';
+import type { ApiEvent, Deployment } from '../model/wire.ts';
 import { createProgressView } from './follow.ts';
 import { stripAnsi, style } from './io.ts';
 import { applyEvent, deploymentOutcome, newProgress, plainLines, renderLive, sanitizeLine, uploadDone, uploadProgress, type Progress } from './progress.ts';
@@ -8,19 +9,21 @@ import { sink } from './cli.test-support.ts';
 
 const plain = style(false);
 let seq = 0;
-const ev = (type: string, message = '', data?: Record<string, unknown>): ApiEvent => ({
-  seq: ++seq,
-  at: '2024-05-01T12:00:00.000Z',
-  app: 'hello',
-  deploymentId: 'dep_1',
-  type,
-  message,
-  ...(data ? { data } : {}),
-});
+/** An event as the API sends it; `data` as its type has it (checked), absent for types without data. */
+const ev = <T extends EventType>(type: T, message = '', ...data: EventOf<T> extends { data: infer D } ? [data: D] : EventOf<T> extends { data?: infer D } ? [data?: D] : []): ApiEvent =>
+  ({
+    seq: ++seq,
+    at: '2024-05-01T12:00:00.000Z',
+    app: 'hello',
+    deploymentId: 'dep_1',
+    type,
+    message,
+    ...(data.length ? { data: data[0] } : {}),
+  }) as ApiEvent;
 
 /** A recorded deploy: [milliseconds after the upload started, event]. */
 const RECORDED: [number, ApiEvent][] = [
-  [1000, ev('deploy.queued', 'queued')],
+  [1000, ev('deploy.queued', 'queued', { kind: 'deploy' })],
   [1100, ev('deploy.state', 'building', { state: 'building' })],
   ...['> hello@1.0.0 build', '> tsc -p .', 'compiling 12 files', 'wrote dist/server.js', 'wrote dist/routes.js', 'done in 1.9s'].map(
     (line, i): [number, ApiEvent] => [1200 + i * 100, ev('build.log', line)],
@@ -89,7 +92,7 @@ test('live display of a failed build marks the step and leaves later steps waiti
 
 test('live display of an instant rollback: steps that never ran are left out', () => {
   const start = newProgress({ upload: false, now: 0 });
-  const p = [ev('deploy.state', 'switching', { state: 'switching' }), ev('deploy.switched', 'switched', { release: { id: 'rel_2', version: 2, name: 'v2' } }), ev('deploy.succeeded')].reduce(
+  const p = [ev('deploy.state', 'switching', { state: 'switching' }), ev('deploy.switched', 'switched', { release: 'rel_2', version: 2, urls: [] }), ev('deploy.succeeded')].reduce(
     (acc, event, i) => applyEvent(acc, event, 100 * (i + 1)),
     start,
   );
@@ -97,7 +100,7 @@ test('live display of an instant rollback: steps that never ran are left out', (
 });
 
 test('live display shows a queued deployment until work starts', () => {
-  const p = applyEvent(newProgress({ upload: false, now: 0 }), ev('deploy.queued'), 10);
+  const p = applyEvent(newProgress({ upload: false, now: 0 }), ev('deploy.queued', '', { kind: 'deploy' }), 10);
   assert.equal(renderLive(p, 0, plain)[0], '⠋ queued: waiting for the server to start this deployment');
   assert.ok(!renderLive(applyEvent(p, ev('deploy.state', '', { state: 'building' }), 20), 0, plain).some((line) => line.includes('queued')));
 });
@@ -134,7 +137,8 @@ test('plain mode: one timestamp-free line per event', () => {
     'switch: traffic now goes to v3',
     'state: draining',
   ]);
-  assert.deepEqual(plainLines(ev('something.new', 'a newer server says hi')), ['something.new: a newer server says hi']);
+  // A type this CLI does not know yet: a newer server's.
+  assert.deepEqual(plainLines(ev('something.new' as EventType, 'a newer server says hi')), ['something.new: a newer server says hi']);
   assert.deepEqual(plainLines(ev('health.probe', '', { instance: 'ins_x1', ok: false, status: 503, consecutive: 0 })), ['health: x1 failing (HTTP 503)']);
   assert.deepEqual(plainLines(ev('health.probe', '', { instance: 'ins_x1', ok: true, consecutive: 1 }), { healthyAfter: 3 }), ['health: x1 ok 1/3']);
 });

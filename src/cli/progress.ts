@@ -3,7 +3,8 @@
  * in), rendered either as a live block for terminals or as plain lines for logs and CI. `berth deploy`,
  * `rollback`, `env set/unset` and `up` all show progress through this one module (see ./follow.ts).
  */
-import type { ApiEvent, Deployment, DeploymentState } from './api-types.ts';
+import type { EventOf } from '../model/events.ts';
+import type { ApiEvent, Deployment, DeploymentState } from '../model/wire.ts';
 import { formatBytes, formatElapsed, formatError, shortId } from './format.ts';
 import { stripAnsi, truncateAnsi, type Style } from './io.ts';
 
@@ -94,37 +95,25 @@ function finish(p: Progress, outcome: NonNullable<Progress['outcome']>, now: num
   return { ...p, steps, outcome, queued: false };
 }
 
-function healthText(data: Record<string, unknown>, healthyAfter: number | undefined): string {
-  const needed = typeof data.healthyAfter === 'number' ? data.healthyAfter : healthyAfter;
-  const count = typeof data.consecutive === 'number' ? data.consecutive : 0;
-  if (data.ok === true) return `ok ${count}${needed ? `/${needed}` : ''}`;
-  const why = typeof data.status === 'number' ? `HTTP ${data.status}` : typeof data.error === 'string' ? data.error : 'no answer';
+/** `needed` is berth.yaml's healthy_after, as the CLI read it (the server's message has it too). */
+function healthText(data: EventOf<'health.probe'>['data'], needed: number | undefined): string {
+  if (data.ok) return `ok ${data.consecutive}${needed ? `/${needed}` : ''}`;
+  const why = data.status !== undefined ? `HTTP ${data.status}` : (data.error ?? 'no answer');
   return `failing (${why})`;
 }
 
-/** The server sends `{ release: <id>, version: 3 }`; a ReleaseRef (`{ name: "v3" }`) works too. */
-function releaseName(data: Record<string, unknown>): string | undefined {
-  if (typeof data.version === 'number') return `v${data.version}`;
-  const name = (data.release as { name?: unknown } | undefined)?.name;
-  if (typeof name === 'string') return name;
-  return typeof data.release === 'string' ? data.release : undefined;
-}
-
 /** The server's probe message (`web.0 ok (1/2)`) says it best; without one, build it from the data. */
-function probeText(event: ApiEvent, healthyAfter: number | undefined): string {
+function probeText(event: EventOf<'health.probe'>, healthyAfter: number | undefined): string {
   if (event.message) return event.message;
-  const data = event.data ?? {};
-  const instance = typeof data.instance === 'string' ? `${shortId(data.instance)} ` : '';
-  return `${instance}${healthText(data, healthyAfter)}`;
+  return `${shortId(event.data.instance)} ${healthText(event.data, healthyAfter)}`;
 }
 
 export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress {
-  const data = event.data ?? {};
   switch (event.type) {
     case 'deploy.queued':
       return p.steps.some((step) => step.status === 'active' && step.name !== 'upload') ? p : { ...p, queued: true };
     case 'deploy.state': {
-      const state = data.state as DeploymentState;
+      const state: DeploymentState = event.data.state;
       if (state === 'queued') return { ...p, queued: true };
       if (state === 'succeeded' || state === 'failed' || state === 'interrupted') return finish(p, state, now);
       const step = STATE_STEP[state];
@@ -141,8 +130,7 @@ export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress 
       return { ...started, buildTail: [...started.buildTail, event.message].slice(-BUILD_TAIL_LINES) };
     }
     case 'health.probe': {
-      const instance = typeof data.instance === 'string' ? data.instance : '?';
-      const probes = { ...p.probes, [instance]: probeText(event, p.healthyAfter) };
+      const probes = { ...p.probes, [event.data.instance]: probeText(event, p.healthyAfter) };
       return updateStep({ ...p, probes }, 'health', (step) => ({ ...step, detail: Object.values(probes).join(', ') }));
     }
     case 'instance.started':
@@ -154,10 +142,9 @@ export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress 
       return active && event.message ? updateStep(p, active.name, (step) => ({ ...step, detail: event.message })) : p;
     }
     case 'deploy.switched': {
-      const name = releaseName(data);
       // Traffic has moved: that is the end of the wait (the old release drains on its own).
       return finish(
-        updateStep(activate(p, 'switch', now), 'switch', (step) => ({ ...step, detail: name ? `traffic now goes to ${name}` : 'traffic switched' })),
+        updateStep(activate(p, 'switch', now), 'switch', (step) => ({ ...step, detail: `traffic now goes to v${event.data.version}` })),
         'succeeded',
         now,
       );
@@ -203,29 +190,26 @@ export function renderLive(p: Progress, now: number, style: Style, width = 80): 
 
 /** What plain mode prints for one event; terminal events print nothing, the outcome says it. */
 export function plainLines(event: ApiEvent, options: { healthyAfter?: number } = {}): string[] {
-  const data = event.data ?? {};
   switch (event.type) {
     case 'deploy.queued':
       return ['state: queued'];
     case 'deploy.state':
-      return typeof data.state === 'string' && !['succeeded', 'failed', 'interrupted'].includes(data.state) ? [`state: ${data.state}`] : [];
+      return !['succeeded', 'failed', 'interrupted'].includes(event.data.state) ? [`state: ${event.data.state}`] : [];
     case 'build.log':
       return [`build: ${event.message}`];
     case 'health.probe':
       return [`health: ${probeText(event, options.healthyAfter)}`];
     case 'instance.started':
       return [`start: ${event.message}`];
-    case 'deploy.switched': {
-      const name = releaseName(data);
-      return [`switch: traffic now goes to ${name ?? 'the new release'}`];
-    }
+    case 'deploy.switched':
+      return [`switch: traffic now goes to v${event.data.version}`];
     case 'deploy.succeeded':
     case 'deploy.failed':
     case 'deploy.interrupted':
       return [];
     default:
-      // Event types added to the server later still show up, by their message.
-      return event.message ? [`${event.type}: ${event.message}`] : [];
+      // Every other event, and types added to the server later (the union does not know them), by their message.
+      return event.message ? [`${(event as { type: string }).type}: ${event.message}`] : [];
   }
 }
 

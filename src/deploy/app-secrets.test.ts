@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { BerthEvent } from '../model/events.ts';
 import type { FakeBehaviour } from '../runtime/fake/behaviour.ts';
 import { emit } from './emit.ts';
 import { startKit, type Kit } from './kit.test-support.ts';
@@ -44,11 +45,13 @@ test('any event of an app is masked: the env as set now, and the serving release
   assert.equal(kit.ctx.store.deployments.get(d.id)!.state, 'draining');
   // Rotated, not rolled out yet: the serving release still runs with the old value.
   setEnv('rotated', 'TOKEN', SECRET);
-  emit(kit.ctx, { app: 'rotated', deploymentId: null }, 'test.note', `old ${OLD} new ${SECRET}`, { nested: { list: [OLD, `x ${SECRET}`] } });
+  // No event of berth's has data this deep: a made-up one proves masking reaches any depth.
+  const note = { type: 'test.note', message: `old ${OLD} new ${SECRET}`, data: { nested: { list: [OLD, `x ${SECRET}`] } } };
+  emit(kit.ctx, { app: 'rotated', deploymentId: null }, note as unknown as BerthEvent);
   const event = kit.ctx.store.events.forApp('rotated').at(-1)!;
   assert.equal(event.message, 'old *** new ***');
   assert.deepEqual(JSON.parse(JSON.stringify(event.data)), { nested: { list: ['***', 'x ***'] } });
   // Another app's events are not masked with this app's secrets (nothing to hide there, nothing shredded).
-  emit(kit.ctx, { app: 'other', deploymentId: null }, 'test.note', `mentions ${OLD}`);
+  emit(kit.ctx, { app: 'other', deploymentId: null }, { type: 'app.created', message: `mentions ${OLD}` });
   assert.equal(kit.ctx.store.events.forApp('other').at(-1)!.message, `mentions ${OLD}`);
 });

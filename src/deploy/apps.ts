@@ -24,7 +24,7 @@ export function createApp(ctx: Pick<DeployContext, 'store' | 'clock' | 'secrets'
   const { store, clock } = ctx;
   const created = store.transaction(() => {
     const fresh = store.apps.ensure(name, clock.now());
-    if (fresh) emit(ctx, { app: name, deploymentId: null }, 'app.created', `app ${name} created`);
+    if (fresh) emit(ctx, { app: name, deploymentId: null }, { type: 'app.created', message: `app ${name} created` });
     return fresh;
   });
   return { app: store.apps.get(name)!, created };

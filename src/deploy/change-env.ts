@@ -40,7 +40,7 @@ export function changeEnv(
       names.push(name);
     }
     for (const name of unset) if (store.env.unset(app, name)) names.push(name);
-    if (names.length) emit(ctx, { app, deploymentId: null }, 'env.changed', `env changed: ${names.join(', ')}`, { names });
+    if (names.length) emit(ctx, { app, deploymentId: null }, { type: 'env.changed', message: `env changed: ${names.join(', ')}`, data: { names } });
     return names;
   });
   if (changed.length === 0 || !record.currentRelease) return { changed, deployment: null };

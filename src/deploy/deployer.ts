@@ -40,12 +40,12 @@ export class Deployer {
       deployment = store.transaction(() => {
         const holding = store.deployments.holding(request.app);
         if (holding && !request.wait) throw fail('DEPLOY_IN_PROGRESS', { app: request.app, deployment: holding.id, state: holding.state });
-        if (store.apps.ensure(request.app, clock.now())) emit(this.#ctx, { app: request.app, deploymentId: null }, 'app.created', `app ${request.app} created`);
+        if (store.apps.ensure(request.app, clock.now())) emit(this.#ctx, { app: request.app, deploymentId: null }, { type: 'app.created', message: `app ${request.app} created` });
         const record = store.deployments.insert(
           { id: newId('dep'), app: request.app, kind: request.kind, releaseId: request.target?.id ?? null, previousReleaseId: store.apps.get(request.app)!.currentRelease },
           clock.now(),
         );
-        emit(this.#ctx, { app: request.app, deploymentId: record.id }, 'deploy.queued', `${request.kind}: ${request.description}`, { kind: request.kind });
+        emit(this.#ctx, { app: request.app, deploymentId: record.id }, { type: 'deploy.queued', message: `${request.kind}: ${request.description}`, data: { kind: request.kind } });
         return record;
       });
     } catch (error) {

@@ -15,7 +15,7 @@ export async function destroyApp(ctx: DeployContext, deployer: Deployer, routing
   const builds = store.builds.listByApp(app).filter((b) => b.removedAt === null);
   store.transaction(() => {
     store.apps.delete(app);
-    emit(ctx, { app, deploymentId: null }, 'app.destroyed', `app ${app} destroyed`, { instances: instances.length });
+    emit(ctx, { app, deploymentId: null }, { type: 'app.destroyed', message: `app ${app} destroyed`, data: { instances: instances.length } });
   });
   await routing.publish().catch(() => {});
   await Promise.all(instances.map((i) => driver.stop(i.id)));

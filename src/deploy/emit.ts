@@ -1,3 +1,4 @@
+import type { BerthEvent } from '../model/events.ts';
 import { maskDeep } from '../runtime/mask-secrets.ts';
 import type { DeployContext } from './context.ts';
 
@@ -6,20 +7,15 @@ import type { DeployContext } from './context.ts';
  * streams. Message and data are masked with the app's secrets first: they carry build and app output,
  * driver and engine errors, and events are append-only, so a secret written here could never be removed.
  */
-export function emit(
-  ctx: Pick<DeployContext, 'store' | 'clock' | 'secrets'>,
-  where: { app: string | null; deploymentId: string | null },
-  type: string,
-  message: string,
-  data?: Record<string, unknown>,
-): void {
+export function emit(ctx: Pick<DeployContext, 'store' | 'clock' | 'secrets'>, where: { app: string | null; deploymentId: string | null }, event: BerthEvent): void {
   const mask = ctx.secrets.masker(where);
+  const data = 'data' in event ? event.data : undefined;
   ctx.store.events.append({
     at: ctx.clock.now(),
     app: where.app,
     deploymentId: where.deploymentId,
-    type,
-    message: mask(message),
+    type: event.type,
+    message: mask(event.message),
     data: data ? (maskDeep(data, mask) as Record<string, unknown>) : null,
   });
 }
@@ -27,5 +23,5 @@ export function emit(
 /** `emit` for what reports about an app outside any deployment (the health monitor). */
 export const reportTo =
   (ctx: Pick<DeployContext, 'store' | 'clock' | 'secrets'>) =>
-  (app: string, type: string, message: string, data: Record<string, unknown>): void =>
-    emit(ctx, { app, deploymentId: null }, type, message, data);
+  (app: string, event: BerthEvent): void =>
+    emit(ctx, { app, deploymentId: null }, event);

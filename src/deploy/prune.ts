@@ -16,7 +16,7 @@ export async function prune(ctx: DeployContext, app: string): Promise<void> {
   for (const release of doomed) {
     store.transaction(() => {
       store.releases.setStatus(release.id, 'pruned');
-      emit(ctx, { app, deploymentId: null }, 'release.pruned', `v${release.version} pruned (keeping ${keep} releases)`, { release: release.id });
+      emit(ctx, { app, deploymentId: null }, { type: 'release.pruned', message: `v${release.version} pruned (keeping ${keep} releases)`, data: { release: release.id } });
     });
     await ctx.driver.removeLogs(app, `v${release.version}`);
   }

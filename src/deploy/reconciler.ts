@@ -98,7 +98,7 @@ export class Reconciler {
       if (!stillDraining) {
         store.transaction(() => {
           store.deployments.move(deployment.id, 'succeeded', now);
-          emit(this.#ctx, { app: deployment.app, deploymentId: deployment.id }, 'deploy.succeeded', 'the old release has drained');
+          emit(this.#ctx, { app: deployment.app, deploymentId: deployment.id }, { type: 'deploy.succeeded', message: 'the old release has drained' });
         });
       }
     }

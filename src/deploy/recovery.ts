@@ -35,7 +35,7 @@ export async function recover(ctx: DeployContext, routing: Routing): Promise<{ i
         const release = store.releases.get(deployment.releaseId);
         if (release?.status === 'pending') store.releases.setStatus(release.id, 'failed');
       }
-      emit(ctx, { app: deployment.app, deploymentId: deployment.id }, 'deploy.interrupted', error.message);
+      emit(ctx, { app: deployment.app, deploymentId: deployment.id }, { type: 'deploy.interrupted', message: error.message });
     });
     interrupted++;
   }

@@ -58,16 +58,16 @@ export async function runOneOff(ctx: DeployContext, run: OneOffRun, io: { signal
   // The audit trail names the command, with any secret in it masked.
   const mask = createMasker(spec.secrets);
   const masked = mask(run.command);
-  emit(ctx, where, 'run.started', `run: ${masked}`, { run: id, release: `v${run.release.version}` });
+  emit(ctx, where, { type: 'run.started', message: `run: ${masked}`, data: { run: id, release: `v${run.release.version}` } });
   try {
     const result = await ctx.driver.runOnce(spec);
-    emit(ctx, where, 'run.finished', `run ${result.timedOut ? 'timed out' : `exited with code ${result.exitCode}`}: ${masked}`, { run: id, ...result });
+    emit(ctx, where, { type: 'run.finished', message: `run ${result.timedOut ? 'timed out' : `exited with code ${result.exitCode}`}: ${masked}`, data: { run: id, ...result } });
     return result;
   } catch (error) {
     // Stopped because the reader went away (Ctrl-C), or it could not run at all: the trail says which.
     const reason = io.signal.aborted ? 'the client went away' : mask((error as Error).message);
     const outcome = { exitCode: null, timedOut: false as const, error: reason };
-    emit(ctx, where, 'run.finished', `run stopped (${reason}): ${masked}`, { run: id, ...outcome });
+    emit(ctx, where, { type: 'run.finished', message: `run stopped (${reason}): ${masked}`, data: { run: id, ...outcome } });
     return outcome;
   }
 }

@@ -71,7 +71,7 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
     const state = interrupted ? 'interrupted' : 'failed';
     ctx.store.transaction(() => {
       ctx.store.deployments.move(deployment.id, state, ctx.clock.now(), { error: report });
-      emit(ctx, { app: deployment.app, deploymentId: deployment.id }, `deploy.${state}`, report.message, { ...report });
+      emit(ctx, { app: deployment.app, deploymentId: deployment.id }, { type: `deploy.${state}`, message: report.message, data: { ...report } });
     });
     log.warn(`deployment ${state}`, { code: report.code });
   } finally {

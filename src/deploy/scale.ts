@@ -42,7 +42,7 @@ export function scale(ctx: DeployContext, deployer: Pick<Deployer, 'start'>, cha
   }
   store.transaction(() => {
     store.apps.setFormation(app, formation);
-    emit(ctx, { app, deploymentId: null }, 'app.scaled', description, { formation });
+    emit(ctx, { app, deploymentId: null }, { type: 'app.scaled', message: description, data: { formation } });
   });
   return { formation, deployment: deployer.start({ app, kind: 'scale', description, wait: true }) };
 }

@@ -36,7 +36,7 @@ export function moveTo(run: Run, state: DeploymentState): void {
   const { store, clock } = run.ctx;
   store.transaction(() => {
     store.deployments.move(run.deployment.id, state, clock.now());
-    emit(run.ctx, where(run), 'deploy.state', state, { state });
+    emit(run.ctx, where(run), { type: 'deploy.state', message: state, data: { state } });
   });
 }
 
@@ -59,7 +59,7 @@ export async function buildStep(run: Run, source: { dir: string; manifest: Manif
       signal: AbortSignal.any([run.signal, timeout]),
       log: (line) => {
         run.tail.push(line);
-        emit(ctx, where(run), 'build.log', line);
+        emit(ctx, where(run), { type: 'build.log', message: line });
       },
     });
   } catch (error) {
@@ -150,7 +150,7 @@ async function startLevel(run: Run, release: ReleaseRecord, processes: string[],
     }
     const address = info.address ? formatHostPort(info.address) : null;
     ctx.store.instances.setAddress(id, address, ctx.clock.now());
-    emit(ctx, where(run), 'instance.started', `${process}.${ordinal} started${address ? ` on ${address}` : ''}`, { instance: id, process, address });
+    emit(ctx, where(run), { type: 'instance.started', message: `${process}.${ordinal} started${address ? ` on ${address}` : ''}`, data: { instance: id, process, address } });
     const record = ctx.store.instances.get(id)!;
     started.push(record);
     all.push(record);
@@ -177,12 +177,10 @@ async function gate(run: Run, release: ReleaseRecord, instances: InstanceRecord[
         return reason ? `${label} ${reason}` : undefined;
       };
       const report = (result: ProbeResult, consecutive: number, needed: number) =>
-        emit(ctx, where(run), 'health.probe', `${label} ${result.ok ? 'ok' : result.error} (${consecutive}/${needed})`, {
-          instance: instance.id,
-          ok: result.ok,
-          status: result.status,
-          error: result.error,
-          consecutive,
+        emit(ctx, where(run), {
+          type: 'health.probe',
+          message: `${label} ${result.ok ? 'ok' : result.error} (${consecutive}/${needed})`,
+          data: { instance: instance.id, ok: result.ok, status: result.status, error: result.error, consecutive },
         });
       const asked = instanceProbe(ctx, release, instance);
       if (instance.process === 'web' && !asked) throw fail('START_FAILED', { reason: `${label} has no address` });
@@ -228,7 +226,7 @@ export async function servicesStep(run: Run, release: ReleaseRecord): Promise<vo
     if (previous) run.undo.push(`put service ${name} back as the serving release has it`, async () => void (await runtime.ensure(accessorySpec(release.app, name, previous))));
     else run.undo.push(`remove service ${name}, new in this release`, () => runtime.remove(release.app, name));
     const { changed } = await runtime.ensure(accessorySpec(release.app, name, spec));
-    emit(ctx, where(run), 'service.ensured', `service ${name} ${changed ? 'started' : 'already running'}`, { service: name, changed });
+    emit(ctx, where(run), { type: 'service.ensured', message: `service ${name} ${changed ? 'started' : 'already running'}`, data: { service: name, changed } });
   }
   for (const [name, spec] of services) {
     for (;;) {
@@ -239,7 +237,7 @@ export async function servicesStep(run: Run, release: ReleaseRecord): Promise<vo
       if (ctx.clock.now() > deadline) throw fail('SERVICE_FAILED', { service: name, reason: `still ${state} after ${Math.round(waitMs / 1000)} s` });
       await ctx.clock.sleep(250, run.signal);
     }
-    emit(ctx, where(run), 'service.ready', `service ${name} is ready`, { service: name });
+    emit(ctx, where(run), { type: 'service.ready', message: `service ${name} is ready`, data: { service: name } });
   }
 }
 
@@ -260,13 +258,13 @@ export async function releaseCommandStep(run: Run, release: ReleaseRecord): Prom
       signal: run.signal,
       onLine: ({ line }) => {
         run.tail.push(line);
-        emit(ctx, where(run), 'release.log', line);
+        emit(ctx, where(run), { type: 'release.log', message: line });
       },
     }),
   );
   if (result.timedOut) throw fail('RELEASE_FAILED', { command: command.command, reason: `it did not finish within ${Math.round(command.timeoutMs / 1000)} s and was stopped` });
   if (result.exitCode !== 0) throw fail('RELEASE_FAILED', { command: command.command, reason: `it exited with code ${result.exitCode}` });
-  emit(ctx, where(run), 'release.done', `\`${command.command}\` exited 0`);
+  emit(ctx, where(run), { type: 'release.done', message: `\`${command.command}\` exited 0` });
 }
 
 /** services + release command, under one state: what must be true before any new instance starts. */
@@ -313,8 +311,8 @@ export async function switchStep(run: Run, release: ReleaseRecord, instances: In
     store.deployments.setReleases(run.deployment.id, release.id, previous === release.id ? null : previous, now);
     store.deployments.move(run.deployment.id, 'draining', now);
     const urls = urlsFor(release.app, release.manifest, ctx.settings.baseDomain, ctx.settings.http);
-    emit(ctx, where(run), 'deploy.switched', `v${release.version} is live at ${urls[0] ?? '(no web process)'}`, { release: release.id, version: release.version, urls });
-    emit(ctx, where(run), 'deploy.state', 'draining', { state: 'draining' });
+    emit(ctx, where(run), { type: 'deploy.switched', message: `v${release.version} is live at ${urls[0] ?? '(no web process)'}`, data: { release: release.id, version: release.version, urls } });
+    emit(ctx, where(run), { type: 'deploy.state', message: 'draining', data: { state: 'draining' } });
   });
   try {
     await run.routing.publish();

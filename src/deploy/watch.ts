@@ -18,15 +18,15 @@ export function watchInstances(ctx: DeployContext, routing: Routing): () => void
     switch (event.type) {
       case 'exited':
         if (instance.state === 'stopping' || instance.state === 'stopped') return;
-        emit(ctx, where, 'instance.exited', `${label} ${describeExit(event.exit)}${event.willRestart ? ', restarting' : ''}`, {
-          instance: event.id,
-          exit: event.exit,
-          restarts: event.restarts,
+        emit(ctx, where, {
+          type: 'instance.exited',
+          message: `${label} ${describeExit(event.exit)}${event.willRestart ? ', restarting' : ''}`,
+          data: { instance: event.id, exit: event.exit, restarts: event.restarts },
         });
         return;
       case 'restarted': {
         const address = event.address ? formatHostPort(event.address) : null;
-        emit(ctx, where, 'instance.restarted', `${label} restarted (restart ${event.restarts})`, { instance: event.id, address, restarts: event.restarts });
+        emit(ctx, where, { type: 'instance.restarted', message: `${label} restarted (restart ${event.restarts})`, data: { instance: event.id, address, restarts: event.restarts } });
         if (address !== instance.address) {
           ctx.store.instances.setAddress(event.id, address, ctx.clock.now());
           void routing.publish().catch(() => {});
@@ -35,10 +35,10 @@ export function watchInstances(ctx: DeployContext, routing: Routing): () => void
       }
       case 'crashloop':
         ctx.log.error('instance is crash-looping', { app: instance.app, instance: event.id, restarts: event.restarts });
-        emit(ctx, where, 'instance.crashloop', `${label} keeps crashing (${event.restarts} restarts, last ${describeExit(event.exit)}); berth stopped restarting it`, {
-          instance: event.id,
-          exit: event.exit,
-          restarts: event.restarts,
+        emit(ctx, where, {
+          type: 'instance.crashloop',
+          message: `${label} keeps crashing (${event.restarts} restarts, last ${describeExit(event.exit)}); berth stopped restarting it`,
+          data: { instance: event.id, exit: event.exit, restarts: event.restarts },
         });
         // Nothing listens there any more: off the route table, so the proxy says 503 (no healthy
         // instance) instead of trying the dead address on every request.

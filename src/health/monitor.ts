@@ -1,5 +1,6 @@
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
+import type { EventOf } from '../model/events.ts';
 import type { InstanceRecord } from '../model/records.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
 import type { Store } from '../store/store.ts';
@@ -25,7 +26,7 @@ export interface MonitorContext extends ProbeContext {
   driver: Pick<RuntimeDriver, 'checkHealth' | 'inspect' | 'restart'>;
   clock: Clock;
   log: Logger;
-  report(app: string, type: 'instance.unhealthy' | 'instance.healthy', message: string, data: { instance: string; detail?: string }): void;
+  report(app: string, event: EventOf<'instance.unhealthy'> | EventOf<'instance.healthy'>): void;
 }
 
 /**
@@ -123,10 +124,10 @@ export class HealthMonitor {
       if (verdict === 'unhealthy') {
         const detail = result.error ?? `answered ${result.status}`;
         ctx.log.warn('instance unhealthy, restarting it', { app: instance.app, instance: instance.id, detail });
-        ctx.report(instance.app, 'instance.unhealthy', `${label} failed ${UNHEALTHY_AFTER} health checks in a row (${detail}); restarting it`, { instance: instance.id, detail });
+        ctx.report(instance.app, { type: 'instance.unhealthy', message: `${label} failed ${UNHEALTHY_AFTER} health checks in a row (${detail}); restarting it`, data: { instance: instance.id, detail } });
         await ctx.driver.restart(instance.id);
       } else if (verdict === 'recovered') {
-        ctx.report(instance.app, 'instance.healthy', `${label} is healthy again`, { instance: instance.id });
+        ctx.report(instance.app, { type: 'instance.healthy', message: `${label} is healthy again`, data: { instance: instance.id } });
       }
     } catch (error) {
       ctx.log.error('health check failed to run', { instance: instance.id, error: error as Error });

@@ -3,8 +3,8 @@ import { followDeployment } from '../../deploy/follow-deployment.ts';
 import { fail } from '../../errors/catalogue.ts';
 import type { DeploymentRecord } from '../../model/records.ts';
 import type { ApiDeps } from '../deps.ts';
-import { sendJson } from '../http.ts';
 import { operations } from '../operations.ts';
+import { answer } from '../responses.ts';
 import type { Router } from '../router.ts';
 import { EventStream } from '../sse.ts';
 import { deploymentView, eventView } from '../views.ts';
@@ -14,17 +14,17 @@ export function deploymentRoutes(router: Router, deps: ApiDeps): void {
 
   router.on(operations.listDeployments, ({ res, params: { app } }) => {
     requireApp(deps.ctx, app);
-    sendJson(res, 200, { deployments: store.deployments.listByApp(app).map((d) => deploymentView(deps, d)) });
+    answer(res, 'listDeployments', 200, { deployments: store.deployments.listByApp(app).map((d) => deploymentView(deps, d)) });
   });
 
   /** The app's recent events (deploys, crashes, restarts, env changes), oldest first. */
   router.on(operations.appEvents, ({ res, params: { app }, query }) => {
     requireApp(deps.ctx, app);
-    sendJson(res, 200, { events: store.events.forApp(app, query.limit).map((event) => eventView(deps, event)) });
+    answer(res, 'appEvents', 200, { events: store.events.forApp(app, query.limit).map((event) => eventView(deps, event)) });
   });
 
   router.on(operations.getDeployment, ({ res, params: { id } }) => {
-    sendJson(res, 200, deploymentView(deps, requireDeployment(deps, id)));
+    answer(res, 'getDeployment', 200, deploymentView(deps, requireDeployment(deps, id)));
   });
 
   /** Replays the deployment's events, then streams new ones until it is over. */

@@ -7,8 +7,9 @@ import { fail, isBerthError } from '../../errors/catalogue.ts';
 import { newId } from '../../lib/ids.ts';
 import { OffThreadParser } from '../../manifest/parse-off-thread.ts';
 import type { ApiDeps } from '../deps.ts';
-import { sendError, sendJson } from '../http.ts';
+import { sendError } from '../http.ts';
 import { operations } from '../operations.ts';
+import { answer } from '../responses.ts';
 import type { Router } from '../router.ts';
 import { deploymentView } from '../views.ts';
 import { detachedDeployer } from './common.ts';
@@ -58,6 +59,6 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
     const sha = String(req.headers['x-berth-git-sha'] ?? '');
     const gitSha = /^[0-9a-f]{7,40}(-dirty)?$/.test(sha) ? sha : undefined;
     const deployment = await deployFolder(deps.ctx, detachedDeployer(deps), parser, { app, dir, wait, description, ...(gitSha ? { gitSha } : {}) });
-    sendJson(res, 202, { deployment: deploymentView(deps, deployment) });
+    answer(res, 'deploy', 202, { deployment: deploymentView(deps, deployment) });
   });
 }

@@ -3,8 +3,8 @@ import { changeEnv } from '../../deploy/change-env.ts';
 import { envDrift } from '../../deploy/env.ts';
 import { currentVars, releaseVars } from '../../deploy/releases.ts';
 import type { ApiDeps } from '../deps.ts';
-import { sendJson } from '../http.ts';
 import { operations } from '../operations.ts';
+import { answer } from '../responses.ts';
 import type { Router } from '../router.ts';
 import { deploymentView } from '../views.ts';
 import { detachedDeployer } from './common.ts';
@@ -28,11 +28,11 @@ export function envRoutes(router: Router, deps: ApiDeps): void {
       serving: !drift.pending.has(v.name),
       ...(query.reveal ? { value: sealer.open(v.valueSealed) } : {}),
     }));
-    sendJson(res, 200, { app, release: current ? `v${current.version}` : null, vars, unsetButServed: drift.unsetButServed });
+    answer(res, 'getEnv', 200, { app, release: current ? `v${current.version}` : null, vars, unsetButServed: drift.unsetButServed });
   });
 
   router.on(operations.patchEnv, ({ res, params: { app }, body }) => {
     const { changed, deployment } = changeEnv(deps.ctx, detachedDeployer(deps), { app, set: body.set, unset: body.unset });
-    sendJson(res, 202, { changed, deployment: deployment ? deploymentView(deps, deployment) : null });
+    answer(res, 'patchEnv', 202, { changed, deployment: deployment ? deploymentView(deps, deployment) : null });
   });
 }

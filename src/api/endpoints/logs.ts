@@ -3,8 +3,9 @@ import { requireApp } from '../../deploy/apps.ts';
 import { fail } from '../../errors/catalogue.ts';
 import { parseDuration } from '../../lib/duration.ts';
 import type { ApiDeps } from '../deps.ts';
-import { sendJson } from '../http.ts';
 import { operations } from '../operations.ts';
+import type { LogLine } from '../../model/wire.ts';
+import { answer } from '../responses.ts';
 import type { Router } from '../router.ts';
 import { EventStream } from '../sse.ts';
 
@@ -18,7 +19,7 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
     const sinceMs = parseSince(query.since, clock.now());
 
     const releaseNames = new Map(store.releases.listByApp(app).map((r) => [r.id, `v${r.version}`]));
-    const view = ({ instance, line }: InstanceLine) => ({
+    const view = ({ instance, line }: InstanceLine): LogLine => ({
       ts: new Date(line.ts).toISOString(),
       stream: line.stream,
       line: line.line,
@@ -27,7 +28,7 @@ export function logRoutes(router: Router, deps: ApiDeps): void {
       release: releaseNames.get(instance.releaseId) ?? instance.releaseId,
     });
     const read = await readAppLogs(deps.ctx, app, { tail, process, sinceMs });
-    if (!follow) return sendJson(res, 200, { lines: read.lines.map(view) });
+    if (!follow) return answer(res, 'logs', 200, { lines: read.lines.map(view) });
 
     const stream = new EventStream(res);
     for (const line of read.lines) stream.send('log', view(line));

@@ -2,6 +2,7 @@ import { planRun, runOneOff } from '../../deploy/run-once.ts';
 import type { ApiDeps } from '../deps.ts';
 import { operations } from '../operations.ts';
 import { pathRedactor } from '../redact-paths.ts';
+import type { RunExit, RunOutput } from '../../model/wire.ts';
 import type { Router } from '../router.ts';
 import { EventStream } from '../sse.ts';
 
@@ -17,9 +18,9 @@ export function runRoutes(router: Router, deps: ApiDeps): void {
     const run = planRun(deps.ctx, { app, command: body.command, timeoutSeconds: body.timeoutSeconds });
     const stream = new EventStream(res);
     try {
-      const outcome = await runOneOff(deps.ctx, run, { signal: stream.signal, onLine: (line) => stream.send('output', line) });
+      const outcome = await runOneOff(deps.ctx, run, { signal: stream.signal, onLine: (line) => stream.send('output', line satisfies RunOutput) });
       // Why a run could not start may name server paths: the client sees them as DATA/...
-      stream.send('exit', 'error' in outcome ? { ...outcome, error: redactPaths(outcome.error) } : outcome);
+      stream.send('exit', ('error' in outcome ? { ...outcome, error: redactPaths(outcome.error) } : outcome) satisfies RunExit);
     } finally {
       stream.close();
     }

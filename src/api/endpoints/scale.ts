@@ -1,7 +1,7 @@
 import { scale } from '../../deploy/scale.ts';
 import type { ApiDeps } from '../deps.ts';
-import { sendJson } from '../http.ts';
 import { operations } from '../operations.ts';
+import { answer } from '../responses.ts';
 import type { Router } from '../router.ts';
 import { deploymentView } from '../views.ts';
 import { detachedDeployer } from './common.ts';
@@ -13,6 +13,6 @@ import { detachedDeployer } from './common.ts';
 export function scaleRoutes(router: Router, deps: ApiDeps): void {
   router.on(operations.scale, ({ res, params: { app }, body }) => {
     const { formation, deployment } = scale(deps.ctx, detachedDeployer(deps), { app, processes: body.processes, reset: body.reset });
-    sendJson(res, 202, { formation, deployment: deploymentView(deps, deployment) });
+    answer(res, 'scale', 202, { formation, deployment: deploymentView(deps, deployment) });
   });
 }

@@ -1,12 +1,12 @@
 import type { ApiDeps } from '../deps.ts';
-import { sendJson } from '../http.ts';
 import { operations } from '../operations.ts';
 import { runOutsideRequestScope } from '../request-scope.ts';
+import { answer } from '../responses.ts';
 import type { Router } from '../router.ts';
 
 export function systemRoutes(router: Router, deps: ApiDeps): void {
   router.on(operations.info, ({ res }) => {
-    sendJson(res, 200, {
+    answer(res, 'info', 200, {
       version: deps.version,
       driver: deps.ctx.driver.name,
       baseDomain: deps.config.baseDomain,
@@ -18,7 +18,7 @@ export function systemRoutes(router: Router, deps: ApiDeps): void {
 
   router.on(operations.shutdown, ({ res, body }) => {
     const stopApps = body.stopApps === true;
-    sendJson(res, 202, { stopping: true, stopApps });
+    answer(res, 'shutdown', 202, { stopping: true, stopApps });
     // The shutdown outlives this request: its errors are not the request's (../request-scope.ts).
     runOutsideRequestScope(() => deps.shutdown({ stopApps }));
   });

@@ -1,5 +1,5 @@
 /** `berth apps`: every app with its status, serving release, instances and URL. */
-import type { App } from '../api-types.ts';
+import type { App, AppList } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import type { Context } from '../context.ts';
 import { formatTable, orDash } from '../format.ts';
@@ -52,7 +52,7 @@ export function formatApps(apps: App[], style: Style): string {
 
 export async function run(_args: AppsArgs, ctx: Context): Promise<number> {
   const client = await ctx.client();
-  const body = await client.get<{ apps: App[] }>('/v1/apps');
+  const body = await client.get<AppList>('/v1/apps');
   ctx.io.stdout.write(ctx.globals.json ? JSON.stringify(body, null, 2) + '\n' : formatApps(body.apps, ctx.out));
   return 0;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { readStat } from '../../lib/proc.ts';
-import type { App, Release } from '../api-types.ts';
+import type { App, Release } from '../../model/wire.ts';
 import { loginFile } from '../config.ts';
 import { main } from '../main.ts';
 import { processAlive } from './down.ts';
@@ -238,8 +238,8 @@ test('apps, status and releases format the API answers; --json prints them as th
     release: { id: 'rel_3', version: 3, name: 'v3' },
     deploying: null,
     instances: [
-      { id: 'ins_0000a1b2', process: 'web', release: { id: 'rel_3', version: 3, name: 'v3' }, state: 'serving', run: 'running', address: '127.0.0.1:41001', restarts: 0 },
-      { id: 'ins_0000c3d4', process: 'web', release: { id: 'rel_2', version: 2, name: 'v2' }, state: 'standby', run: 'running', address: '127.0.0.1:41000', restarts: 1 },
+      { id: 'ins_0000a1b2', process: 'web', ordinal: 0, release: { id: 'rel_3', version: 3, name: 'v3' }, state: 'serving', run: 'running', address: '127.0.0.1:41001', restarts: 0 },
+      { id: 'ins_0000c3d4', process: 'web', ordinal: 0, release: { id: 'rel_2', version: 2, name: 'v2' }, state: 'standby', run: 'running', address: '127.0.0.1:41000', restarts: 1 },
     ],
   };
   // Stamped when served, so they read `just now` however long the test took to get there.

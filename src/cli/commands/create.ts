@@ -1,7 +1,7 @@
 /** `berth create <app>`: an empty app, so env vars can be set before its first deploy. */
 import { fail } from '../../errors/catalogue.ts';
 import { isValidAppName } from '../../manifest/app-name.ts';
-import type { App } from '../api-types.ts';
+import type { App } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import type { Context } from '../context.ts';
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { basename, relative, resolve } from 'node:path';
 import { ENV_REASON, packDirectory, type Skipped } from '../../archive/pack.ts';
 import { loadManifest, resolveAppName } from '../../manifest/load.ts';
-import type { Deployment } from '../api-types.ts';
+import type { Deployment, DeploymentAccepted } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -78,7 +78,7 @@ export async function deployFolder(ctx: Context, options: DeployFolderOptions): 
   const view = progressViewFor(ctx, { upload: true, healthyAfter: manifest.health.healthyAfter });
   let deployment: Deployment;
   try {
-    ({ deployment } = await client.upload<{ deployment: Deployment }>(appPath(app, '/deploys'), packed.stream, {
+    ({ deployment } = await client.upload<DeploymentAccepted>(appPath(app, '/deploys'), packed.stream, {
       query: { wait: options.wait },
       headers: gitHeaders(dir),
       onProgress: (bytes) => view.uploadProgress(bytes),

@@ -1,4 +1,5 @@
 /** `berth destroy <app>`: removes an app and everything it has, after the user types its name. */
+import type { AppDestroyed } from '../../model/wire.ts';
 import { parseCommandArgs, usageError, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -41,7 +42,7 @@ export async function run(args: DestroyArgs, ctx: Context): Promise<number> {
     if (answer.trim() !== args.app) throw new CliError(`not destroyed: "${answer.trim()}" is not "${args.app}"`);
   }
   const client = await ctx.client();
-  const body = await client.request<{ destroyed: string }>('DELETE', appPath(args.app));
+  const body = await client.request<AppDestroyed>('DELETE', appPath(args.app));
   ctx.io.stdout.write(ctx.globals.json ? JSON.stringify(body, null, 2) + '\n' : `destroyed ${body.destroyed}\n`);
   return 0;
 }

@@ -1,4 +1,5 @@
 /** `berth doctor`: which runtime berth chose and why, versions, the proxy, disk space. */
+import type { Doctor } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import type { Context } from '../context.ts';
 import { cliVersion } from '../version.ts';
@@ -20,18 +21,6 @@ export function parse(argv: string[]): DoctorArgs {
   return { globals: parseCommandArgs(spec, argv).globals };
 }
 
-interface Doctor {
-  version: string;
-  node: string;
-  runtime: { driver: string; reason: string; engine?: { Version: string; ApiVersion: string }; engineApiVersion?: string };
-  dataDir: string;
-  disk: { freeBytes: number; totalBytes: number };
-  proxy: { pid: number; version: string; address: { host: string; port: number }; connections: number } | { error: string };
-  apps: number;
-  /** What berth does not protect against on this setup (older servers send none). */
-  warnings?: string[];
-}
-
 const gb = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GB`;
 
 export async function run(args: DoctorArgs, ctx: Context): Promise<number> {
@@ -50,6 +39,7 @@ export async function run(args: DoctorArgs, ctx: Context): Promise<number> {
   const lowDisk = report.disk.freeBytes < 5 * 1024 ** 3;
   lines.push(`data      ${report.dataDir}: ${gb(report.disk.freeBytes)} free of ${gb(report.disk.totalBytes)}${lowDisk ? '  (low: builds and releases need room)' : ''}`);
   lines.push(`apps      ${report.apps}`);
+  // Older servers send no warnings.
   for (const warning of report.warnings ?? []) lines.push(`warning   ${warning}`);
   ctx.io.stdout.write(lines.join('\n') + '\n');
   return 'error' in report.proxy ? 1 : 0;

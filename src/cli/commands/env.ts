@@ -5,7 +5,7 @@
  */
 import { checkEnvName } from '../../model/env-vars.ts';
 import { closest } from '../../manifest/suggest.ts';
-import type { Deployment, EnvList } from '../api-types.ts';
+import type { EnvChange, EnvList } from '../../model/wire.ts';
 import { commandHelp, parseCommandArgs, splitSubcommand, usageError, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -162,7 +162,7 @@ export async function run(args: EnvArgs, ctx: Context): Promise<number> {
     change = { unset: args.names };
     requested = args.names;
   }
-  const result = await client.request<{ changed: string[]; deployment: Deployment | null }>('PATCH', appPath(args.app, '/env'), { body: change });
+  const result = await client.request<EnvChange>('PATCH', appPath(args.app, '/env'), { body: change });
   const log = ctx.globals.json ? ctx.io.stderr : ctx.io.stdout;
   log.write(changeSummary(args.sub, requested, result.changed));
   if (!result.deployment) {

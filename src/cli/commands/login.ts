@@ -1,5 +1,5 @@
 /** `berth login <url>`: checks a server URL and token against the server, then saves them for later commands. */
-import type { ServerInfo } from '../api-types.ts';
+import type { ServerInfo } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import { ApiClient } from '../client.ts';
 import { loginFile, normalizeUrl, writeLogin } from '../config.ts';

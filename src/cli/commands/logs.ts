@@ -1,7 +1,7 @@
 /** `berth logs <app>`: recent output of the app's processes; `-f` keeps following until Ctrl-C. */
 import { isBerthError } from '../../errors/catalogue.ts';
 import { parseDuration } from '../../lib/duration.ts';
-import type { LogLine } from '../api-types.ts';
+import type { LogLine, LogLines } from '../../model/wire.ts';
 import { parseCommandArgs, parseCount, usageError, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -79,7 +79,7 @@ export async function run(args: LogsArgs, ctx: Context): Promise<number> {
   const path = appPath(args.app, '/logs');
   const print = (line: LogLine) => ctx.io.stdout.write(ctx.globals.json ? JSON.stringify(line) + '\n' : formatLogLine(line, ctx.now(), ctx.out));
   if (!args.follow) {
-    const body = await client.get<{ lines: LogLine[] }>(path, { query });
+    const body = await client.get<LogLines>(path, { query });
     if (ctx.globals.json) ctx.io.stdout.write(JSON.stringify(body, null, 2) + '\n');
     else if (body.lines.length === 0) ctx.io.stderr.write(`no log lines from ${args.app}${args.since ? ` since ${args.since}` : ''}\n`);
     else for (const line of body.lines) print(line);

@@ -1,5 +1,5 @@
 /** `berth releases <app>`: the releases to roll back to, newest first. */
-import type { Release } from '../api-types.ts';
+import type { Release, ReleaseList } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -57,7 +57,7 @@ export function formatReleases(app: string, releases: Release[], now: number, st
 
 export async function run(args: ReleasesArgs, ctx: Context): Promise<number> {
   const client = await ctx.client();
-  const body = await client.get<{ releases: Release[] }>(appPath(args.app, '/releases'));
+  const body = await client.get<ReleaseList>(appPath(args.app, '/releases'));
   ctx.io.stdout.write(ctx.globals.json ? JSON.stringify(body, null, 2) + '\n' : formatReleases(args.app, body.releases, ctx.now(), ctx.out));
   return 0;
 }

@@ -1,5 +1,5 @@
 /** `berth rollback <app> [release]`: serve an earlier release again, through the same health gate. */
-import type { Deployment } from '../api-types.ts';
+import type { DeploymentAccepted } from '../../model/wire.ts';
 import { parseCommandArgs, usageError, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -39,7 +39,7 @@ export function parse(argv: string[]): RollbackArgs {
 
 export async function run(args: RollbackArgs, ctx: Context): Promise<number> {
   const client = await ctx.client();
-  const { deployment } = await client.request<{ deployment: Deployment }>('POST', appPath(args.app, '/rollback'), {
+  const { deployment } = await client.request<DeploymentAccepted>('POST', appPath(args.app, '/rollback'), {
     body: args.release === undefined ? {} : { release: args.release },
   });
   const log = ctx.globals.json ? ctx.io.stderr : ctx.io.stdout;

@@ -1,4 +1,5 @@
 /** `berth run <app> -- <command...>`: a one-off command in a fresh instance of the current release. */
+import type { RunExit, RunOutput } from '../../model/wire.ts';
 import { parseCommandArgs, usageError, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -41,7 +42,7 @@ export function parse(argv: string[]): RunArgs {
 
 export async function run(args: RunArgs, ctx: Context): Promise<number> {
   const client = await ctx.client();
-  let exit: { exitCode: number | null; timedOut: boolean; error?: string } | undefined;
+  let exit: RunExit | undefined;
   const signal = ctx.interrupted();
   try {
     for await (const message of client.events(appPath(args.app, '/run'), {
@@ -49,9 +50,11 @@ export async function run(args: RunArgs, ctx: Context): Promise<number> {
       body: { command: args.command, ...(args.timeoutSeconds ? { timeoutSeconds: args.timeoutSeconds } : {}) },
       signal,
     })) {
-      const data = JSON.parse(message.data);
-      if (message.event === 'output') (data.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout).write(`${data.line}\n`);
-      else if (message.event === 'exit') exit = data;
+      const data: unknown = JSON.parse(message.data);
+      if (message.event === 'output') {
+        const output = data as RunOutput;
+        (output.stream === 'stderr' ? ctx.io.stderr : ctx.io.stdout).write(`${output.line}\n`);
+      } else if (message.event === 'exit') exit = data as RunExit;
     }
   } catch (error) {
     if (!signal.aborted) throw error;

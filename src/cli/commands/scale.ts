@@ -1,5 +1,5 @@
 /** `berth scale <app> web=3 worker=1`: change replicas through the same health-gated path as a deploy. */
-import type { Deployment } from '../api-types.ts';
+import type { ScaleAccepted } from '../../model/wire.ts';
 import { parseCommandArgs, usageError, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -41,7 +41,7 @@ export function parse(argv: string[]): ScaleArgs {
 
 export async function run(args: ScaleArgs, ctx: Context): Promise<number> {
   const client = await ctx.client();
-  const { deployment, formation } = await client.request<{ deployment: Deployment; formation: Record<string, number> }>('POST', appPath(args.app, '/scale'), {
+  const { deployment, formation } = await client.request<ScaleAccepted>('POST', appPath(args.app, '/scale'), {
     body: args.reset ? { reset: true } : { processes: args.processes },
   });
   const log = ctx.globals.json ? ctx.io.stderr : ctx.io.stdout;

@@ -1,5 +1,5 @@
 /** `berth status <app>`: what is serving, every instance, and how the last deployment went. */
-import type { App, Deployment, Instance } from '../api-types.ts';
+import type { App, Deployment, DeploymentList, Instance } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -73,7 +73,7 @@ export async function run(args: StatusArgs, ctx: Context): Promise<number> {
   const client = await ctx.client();
   const [app, deployments] = await Promise.all([
     client.get<App>(appPath(args.app)),
-    client.get<{ deployments: Deployment[] }>(appPath(args.app, '/deployments')),
+    client.get<DeploymentList>(appPath(args.app, '/deployments')),
   ]);
   const last = deployments.deployments[0] ?? null;
   ctx.io.stdout.write(ctx.globals.json ? JSON.stringify({ app, lastDeployment: last }, null, 2) + '\n' : formatStatus(app, last, ctx.now(), ctx.out));

@@ -1,5 +1,5 @@
 /** `berth version`: the CLI's version and, when it answers, the server's. */
-import type { ServerInfo } from '../api-types.ts';
+import type { ServerInfo } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import type { Context } from '../context.ts';
 import { describeError } from '../errors.ts';

@@ -1,0 +1,118 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { wireIssues } from '../model/wire-check.ts';
+import { ApiError } from '../model/wire.ts';
+import type { Operation } from './input-spec.ts';
+import { appArchive, sseEvents, startApi, type InjectReply, type TestApi } from './inject.test-support.ts';
+import { GENERATE_OPENAPI_COMMAND, OPENAPI_FILE, openApiDocument, openApiPath, openApiText } from './openapi.ts';
+import { operations, type OperationName } from './operations.ts';
+import { responses, type Responses } from './responses.ts';
+import { createRouter } from './server.ts';
+
+/** The OpenAPI document cannot drift: not from docs/, not from the router, not from what the API answers. */
+let api: TestApi;
+before(async () => {
+  api = await startApi();
+});
+after(() => api.close());
+
+const root = join(import.meta.dirname, '../..');
+const key = (operation: Pick<Operation, 'method' | 'path'>) => `${operation.method} ${openApiPath(operation.path)}`;
+
+test(`${OPENAPI_FILE} is what the code generates, and what the daemon serves`, async () => {
+  // Compared whole, not printed whole: the message says what to do, `git diff` shows the change.
+  assert.ok(readFileSync(join(root, OPENAPI_FILE), 'utf8') === openApiText(), `${OPENAPI_FILE} is out of date: run \`${GENERATE_OPENAPI_COMMAND}\``);
+  const served = await api.call('GET', '/v1/openapi.json');
+  assert.equal(served.status, 200);
+  assert.deepEqual(served.body, openApiDocument());
+  assert.equal((await api.call('GET', '/v1/openapi.json', { headers: { authorization: '' } })).status, 401, 'behind the token like every route');
+});
+
+test('every route of the router is in the document, and every operation in it is routed', () => {
+  const document = openApiDocument();
+  const documented = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods as object).map((method) => `${method.toUpperCase()} ${path}`));
+  const routed = createRouter(api.deps).operations().map(key);
+  assert.deepEqual([...routed].sort(), [...documented].sort());
+  assert.deepEqual(Object.values(operations).map(key).sort(), [...documented].sort());
+});
+
+/** The answer against the document: its status must be listed, its JSON or each event of its stream fit the schema. */
+function issuesOf(name: OperationName, reply: InjectReply): string[] {
+  const spec = (responses[name] as Responses)[reply.status as 200];
+  if (!spec) return reply.status >= 400 ? wireIssues(ApiError, reply.body) : [`${name}: status ${reply.status} is not in the document`];
+  if (/^text\/event-stream/.test(reply.headers['content-type'] ?? '')) {
+    const events = sseEvents(reply.text);
+    if (events.length === 0) return [`${name}: an empty stream proves nothing`];
+    return events.flatMap(({ event, data }) => {
+      const schema = spec.events?.[event];
+      if (!schema) return [`${name}: event ${event} is not in the document`];
+      // A deployment's stream names each event by its type.
+      const named = name === 'deploymentEvents' && data.type !== event ? [`${name}: event ${event} carries a ${data.type}`] : [];
+      return [...named, ...wireIssues(schema, data, `${name} event ${event}`)];
+    });
+  }
+  return spec.json ? wireIssues(spec.json, reply.body, name) : [`${name}: JSON where the document says an event stream`];
+}
+
+test('real answers of the API fit the document, for every operation, successes and errors', async () => {
+  const seen = new Set<OperationName>();
+  const call = async (name: OperationName, method: string, url: string, options: Parameters<TestApi['call']>[2] = {}) => {
+    const reply = await api.call(method, url, options);
+    assert.deepEqual(issuesOf(name, reply), [], `${method} ${url} answered ${reply.status}: ${reply.text.slice(0, 500)}`);
+    seen.add(name);
+    return reply;
+  };
+  const manifest = [
+    'name: app',
+    'release: node migrate.js',
+    'health:\n  path: /health\n  interval: 100ms\n  healthy_after: 1',
+    'deploy:\n  drain_timeout: 100ms',
+    'processes:\n  web: {}\n  worker: node worker.js',
+    '',
+  ].join('\n');
+  const behaviour = { version: 'one', buildLog: ['npm ci', 'built'], logs: ['booting', 'ready'], oneOff: { 'node migrate.js': { output: ['migrated'] }, 'node seed.js': { output: ['seeded'], exitCode: 3 } } };
+
+  await call('info', 'GET', '/v1/info');
+  await call('createApp', 'POST', '/v1/apps', { body: { name: 'empty' } });
+  await call('createApp', 'POST', '/v1/apps', { body: { name: 'empty' } });
+  await call('patchEnv', 'PATCH', '/v1/apps/empty/env', { body: { set: { EARLY: '1' } } });
+
+  const deployed = await call('deploy', 'POST', '/v1/apps/alpha/deploys', { body: appArchive(manifest, behaviour), headers: { 'content-type': 'application/gzip' } });
+  await api.kit.deployer.idle('alpha');
+  const id = deployed.body.deployment.id;
+  await call('getDeployment', 'GET', `/v1/deployments/${id}`);
+  await call('patchEnv', 'PATCH', '/v1/apps/alpha/env', { body: { set: { GREETING: 'hi' } } });
+  await api.kit.deployer.idle('alpha');
+  await call('scale', 'POST', '/v1/apps/alpha/scale', { body: { processes: { web: 2 } } });
+  await api.kit.deployer.idle('alpha');
+  await call('rollback', 'POST', '/v1/apps/alpha/rollback', { body: {} });
+  await api.kit.deployer.idle('alpha');
+  const failed = await api.deploy('broken', manifest, { build: 'fail', buildLog: ['npm ERR! missing script'] });
+
+  await call('listApps', 'GET', '/v1/apps');
+  await call('getApp', 'GET', '/v1/apps/alpha');
+  await call('listDeployments', 'GET', '/v1/apps/alpha/deployments');
+  await call('listDeployments', 'GET', '/v1/apps/broken/deployments');
+  await call('deploymentEvents', 'GET', `/v1/deployments/${id}/events`, { closeWhen: (text) => text.includes('event: deploy.switched') });
+  await call('deploymentEvents', 'GET', `/v1/deployments/${failed.body.deployment.id}/events`);
+  await call('appEvents', 'GET', '/v1/apps/alpha/events?limit=1000');
+  await call('listReleases', 'GET', '/v1/apps/alpha/releases');
+  await call('getEnv', 'GET', '/v1/apps/alpha/env?reveal=1');
+  await call('logs', 'GET', '/v1/apps/alpha/logs');
+  await call('logs', 'GET', '/v1/apps/alpha/logs?follow=1', { closeWhen: (text) => text.includes('"ready"') });
+  await call('run', 'POST', '/v1/apps/alpha/run', { body: { command: 'node seed.js' } });
+  await call('appEvents', 'GET', '/v1/apps/alpha/events?limit=1000');
+  await call('doctor', 'GET', '/v1/doctor');
+  await call('openapi', 'GET', '/v1/openapi.json');
+
+  // Errors: the catalogue's shape, whatever the endpoint.
+  await call('getApp', 'GET', '/v1/apps/nope');
+  await call('createApp', 'POST', '/v1/apps', { body: { name: 'x', nmae: 'typo' } });
+  await call('getDeployment', 'GET', '/v1/deployments/dep_nope');
+
+  await call('destroyApp', 'DELETE', '/v1/apps/empty');
+  await call('shutdown', 'POST', '/v1/system/shutdown', { body: { stopApps: false } });
+  assert.deepEqual([...seen].sort(), (Object.keys(operations) as OperationName[]).sort(), 'every operation answered at least once');
+});

@@ -1,0 +1,63 @@
+/**
+ * What each endpoint of ./operations.ts answers, by status: a JSON body of a wire shape
+ * (../model/wire.ts), or an event stream with the shape of each event's data. The OpenAPI document is
+ * made from these (./openapi.ts); endpoints send JSON through `answer`, which takes only the shape
+ * declared here for that operation and status.
+ */
+import type { ServerResponse } from 'node:http';
+import { EVENT_TYPES } from '../model/events.ts';
+import * as wire from '../model/wire.ts';
+import type { Infer, Schema } from '../model/wire-schema.ts';
+import { sendJson } from './http.ts';
+import type { OperationName } from './operations.ts';
+
+export interface ResponseSpec {
+  readonly description: string;
+  /** The JSON body (`application/json`). */
+  readonly json?: Schema;
+  /** `text/event-stream`: event name -> the shape of its data. */
+  readonly events?: Readonly<Record<string, Schema>>;
+}
+
+export type Responses = Readonly<Partial<Record<200 | 201 | 202, ResponseSpec>>>;
+
+/** A deployment's stream: each event under its own type (`event: deploy.state`), its data the whole event. */
+const deploymentEvents = Object.fromEntries(EVENT_TYPES.map((type) => [type, wire.ApiEvent]));
+
+export const responses = {
+  info: { 200: { description: 'the server: version, driver, addresses', json: wire.ServerInfo } },
+  shutdown: { 202: { description: 'the daemon is stopping', json: wire.ShutdownAccepted } },
+  listApps: { 200: { description: 'every app', json: wire.AppList } },
+  createApp: {
+    201: { description: 'the new app, empty (so env vars can be set before its first deploy)', json: wire.App },
+    200: { description: 'the app already exists', json: wire.App },
+  },
+  getApp: { 200: { description: 'the app', json: wire.App } },
+  destroyApp: { 200: { description: 'every instance stopped; routes, releases, env vars and logs removed', json: wire.AppDestroyed } },
+  deploy: { 202: { description: 'the deployment, queued; the app is created on its first deploy', json: wire.DeploymentAccepted } },
+  listDeployments: { 200: { description: 'the app\'s deployments, newest first', json: wire.DeploymentList } },
+  appEvents: { 200: { description: 'the app\'s recent events, oldest first', json: wire.EventList } },
+  getDeployment: { 200: { description: 'the deployment', json: wire.Deployment } },
+  deploymentEvents: {
+    200: { description: 'every event of the deployment (after `after`), then live ones; `id:` is the seq; the stream ends after deploy.succeeded, deploy.failed or deploy.interrupted', events: deploymentEvents },
+  },
+  listReleases: { 200: { description: 'the app\'s releases, newest first', json: wire.ReleaseList } },
+  rollback: { 202: { description: 'the rollback, queued', json: wire.DeploymentAccepted } },
+  getEnv: { 200: { description: 'the app\'s env vars', json: wire.EnvList } },
+  patchEnv: { 202: { description: 'the change is saved and rolls out as a new release through the health gate', json: wire.EnvChange } },
+  logs: { 200: { description: 'the lines; with follow=1 an event stream of `log` events that stays open', json: wire.LogLines, events: { log: wire.LogLine } } },
+  scale: { 202: { description: 'the counts are saved and roll out as a new release through the health gate', json: wire.ScaleAccepted } },
+  run: { 200: { description: 'an `output` event per line, then one `exit`; closing the stream stops the command', events: { output: wire.RunOutput, exit: wire.RunExit } } },
+  doctor: { 200: { description: 'which runtime and why, versions, the proxy, disk space, what this setup does not protect against', json: wire.Doctor } },
+  openapi: { 200: { description: 'this document', json: wire.OpenApiDocument } },
+} as const satisfies Record<OperationName, Responses>;
+
+type JsonStatus<N extends OperationName> = { [S in keyof (typeof responses)[N]]: (typeof responses)[N][S] extends { json: Schema } ? S : never }[keyof (typeof responses)[N]];
+
+/** The JSON body of operation `N` with status `S`. */
+export type Answer<N extends OperationName, S extends JsonStatus<N>> = (typeof responses)[N][S] extends { json: infer J } ? Infer<J> : never;
+
+/** Sends the JSON answer of an operation: only the shape ./responses declares for that status type-checks. */
+export function answer<N extends OperationName, S extends JsonStatus<N>>(res: ServerResponse, _operation: N, status: S, body: Answer<N, S>): void {
+  sendJson(res, Number(status), body);
+}

@@ -1,0 +1,81 @@
+/**
+ * Every event berth records, as one union on `type` with each type's own `data`: the deploy machinery
+ * writes them (`deploy/emit.ts` takes a BerthEvent), the API sends them (`ApiEvent` in ./wire.ts), the
+ * CLI narrows on `type` to read them. The events table stores type, message and data as JSON.
+ */
+import { DeploymentError, DeploymentKind, DeploymentState } from './wire-records.ts';
+import * as w from './wire-schema.ts';
+
+const instance = w.described('the instance id', w.string());
+/** How an instance's process ended, as the runtime saw it. */
+const exit = w.object({
+  code: w.nullable(w.integer()),
+  signal: w.nullable(w.string()),
+  at: w.described('epoch milliseconds', w.number()),
+  oom: w.optional(w.boolean()),
+});
+
+/** Each event type and its data: `null` for an event that is only its message (a line of output). */
+export const EVENT_DATA = {
+  // A deployment's events, in the order they come.
+  'deploy.queued': w.object({ kind: DeploymentKind }),
+  'deploy.state': w.object({ state: DeploymentState }),
+  'build.log': null,
+  'service.ensured': w.object({ service: w.string(), changed: w.boolean() }),
+  'service.ready': w.object({ service: w.string() }),
+  'release.log': null,
+  'release.done': null,
+  'instance.started': w.object({ instance, process: w.string(), address: w.nullable(w.string()) }),
+  'health.probe': w.object({ instance, ok: w.boolean(), status: w.optional(w.integer()), error: w.optional(w.string()), consecutive: w.integer() }),
+  'deploy.switched': w.object({ release: w.described('the release id', w.string()), version: w.integer(), urls: w.array(w.string()) }),
+  'deploy.succeeded': null,
+  'deploy.failed': DeploymentError,
+  // Without data when the daemon found it cut short at start-up (the message says so).
+  'deploy.interrupted': w.optional(DeploymentError),
+  // An app's events outside any deployment.
+  'app.created': null,
+  'app.scaled': w.object({ formation: w.record(w.integer()) }),
+  'app.destroyed': w.object({ instances: w.integer() }),
+  'env.changed': w.object({ names: w.array(w.string()) }),
+  'release.pruned': w.object({ release: w.string() }),
+  'run.started': w.object({ run: w.string(), release: w.described('the release name (v3)', w.string()) }),
+  'run.finished': w.object({ run: w.string(), exitCode: w.nullable(w.integer()), timedOut: w.boolean(), error: w.optional(w.string()) }),
+  'instance.exited': w.object({ instance, exit, restarts: w.integer() }),
+  'instance.restarted': w.object({ instance, address: w.nullable(w.string()), restarts: w.integer() }),
+  'instance.crashloop': w.object({ instance, exit, restarts: w.integer() }),
+  'instance.unhealthy': w.object({ instance, detail: w.string() }),
+  'instance.healthy': w.object({ instance }),
+} as const satisfies Readonly<Record<string, w.Schema | null>>;
+
+type EventData = typeof EVENT_DATA;
+export type EventType = keyof EventData;
+export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
+
+type DataField<S> = S extends null ? {} : S extends w.OptionalSchema<infer I> ? { data?: w.Infer<I> } : { data: w.Infer<S> };
+type Flatten<T> = { [K in keyof T]: T[K] } & {};
+
+/** The event of one type: its message and, for most types, its data. */
+export type EventOf<T extends EventType> = Flatten<{ type: T; message: string } & DataField<EventData[T]>>;
+export type BerthEvent = { [T in EventType]: EventOf<T> }[EventType];
+
+/** The events with the fields of `envelope` first (the API's seq, time, app and deployment). */
+export type EventWith<F> = { [T in EventType]: Flatten<w.ObjectOf<F> & EventOf<T>> }[EventType];
+
+/** Each event type as `envelope` + type, message and data; a schema for the union of them all. */
+export function eventSchema<const F extends w.Fields>(envelope: F): w.Schema<EventWith<F>> {
+  const members = EVENT_TYPES.map((type) => {
+    const data: w.Schema | null = EVENT_DATA[type];
+    return w.object({ ...envelope, type: w.literal(type), message: w.string(), ...(data ? { data } : {}) });
+  });
+  // The members are built from EVENT_DATA as the type above is: the one cast between them.
+  return w.union(...members) as w.Schema as w.Schema<EventWith<F>>;
+}
+
+/**
+ * A stored event back as the union. The events table holds only what `emit` wrote, so its type and data
+ * agree; data is absent (not null) for the events that have none, as the API has always sent them.
+ */
+export function storedEvent(record: { type: string; message: string; data: Record<string, unknown> | null }): BerthEvent {
+  const event = record.data ? { type: record.type, message: record.message, data: record.data } : { type: record.type, message: record.message };
+  return event as BerthEvent;
+}

@@ -1,0 +1,206 @@
+/**
+ * The control API's JSON, defined once (docs/api.md, docs/openapi.json): each shape is a schema value
+ * (for the OpenAPI document and the checks of real answers) and a type of the same name. The API's
+ * views and endpoints return these types, the CLI reads answers as them: a field renamed here breaks
+ * the build on both sides. Times are ISO 8601 strings in UTC.
+ */
+import { catalogue, type ErrorCode } from '../errors/catalogue.ts';
+import { eventSchema } from './events.ts';
+import { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus } from './wire-records.ts';
+import * as w from './wire-schema.ts';
+
+export { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus };
+
+const hostPort = w.object({ host: w.string(), port: w.integer() });
+
+export const ReleaseRef = w.named('ReleaseRef', w.object({ id: w.string(), version: w.integer(), name: w.described('"v3"', w.string()) }));
+export type ReleaseRef = w.Infer<typeof ReleaseRef>;
+
+export const Instance = w.named(
+  'Instance',
+  w.object({
+    id: w.string(),
+    process: w.string(),
+    ordinal: w.integer(),
+    release: ReleaseRef,
+    state: InstanceState,
+    run: w.described('what the runtime says', InstanceRunState),
+    address: w.nullable(w.string()),
+    restarts: w.integer(),
+    pid: w.optional(w.integer()),
+  }),
+);
+export type Instance = w.Infer<typeof Instance>;
+
+export const AppStatus = w.enumOf(['new', 'deploying', 'running', 'degraded', 'failed']);
+export type AppStatus = w.Infer<typeof AppStatus>;
+
+export const App = w.named(
+  'App',
+  w.object({
+    name: w.string(),
+    createdAt: w.dateTime(),
+    urls: w.described('http://<name>.<base domain>[:port] first, then the manifest\'s domains', w.array(w.string())),
+    status: AppStatus,
+    release: w.described('the release serving traffic', w.nullable(ReleaseRef)),
+    deploying: w.nullable(w.object({ id: w.string(), state: DeploymentState })),
+    instances: w.described('instances that are not stopped', w.array(Instance)),
+  }),
+);
+export type App = w.Infer<typeof App>;
+
+export const Release = w.named(
+  'Release',
+  w.object({
+    id: w.string(),
+    version: w.integer(),
+    name: w.string(),
+    description: w.string(),
+    createdAt: w.dateTime(),
+    status: ReleaseStatus,
+    gitSha: w.described('the commit deployed, when the CLI found one (`-dirty` with local changes)', w.nullable(w.string())),
+    current: w.described('serving traffic now', w.boolean()),
+    warm: w.described('instances still running in standby: a rollback to it is instant', w.boolean()),
+    rollbackable: w.boolean(),
+  }),
+);
+export type Release = w.Infer<typeof Release>;
+
+export const Deployment = w.named(
+  'Deployment',
+  w.object({
+    id: w.string(),
+    app: w.string(),
+    kind: DeploymentKind,
+    state: DeploymentState,
+    release: w.nullable(ReleaseRef),
+    previousRelease: w.nullable(ReleaseRef),
+    createdAt: w.dateTime(),
+    finishedAt: w.nullable(w.dateTime()),
+    urls: w.array(w.string()),
+    error: w.nullable(DeploymentError),
+  }),
+);
+export type Deployment = w.Infer<typeof Deployment>;
+
+/** An event as the API sends it: where and when, then the event itself (../model/events.ts). */
+export const ApiEvent = w.named('Event', eventSchema({ seq: w.integer(), at: w.dateTime(), app: w.nullable(w.string()), deploymentId: w.nullable(w.string()) }));
+export type ApiEvent = w.Infer<typeof ApiEvent>;
+
+export const LogLine = w.named(
+  'LogLine',
+  w.object({
+    ts: w.dateTime(),
+    stream: w.enumOf(['stdout', 'stderr']),
+    line: w.string(),
+    instance: w.string(),
+    process: w.string(),
+    release: w.described('the release name (v3)', w.string()),
+  }),
+);
+export type LogLine = w.Infer<typeof LogLine>;
+
+export const EnvVar = w.named(
+  'EnvVar',
+  w.object({
+    name: w.string(),
+    updatedAt: w.dateTime(),
+    serving: w.described('false when the serving release does not run with this value (a failed rollout, a rollback)', w.boolean()),
+    value: w.described('only with ?reveal=1', w.optional(w.string())),
+  }),
+);
+export type EnvVar = w.Infer<typeof EnvVar>;
+
+export const EnvList = w.named(
+  'EnvList',
+  w.object({
+    app: w.string(),
+    release: w.described('the serving release\'s name, null before the first deploy', w.nullable(w.string())),
+    vars: w.array(EnvVar),
+    unsetButServed: w.described('names unset since the serving release was made, which it still runs with', w.array(w.string())),
+  }),
+);
+export type EnvList = w.Infer<typeof EnvList>;
+
+export const ServerInfo = w.named(
+  'ServerInfo',
+  w.object({ version: w.string(), driver: w.string(), baseDomain: w.string(), http: hostPort, api: hostPort, dataDir: w.string() }),
+);
+export type ServerInfo = w.Infer<typeof ServerInfo>;
+
+export const Doctor = w.named(
+  'Doctor',
+  w.object({
+    version: w.string(),
+    node: w.string(),
+    runtime: w.object({
+      driver: w.string(),
+      reason: w.described('why berth chose this runtime', w.string()),
+      // The engine's own answer to GET /version, as it gave it.
+      engine: w.optional(w.openObject({ Version: w.string(), ApiVersion: w.string() })),
+      engineApiVersion: w.optional(w.string()),
+    }),
+    dataDir: w.string(),
+    disk: w.object({ freeBytes: w.number(), totalBytes: w.number() }),
+    proxy: w.union(
+      w.object({ pid: w.integer(), version: w.string(), address: hostPort, generation: w.integer(), connections: w.integer() }),
+      w.object({ error: w.described('why the proxy did not answer', w.string()) }),
+    ),
+    apps: w.integer(),
+    warnings: w.described('what this setup does not protect against', w.array(w.string())),
+  }),
+);
+export type Doctor = w.Infer<typeof Doctor>;
+
+// The answers that wrap the shapes above.
+export const AppList = w.object({ apps: w.array(App) });
+export type AppList = w.Infer<typeof AppList>;
+export const AppDestroyed = w.object({ destroyed: w.described('the app name', w.string()) });
+export type AppDestroyed = w.Infer<typeof AppDestroyed>;
+export const DeploymentList = w.object({ deployments: w.described('newest first', w.array(Deployment)) });
+export type DeploymentList = w.Infer<typeof DeploymentList>;
+export const DeploymentAccepted = w.object({ deployment: Deployment });
+export type DeploymentAccepted = w.Infer<typeof DeploymentAccepted>;
+export const EventList = w.object({ events: w.described('oldest first', w.array(ApiEvent)) });
+export type EventList = w.Infer<typeof EventList>;
+export const ReleaseList = w.object({ releases: w.described('newest first', w.array(Release)) });
+export type ReleaseList = w.Infer<typeof ReleaseList>;
+export const EnvChange = w.object({
+  changed: w.array(w.string()),
+  deployment: w.described('the rollout; null when the app has no release yet', w.nullable(Deployment)),
+});
+export type EnvChange = w.Infer<typeof EnvChange>;
+export const ScaleAccepted = w.object({ formation: w.described('process: replicas, as set with scale', w.record(w.integer())), deployment: Deployment });
+export type ScaleAccepted = w.Infer<typeof ScaleAccepted>;
+export const LogLines = w.object({ lines: w.array(LogLine) });
+export type LogLines = w.Infer<typeof LogLines>;
+export const ShutdownAccepted = w.object({ stopping: w.boolean(), stopApps: w.boolean() });
+export type ShutdownAccepted = w.Infer<typeof ShutdownAccepted>;
+
+/** `berth run`: each line of output, then one exit. */
+export const RunOutput = w.object({ stream: w.enumOf(['stdout', 'stderr']), line: w.string() });
+export type RunOutput = w.Infer<typeof RunOutput>;
+export const RunExit = w.object({
+  exitCode: w.described('null when it was stopped or could not start', w.nullable(w.integer())),
+  timedOut: w.boolean(),
+  error: w.described('why it could not run or was stopped', w.optional(w.string())),
+});
+export type RunExit = w.Infer<typeof RunExit>;
+
+/** This API as an OpenAPI 3.1 document (only its outline is checked here: it is JSON Schema's to say the rest). */
+export const OpenApiDocument = w.openObject({ openapi: w.string(), info: w.openObject({ title: w.string(), version: w.string() }), paths: w.record(w.unknown()) });
+export type OpenApiDocument = w.Infer<typeof OpenApiDocument>;
+
+/** Every error answer: a code of the catalogue (src/errors/catalogue.ts), what went wrong, what to do. */
+export const ApiError = w.named(
+  'Error',
+  w.object({
+    error: w.object({
+      code: w.enumOf(Object.keys(catalogue) as ErrorCode[]),
+      message: w.string(),
+      hint: w.optional(w.string()),
+      details: w.described('e.g. `issues`: [{ path, message, fix }]', w.optional(w.record(w.unknown()))),
+    }),
+  }),
+);
+export type ApiError = w.Infer<typeof ApiError>;
