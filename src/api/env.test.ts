@@ -36,7 +36,7 @@ test('a change to a deployed app rolls out a new release that runs with it', asy
   assert.equal(deployment.body.release.name, 'v2');
   assert.equal((await served('live')).GREETING, 'hello');
   const queued = api.kit.ctx.store.events.forDeployment(reply.body.deployment.id)[0];
-  assert.equal(queued.message, 'env: env: set GREETING, OTHER', 'kind, then the description');
+  assert.equal(queued.message, 'env: set GREETING, OTHER', 'the description says its kind once');
   const changed = api.kit.ctx.store.events.forApp('live').find((e) => e.type === 'env.changed')!;
   assert.deepEqual(changed.data, { names: ['GREETING', 'OTHER'] }, 'events carry names, never values');
 });

@@ -40,7 +40,7 @@ test('a rollback without a release goes back to the newest ready one older than 
   assert.deepEqual(now.filter((r) => r.current).map((r) => r.name), ['v1']);
   assert.equal(now.find((r) => r.name === 'v2')!.rollbackable, true);
   const queued = (await api.call('GET', '/v1/apps/alpha/events')).body.events.filter((e: { type: string }) => e.type === 'deploy.queued').at(-1);
-  assert.equal(queued.message, 'rollback: rollback to v1');
+  assert.equal(queued.message, 'rollback to v1');
 });
 
 test('a rollback to a named release: v2, 1 or its id', async () => {

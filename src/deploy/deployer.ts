@@ -45,7 +45,7 @@ export class Deployer {
           { id: newId('dep'), app: request.app, kind: request.kind, releaseId: request.target?.id ?? null, previousReleaseId: store.apps.get(request.app)!.currentRelease },
           clock.now(),
         );
-        emit(this.#ctx, { app: request.app, deploymentId: record.id }, { type: 'deploy.queued', message: `${request.kind}: ${request.description}`, data: { kind: request.kind } });
+        emit(this.#ctx, { app: request.app, deploymentId: record.id }, { type: 'deploy.queued', message: queuedMessage(request.kind, request.description), data: { kind: request.kind } });
         return record;
       });
     } catch (error) {
@@ -84,3 +84,6 @@ export class Deployer {
     return this.#tails.get(app) ?? Promise.resolve();
   }
 }
+
+/** `env: set X`, `scale: web=2`, `rollback to v1` already say their kind; a deploy's description (a commit subject) does not. */
+export const queuedMessage = (kind: string, description: string): string => (description.startsWith(kind) ? description : `${kind}: ${description}`);
