@@ -112,6 +112,50 @@ export const catalogue = {
     hint: 'base64-encode binary data (`base64 -w0 < file`) and decode it in the app; the value was not saved',
   })),
 
+  // Images and registries (src/registry/): `registry` is a host such as ghcr.io, `reference` the image as written
+  IMAGE_REFERENCE_INVALID: define<{ reference: string; reason: string; fix: string }>((p) => ({
+    message: `${JSON.stringify(p.reference.length > 80 ? `${p.reference.slice(0, 80)}...` : p.reference)} is not a valid image reference: ${p.reason}`,
+    hint: p.fix,
+  })),
+  IMAGE_NOT_FOUND: define<{ registry: string; reference: string; reason: string }>((p) => ({
+    message: `image ${p.reference} was not found on ${p.registry}: ${p.reason}`,
+    hint: `check the name and tag (the registry's web page or \`docker pull ${p.reference}\` elsewhere shows what exists); some registries also answer "not found" for a private image: \`berth registry login ${p.registry} --username USER --password-stdin\``,
+  })),
+  REGISTRY_AUTH_FAILED: define<{ registry: string; reference?: string; reason: string }>((p) => ({
+    message: `registry ${p.registry} refused ${p.reference ? `access to ${p.reference}` : 'the login'}: ${p.reason}`,
+    hint: `log in with a user that may pull it: \`berth registry login ${p.registry} --username USER --password-stdin\` (a personal access token as the password for ghcr.io and Docker Hub)`,
+  })),
+  REGISTRY_UNREACHABLE: define<{ registry: string; reference?: string; reason: string; tls?: boolean }>((p) => ({
+    message: `cannot reach registry ${p.registry}${p.reference ? ` for ${p.reference}` : ''}: ${p.reason}`,
+    hint: p.tls
+      ? 'the registry\'s TLS certificate is not trusted: if it has its own CA, start berth with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (or add the CA to the system store)'
+      : `check that the server reaches ${p.registry} (DNS, firewall, proxy) and that the registry is up, then try again`,
+  })),
+  REGISTRY_ERROR: define<{ registry: string; reference?: string; reason: string }>((p) => ({
+    message: `registry ${p.registry} gave an unusable answer${p.reference ? ` for ${p.reference}` : ''}: ${p.reason}`,
+    hint: 'the registry is failing or is not a Docker/OCI registry (API v2): check its status and the host name, then try again',
+  })),
+  REGISTRY_HOST_INVALID: define<{ host: string; reason: string }>((p) => ({
+    message: `${JSON.stringify(p.host.length > 80 ? `${p.host.slice(0, 80)}...` : p.host)} is not a registry host: ${p.reason}`,
+    hint: 'name the registry as in image references: a host with an optional port, such as ghcr.io, docker.io or 127.0.0.1:5000',
+  })),
+  REGISTRY_CREDENTIALS_INVALID: define<{ reason: string }>((p) => ({
+    message: `the registry credentials are not valid: ${p.reason}`,
+    hint: 'pass the user with --username and the password or access token on standard input (--password-stdin)',
+  })),
+
+  // Pulls through the Docker engine (src/runtime/docker/pull-errors.ts); the registry codes above cover the rest
+  PULL_TIMEOUT: define<{ registry: string; reference: string; seconds: number; idle: boolean }>((p) => ({
+    message: p.idle
+      ? `pulling ${p.reference} stalled: no progress from ${p.registry} for ${p.seconds} s`
+      : `pulling ${p.reference} from ${p.registry} took longer than ${p.seconds} s`,
+    hint: `check that the server reaches ${p.registry} and that it answers (a slow or hanging registry, a proxy in between); nothing was changed, so deploy again once it does`,
+  })),
+  PULL_FAILED: define<{ reference: string; reason: string }>((p) => ({
+    message: `could not pull ${p.reference}: ${p.reason}`,
+    hint: `the reason is the Docker engine's; \`docker pull ${p.reference}\` on the server shows the same, and nothing was changed`,
+  })),
+
   // Deploy failures (recorded on the deployment; never HTTP errors of the request that started it)
   BUILD_FAILED: define<{ reason: string }>((p) => ({
     message: `build failed: ${p.reason}`,

@@ -28,6 +28,8 @@ export interface BuildRequest {
   signal: AbortSignal;
   /** Receives each line of build output as it happens. */
   log: (line: string) => void;
+  /** Progress of the base images a container runtime pulls before it builds (see ImageRuntime). */
+  onPull?: (progress: PullProgress) => void;
 }
 
 export interface BuildResult {
@@ -73,6 +75,8 @@ export interface InstanceSpec {
   stopTimeoutMs: number;
   /** Values to mask in captured logs (the app's secret env values). */
   secrets: string[];
+  /** Progress of the pull when `artifact` is an image reference not on the machine yet (container runtimes). */
+  onPull?: (progress: PullProgress) => void;
 }
 
 export interface Address {
@@ -124,6 +128,8 @@ export interface OneOffSpec {
   timeoutMs: number;
   signal: AbortSignal;
   onLine: (line: { stream: 'stdout' | 'stderr'; line: string }) => void;
+  /** Progress of the pull when `artifact` is an image reference not on the machine yet (container runtimes). */
+  onPull?: (progress: PullProgress) => void;
 }
 
 export interface OneOffResult {
@@ -157,6 +163,8 @@ export interface AccessorySpec {
   /** Volume name -> absolute path inside the container. */
   volumes: Record<string, string>;
   health?: { command: string; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number };
+  /** Progress of the pull when `image` is not on the machine yet; not part of the spec (a change of it recreates nothing). */
+  onPull?: (progress: PullProgress) => void;
 }
 
 export type AccessoryState = 'healthy' | 'starting' | 'unhealthy' | 'running' | 'exited' | 'missing';
@@ -171,6 +179,42 @@ export interface AccessoryRuntime {
   remove(app: string, name: string): Promise<void>;
   /** Stops every app's accessories (`berth down`); containers and volumes stay, and the next adopt() starts them again. */
   stopAll(): Promise<void>;
+}
+
+/**
+ * How far the pull of an image has come, for a person to watch (`pulling redis:7  43/120 MB`). Reported a
+ * few times a second at most, and once more with `done` when the image is in place.
+ */
+export interface PullProgress {
+  /** The image as asked for: `redis:7`, `ghcr.io/acme/app@sha256:...`. */
+  ref: string;
+  /** Bytes downloaded so far, of `totalBytes`: the compressed sizes of the layers the registry has announced yet. */
+  doneBytes: number;
+  totalBytes: number;
+  /** The image's layers, and how many are in place (pulled, or already on this machine). */
+  layers: number;
+  layersDone: number;
+  done: boolean;
+}
+
+export interface EnsureImageOptions {
+  onPull?: (progress: PullProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Images a container runtime runs without having built them (services, image apps, one-off runs of them).
+ * Every container the runtime creates from such an image calls ensure() first; callers that want a pull
+ * to fail a deploy before anything changes call it themselves, up front.
+ */
+export interface ImageRuntime {
+  /**
+   * Nothing when `ref` is on the machine; else pulls it (with the registry credentials the runtime was
+   * given for its registry), bounded in time. Rejects with IMAGE_NOT_FOUND, REGISTRY_AUTH_FAILED,
+   * REGISTRY_UNREACHABLE, PULL_TIMEOUT, DISK_FULL, IMAGE_REFERENCE_INVALID or PULL_FAILED, leaving nothing
+   * behind. `repoDigests` are the engine's `name@sha256:...` for the image (empty for a local-only image).
+   */
+  ensure(ref: string, options?: EnsureImageOptions): Promise<{ pulled: boolean; id: string; repoDigests: string[] }>;
 }
 
 export interface LogLine {
@@ -192,6 +236,8 @@ export interface RuntimeDriver {
   readonly name: string;
   /** Present when the runtime can run accessories (services); the process runtime cannot. */
   readonly services?: AccessoryRuntime;
+  /** Present when the runtime runs images it pulls (container runtimes). */
+  readonly images?: ImageRuntime;
 
   build(request: BuildRequest): Promise<BuildResult>;
   /** Frees what build() made. Idempotent. */

@@ -127,6 +127,20 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     name: 'the formation a release runs with',
     sql: `ALTER TABLE releases ADD COLUMN formation TEXT NOT NULL DEFAULT '{}';`,
   },
+  {
+    version: 5,
+    // `berth registry login`: one login per registry host; the password sealed like env values.
+    name: 'registry credentials',
+    sql: `
+      CREATE TABLE registry_credentials (
+        host TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        password_sealed TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** What migrating needs of the database (db.ts's Db has it; named here so the two files do not import each other). */

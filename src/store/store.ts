@@ -5,6 +5,7 @@ import { Deployments } from './deployments.ts';
 import { EnvVars } from './env-vars.ts';
 import { Events } from './events.ts';
 import { Instances } from './instances.ts';
+import { RegistryCredentials } from './registry-credentials.ts';
 import { Releases } from './releases.ts';
 import { Settings, Tokens } from './settings.ts';
 
@@ -20,6 +21,7 @@ export class Store {
   readonly events: Events;
   readonly settings: Settings;
   readonly tokens: Tokens;
+  readonly registryCredentials: RegistryCredentials;
 
   constructor(path: string) {
     this.db = new Db(path);
@@ -32,6 +34,7 @@ export class Store {
     this.events = new Events(this.db);
     this.settings = new Settings(this.db);
     this.tokens = new Tokens(this.db);
+    this.registryCredentials = new RegistryCredentials(this.db);
   }
 
   transaction<T>(fn: () => T): T {

@@ -20,7 +20,7 @@ export const FLOORS: { floor: number; folders: string[] }[] = [
   { floor: 0, folders: ['lib', 'errors'] },
   { floor: 1, folders: ['manifest', 'archive', 'secrets', 'static'] },
   { floor: 2, folders: ['model'] },
-  { floor: 3, folders: ['store', 'runtime', 'dataplane'] },
+  { floor: 3, folders: ['store', 'runtime', 'dataplane', 'registry'] },
   { floor: 4, folders: ['proxy', 'health'] },
   { floor: 5, folders: ['deploy'] },
   { floor: 6, folders: ['api'] },

@@ -8,11 +8,13 @@ import { dockerSuite } from '../../../test/support/docker.ts';
 import { ensureBusyboxImage, ensureNodeImage } from '../../../test/support/docker-images.ts';
 import { ENV_REASON, packDirectory } from '../../archive/pack.ts';
 import { withTempDir } from '../../archive/archive.test-support.ts';
+import { silentLogger } from '../../lib/log.ts';
 import type { BuildRequest } from '../driver.ts';
 import { buildImage, dockerignore } from './build.ts';
 import { collect } from './engine-harness.test-support.ts';
 import type { DockerEngine } from './engine.ts';
 import { createDockerEngine } from './engine-http.ts';
+import { DockerImages } from './images.ts';
 import { LABEL, ownerFilter } from './names.ts';
 import { tagOwnImage } from './tags.ts';
 
@@ -57,6 +59,7 @@ const docker = await dockerSuite();
 
 describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 }, () => {
   let engine: DockerEngine;
+  let images: DockerImages;
   let nodeImage: string;
   let busybox: string;
   let base: string;
@@ -68,6 +71,7 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
 
   before(async () => {
     engine = createDockerEngine();
+    images = new DockerImages({ engine, log: silentLogger });
     nodeImage = await ensureNodeImage();
     busybox = await ensureBusyboxImage();
     base = await mkdtemp(join(tmpdir(), 'berth-build-test-'));
@@ -139,7 +143,7 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
       '.dockerignore': '!.env*\n!.envrc\n!node_modules/\n!node_modules/**\nnotes.md\n',
       'notes.md': 'left out by .dockerignore',
     });
-    const built = await buildImage({ engine, request: req, ownerId, nodeImage, caps });
+    const built = await buildImage({ engine, images, request: req, ownerId, nodeImage, caps });
     assert.equal(built.inferredCommand, 'node dist/server.js');
     const output = lines.join('\n');
     assert.equal(lines.filter((line) => /^added \d+ packages?/.test(line)).length, 1, `the install runs once, the other stage reuses it:\n${output}`);
@@ -184,7 +188,7 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
       'index.html': '<!doctype html><title>site</title>',
       '.env': 'SECRET=1',
     }, { staticRoot: 'out' });
-    const built = await buildImage({ engine, request: req, ownerId, nodeImage, caps });
+    const built = await buildImage({ engine, images, request: req, ownerId, nodeImage, caps });
     const report = await run(built.artifact, 'ls -A /app /app/out /app/.berth-build | tr "\\n" " "; id -u');
     assert.equal(report, '/app: .berth-build out  /app/.berth-build: static-server.js  /app/out: index.html 1000');
   });
@@ -195,7 +199,7 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
       'hello.txt': 'hello',
       '.dockerignore': '*\n!hello.txt\n',
     }, { dockerfile: 'docker/App.dockerfile' });
-    const built = await buildImage({ engine, request: own.req, ownerId, nodeImage, caps });
+    const built = await buildImage({ engine, images, request: own.req, ownerId, nodeImage, caps });
     assert.equal(await run(built.artifact, 'cat /hello.txt'), 'hello');
     // Which Dockerfile made the image decides how locked down its containers are (container-spec.ts).
     assert.equal((await engine.inspectImage(built.artifact))?.Labels?.[LABEL.dockerfile], 'own');
@@ -211,7 +215,7 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
       'index.js': 'console.log(require("tiny"))',
       '.dockerignore': 'package*.json\n',
     });
-    const app = await buildImage({ engine, request: generated.req, ownerId, nodeImage, caps });
+    const app = await buildImage({ engine, images, request: generated.req, ownerId, nodeImage, caps });
     assert.equal(await run(app.artifact, 'node index.js'), 'tiny');
     assert.equal((await engine.inspectImage(app.artifact))?.Labels?.[LABEL.dockerfile], 'generated');
   });
@@ -227,7 +231,7 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
     foreignTags.push(`${app}:${sha}`);
 
     const first = await request(app, 'bld_a', own, { gitSha: sha });
-    const built = await buildImage({ engine, request: first.req, ownerId, nodeImage, caps });
+    const built = await buildImage({ engine, images, request: first.req, ownerId, nodeImage, caps });
     assert.equal((await engine.inspectImage(`${app}:${sha}`))?.Id, theirs.Id, 'the tag still names their image');
     assert.equal((await engine.inspectImage(`${app}:bld_a`))?.Id, built.artifact);
     assert.ok(
@@ -239,10 +243,10 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
     await engine.removeImage(`${app}:${sha}`);
     assert.equal((await engine.inspectImage(busybox))?.Id, theirs.Id, 'removing the tag left their image');
     const again = await request(app, 'bld_b', own, { gitSha: sha });
-    const second = await buildImage({ engine, request: again.req, ownerId, nodeImage, caps });
+    const second = await buildImage({ engine, images, request: again.req, ownerId, nodeImage, caps });
     assert.equal((await engine.inspectImage(`${app}:${sha}`))?.Id, second.artifact);
     const third = await request(app, 'bld_c', { 'Dockerfile': `FROM ${busybox}\nRUN echo ${runId} third > /marker\n` }, { gitSha: sha });
-    const moved = await buildImage({ engine, request: third.req, ownerId, nodeImage, caps });
+    const moved = await buildImage({ engine, images, request: third.req, ownerId, nodeImage, caps });
     assert.notEqual(moved.artifact, second.artifact);
     assert.equal((await engine.inspectImage(`${app}:${sha}`))?.Id, moved.artifact);
     assert.ok(!third.lines.some((line) => line.includes('warning')), third.lines.join('\n'));

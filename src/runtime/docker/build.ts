@@ -6,17 +6,25 @@
  *
  * The image is tagged `<app>:<build id>` (and `<app>:<commit>` when known), but only where that tag is
  * free or already berth's own (./tags.ts): berth never moves a tag off an image it did not build.
+ *
+ * The images the Dockerfile builds FROM are pulled first when missing (./base-images.ts, ./images.ts), so
+ * the build log shows the pull, a private registry gets berth's credentials, and a pull that fails says
+ * why (the registry is unreachable, the image was not found) instead of a build failure; a FROM the build
+ * had to pull itself and could not is reported the same way (./pull-errors.ts: baseImageError).
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packDirectory } from '../../archive/pack.ts';
 import { fail } from '../../errors/catalogue.ts';
 import { planBuild, readSource } from '../build-plan.ts';
-import type { BuildRequest, BuildResult } from '../driver.ts';
+import type { BuildRequest, BuildResult, ImageRuntime } from '../driver.ts';
+import { baseImages } from './base-images.ts';
 import { STATIC_SERVER_PATH } from './container-spec.ts';
 import { BUILD_DIR, nodeDockerfile } from './dockerfile.ts';
 import type { DockerEngine } from './engine.ts';
 import { baseLabels, imageTag, LABEL } from './names.ts';
+import { baseImageError } from './pull-errors.ts';
+import { describePull } from './pull-progress.ts';
 import { tagOwnImage } from './tags.ts';
 
 export interface BuildCaps {
@@ -27,7 +35,7 @@ export interface BuildCaps {
 const STATIC_SERVER = new URL('../../static/static-server.js', import.meta.url);
 const GENERATED_DOCKERFILE = `${BUILD_DIR}/Dockerfile`;
 
-export async function buildImage(options: { engine: DockerEngine; request: BuildRequest; ownerId: string; nodeImage: string; caps: BuildCaps }): Promise<BuildResult> {
+export async function buildImage(options: { engine: DockerEngine; images: ImageRuntime; request: BuildRequest; ownerId: string; nodeImage: string; caps: BuildCaps }): Promise<BuildResult> {
   const { engine, request } = options;
   const dir = request.sourceDir;
   const source = readSource(dir);
@@ -72,12 +80,19 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
     inferredCommand = plan.inferredCommand;
   }
   keep.push(dockerfile);
+  await pullBaseImages(options.images, readFileSync(join(dir, dockerfile), 'utf8'), request);
 
   // The build tags its image with the build id, a fresh random id (so no one else's tag, and the image is
   // never dangling, which berth prunes); the commit tag is added afterwards, checked right before it moves.
   const primary = imageTag(request.app, request.buildId);
 
   const packed = await packDirectory(dir, { extraIgnore: dockerignore(dir), keep });
+  // The step a failure happened in: a FROM that could not be pulled is that pull's error.
+  let step: string | undefined;
+  const log = (line: string) => {
+    if (line.startsWith('Step ')) step = line;
+    request.log(line);
+  };
   let imageId: string;
   try {
     ({ imageId } = await engine.buildImage(
@@ -91,17 +106,35 @@ export async function buildImage(options: { engine: DockerEngine; request: Build
         cpuQuota: Math.round(options.caps.cpus * 100_000),
         signal: request.signal,
       },
-      request.log,
+      log,
     ));
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason;
-    throw fail('BUILD_FAILED', { reason: buildFailure((error as Error).message) }).because(error);
+    const message = (error as Error).message;
+    throw (baseImageError(message, step) ?? fail('BUILD_FAILED', { reason: buildFailure(message) })).because(error);
   }
   if (request.gitSha) {
     const tagged = await tagOwnImage(engine, { image: imageId, ref: imageTag(request.app, request.gitSha), ownerId: options.ownerId });
     if (tagged.warning) request.log(`berth: warning: ${tagged.warning}`);
   }
   return { artifact: imageId, ...(inferredCommand !== undefined ? { inferredCommand } : {}) };
+}
+
+/** The Dockerfile's base images that are missing, pulled with their progress in the build log (`berth: pulling node:24-slim`). */
+async function pullBaseImages(images: ImageRuntime, dockerfile: string, request: BuildRequest): Promise<void> {
+  for (const image of baseImages(dockerfile)) {
+    let announced = false;
+    const { pulled } = await images.ensure(image, {
+      signal: request.signal,
+      onPull: (progress) => {
+        // The build log gets the start and the end; the live figures go to onPull only.
+        if (!announced || progress.done) request.log(`berth: ${describePull(progress)}`);
+        announced = true;
+        request.onPull?.(progress);
+      },
+    });
+    if (pulled && !announced) request.log(`berth: pulled ${image}`);
+  }
 }
 
 /** The engine's "The command '/bin/sh -c npm run build' returned a non-zero code: 1", said berth's way. */

@@ -5,15 +5,17 @@
  * events (./event-watch.ts), restarts containers itself after the back-off, and follows them to new
  * addresses (see there for why, and what that means while berth's daemon is down). Everything it creates
  * is labelled with berth's owner id; nothing else is ever touched. Logs of stopped instances are archived
- * before their container goes (./container-logs.ts). This class wires those parts and runs the instance
- * lifecycle itself: start, stop, adoption, removal; one-off runs, health checks and services have modules
- * of their own.
+ * before their container goes (./container-logs.ts). An image it did not build (an image app's, a
+ * service's, a build's FROM) is pulled when missing before anything is created for it (./images.ts), with
+ * the credentials `registryAuth` gives for its registry. This class wires those parts and runs the instance
+ * lifecycle itself: start, stop, adoption, removal; one-off runs, health checks, services and pulls have
+ * modules of their own.
  */
 import { join } from 'node:path';
 import { fail, isBerthError } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { AccessoryRuntime, BuildRequest, BuildResult, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, LogLine, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
+import type { AccessoryRuntime, BuildRequest, BuildResult, HealthCheck, HealthResult, ImageRuntime, InstanceInfo, InstanceSpec, LogLine, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
 import { driverListeners, missingInstance, type DriverListeners } from '../listeners.ts';
 import { createMasker } from '../mask-secrets.ts';
 import { BuildQueue, buildImage, type BuildCaps } from './build.ts';
@@ -23,6 +25,8 @@ import type { ContainerInspect, DockerEngine } from './engine.ts';
 import { EngineEventWatch } from './event-watch.ts';
 import { checkContainerHealth } from './health-check.ts';
 import { holdingsOf } from './holdings.ts';
+import { isImageId } from './image-ref.ts';
+import { DockerImages, type PullLimits, type RegistryAuth } from './images.ts';
 import { infoFrom } from './inspect-info.ts';
 import { containerName, fromGeneratedDockerfile, imageTag, LABEL, ownerFilter } from './names.ts';
 import { AppNetworks } from './networks.ts';
@@ -41,11 +45,16 @@ export interface DockerDriverOptions {
   /** Base image of the Dockerfile berth generates for Node apps. */
   nodeImage: string;
   build: BuildCaps & { concurrency?: number };
+  /** The X-Registry-Auth value for a registry host, when berth has credentials for it (`berth registry login`). */
+  registryAuth?: RegistryAuth;
+  /** Bounds of every pull (./images.ts: DEFAULT_PULL_LIMITS). */
+  pull?: Partial<PullLimits>;
   clock?: Clock;
 }
 
 export interface DockerDriver extends RuntimeDriver {
   readonly services: AccessoryRuntime;
+  readonly images: ImageRuntime;
 }
 
 export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
@@ -55,6 +64,7 @@ export function createDockerDriver(options: DockerDriverOptions): DockerDriver {
 export class DockerRuntimeDriver implements DockerDriver {
   readonly name = 'docker';
   readonly services: ServiceRuntime;
+  readonly images: DockerImages;
   readonly subscribe: DriverListeners['subscribe'];
   readonly #engine: DockerEngine;
   readonly #ownerId: string;
@@ -81,13 +91,14 @@ export class DockerRuntimeDriver implements DockerDriver {
     this.subscribe = this.#listeners.subscribe;
     this.#supervisor = new DockerSupervisor({ engine, store: new SupervisionStore(join(options.root, 'instances')), clock, log: this.#log, emit: (events) => this.#listeners.emit(...events) });
     this.#networks = new AppNetworks(engine, ownerId);
-    this.services = new ServiceRuntime({ engine, ownerId, network: (app) => this.#networks.ensure(app), log: this.#log, clock });
+    this.images = new DockerImages({ engine, log: this.#log, ...(options.registryAuth ? { registryAuth: options.registryAuth } : {}), ...(options.pull ? { limits: options.pull } : {}) });
+    this.services = new ServiceRuntime({ engine, ownerId, network: (app) => this.#networks.ensure(app), images: this.images, log: this.#log, clock });
     void new EngineEventWatch({ engine, ownerId, clock, log: this.#log, sink: this.#supervisor, signal: this.#lifetime.signal }).run();
   }
 
   build(request: BuildRequest): Promise<BuildResult> {
     const options = this.#options;
-    return this.#builds.run(() => buildImage({ engine: this.#engine, request, ownerId: this.#ownerId, nodeImage: options.nodeImage, caps: options.build }), request.signal);
+    return this.#builds.run(() => buildImage({ engine: this.#engine, images: this.images, request, ownerId: this.#ownerId, nodeImage: options.nodeImage, caps: options.build }), request.signal);
   }
 
   async removeArtifact(artifact: string): Promise<void> {
@@ -102,6 +113,8 @@ export class DockerRuntimeDriver implements DockerDriver {
   }
 
   async start(spec: InstanceSpec): Promise<InstanceInfo> {
+    // An image app's image, pulled before the network or anything else is made for it.
+    await this.#ensureImage(spec.artifact, spec.onPull);
     const net = await this.#networks.ensure(spec.app);
     return this.#supervisor.serial(spec.id, async () => {
       // A container left from an earlier life of this instance (given up, or stopped) makes way.
@@ -201,6 +214,7 @@ export class DockerRuntimeDriver implements DockerDriver {
   }
 
   async runOnce(spec: OneOffSpec): Promise<OneOffResult> {
+    await this.#ensureImage(spec.artifact, spec.onPull, spec.signal);
     const network = await this.#networks.ensure(spec.app);
     return runOneOffContainer({ engine: this.#engine, ownerId: this.#ownerId, network, spec });
   }
@@ -217,6 +231,12 @@ export class DockerRuntimeDriver implements DockerDriver {
     this.#lifetime.abort();
     await this.#supervisor.close();
     this.#listeners.clear();
+  }
+
+  /** An image berth did not build is pulled when missing; one it built (an image id) is used as it is. */
+  async #ensureImage(artifact: string, onPull: InstanceSpec['onPull'], signal?: AbortSignal): Promise<void> {
+    if (isImageId(artifact)) return;
+    await this.images.ensure(artifact, { ...(onPull ? { onPull } : {}), ...(signal ? { signal } : {}) });
   }
 
   #inspect(id: string): Promise<ContainerInspect | undefined> {

@@ -9,6 +9,7 @@
  * Endpoints (all under /v<negotiated>, except the unversioned /_ping and the /version that negotiates):
  *   GET  /_ping, /version                               ping, version
  *   POST /build                                          buildImage: tar body, JSON message stream (./engine-build.ts)
+ *   POST /images/create?fromImage=&tag=                  pullImage: JSON progress stream (./engine-pull.ts)
  *   GET  /images/{ref}/json, /images/json                inspectImage (404 -> undefined), listImages
  *   DELETE /images/{ref}                                 removeImage (404 is fine)
  *   POST /images/{ref}/tag?repo=&tag=                    tagImage
@@ -42,6 +43,7 @@ import type {
 } from './engine.ts';
 import { buildImage } from './engine-build.ts';
 import { containerLogs, exec } from './engine-logs.ts';
+import { pullImage } from './engine-pull.ts';
 import { engineTime, jsonObjects } from './engine-streams.ts';
 import { createTransport, EngineError, segment, type EngineTransport } from './engine-transport.ts';
 import { compareApiVersions } from './engine-version.ts';
@@ -75,6 +77,7 @@ export function createDockerEngine(options: DockerEngineOptions = {}): DockerEng
     return {
       Id: image.Id,
       RepoTags: image.RepoTags ?? [],
+      RepoDigests: image.RepoDigests ?? [],
       Labels: image.Config?.Labels ?? null,
       // The list call says seconds since the epoch; inspect says RFC 3339. Keep the list's shape.
       // From API 1.44 an image whose config has no creation time has no Created: 0, as the list says.
@@ -100,6 +103,7 @@ export function createDockerEngine(options: DockerEngineOptions = {}): DockerEng
 
     buildImage: (context, buildOptions: BuildOptions, onLine) => buildImage(transport, inspectImage, context, buildOptions, onLine),
     inspectImage,
+    pullImage: (ref, pullOptions) => pullImage(transport, ref, pullOptions),
     async listImages(imageFilters) {
       return (await call<ImageSummary[]>('GET', '/images/json', { query: { filters: filters(imageFilters) } })).body;
     },
@@ -227,6 +231,7 @@ async function* eventStream(transport: EngineTransport, since: string, filters: 
 interface ImageInspect {
   Id: string;
   RepoTags: string[] | null;
+  RepoDigests?: string[] | null;
   Created?: string;
   Size: number;
   Config: { Labels: Labels | null } | null;

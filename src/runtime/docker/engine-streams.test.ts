@@ -139,6 +139,26 @@ test('newline-delimited JSON objects are parsed across chunk boundaries', async 
   }, /not JSON/);
 });
 
+test('with a bound, a line that never ends fails the stream instead of growing; lines within it pass', async () => {
+  const read = async (chunks: string[]) => {
+    const out = [];
+    for await (const o of jsonObjects((async function* () {
+      yield* chunks;
+    })(), { maxLineChars: 64 })) out.push(o);
+    return out;
+  };
+  assert.deepEqual(await read([`{"status":"${'x'.repeat(40)}"}\n`, '{"a":1}\n']), [{ status: 'x'.repeat(40) }, { a: 1 }]);
+  let pieces = 0;
+  const endless = async function* () {
+    yield '{"status":"';
+    for (; pieces < 1_000_000; pieces++) yield 'y'.repeat(16);
+  };
+  await assert.rejects(async () => {
+    for await (const _ of jsonObjects(endless(), { maxLineChars: 64 }));
+  }, /line longer than 64 characters/);
+  assert.ok(pieces < 10, `stopped after ${pieces} pieces`);
+});
+
 test('build text arrives in pieces and leaves as whole lines', () => {
   const lines: string[] = [];
   const sink = lineSink((l) => lines.push(l));

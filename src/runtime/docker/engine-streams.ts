@@ -9,9 +9,13 @@ import { StringDecoder } from 'node:string_decoder';
 import type { LogEntry } from './engine.ts';
 import { EngineError } from './engine-transport.ts';
 
-/** Parses each line of a newline-delimited JSON stream as it completes. */
-export async function* jsonObjects(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Record<string, unknown>> {
+/**
+ * Parses each line of a newline-delimited JSON stream as it completes. With `maxLineChars`, a line longer
+ * than that many characters fails the stream instead of growing without bound.
+ */
+export async function* jsonObjects(chunks: AsyncIterable<Buffer | string>, options: { maxLineChars?: number } = {}): AsyncGenerator<Record<string, unknown>> {
   const decoder = new StringDecoder('utf8');
+  const max = options.maxLineChars ?? Infinity;
   let pending = '';
   const parse = (line: string) => {
     try {
@@ -28,6 +32,7 @@ export async function* jsonObjects(chunks: AsyncIterable<Buffer | string>): Asyn
       pending = pending.slice(newline + 1);
       if (line) yield parse(line);
     }
+    if (pending.length > max) throw new EngineError(0, `the engine sent a line longer than ${max} characters`);
   }
   pending += decoder.end();
   if (pending.trim()) yield parse(pending.trim());

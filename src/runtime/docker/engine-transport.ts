@@ -57,6 +57,8 @@ export interface OpenOptions {
   /** A stream is sent as is (with `contentType`), anything else as JSON. */
   body?: Readable | unknown;
   contentType?: string;
+  /** More request headers, such as X-Registry-Auth (never logged: the value may hold credentials). */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -155,7 +157,7 @@ export function createTransport(options: { socketPath: string; timeoutMs: number
         if (signal?.aborted) return reject(signal.reason);
         const streamBody = isReadable(openOptions.body) ? openOptions.body : undefined;
         const payload = streamBody || openOptions.body === undefined ? undefined : JSON.stringify(openOptions.body);
-        const headers: Record<string, string | number> = {};
+        const headers: Record<string, string | number> = { ...openOptions.headers };
         if (streamBody) headers['content-type'] = openOptions.contentType ?? 'application/octet-stream';
         if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
 

@@ -4,6 +4,9 @@
  * to this interface. Field names follow the Engine API (v1.41+) so its documentation applies as-is.
  */
 import type { Readable } from 'node:stream';
+import type { PullOptions, PullResult } from './engine-pull.ts';
+
+export type { PullOptions, PullResult };
 
 export interface EngineVersion {
   Version: string;
@@ -100,6 +103,8 @@ export interface ContainerInspect {
 export interface ImageSummary {
   Id: string;
   RepoTags: string[] | null;
+  /** `name@sha256:...` for each repository the image was pulled from or pushed to. */
+  RepoDigests?: string[] | null;
   Labels: Labels | null;
   Created: number;
   Size: number;
@@ -140,6 +145,13 @@ export interface DockerEngine {
   /** Builds from a tar stream of the context; `onLine` gets each line of build output; rejects with the build error. */
   buildImage(context: Readable, options: BuildOptions, onLine: (line: string) => void): Promise<BuildResult>;
   inspectImage(ref: string): Promise<ImageSummary | undefined>;
+  /**
+   * Pulls `ref` from its registry (POST /images/create), with progress, bounded by a total and an idle
+   * timeout. Rejects with a catalogue error (IMAGE_NOT_FOUND, REGISTRY_AUTH_FAILED, REGISTRY_UNREACHABLE,
+   * REGISTRY_ERROR, PULL_TIMEOUT, DISK_FULL, IMAGE_REFERENCE_INVALID, PULL_FAILED), with the signal's reason
+   * when it aborts, or with an EngineError when the engine itself does not answer. A failed pull leaves no image.
+   */
+  pullImage(ref: string, options: PullOptions): Promise<PullResult>;
   listImages(filters?: Filters): Promise<ImageSummary[]>;
   /** Idempotent: a missing image is not an error. */
   removeImage(ref: string, options?: { force?: boolean }): Promise<void>;

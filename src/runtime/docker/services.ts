@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { AccessoryRuntime, AccessorySpec, AccessoryState } from '../driver.ts';
+import type { AccessoryRuntime, AccessorySpec, AccessoryState, ImageRuntime } from '../driver.ts';
 import { LOG_CONFIG, NO_NEW_PRIVILEGES, toEnvList } from './container-spec.ts';
 import type { ContainerCreate, ContainerInspect, ContainerSummary, DockerEngine } from './engine.ts';
 import { baseLabels, LABEL, ownerFilter, serviceContainerName, volumeName } from './names.ts';
@@ -22,7 +22,11 @@ const STOP_SECONDS = 10;
 const RESUME_HEALTHY_MS = 30_000;
 const RESUME_POLL_MS = 250;
 
-export const specHash = (spec: AccessorySpec) => createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+/** Of what the container is made from: the progress callback is not part of it. */
+export const specHash = (spec: AccessorySpec) => {
+  const { onPull: _, ...made } = spec;
+  return createHash('sha256').update(JSON.stringify(made)).digest('hex').slice(0, 16);
+};
 
 export function serviceContainer(spec: AccessorySpec, options: { ownerId: string; network: string }): ContainerCreate {
   return {
@@ -77,6 +81,8 @@ export interface ServiceRuntimeOptions {
   ownerId: string;
   /** The app's private network, created on first use. */
   network: (app: string) => Promise<string>;
+  /** Pulls a service's image when it is missing. */
+  images: ImageRuntime;
   log: Logger;
   clock: Clock;
 }
@@ -85,6 +91,7 @@ export class ServiceRuntime implements DockerServiceRuntime {
   readonly #engine: DockerEngine;
   readonly #ownerId: string;
   readonly #network: (app: string) => Promise<string>;
+  readonly #images: ImageRuntime;
   readonly #log: Logger;
   readonly #clock: Clock;
 
@@ -92,18 +99,21 @@ export class ServiceRuntime implements DockerServiceRuntime {
     this.#engine = options.engine;
     this.#ownerId = options.ownerId;
     this.#network = options.network;
+    this.#images = options.images;
     this.#log = options.log;
     this.#clock = options.clock;
   }
 
   async ensure(spec: AccessorySpec): Promise<{ changed: boolean }> {
     const engine = this.#engine;
-    const net = await this.#network(spec.app);
     const existing = await engine.inspectContainer(this.#name(spec.app, spec.name));
     if (existing && existing.Config.Labels[LABEL.specHash] === specHash(spec)) {
       if (!existing.State.Running) await engine.startContainer(existing.Id);
       return { changed: false };
     }
+    // Before anything changes: a pull that fails leaves the running service (and the app's network) as they were.
+    await this.#images.ensure(spec.image, spec.onPull ? { onPull: spec.onPull } : {});
+    const net = await this.#network(spec.app);
     if (existing) {
       this.#log.info('recreating a service whose spec changed', { app: spec.app, service: spec.name });
       await engine.stopContainer(existing.Id, STOP_SECONDS);
