@@ -68,7 +68,7 @@ export type FieldSpec = BodyField | QueryField;
 
 /** One endpoint: method, path pattern, and what its query string and JSON body may hold. */
 export interface Operation {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly path: string;
   readonly summary: string;
   readonly query?: Readonly<Record<string, QueryField>>;

@@ -104,6 +104,12 @@ test('real answers of the API fit the document, for every operation, successes a
   await call('logs', 'GET', '/v1/apps/alpha/logs?follow=1', { closeWhen: (text) => text.includes('"ready"') });
   await call('run', 'POST', '/v1/apps/alpha/run', { body: { command: 'node seed.js' } });
   await call('appEvents', 'GET', '/v1/apps/alpha/events?limit=1000');
+  // An image deploy: the fake runtime has no engine, so the answer is the refusal (the success is the docker e2e's).
+  await call('deployImage', 'POST', '/v1/apps/alpha/deploys/image', { body: { image: 'ghcr.io/acme/web:1.4' } });
+  // Registry logins: their successes against a real registry are checked in registries.test.ts.
+  await call('listRegistries', 'GET', '/v1/registries');
+  await call('loginRegistry', 'PUT', '/v1/registries/not%20a%20host', { body: { username: 'u', password: 'p' } });
+  await call('logoutRegistry', 'DELETE', '/v1/registries/ghcr.io');
   await call('doctor', 'GET', '/v1/doctor');
   await call('openapi', 'GET', '/v1/openapi.json');
 

@@ -1,4 +1,5 @@
 import { MAX_REPLICAS } from '../deploy/formation.ts';
+import { PASSWORD_MAX, USERNAME_MAX } from '../registry/credentials.ts';
 import type { Operation } from './input-spec.ts';
 
 /** The longest env var value accepted (characters). */
@@ -34,6 +35,17 @@ export const operations = {
     summary: 'upload a folder (gzip-compressed tar) and deploy it',
     archive: true,
     query: { wait: { type: 'flag', doc: 'queue behind a running deploy instead of 409' } },
+  },
+  deployImage: {
+    method: 'POST',
+    path: '/v1/apps/:app/deploys/image',
+    summary: 'deploy a prebuilt image from a registry (no build), with the app\'s berth.yaml if it has one',
+    query: { wait: { type: 'flag', doc: 'queue behind a running deploy instead of 409' } },
+    body: {
+      image: { type: 'string', required: true, minLength: 1, maxLength: 512, example: 'ghcr.io/acme/web:1.4', doc: 'the image; it takes the place of `image:` in the berth.yaml sent' },
+      manifest: { type: 'string', maxLength: 64 * 1024, example: 'processes:\n  web:\n    port: 8080\n', doc: 'the text of the app\'s berth.yaml' },
+      description: { type: 'string', maxLength: 200, example: 'deploy', doc: 'the release\'s description (default: the image)' },
+    },
   },
   listDeployments: { method: 'GET', path: '/v1/apps/:app/deployments', summary: 'the app\'s deployments, newest first' },
   appEvents: {
@@ -122,6 +134,17 @@ export const operations = {
       timeoutSeconds: { type: 'number', min: 1, max: MAX_RUN_TIMEOUT_S, example: 600, doc: 'stop it after this long (default 1800)' },
     },
   },
+  listRegistries: { method: 'GET', path: '/v1/registries', summary: 'the registries berth has a login for (hosts and users, never passwords)' },
+  loginRegistry: {
+    method: 'PUT',
+    path: '/v1/registries/:host',
+    summary: 'log in to an image registry: the credentials are tried on the registry, then stored sealed',
+    body: {
+      username: { type: 'string', required: true, minLength: 1, maxLength: USERNAME_MAX, example: 'deploy-bot', doc: 'the registry user' },
+      password: { type: 'string', required: true, minLength: 1, maxLength: PASSWORD_MAX, example: 'an access token', doc: 'its password or access token; never shown again' },
+    },
+  },
+  logoutRegistry: { method: 'DELETE', path: '/v1/registries/:host', summary: 'forget the login for a registry' },
   doctor: { method: 'GET', path: '/v1/doctor', summary: 'which runtime and why, versions, the proxy, disk space' },
   openapi: { method: 'GET', path: '/v1/openapi.json', summary: 'this API as an OpenAPI 3.1 document (docs/openapi.json)' },
 } as const satisfies Record<string, Operation>;

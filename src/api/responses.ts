@@ -35,6 +35,7 @@ export const responses = {
   getApp: { 200: { description: 'the app', json: wire.App } },
   destroyApp: { 200: { description: 'every instance stopped; routes, releases, env vars and logs removed', json: wire.AppDestroyed } },
   deploy: { 202: { description: 'the deployment, queued; the app is created on its first deploy', json: wire.DeploymentAccepted } },
+  deployImage: { 202: { description: 'the deployment, queued: it resolves the image to a digest, pulls it and deploys it; the app is created on its first deploy', json: wire.DeploymentAccepted } },
   listDeployments: { 200: { description: 'the app\'s deployments, newest first', json: wire.DeploymentList } },
   appEvents: { 200: { description: 'the app\'s recent events, oldest first', json: wire.EventList } },
   getDeployment: { 200: { description: 'the deployment', json: wire.Deployment } },
@@ -48,6 +49,12 @@ export const responses = {
   logs: { 200: { description: 'the lines; with follow=1 an event stream of `log` events that stays open', json: wire.LogLines, events: { log: wire.LogLine } } },
   scale: { 202: { description: 'the counts are saved and roll out as a new release through the health gate', json: wire.ScaleAccepted } },
   run: { 200: { description: 'an `output` event per line, then one `exit`; closing the stream stops the command', events: { output: wire.RunOutput, exit: wire.RunExit } } },
+  listRegistries: { 200: { description: 'the registry logins, by host', json: wire.RegistryLoginList } },
+  loginRegistry: {
+    201: { description: 'the registry accepted the credentials; the login is stored', json: wire.RegistryLogin },
+    200: { description: 'the registry accepted the credentials; they replace the host\'s earlier login', json: wire.RegistryLogin },
+  },
+  logoutRegistry: { 200: { description: 'the login is deleted (images already pulled stay)', json: wire.RegistryLogout } },
   doctor: { 200: { description: 'which runtime and why, versions, the proxy, disk space, what this setup does not protect against', json: wire.Doctor } },
   openapi: { 200: { description: 'this document', json: wire.OpenApiDocument } },
 } as const satisfies Record<OperationName, Responses>;

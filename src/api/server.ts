@@ -22,6 +22,7 @@ import { doctorRoutes } from './endpoints/doctor.ts';
 import { runRoutes } from './endpoints/run.ts';
 import { scaleRoutes } from './endpoints/scale.ts';
 import { openApiRoutes } from './endpoints/openapi.ts';
+import { registryRoutes } from './endpoints/registries.ts';
 
 /** Every route of the control API. */
 export function createRouter(deps: ApiDeps): Router {
@@ -35,6 +36,7 @@ export function createRouter(deps: ApiDeps): Router {
   logRoutes(router, deps);
   scaleRoutes(router, deps);
   runRoutes(router, deps);
+  registryRoutes(router, deps);
   doctorRoutes(router, deps);
   openApiRoutes(router);
   return router;

@@ -26,6 +26,7 @@ export function releaseView(deps: ApiDeps, release: ReleaseRecord, app: AppRecor
     createdAt: iso(release.createdAt),
     status: release.status,
     gitSha: build?.gitSha ?? null,
+    image: build?.image ? build.artifact : null,
     current,
     warm: live.length > 0,
     rollbackable: rollbackRefusal(release, build, app.currentRelease) === undefined,

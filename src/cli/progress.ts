@@ -133,6 +133,7 @@ export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress 
       const probes = { ...p.probes, [event.data.instance]: probeText(event, p.healthyAfter) };
       return updateStep({ ...p, probes }, 'health', (step) => ({ ...step, detail: Object.values(probes).join(', ') }));
     }
+    case 'image.pull':
     case 'instance.started':
     case 'instance.exited':
     case 'instance.restarted':
@@ -201,6 +202,9 @@ export function plainLines(event: ApiEvent, options: { healthyAfter?: number } =
       return [`health: ${probeText(event, options.healthyAfter)}`];
     case 'instance.started':
       return [`start: ${event.message}`];
+    case 'image.pull':
+      // `pulling redis:7  43/120 MB (3/7 layers)`, then `pulled redis:7 (120 MB)`: the server's words.
+      return [event.message];
     case 'deploy.switched':
       return [`switch: traffic now goes to v${event.data.version}`];
     case 'deploy.succeeded':

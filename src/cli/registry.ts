@@ -58,6 +58,7 @@ export const COMMAND_GROUPS: { title: string; commands: Record<string, Loader> }
     commands: {
       login: () => import('./commands/login.ts'),
       logout: () => import('./commands/logout.ts'),
+      registry: () => import('./commands/registry.ts'),
       version: () => import('./commands/version.ts'),
     },
   },

@@ -1,6 +1,7 @@
 import type { DataPlane } from '../dataplane/route-table.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
+import type { RegistryPort } from '../registry/port.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
 import type { RuntimeChoice } from '../runtime/select.ts';
 import type { Sealer } from '../secrets/sealer.ts';
@@ -13,6 +14,8 @@ export interface DeployContext {
   driver: RuntimeDriver;
   dataplane: DataPlane;
   sealer: Sealer;
+  /** Asks image registries what a tag points at, without pulling (image apps, auto-update). */
+  registry: RegistryPort;
   /** The app's secret values as a masker, for every event and deployment error written (./app-secrets.ts). */
   secrets: AppSecrets;
   clock: Clock;

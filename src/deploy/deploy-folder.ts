@@ -41,6 +41,8 @@ export async function deployFolder(ctx: DeployContext, deployer: Pick<Deployer, 
   let manifest: Manifest;
   try {
     manifest = await readUploadedManifest(dir, parser);
+    // `image:` runs a prebuilt image: refused here, before anything is recorded, where no engine can run it.
+    if (manifest.image !== undefined && !ctx.driver.images) throw fail('IMAGE_NEEDS_DOCKER', { app });
     checkDomains(ctx, app, manifest);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
 import type { Routing } from './route-publisher.ts';
 import { runDeployment } from './runbook.ts';
+import type { DeploySource } from './runbook.ts';
 
 export interface DeployRequest {
   app: string;
@@ -14,7 +15,7 @@ export interface DeployRequest {
   description: string;
   /** Queue behind a running deployment of the app instead of refusing with DEPLOY_IN_PROGRESS. */
   wait: boolean;
-  source?: { dir: string; manifest: Manifest; gitSha?: string };
+  source?: DeploySource;
   target?: ReleaseRecord;
 }
 
@@ -49,7 +50,7 @@ export class Deployer {
         return record;
       });
     } catch (error) {
-      if (request.source) rmSync(request.source.dir, { recursive: true, force: true });
+      if (request.source?.dir) rmSync(request.source.dir, { recursive: true, force: true });
       throw error;
     }
     const controller = new AbortController();

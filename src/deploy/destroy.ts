@@ -2,6 +2,7 @@ import type { DeployContext } from './context.ts';
 import type { Deployer } from './deployer.ts';
 import { emit } from './emit.ts';
 import type { Routing } from './route-publisher.ts';
+import { freeBuild } from './builds.ts';
 
 /**
  * Removes an app: its deployments are cancelled, its hostnames leave the proxy, every instance stops,
@@ -19,6 +20,6 @@ export async function destroyApp(ctx: DeployContext, deployer: Deployer, routing
   });
   await routing.publish().catch(() => {});
   await Promise.all(instances.map((i) => driver.stop(i.id)));
-  for (const build of builds) await driver.removeArtifact(build.artifact).catch(() => {});
+  for (const build of builds) await freeBuild(ctx, build).catch(() => {});
   await driver.removeApp(app);
 }

@@ -14,6 +14,7 @@ import { parseManifest } from '../manifest/load.ts';
 import { createFakeDriver } from '../runtime/fake/driver.ts';
 import { createFakeState, type FakeState } from '../runtime/fake/state.ts';
 import type { FakeBehaviour } from '../runtime/fake/behaviour.ts';
+import { FakeRegistry } from '../registry/fake.test-support.ts';
 import { createSealer } from '../secrets/sealer.ts';
 import { Store } from '../store/store.ts';
 import { AppSecrets } from './app-secrets.ts';
@@ -48,6 +49,7 @@ export async function startKit(): Promise<Kit> {
     driver: createFakeDriver({ state: fake }),
     dataplane,
     sealer,
+    registry: new FakeRegistry(),
     secrets: new AppSecrets(store, sealer),
     clock: systemClock,
     log: silentLogger,

@@ -1,12 +1,13 @@
 import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
+import { freeBuild } from './builds.ts';
 
 /**
  * Keeps the newest `deploy.keep_releases` releases that went live (for rollback) and frees the rest:
  * their builds leave the disk once no kept release uses them, and their logs go too.
  */
 export async function prune(ctx: DeployContext, app: string): Promise<void> {
-  const { store, clock } = ctx;
+  const { store } = ctx;
   const current = store.apps.get(app)?.currentRelease;
   const releases = store.releases.listByApp(app);
   const keep = releases.find((r) => r.id === current)?.manifest.deploy.keepReleases ?? 5;
@@ -21,7 +22,6 @@ export async function prune(ctx: DeployContext, app: string): Promise<void> {
     await ctx.driver.removeLogs(app, `v${release.version}`);
   }
   for (const build of store.builds.unreferenced(app)) {
-    await ctx.driver.removeArtifact(build.artifact);
-    store.builds.markRemoved(build.id, clock.now());
+    await freeBuild(ctx, build);
   }
 }

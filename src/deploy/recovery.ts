@@ -8,6 +8,7 @@ import { instanceSpecFor } from './instance-spec.ts';
 import { releaseVars } from './releases.ts';
 import type { Routing } from './route-publisher.ts';
 import { shouldRun } from '../model/states.ts';
+import { freeBuild } from './builds.ts';
 
 /**
  * Start-up after a stop or a crash (SIGKILL at any moment): make the store and the runtime agree
@@ -77,8 +78,7 @@ export async function recover(ctx: DeployContext, routing: Routing): Promise<{ i
 
   for (const app of store.apps.list()) {
     for (const build of store.builds.unreferenced(app.name)) {
-      await driver.removeArtifact(build.artifact).catch(() => {});
-      store.builds.markRemoved(build.id, clock.now());
+      await freeBuild(ctx, build).catch(() => {});
     }
   }
   await removeUnknownHoldings(ctx);

@@ -7,6 +7,7 @@ import { emit } from './emit.ts';
 import { buildStep, envReleaseStep, prepareStep, startAndVerify, switchStep, type Run } from './steps.ts';
 import { prune } from './prune.ts';
 import { Tail, UndoStack } from './undo.ts';
+import { imageStep } from './image-step.ts';
 
 /** Services the now-current release no longer lists stop (their volumes stay, as data should). */
 async function retireServices(ctx: Run['ctx'], release: ReleaseRecord): Promise<void> {
@@ -18,9 +19,21 @@ async function retireServices(ctx: Run['ctx'], release: ReleaseRecord): Promise<
   }
 }
 
+/** What a deploy starts from: an unpacked upload and its manifest, or a manifest alone whose `image:` says what runs. */
+export interface DeploySource {
+  manifest: Manifest;
+  dir?: string;
+  gitSha?: string;
+}
+
+function folderOf(source: DeploySource): { dir: string; manifest: Manifest; gitSha?: string } {
+  if (source.dir === undefined) throw new Error('a deploy without `image:` needs the uploaded folder');
+  return { dir: source.dir, manifest: source.manifest, ...(source.gitSha ? { gitSha: source.gitSha } : {}) };
+}
+
 export interface JobInput {
-  /** deploy: the unpacked upload and its validated manifest. */
-  source?: { dir: string; manifest: Manifest; gitSha?: string };
+  /** deploy: the validated manifest, and the unpacked upload (none for an image deployed by reference). */
+  source?: DeploySource;
   /** rollback: the release to go back to. */
   target?: ReleaseRecord;
   description: string;
@@ -39,7 +52,8 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
   const log = ctx.log.child({ app: deployment.app, deployment: deployment.id });
   try {
     let release: ReleaseRecord;
-    if (deployment.kind === 'deploy') release = await buildStep(full, input.source!, input.description);
+    // An image app pulls its image by digest instead of building (./image-step.ts).
+    if (deployment.kind === 'deploy') release = input.source!.manifest.image ? await imageStep(full, input.source!.manifest, input.description) : await buildStep(full, folderOf(input.source!), input.description);
     // An env change or a scale: the current build and manifest, with today's env and formation.
     else if (deployment.kind === 'env' || deployment.kind === 'scale') release = envReleaseStep(full, input.description);
     else release = input.target!;
@@ -75,7 +89,7 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
     });
     log.warn(`deployment ${state}`, { code: report.code });
   } finally {
-    if (input.source) rmSync(input.source.dir, { recursive: true, force: true });
+    if (input.source?.dir) rmSync(input.source.dir, { recursive: true, force: true });
   }
 }
 

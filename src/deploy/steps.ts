@@ -11,6 +11,7 @@ import type { DeployContext } from './context.ts';
 import { checkDomains } from './domains.ts';
 import { instanceProbe } from '../health/instance-probe.ts';
 import { emit } from './emit.ts';
+import { pullReporter } from './pull-events.ts';
 import { instanceSpecFor, oneOffSpecFor } from './instance-spec.ts';
 import { processLevels } from './levels.ts';
 import { withFormation } from './formation.ts';
@@ -225,7 +226,8 @@ export async function servicesStep(run: Run, release: ReleaseRecord): Promise<vo
     const previous = before[name];
     if (previous) run.undo.push(`put service ${name} back as the serving release has it`, async () => void (await runtime.ensure(accessorySpec(release.app, name, previous))));
     else run.undo.push(`remove service ${name}, new in this release`, () => runtime.remove(release.app, name));
-    const { changed } = await runtime.ensure(accessorySpec(release.app, name, spec));
+    // A service's image missing on this machine is pulled first, its progress in the deployment's events.
+    const { changed } = await runtime.ensure({ ...accessorySpec(release.app, name, spec), onPull: pullReporter(ctx, where(run), spec.image) });
     emit(ctx, where(run), { type: 'service.ensured', message: `service ${name} ${changed ? 'started' : 'already running'}`, data: { service: name, changed } });
   }
   for (const [name, spec] of services) {

@@ -139,6 +139,10 @@ export const catalogue = {
     message: `${JSON.stringify(p.host.length > 80 ? `${p.host.slice(0, 80)}...` : p.host)} is not a registry host: ${p.reason}`,
     hint: 'name the registry as in image references: a host with an optional port, such as ghcr.io, docker.io or 127.0.0.1:5000',
   })),
+  REGISTRY_LOGIN_NOT_FOUND: define<{ host: string }>((p) => ({
+    message: `berth has no login for registry ${p.host}`,
+    hint: 'see the registries berth has logins for with `berth registry list` (hosts are stored as image references name them: docker.io, ghcr.io, 127.0.0.1:5000)',
+  })),
   REGISTRY_CREDENTIALS_INVALID: define<{ reason: string }>((p) => ({
     message: `the registry credentials are not valid: ${p.reason}`,
     hint: 'pass the user with --username and the password or access token on standard input (--password-stdin)',
@@ -168,6 +172,10 @@ export const catalogue = {
   APP_USER_FAILED: define<{ user: string; app: string; reason: string }>((p) => ({
     message: `could not prepare the user ${p.user} that app ${p.app} runs as: ${p.reason}`,
     hint: 'berth runs as root, so it runs each app as a user of its own, made with useradd and removed with userdel: check that both work on this host (the server log has their output), or use --runtime docker',
+  })),
+  IMAGE_NEEDS_DOCKER: define<{ app: string }>((p) => ({
+    message: `app ${p.app} runs a prebuilt image (\`image:\` in berth.yaml), and this server has no Docker Engine to run it`,
+    hint: 'install Docker on the server (berth picks it up at its next start: `berth doctor` says which runtime it uses), or deploy the app\'s folder without `image:` to build it here',
   })),
   HEALTH_CHECK_FAILED: define<{ reason: string }>((p) => ({
     message: `the new release never became healthy: ${p.reason}`,

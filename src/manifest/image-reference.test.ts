@@ -1,8 +1,10 @@
+/**
+ * berth.yaml's words for image references, its JSON Schema pattern and its fixes. The grammar itself, and
+ * its comparison with a real engine, are tested next to it: ../lib/image-reference*.test.ts.
+ */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import { defaultSocketPath } from '../runtime/docker/engine-http.ts';
-import { dockerSuite } from '../../test/support/docker.ts';
+import { nearReferences } from '../lib/image-reference.test-support.ts';
 import { IMAGE_REFERENCE, imageReferenceProblem, MAX_IMAGE_REFERENCE_LENGTH, pinsDigest, suggestImageReference } from './sections/image-reference.ts';
 
 const hex = (n: number, digit = 'a') => digit.repeat(n);
@@ -32,7 +34,6 @@ const VALID = [
   `mongo@sha384:${hex(96)}`,
   `mongo@sha512:${hex(128)}`,
   'x.io:5000',
-  'ex_ample.com/x',
   `x.io/${'a'.repeat(250)}`,
   `${'a'.repeat(237)}`,
   `a/${'a'.repeat(243)}`,
@@ -75,6 +76,8 @@ const INVALID: [reference: string, problem: RegExp][] = [
   ['-x.io/y', /not a valid registry host/],
   ['x-.io/y', /not a valid registry host/],
   ['[::1]:5000/x', /not a valid registry host/],
+  // Every engine parses it as a name on no registry, and none can pull it (`Get "https:/v2/": no Host`).
+  ['ex_ample.com/x', /^`ex_ample.com` is not a valid registry host/],
   [hex(64, 'b'), /64-digit hex string is an image ID/],
   [`${'a'.repeat(238)}`, /^its name is 256 characters long counting the `docker.io\/library\/` it stands for; Docker allows at most 255$/],
   [`a/${'a'.repeat(244)}`, /^its name is 256 characters long counting the `docker.io\/` it stands for/],
@@ -101,7 +104,7 @@ describe('image references', () => {
 
   test('the words and the pattern agree on thousands of near-references', () => {
     let valid = 0;
-    for (const reference of corpus(4000)) {
+    for (const reference of nearReferences(4000)) {
       const byWords = imageReferenceProblem(reference) === undefined;
       assert.equal(IMAGE_REFERENCE.test(reference), byWords, `${JSON.stringify(reference)}: ${imageReferenceProblem(reference)}`);
       if (byWords) valid++;
@@ -131,87 +134,3 @@ describe('image references', () => {
     assert.equal(pinsDigest('localhost:5000/redis:7'), false);
   });
 });
-
-describe('image references: berth agrees with the Docker engine', async () => {
-  const docker = await dockerSuite();
-  test('every reference berth accepts the engine parses, and every one it refuses the engine refuses', { skip: docker.skip }, async () => {
-    const asked = [...VALID, ...INVALID.map(([reference]) => reference), ...corpus(400)].filter(askable);
-    const disagreements: string[] = [];
-    for (const reference of asked) {
-      const engine = await engineParses(reference);
-      const berth = imageReferenceProblem(reference) === undefined && IMAGE_REFERENCE.test(reference);
-      if (engine.valid !== berth) disagreements.push(`${JSON.stringify(reference)}: engine ${engine.valid ? 'accepts' : `refuses (${engine.message})`}, berth ${berth ? 'accepts' : `refuses (${imageReferenceProblem(reference)})`}`);
-    }
-    assert.deepEqual(disagreements, []);
-    const accepted = asked.filter((reference) => imageReferenceProblem(reference) === undefined).length;
-    assert.ok(accepted > 100 && asked.length - accepted > 100, `${accepted} of ${asked.length} accepted: too few of one kind to compare`);
-  });
-});
-
-/**
- * References the engine can be asked about through GET /images/{name}/json: the HTTP server cleans the
- * path first, so a reference with an empty, `.` or `..` part cannot be asked. Left out as well: a 64-digit
- * hex string, which that endpoint reads as an image ID (a pull refuses it, as berth does), and an upper-case
- * first part without `.` or `:` (`Foo/bar`), which Docker 20 refuses as berth does but newer engines take
- * for a registry host.
- */
-function askable(reference: string): boolean {
-  if (/^[a-f0-9]{64}$/.test(reference)) return false;
-  const parts = reference.split('@')[0].split('/');
-  if (parts.some((part) => part === '' || part === '.' || part === '..')) return false;
-  return !(parts.length > 1 && /[A-Z]/.test(parts[0]) && !/[.:]/.test(parts[0]));
-}
-
-/** The engine's verdict: 404 (no such image) or 200 is a reference it parsed, 400 one it refused. */
-function engineParses(reference: string): Promise<{ valid: boolean; message: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: defaultSocketPath(), path: `/images/${encodeURIComponent(reference)}/json`, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (body.length < 64 * 1024) body += chunk;
-      });
-      res.on('end', () => {
-        const message = res.statusCode === 200 ? '' : String((JSON.parse(body) as { message?: unknown }).message);
-        // The engine names what it parsed: proof it was asked about exactly this reference.
-        if (res.statusCode !== 200 && !message.startsWith(`no such image: ${reference}`)) reject(new Error(`the engine answered about something else: ${res.statusCode} ${message}`));
-        else if (res.statusCode === 200 || res.statusCode === 404) resolve({ valid: true, message });
-        else if (res.statusCode === 400) resolve({ valid: false, message });
-        else reject(new Error(`unexpected answer ${res.statusCode} for ${JSON.stringify(reference)}: ${message}`));
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('the engine did not answer within 10s')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Near-references: valid ones built part by part, then bent by one edit. Seeded, so every run asks the same. */
-function corpus(count: number): string[] {
-  // mulberry32: small, and random in its low bits too (a plain LCG modulo 2^31 is not).
-  let seed = 20240611;
-  const next = (n: number) => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-  const pick = <T>(items: readonly T[]): T => items[next(items.length)];
-  const hosts = ['', '', 'ghcr.io/', 'localhost/', 'localhost:5000/', '127.0.0.1:5055/', 'Reg.Example.com/', 'a-b.io:1/'];
-  const parts = ['a', 'redis', 'web', 'a.b', 'a_b', 'a__b', 'a-b', 'a--b', 'x1', '9'];
-  const tags = ['', '', ':7', ':latest', ':v1.4.0-rc.1', ':_x', ':A'];
-  const digests = ['', '', '', `@sha256:${hex(64, '1')}`];
-  const edits = 'aZ09._-/:@ '.split('');
-  const out: string[] = [];
-  while (out.length < count) {
-    const path = Array.from({ length: 1 + next(3) }, () => pick(parts)).join('/');
-    let reference = pick(hosts) + path + pick(tags) + pick(digests);
-    const at = next(reference.length + 1);
-    const edit = next(4);
-    if (edit === 1) reference = reference.slice(0, at) + pick(edits) + reference.slice(at);
-    else if (edit === 2) reference = reference.slice(0, at) + reference.slice(at + 1);
-    else if (edit === 3) reference = reference.slice(0, at) + pick(edits) + reference.slice(at + 1);
-    if (reference !== '') out.push(reference);
-  }
-  return out;
-}

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { fail, type Issue } from '../errors/catalogue.ts';
+import { recordOf } from '../lib/record.ts';
 import { isValidAppName, normalizeAppName } from './app-name.ts';
 import { textIssue } from './limits.ts';
 import { MANIFEST_FILES, readManifestFile } from './manifest-file.ts';
@@ -23,13 +24,16 @@ export const MAX_LISTED_ISSUES = 50;
  * listing every issue (up to MAX_LISTED_ISSUES), in file order, each message starting with its line.
  * Text over the size or line limits (./limits.ts) is refused before it is parsed.
  */
-export function parseManifest(text: string, options: { file?: string } = {}): Manifest {
+export function parseManifest(text: string, options: { file?: string; image?: string } = {}): Manifest {
   const file = options.file ?? 'berth.yaml';
   const tooBig = textIssue(text);
   if (tooBig) throw fail('MANIFEST_INVALID', { file, issues: [tooBig] });
   const source = readYaml(text);
   if (source.fatal) throw fail('MANIFEST_INVALID', { file, issues: listed(source.issues) });
-  const result = validateManifest(source.value, { sourceText: source.sourceText });
+  // `berth deploy --image REF`: the image takes the place of the file's `image:`, checked with the rest
+  // (a berth.yaml that builds, `build:` or `static:`, cannot run an image instead).
+  const value = options.image === undefined ? source.value : withImage(source.value, options.image);
+  const result = validateManifest(value, { sourceText: source.sourceText });
   const located = result.issues.map((issue) => ({ issue, line: source.lineOf(issue.path) }));
   // Syntax-level issues (duplicate keys) already carry their line and column.
   const all = [...source.issues.map((issue) => ({ issue, line: lineInMessage(issue) })), ...located];
@@ -37,6 +41,11 @@ export function parseManifest(text: string, options: { file?: string } = {}): Ma
   all.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   const issues = all.map(({ issue, line }) => (line === undefined || lineInMessage(issue) !== undefined ? issue : { ...issue, message: `line ${line}: ${issue.message}` }));
   throw fail('MANIFEST_INVALID', { file, issues: listed(issues) });
+}
+
+function withImage(value: unknown, image: string): unknown {
+  const data = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  return recordOf([...Object.entries(data), ['image', image] as const]);
 }
 
 /** The first MAX_LISTED_ISSUES, and a count of the rest: thousands of lines would bury the first ones. */

@@ -44,11 +44,12 @@ export class OffThreadParser {
    * rejects with its MANIFEST_INVALID error, or one for a file over the time or memory limit. A worker
    * that fails otherwise rejects with that error (a bug: the caller logs it).
    */
-  async parse(text: string, options: { file: string }): Promise<Manifest> {
+  /** `image`: the image `berth deploy --image` names, in place of the file's `image:` (see parseManifest). */
+  async parse(text: string, options: { file: string; image?: string }): Promise<Manifest> {
     if (this.#running >= this.#limits.concurrency) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     this.#running++;
     try {
-      return await parseInWorker(text, options.file, this.#limits);
+      return await parseInWorker(text, options, this.#limits);
     } finally {
       this.#running--;
       this.#waiting.shift()?.();
@@ -56,10 +57,10 @@ export class OffThreadParser {
   }
 }
 
-function parseInWorker(text: string, file: string, limits: ParseLimits): Promise<Manifest> {
+function parseInWorker(text: string, { file, image }: { file: string; image?: string }, limits: ParseLimits): Promise<Manifest> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER, {
-      workerData: { text, file },
+      workerData: { text, file, ...(image !== undefined ? { image } : {}) },
       resourceLimits: { maxOldGenerationSizeMb: limits.heapMb, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },
       // The worker needs neither the daemon's environment nor its flags.
       env: {},

@@ -11,10 +11,10 @@ export type ParseReply =
   | { readonly ok: true; readonly manifest: unknown }
   | { readonly ok: false; readonly error: { code: string; message: string; hint: string | undefined; details: Record<string, unknown> | undefined } };
 
-const { text, file } = workerData as { text: string; file: string };
+const { text, file, image } = workerData as { text: string; file: string; image?: string };
 let reply: ParseReply;
 try {
-  reply = { ok: true, manifest: parseManifest(text, { file }) };
+  reply = { ok: true, manifest: parseManifest(text, { file, ...(image !== undefined ? { image } : {}) }) };
 } catch (error) {
   if (!isBerthError(error)) throw error;
   reply = { ok: false, error: { code: error.code, message: error.message, hint: error.hint, details: error.details } };

@@ -208,8 +208,8 @@ test('JSON Schema patterns agree with validation', () => {
   for (const bad of ['/public', '../site', 'a/../../b', '..', 'dist\\site', ' ']) assert.ok(!matches(appPath, bad), bad);
   const image = schema.properties.services.additionalProperties.anyOf[1].properties.image.pattern;
   assert.equal(schema.properties.image.pattern, image, 'one grammar for every image');
-  for (const ok of ['redis', 'redis:7-alpine', 'docker.io/library/mariadb:11', 'localhost:5000/a/b:c', `mongo@sha256:${'a'.repeat(64)}`, 'ex_ample.com/x']) assert.ok(matches(image, ok), ok);
-  for (const bad of ['Redis', 'redis 7', 'redis:', ':7', '', 'Redis:7', 'a b', 'a..b', 'Foo/bar', `a@sha256:${'a'.repeat(63)}`, 'a'.repeat(64)]) assert.ok(!matches(image, bad), bad);
+  for (const ok of ['redis', 'redis:7-alpine', 'docker.io/library/mariadb:11', 'localhost:5000/a/b:c', `mongo@sha256:${'a'.repeat(64)}`]) assert.ok(matches(image, ok), ok);
+  for (const bad of ['Redis', 'redis 7', 'redis:', ':7', '', 'Redis:7', 'a b', 'a..b', 'Foo/bar', `a@sha256:${'a'.repeat(63)}`, 'a'.repeat(64), 'ex_ample.com/x']) assert.ok(!matches(image, bad), bad);
   const interval = schema.properties.update.anyOf[0].pattern;
   for (const ok of ['5s', '5m']) assert.ok(matches(interval, ok), ok);
   assert.ok(!matches(interval, '5'));

@@ -21,6 +21,15 @@ export const EVENT_DATA = {
   'deploy.queued': w.object({ kind: DeploymentKind }),
   'deploy.state': w.object({ state: DeploymentState }),
   'build.log': null,
+  // An image pulled for the deployment (an image app's, a service's): at most once a second, then done.
+  'image.pull': w.object({
+    image: w.described('the image as written in berth.yaml', w.string()),
+    doneBytes: w.integer(),
+    totalBytes: w.integer(),
+    layers: w.integer(),
+    layersDone: w.integer(),
+    done: w.boolean(),
+  }),
   'service.ensured': w.object({ service: w.string(), changed: w.boolean() }),
   'service.ready': w.object({ service: w.string() }),
   'release.log': null,

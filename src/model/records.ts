@@ -17,6 +17,13 @@ export interface BuildRecord {
   inferredCommand: string | null;
   /** The commit the uploaded folder was at, when the CLI could tell (`abc123def456`, `-dirty` with local changes). */
   gitSha: string | null;
+  /**
+   * An image app's build: the reference as written in berth.yaml (`ghcr.io/acme/web:1.4`); its artifact is
+   * then the digest it resolved to (`ghcr.io/acme/web@sha256:...`), so a rollback runs the same bytes.
+   */
+  image: string | null;
+  /** The image was pulled by berth for this build (only then does berth remove it when the build goes). */
+  pulled: boolean;
   createdAt: number;
   removedAt: number | null;
 }

@@ -19,7 +19,8 @@ const deploymentTransitions: Record<DeploymentState, readonly DeploymentState[]>
   queued: ['building', 'releasing', 'starting', 'verifying', 'failed', 'interrupted'],
   building: ['releasing', 'starting', 'failed', 'interrupted'],
   // Services made ready and the release command run, before any new instance starts.
-  releasing: ['starting', 'failed', 'interrupted'],
+  // (straight to verifying: a rollback to a release kept warm has nothing to start)
+  releasing: ['starting', 'verifying', 'failed', 'interrupted'],
   starting: ['verifying', 'failed', 'interrupted'],
   verifying: ['switching', 'failed', 'interrupted'],
   switching: ['draining', 'failed', 'interrupted'],

@@ -59,6 +59,7 @@ export const Release = w.named(
     createdAt: w.dateTime(),
     status: ReleaseStatus,
     gitSha: w.described('the commit deployed, when the CLI found one (`-dirty` with local changes)', w.nullable(w.string())),
+    image: w.described('an image app\'s image as this release runs it, pinned to its digest (`ghcr.io/acme/web@sha256:...`), or the id of a local image', w.nullable(w.string())),
     current: w.described('serving traffic now', w.boolean()),
     warm: w.described('instances still running in standby: a rollback to it is instant', w.boolean()),
     rollbackable: w.boolean(),
@@ -186,6 +187,22 @@ export const RunExit = w.object({
   error: w.described('why it could not run or was stopped', w.optional(w.string())),
 });
 export type RunExit = w.Infer<typeof RunExit>;
+
+/** `berth registry login|list|logout`: a registry login as the API shows it, never with its password. */
+export const RegistryLogin = w.named(
+  'RegistryLogin',
+  w.object({
+    host: w.described('the registry as image references name it: docker.io, ghcr.io, 127.0.0.1:5000', w.string()),
+    username: w.string(),
+    createdAt: w.dateTime(),
+    updatedAt: w.dateTime(),
+  }),
+);
+export type RegistryLogin = w.Infer<typeof RegistryLogin>;
+export const RegistryLoginList = w.object({ registries: w.described('by host', w.array(RegistryLogin)) });
+export type RegistryLoginList = w.Infer<typeof RegistryLoginList>;
+export const RegistryLogout = w.object({ removed: w.described('the registry host whose login was deleted', w.string()) });
+export type RegistryLogout = w.Infer<typeof RegistryLogout>;
 
 /** This API as an OpenAPI 3.1 document (only its outline is checked here: it is JSON Schema's to say the rest). */
 export const OpenApiDocument = w.openObject({ openapi: w.string(), info: w.openObject({ title: w.string(), version: w.string() }), paths: w.record(w.unknown()) });

@@ -15,7 +15,8 @@ import { parseChallenges, parseTokenAnswer, type Challenge } from './challenge.t
 import { apiHost, isLoopbackRegistry } from './hosts.ts';
 import { HttpFailure, RegistryHttp, type HttpAnswer } from './http.ts';
 import type { RegistryCallOptions, RegistryCredentials, RegistryPort, ResolvedImage } from './port.ts';
-import { digestProblem, familiarReference, manifestKey, pinReference, type ImageReference } from './reference.ts';
+import { digestProblem, familiarReference, manifestKey, type ImageReference } from '../lib/image-reference.ts';
+import { pinReference } from './reference.ts';
 
 /** What berth accepts, best first: the index of a multi-platform image, else a single manifest (OCI, Docker v2). */
 export const MANIFEST_MEDIA_TYPES = [

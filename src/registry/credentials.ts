@@ -17,7 +17,7 @@ import { fail } from '../errors/catalogue.ts';
 import type { Sealer } from '../secrets/sealer.ts';
 import { registryHost } from './hosts.ts';
 import type { RegistryCredentials } from './port.ts';
-import type { ImageReference } from './reference.ts';
+import type { ImageReference } from '../lib/image-reference.ts';
 
 export type { RegistryCredentials } from './port.ts';
 

@@ -8,7 +8,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../errors/catalogue.ts';
 import type { RegistryCallOptions, RegistryCredentials, RegistryPort, ResolvedImage } from './port.ts';
-import { familiarReference, nameOf, parseReference, pinReference, type ImageReference } from './reference.ts';
+import { familiarReference, nameOf, type ImageReference } from '../lib/image-reference.ts';
+import { parseReference, pinReference } from './reference.ts';
 
 const DOCKER_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
 

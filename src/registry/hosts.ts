@@ -3,7 +3,7 @@
  * spelling credentials are stored under (pure).
  */
 import { fail } from '../errors/catalogue.ts';
-import { DOCKER_HUB, isRegistryDomain } from './reference.ts';
+import { DOCKER_HUB, isRegistryDomain } from '../lib/image-reference.ts';
 
 /** Names `docker login` accepts for Docker Hub; all stored as `docker.io`. */
 const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);

@@ -3,7 +3,7 @@
  * implements it over the Registry HTTP API v2; the auto-update controller and the login use case take
  * this interface, so their tests can use a fake (fake.test-support.ts) that follows the same rules.
  */
-import type { ImageReference } from './reference.ts';
+import type { ImageReference } from '../lib/image-reference.ts';
 
 /** A user and password (or access token) for one registry. Never logged, never in an error. */
 export interface RegistryCredentials {

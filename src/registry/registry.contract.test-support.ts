@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBerthError, type ErrorCode } from '../errors/catalogue.ts';
 import type { RegistryCredentials, RegistryPort } from './port.ts';
-import { formatReference, parseReference } from './reference.ts';
+import { formatReference } from '../lib/image-reference.ts';
+import { parseReference } from './reference.ts';
 
 export interface ContractSubject {
   port: RegistryPort;

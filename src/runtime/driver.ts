@@ -215,6 +215,13 @@ export interface ImageRuntime {
    * behind. `repoDigests` are the engine's `name@sha256:...` for the image (empty for a local-only image).
    */
   ensure(ref: string, options?: EnsureImageOptions): Promise<{ pulled: boolean; id: string; repoDigests: string[] }>;
+  /**
+   * Frees an image berth pulled and no longer needs (an image app's old digest): removed unless a
+   * container still uses it or it is gone already; never forced, so nothing running loses its image.
+   */
+  release(ref: string): Promise<void>;
+  /** The image `ref` names on this machine, without pulling; undefined when there is none. */
+  present(ref: string): Promise<{ id: string; repoDigests: string[] } | undefined>;
 }
 
 export interface LogLine {

@@ -11,6 +11,8 @@ import { HealthMonitor } from '../health/monitor.ts';
 import { reportTo } from '../deploy/emit.ts';
 import { Reconciler } from '../deploy/reconciler.ts';
 import { recover } from '../deploy/recovery.ts';
+import { storedEngineAuth } from '../deploy/registry-logins.ts';
+import { RegistryClient } from '../registry/client.ts';
 import { Routing } from '../deploy/route-publisher.ts';
 import { watchInstances } from '../deploy/watch.ts';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
@@ -65,6 +67,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
   const sealer = createSealer(loadOrCreateKey(join(config.dataDir, 'secret.key')));
   const ownerId = store.settings.getOrCreate('owner_id', () => newId('own'));
+  // Registries asked without pulling (a login is tried before it is saved); pulls use the stored logins.
+  const registry = new RegistryClient();
   const engine = createDockerEngine({ socketPath: config.dockerSocket });
   const runtime = await chooseRuntime(config.runtime, engine, config.dockerSocket, config.dockerHostIgnored);
   log.info('runtime chosen', { driver: runtime.driver, reason: runtime.reason, engine: runtime.engine?.Version, api: runtime.engineApiVersion });
@@ -75,7 +79,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   if (notIsolated) log.warn(notIsolated);
   const driver: RuntimeDriver =
     runtime.driver === 'docker'
-      ? createDockerDriver({ engine, ownerId, root: join(config.dataDir, 'runtime', 'docker'), log, nodeImage: config.nodeImage, build: config.build })
+      ? createDockerDriver({ engine, ownerId, root: join(config.dataDir, 'runtime', 'docker'), log, nodeImage: config.nodeImage, build: config.build, registryAuth: storedEngineAuth({ store, sealer }) })
       : createProcessDriver({ root: join(config.dataDir, 'runtime', 'process'), ownerId, log, box: sealer, binPath: [dirname(process.execPath)], appUsers });
   const dataplane = createProxyProcess({ runDir: join(config.dataDir, 'run'), logFile: join(config.dataDir, 'logs', 'proxy.log'), listen: config.http, version, log, ownerId });
   const httpAddress = await dataplane.start();
@@ -85,6 +89,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     driver,
     dataplane,
     sealer,
+    registry,
     secrets: new AppSecrets(store, sealer),
     clock,
     log,

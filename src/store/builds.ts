@@ -7,6 +7,8 @@ interface Row {
   artifact: string;
   inferred_command: string | null;
   git_sha: string | null;
+  image: string | null;
+  pulled: number;
   created_at: number;
   removed_at: number | null;
 }
@@ -17,6 +19,8 @@ const toRecord = (r: Row): BuildRecord => ({
   artifact: r.artifact,
   inferredCommand: r.inferred_command,
   gitSha: r.git_sha,
+  image: r.image,
+  pulled: r.pulled === 1,
   createdAt: r.created_at,
   removedAt: r.removed_at,
 });
@@ -27,16 +31,23 @@ export class Builds {
     this.#db = db;
   }
 
-  insert(build: Omit<BuildRecord, 'removedAt'>): void {
+  insert(build: Omit<BuildRecord, 'removedAt' | 'image' | 'pulled'> & Partial<Pick<BuildRecord, 'image' | 'pulled'>>): void {
     this.#db.run(
-      'INSERT INTO builds (id, app, artifact, inferred_command, git_sha, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO builds (id, app, artifact, inferred_command, git_sha, image, pulled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       build.id,
       build.app,
       build.artifact,
       build.inferredCommand,
       build.gitSha,
+      build.image ?? null,
+      build.pulled ? 1 : 0,
       build.createdAt,
     );
+  }
+
+  /** Whether a build not removed yet, of any app, other than `except`, still has this artifact. */
+  artifactInUse(artifact: string, except: string): boolean {
+    return this.#db.get<{ n: number }>('SELECT COUNT(*) AS n FROM builds WHERE artifact = ? AND id != ? AND removed_at IS NULL', artifact, except)!.n > 0;
   }
 
   get(id: string): BuildRecord | undefined {

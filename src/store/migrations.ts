@@ -141,6 +141,13 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 6,
+    // An image app's "build" is a pulled image: the reference as written, and whether berth pulled it (only
+    // then may berth remove it again; an image that was on the machine before is the user's).
+    name: 'builds of image apps',
+    sql: `ALTER TABLE builds ADD COLUMN image TEXT; ALTER TABLE builds ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 /** What migrating needs of the database (db.ts's Db has it; named here so the two files do not import each other). */

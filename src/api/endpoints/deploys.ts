@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { extractTarGz } from '../../archive/extract.ts';
 import { checkAppName } from '../../deploy/apps.ts';
 import { checkNotDeploying, deployFolder } from '../../deploy/deploy-folder.ts';
+import { deployImage } from '../../deploy/deploy-image.ts';
 import { fail, isBerthError } from '../../errors/catalogue.ts';
 import { newId } from '../../lib/ids.ts';
 import { OffThreadParser } from '../../manifest/parse-off-thread.ts';
@@ -60,5 +61,19 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
     const gitSha = /^[0-9a-f]{7,40}(-dirty)?$/.test(sha) ? sha : undefined;
     const deployment = await deployFolder(deps.ctx, detachedDeployer(deps), parser, { app, dir, wait, description, ...(gitSha ? { gitSha } : {}) });
     answer(res, 'deploy', 202, { deployment: deploymentView(deps, deployment) });
+  });
+
+  // POST /v1/apps/:app/deploys/image: a prebuilt image (../../deploy/deploy-image.ts); body and query checked before.
+  router.on(operations.deployImage, async ({ res, params: { app }, query, body }) => {
+    checkAppName(app);
+    checkNotDeploying(deps.ctx, app, query.wait);
+    const deployment = await deployImage(deps.ctx, detachedDeployer(deps), parser, {
+      app,
+      image: body.image,
+      wait: query.wait,
+      ...(body.manifest !== undefined ? { manifestText: body.manifest } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+    });
+    answer(res, 'deployImage', 202, { deployment: deploymentView(deps, deployment) });
   });
 }

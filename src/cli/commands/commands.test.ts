@@ -246,10 +246,10 @@ test('apps, status and releases format the API answers; --json prints them as th
   const releases = (): Release[] => {
     const createdAt = new Date().toISOString();
     return [
-      { id: 'rel_3', version: 3, name: 'v3', description: '0123456-dirty add /health', createdAt, status: 'ready', gitSha: '0123456789ab-dirty', current: true, warm: false, rollbackable: false },
-      { id: 'rel_2', version: 2, name: 'v2', description: 'deploy', createdAt, status: 'ready', gitSha: '89abcdef0123', current: false, warm: true, rollbackable: true },
-      { id: 'rel_4', version: 4, name: 'v4', description: 'env: A', createdAt, status: 'ready', gitSha: '0123456789ab-dirty', current: false, warm: false, rollbackable: true },
-      { id: 'rel_1', version: 1, name: 'v1', description: '', createdAt, status: 'pruned', gitSha: null, current: false, warm: false, rollbackable: false },
+      { id: 'rel_3', version: 3, name: 'v3', description: '0123456-dirty add /health', createdAt, status: 'ready', gitSha: '0123456789ab-dirty', image: null, current: true, warm: false, rollbackable: false },
+      { id: 'rel_2', version: 2, name: 'v2', description: 'deploy', createdAt, status: 'ready', gitSha: '89abcdef0123', image: null, current: false, warm: true, rollbackable: true },
+      { id: 'rel_4', version: 4, name: 'v4', description: 'env: A', createdAt, status: 'ready', gitSha: '0123456789ab-dirty', image: null, current: false, warm: false, rollbackable: true },
+      { id: 'rel_1', version: 1, name: 'v1', description: '', createdAt, status: 'pruned', gitSha: null, image: null, current: false, warm: false, rollbackable: false },
     ];
   };
   const routes: Record<string, Handler> = {

@@ -1,11 +1,14 @@
 /**
  * `berth deploy [dir]`: checks berth.yaml here first (a typo fails in a second, not after an upload),
- * packs the folder, streams it to the server and follows the deployment to its end.
+ * packs the folder, streams it to the server and follows the deployment to its end. `--image REF` deploys
+ * a prebuilt image instead: nothing is uploaded but the folder's berth.yaml, if it has one.
  */
 import { spawnSync } from 'node:child_process';
 import { basename, relative, resolve } from 'node:path';
 import { ENV_REASON, packDirectory, type Skipped } from '../../archive/pack.ts';
-import { loadManifest, resolveAppName } from '../../manifest/load.ts';
+import { normalizeAppName } from '../../manifest/app-name.ts';
+import { loadManifest, parseManifest, resolveAppName } from '../../manifest/load.ts';
+import { readManifestFile } from '../../manifest/manifest-file.ts';
 import type { Deployment, DeploymentAccepted } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
@@ -16,17 +19,19 @@ import { readPackageJson } from '../project.ts';
 
 export const spec: CommandSpec = {
   name: 'deploy',
-  usage: 'berth deploy [dir] [--app NAME] [--wait] [--detach]',
+  usage: 'berth deploy [dir] [--app NAME] [--image REF] [--wait] [--detach]',
   summary: 'Upload an app folder and release it once it is healthy.',
   details: [
     'berth.yaml is validated before anything is uploaded. The app name is --app, else berth.yaml `name`, else package.json "name", else the folder name; the first deploy creates the app.',
     'Files listed in .berthignore are left out. .git, node_modules and every name starting with .env (.env.production, .env.example, .envrc) always are, whatever .berthignore says: set secrets with `berth env set`.',
+    '--image REF deploys a prebuilt image (docker runtime) instead of the folder: the server resolves the tag to a digest, pulls it and runs it with the folder\'s berth.yaml if there is one (its `image:` replaced by REF); the app name is then --app, else berth.yaml `name`, else the image\'s name. `berth registry login` gives the server access to a private registry.',
     'With --json, progress goes to stderr and stdout gets the final Deployment.',
   ],
   flags: {
     app: { type: 'string', short: 'a', value: 'NAME', doc: 'deploy as this app, whatever berth.yaml says' },
     wait: { type: 'boolean', doc: 'if the app is already deploying, queue behind it instead of failing' },
     detach: { type: 'boolean', doc: 'print the deployment id once uploaded and return without following it' },
+    image: { type: 'string', value: 'REF', doc: 'deploy this image (such as ghcr.io/acme/web:1.4) instead of the folder' },
   },
   args: ['[dir]'],
 };
@@ -35,13 +40,21 @@ export interface DeployArgs {
   globals: Globals;
   dir: string;
   app?: string;
+  image?: string;
   wait: boolean;
   detach: boolean;
 }
 
 export function parse(argv: string[]): DeployArgs {
   const { flags, positionals, globals } = parseCommandArgs(spec, argv);
-  return { globals, dir: positionals[0] ?? '.', app: flags.app as string | undefined, wait: flags.wait === true, detach: flags.detach === true };
+  return {
+    globals,
+    dir: positionals[0] ?? '.',
+    app: flags.app as string | undefined,
+    ...(typeof flags.image === 'string' ? { image: flags.image } : {}),
+    wait: flags.wait === true,
+    detach: flags.detach === true,
+  };
 }
 
 /** `skipped .env (env file: use `berth env set`)`: why a file the user may expect to go was left out. */
@@ -98,8 +111,47 @@ export async function deployFolder(ctx: Context, options: DeployFolderOptions): 
   return followWithView(ctx, deployment, view);
 }
 
+/**
+ * `berth deploy --image REF`: the folder's berth.yaml (if any) is validated here with REF in place of its
+ * `image:`, then sent with REF; the server resolves, pulls and deploys it.
+ */
+export async function deployImage(ctx: Context, options: DeployFolderOptions & { image: string }): Promise<Deployment | undefined> {
+  const dir = resolve(ctx.io.cwd, options.dir);
+  const file = await readManifestFile(dir);
+  const manifest = parseManifest(file?.text ?? '', { file: file?.path ?? 'berth.yaml', image: options.image });
+  const app = resolveAppName({ flag: options.app ?? manifest.name ?? imageAppName(options.image), manifest, dirName: basename(dir) });
+  const client = await ctx.client();
+  const log = ctx.globals.json ? ctx.io.stderr : ctx.io.stdout;
+  log.write(`deploying ${app} from the image ${options.image} to ${client.url}\n`);
+  const view = progressViewFor(ctx, { upload: false, healthyAfter: manifest.health.healthyAfter });
+  let deployment: Deployment;
+  try {
+    ({ deployment } = await client.request<DeploymentAccepted>('POST', appPath(app, '/deploys/image'), {
+      query: { wait: options.wait },
+      body: { image: options.image, ...(file ? { manifest: file.text } : {}) },
+      signal: ctx.interrupted(),
+    }));
+  } catch (error) {
+    view.close();
+    if (isAbort(error)) throw new CliError('cancelled: nothing was deployed', undefined, EXIT_INTERRUPTED);
+    throw error;
+  }
+  if (options.detach) {
+    view.close();
+    return deployment;
+  }
+  return followWithView(ctx, deployment, view);
+}
+
+/** `ghcr.io/acme/web:1.4` -> `web`: the app name an image suggests, when nothing else names the app. */
+export function imageAppName(image: string): string | undefined {
+  const path = image.split('@')[0].replace(/:[^/:]*$/, '');
+  const name = normalizeAppName(path.slice(path.lastIndexOf('/') + 1));
+  return name === '' ? undefined : name;
+}
+
 export async function run(args: DeployArgs, ctx: Context): Promise<number> {
-  const deployment = await deployFolder(ctx, args);
+  const deployment = args.image !== undefined ? await deployImage(ctx, { ...args, image: args.image }) : await deployFolder(ctx, args);
   if (!deployment) return EXIT_INTERRUPTED;
   if (args.detach) {
     ctx.io.stdout.write(ctx.globals.json ? JSON.stringify(deployment, null, 2) + '\n' : `${deployment.id}\n`);

@@ -41,15 +41,20 @@ export function versionCell(release: Release, style: Style): string {
 /** `0123456789ab-dirty` -> `0123456-dirty`; `-` when the deploy was not from a git checkout. */
 const shortSha = (sha: string | null): string => (sha ? sha.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1') : '-');
 
+/** `ghcr.io/acme/web@sha256:3f2a...` -> `sha256:3f2a1b9c4d5e`; a local image id likewise. */
+const shortDigest = (image: string): string => /sha256:[0-9a-f]{12}/.exec(image)?.[0] ?? image;
+
 export function formatReleases(app: string, releases: Release[], now: number, style: Style): string {
   if (releases.length === 0) return `${app} has no releases yet: \`berth deploy --app ${app}\`\n`;
   const rows = releases.map((release) => {
-    const commit = shortSha(release.gitSha);
+    // An image app's release: the digest it runs (`sha256:3f2a1b9c4d5e`), where a built one shows its commit.
+    const commit = release.image ? shortDigest(release.image) : shortSha(release.gitSha);
     // `berth deploy` starts the description with the same short sha (gitHeaders in deploy.ts): say it once.
     const description = release.gitSha && release.description.startsWith(`${commit} `) ? release.description.slice(commit.length + 1) : release.description;
     return [versionCell(release, style), release.id, formatAgo(release.createdAt, now), commit, orDash(description)];
   });
-  let text = formatTable(['VERSION', 'ID', 'CREATED', 'COMMIT', 'DESCRIPTION'], rows, style);
+  const source = releases.some((release) => release.image) ? (releases.some((release) => release.gitSha) ? 'COMMIT/IMAGE' : 'IMAGE') : 'COMMIT';
+  let text = formatTable(['VERSION', 'ID', 'CREATED', source, 'DESCRIPTION'], rows, style);
   const warm = releases.find((release) => release.warm && !release.current);
   if (warm) text += `\nwarm releases still run in standby: \`berth rollback ${app} ${warm.name}\` switches back instantly\n`;
   return text;

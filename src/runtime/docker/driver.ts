@@ -250,9 +250,12 @@ export class DockerRuntimeDriver implements DockerDriver {
   /** start()'s container: tagged image, created on the app's network, started, supervised. */
   async #createAndStart(spec: InstanceSpec, network: string): Promise<InstanceInfo> {
     const engine = this.#engine;
-    // <app>:<release>, unless that tag names an image that is not this berth's (never taken over).
-    const tagged = await tagOwnImage(engine, { image: spec.artifact, ref: imageTag(spec.app, spec.release), ownerId: this.#ownerId });
-    if (tagged.warning) this.#log.warn('release tag not set', { app: spec.app, ref: tagged.ref, reason: tagged.warning });
+    // <app>:<release> on an image berth built, unless that tag names an image that is not this berth's (never
+    // taken over). A pulled image (an image app's, by digest) keeps only its own name, so it can go again.
+    if (isImageId(spec.artifact)) {
+      const tagged = await tagOwnImage(engine, { image: spec.artifact, ref: imageTag(spec.app, spec.release), ownerId: this.#ownerId });
+      if (tagged.warning) this.#log.warn('release tag not set', { app: spec.app, ref: tagged.ref, reason: tagged.warning });
+    }
     const generatedImage = fromGeneratedDockerfile((await engine.inspectImage(spec.artifact))?.Labels);
     const id = await engine.createContainer(containerName(spec.id), instanceContainer(spec, { ownerId: this.#ownerId, network, generatedImage }));
     await engine.startContainer(id);

@@ -16,7 +16,8 @@ import type { PullProgress } from '../driver.ts';
 import { fail, isBerthError } from '../../errors/catalogue.ts';
 import { jsonObjects } from './engine-streams.ts';
 import { EngineError, type EngineTransport } from './engine-transport.ts';
-import { pullTarget, registryOf } from './image-ref.ts';
+import { registryOf } from '../../lib/image-reference.ts';
+import { pullTarget } from './image-ref.ts';
 import { pullError, type PullContext } from './pull-errors.ts';
 import { PullTracker } from './pull-progress.ts';
 

@@ -1,7 +1,8 @@
-/** image-ref.ts: what POST /images/create is asked, and which registry a reference names. */
+/** image-ref.ts: what POST /images/create is asked. (Which registry a reference names: ../../lib/image-reference.test.ts.) */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isImageId, pullTarget, registryOf } from './image-ref.ts';
+import { isBerthError } from '../../errors/catalogue.ts';
+import { isImageId, pullTarget } from './image-ref.ts';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -20,18 +21,17 @@ test('the name and tag a pull asks for: never an empty tag (that pulls every tag
   for (const [ref, expected] of cases) assert.deepEqual(pullTarget(ref), expected, ref);
 });
 
-test('the registry of a reference, as the engine picks it', () => {
-  const cases: [string, string][] = [
-    ['redis:7', 'docker.io'],
-    ['acme/app:1', 'docker.io'],
-    ['index.docker.io/acme/app:1', 'docker.io'],
-    ['docker.io/library/redis:7', 'docker.io'],
-    ['ghcr.io/acme/app:1', 'ghcr.io'],
-    ['127.0.0.1:5055/team/app:v2', '127.0.0.1:5055'],
-    ['localhost/app', 'localhost'],
-    ['registry.internal:5000/a/b/c', 'registry.internal:5000'],
+test('an invalid reference is refused before the engine is asked, with the grammar\'s reason and fix', () => {
+  const cases: [string, RegExp][] = [
+    ['Redis:7', /uppercase letters/],
+    ['ex_ample.com/x', /"ex_ample\.com" is not a valid registry host/],
+    ['[::1]:5000/app', /IPv6/],
+    ['redis:', /tag after ":" is empty/],
+    [`redis@sha256:${'A'.repeat(64)}`, /64 lowercase hex digits/],
   ];
-  for (const [ref, registry] of cases) assert.equal(registryOf(ref), registry, ref);
+  for (const [ref, reason] of cases) {
+    assert.throws(() => pullTarget(ref), (error) => isBerthError(error) && error.code === 'IMAGE_REFERENCE_INVALID' && reason.test(error.message) && error.hint !== undefined, ref);
+  }
 });
 
 test('image ids are made here and never pulled; references are', () => {

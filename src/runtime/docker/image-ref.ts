@@ -1,12 +1,14 @@
 /**
- * What the pull code needs to know about an image reference, read as the engine reads it (pure). The
- * references reach the runtime already validated (berth.yaml, the API: ../../registry/reference.ts); an
- * invalid one left is refused by the engine, and that answer is classified like any other
- * (./pull-errors.ts).
+ * What a pull asks the engine for (pure). References are read with berth's one grammar
+ * (../../lib/image-reference.ts), which accepts only what every supported engine can pull: an invalid one
+ * fails here with IMAGE_REFERENCE_INVALID and its fix, before the engine is asked. Which registry a
+ * reference names is `registryOf` of that module.
  */
+import { fail } from '../../errors/catalogue.ts';
+import { checkReference, DEFAULT_TAG, referenceParts } from '../../lib/image-reference.ts';
 
 export interface PullTarget {
-  /** `fromImage` of POST /images/create: the name without tag or digest. */
+  /** `fromImage` of POST /images/create: the name as written, without tag or digest. */
   fromImage: string;
   /**
    * `tag` of POST /images/create: the tag, the digest (`sha256:...`, which the engine takes there too), or
@@ -15,27 +17,16 @@ export interface PullTarget {
   tag: string;
 }
 
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$/;
-
-/** `redis:7` -> redis + 7, `ghcr.io/a/b@sha256:..` -> ghcr.io/a/b + sha256:.., `127.0.0.1:5000/x` -> .. + latest. */
+/**
+ * `redis:7` -> redis + 7, `ghcr.io/a/b@sha256:..` -> ghcr.io/a/b + sha256:.., `127.0.0.1:5000/x` -> .. + latest.
+ * A digest wins over a tag written next to it (`name:tag@sha256:...`), as the engine decides. Throws
+ * IMAGE_REFERENCE_INVALID.
+ */
 export function pullTarget(ref: string): PullTarget {
-  const at = ref.indexOf('@');
-  if (at >= 0 && DIGEST.test(ref.slice(at + 1))) {
-    // A digest wins over a tag written next to it (`name:tag@sha256:...`), as the engine decides.
-    const name = ref.slice(0, at);
-    return { fromImage: withoutTag(name), tag: ref.slice(at + 1) };
-  }
-  const name = withoutTag(ref);
-  return { fromImage: name, tag: name.length < ref.length ? ref.slice(name.length + 1) : 'latest' };
-}
-
-/** The registry a reference names: its first part when that has a `.` or `:` or is `localhost`, else Docker Hub. */
-export function registryOf(ref: string): string {
-  const slash = ref.indexOf('/');
-  if (slash < 0) return 'docker.io';
-  const first = ref.slice(0, slash);
-  if (first === 'index.docker.io') return 'docker.io';
-  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : 'docker.io';
+  const checked = checkReference(ref);
+  if (!checked.ok) throw fail('IMAGE_REFERENCE_INVALID', { reference: ref, reason: checked.reason, fix: checked.fix });
+  const { reference } = checked;
+  return { fromImage: referenceParts(ref).name, tag: reference.digest ?? reference.tag ?? DEFAULT_TAG };
 }
 
 /**
@@ -44,10 +35,4 @@ export function registryOf(ref: string): string {
  */
 export function isImageId(ref: string): boolean {
   return /^sha256:[0-9a-f]{64}$/.test(ref);
-}
-
-/** The name without its `:tag`: the last `:` after the last `/` starts the tag (a registry port comes before a `/`). */
-function withoutTag(name: string): string {
-  const colon = name.lastIndexOf(':');
-  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
 }

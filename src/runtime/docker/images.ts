@@ -9,7 +9,9 @@ import { fail } from '../../errors/catalogue.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { EnsureImageOptions, ImageRuntime, PullProgress } from '../driver.ts';
 import type { DockerEngine } from './engine.ts';
-import { isImageId, registryOf } from './image-ref.ts';
+import { EngineError } from './engine-transport.ts';
+import { registryOf } from '../../lib/image-reference.ts';
+import { isImageId, pullTarget } from './image-ref.ts';
 
 /**
  * The X-Registry-Auth value (base64url JSON of username, password, serveraddress) for a registry host
@@ -48,6 +50,8 @@ export class DockerImages implements ImageRuntime {
   }
 
   async ensure(ref: string, options: EnsureImageOptions = {}): Promise<{ pulled: boolean; id: string; repoDigests: string[] }> {
+    // A reference the engine would refuse (`Redis:7`) is IMAGE_REFERENCE_INVALID before the engine is asked.
+    if (!isImageId(ref)) pullTarget(ref);
     const present = await this.#engine.inspectImage(ref);
     if (present) return { pulled: false, id: present.Id, repoDigests: present.RepoDigests ?? [] };
     if (isImageId(ref)) {
@@ -71,6 +75,21 @@ export class DockerImages implements ImageRuntime {
     if (!image) throw fail('PULL_FAILED', { reference: ref, reason: 'the engine reported the pull done, but has no such image' });
     this.#log.info('pulled an image', { ref, digest, bytes: last?.totalBytes ?? 0, ms: Date.now() - started });
     return { pulled: true, id: image.Id, repoDigests: image.RepoDigests ?? [] };
+  }
+
+  async present(ref: string): Promise<{ id: string; repoDigests: string[] } | undefined> {
+    const image = await this.#engine.inspectImage(ref);
+    return image ? { id: image.Id, repoDigests: image.RepoDigests ?? [] } : undefined;
+  }
+
+  async release(ref: string): Promise<void> {
+    try {
+      await this.#engine.removeImage(ref, { force: false });
+    } catch (error) {
+      // 409: a container (a standby release, another app) still uses it; it goes with a later prune.
+      if (error instanceof EngineError && error.status === 409) return;
+      throw error;
+    }
   }
 
   /** Progress is for people to watch: a callback that throws is logged, and the pull goes on. */

@@ -10,12 +10,12 @@
  * Distribution registry, are in ./pull-errors.test.ts.
  */
 import { fail, type BerthError } from '../../errors/catalogue.ts';
-import { registryOf } from './image-ref.ts';
+import { registryOf } from '../../lib/image-reference.ts';
 
 export interface PullContext {
   /** The image as asked for. */
   reference: string;
-  /** Its registry host (./image-ref.ts: registryOf). */
+  /** Its registry host (../../lib/image-reference.ts: registryOf). */
   registry: string;
   /** Whether credentials went with the pull (X-Registry-Auth). */
   authenticated: boolean;
