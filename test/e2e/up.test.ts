@@ -10,6 +10,7 @@ import { removeAppUsers } from '../../src/runtime/process/app-users.ts';
 import { findOwnedProcesses } from '../../src/runtime/process/owned.ts';
 import { request } from '../support/http.ts';
 import { BIN, ownerIdOf } from '../support/berth.ts';
+import { requireDocker } from '../support/docker.ts';
 
 /** The README's first command ends in `bin/berth up` (scripts/up.sh only runs npm ci before it). */
 function berth(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
@@ -53,6 +54,33 @@ test('berth up starts a server in the background, deploys examples/hello, prints
   } finally {
     await berth(['down', '--data', data], env);
     // `down` keeps what the apps need to come back, their users included: they go with the data dir.
+    try {
+      await removeAppUsers({ ownerId: ownerIdOf(data), homes: join(data, 'runtime', 'process', 'homes'), log: silentLogger });
+    } catch {}
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('with a Docker Engine that cannot reach a registry, berth up says so and runs the example on the process runtime', { timeout: 180_000 }, async (t) => {
+  if (!(await requireDocker(t))) return;
+  const home = mkdtempSync(join(tmpdir(), 'berth-up-noreg-'));
+  chmodSync(home, 0o711);
+  const data = join(home, 'data');
+  // The engine answers, but the base image of the generated Dockerfile lives on a registry that refuses
+  // connections: what a server without internet access meets on its first `npm run up`.
+  const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), NO_COLOR: '1', BERTH_NODE_IMAGE: '127.0.0.1:1/node:24-slim' };
+  try {
+    const up = await berth(['up', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0'], env);
+    assert.equal(up.code, 0, `${up.out}\n${up.err}`);
+    assert.match(up.out, /the Docker Engine cannot reach an image registry/);
+    assert.match(up.out, /process runtime/);
+    const url = /deployed hello v\d+ \(rel_\w+\) -> (http:\/\/hello\.localhost:(\d+))/.exec(up.out);
+    assert.ok(url, up.out);
+    const page = await request({ port: Number(url[2]), host: 'hello.localhost' });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Hello from berth/);
+  } finally {
+    await berth(['down', '--data', data], env);
     try {
       await removeAppUsers({ ownerId: ownerIdOf(data), homes: join(data, 'runtime', 'process', 'homes'), log: silentLogger });
     } catch {}

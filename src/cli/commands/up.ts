@@ -19,6 +19,7 @@ import { DEFAULT_URL, loadTarget, localUrl, readLocalServer, type Target } from 
 import { CliError, EXIT_INTERRUPTED } from '../errors.ts';
 import { reportOutcome } from '../follow.ts';
 import { mainScript, repoRoot } from '../version.ts';
+import type { Deployment, ServerInfo } from '../../model/wire.ts';
 import { deployFolder } from './deploy.ts';
 
 export const spec: CommandSpec = {
@@ -63,8 +64,25 @@ export function apiUrlFromFlag(api: string | undefined): string | undefined {
   return `http://${formatHostPort({ host, port: parsed.port })}`;
 }
 
-export function serverArgv(options: { dataDir: string; api?: string; http?: string }): string[] {
-  return ['server', '--data', options.dataDir, ...(options.api ? ['--api', options.api] : []), ...(options.http ? ['--http', options.http] : [])];
+export function serverArgv(options: { dataDir: string; api?: string; http?: string; runtime?: string }): string[] {
+  return [
+    'server',
+    '--data',
+    options.dataDir,
+    ...(options.api ? ['--api', options.api] : []),
+    ...(options.http ? ['--http', options.http] : []),
+    ...(options.runtime ? ['--runtime', options.runtime] : []),
+  ];
+}
+
+/**
+ * A first deploy that failed because the Docker Engine cannot reach a registry (the example's base image
+ * cannot be pulled): `berth up` then runs the example on the process runtime instead, saying why, so the
+ * README's first command still ends with an app running. Only for a server this command started and a
+ * runtime nobody chose.
+ */
+export function registryUnreachable(deployment: Deployment): boolean {
+  return deployment.state === 'failed' && ['REGISTRY_UNREACHABLE', 'PULL_TIMEOUT'].includes(deployment.error?.code ?? '');
 }
 
 export function lastLines(text: string, count: number): string[] {
@@ -86,7 +104,7 @@ async function answers(url: string, token: string | undefined, accept: 'any' | '
   }
 }
 
-async function startDaemon(ctx: Context, options: { dataDir: string; api?: string; http?: string }): Promise<Target> {
+async function startDaemon(ctx: Context, options: { dataDir: string; api?: string; http?: string; runtime?: string }): Promise<Target> {
   const files = dataFiles(options.dataDir);
   mkdirSync(dirname(files.daemonLog), { recursive: true, mode: 0o700 });
   const log = openSync(files.daemonLog, 'a', 0o600);
@@ -136,6 +154,21 @@ async function startDaemon(ctx: Context, options: { dataDir: string; api?: strin
   );
 }
 
+async function serverDriver(target: Target): Promise<string | undefined> {
+  try {
+    return (await new ApiClient({ url: target.url, token: target.token }).get<ServerInfo>('/v1/info', { timeoutMs: 5000 })).driver;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops a server this command started (and what it runs), and waits until it no longer answers. */
+async function stopServer(target: Target): Promise<void> {
+  await new ApiClient({ url: target.url, token: target.token }).request('POST', '/v1/system/shutdown', { body: { stopApps: true }, timeoutMs: 10_000 }).catch(() => undefined);
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline && (await answers(target.url, target.token, 'any'))) await systemClock.sleep(POLL_MS);
+}
+
 export function nextSteps(input: { app: string; urls: string[]; apiUrl: string; adminTokenFile: string; dataDir: string; exportData: boolean; otherTarget?: string; cli?: string }): string {
   const cli = input.cli ?? 'berth';
   const rows: [string, string][] = [
@@ -159,17 +192,33 @@ export async function run(args: UpArgs, ctx: Context): Promise<number> {
   const out = ctx.globals.json ? ctx.io.stderr : ctx.io.stdout;
   const knownUrl = local.apiInfo ? localUrl(local) : apiUrlFromFlag(args.api ?? (ctx.io.env.BERTH_API || undefined));
   let target: Target;
+  let started = false;
   if (knownUrl && (await answers(knownUrl, local.adminToken, 'any'))) {
     out.write(`berth server already running at ${knownUrl}\n`);
     target = { url: knownUrl, token: local.adminToken, source: 'local' };
   } else {
     target = await startDaemon(ctx, { dataDir, api: args.api, http: args.http });
+    started = true;
     out.write(`berth server is up at ${target.url}\n`);
   }
   // The deploy below talks to this server whatever --url, BERTH_URL or a saved login say.
-  const localCtx: Context = { ...ctx, target: async () => target, client: async () => new ApiClient({ url: target.url, token: target.token }) };
-  const final = await deployFolder(localCtx, { dir: join(repoRoot(), 'examples', 'hello'), wait: true, detach: false });
+  const deployTo = (to: Target) =>
+    deployFolder({ ...ctx, target: async () => to, client: async () => new ApiClient({ url: to.url, token: to.token }) }, { dir: join(repoRoot(), 'examples', 'hello'), wait: true, detach: false });
+  let final = await deployTo(target);
   if (!final) return EXIT_INTERRUPTED;
+  const chosen = ctx.io.env.BERTH_RUNTIME !== undefined && ctx.io.env.BERTH_RUNTIME !== '' && ctx.io.env.BERTH_RUNTIME !== 'auto';
+  if (registryUnreachable(final) && started && !chosen && (await serverDriver(target)) === 'docker') {
+    out.write(
+      `\nthe Docker Engine cannot reach an image registry (${final.error!.message}):\n` +
+        'berth runs the example on the process runtime instead (host processes, no image to pull).\n' +
+        'Once the engine reaches a registry, `berth down` and `berth up` run it in a container.\n\n',
+    );
+    await stopServer(target);
+    target = await startDaemon(ctx, { dataDir, api: args.api, http: args.http, runtime: 'process' });
+    out.write(`berth server is up at ${target.url} (process runtime)\n`);
+    final = await deployTo(target);
+    if (!final) return EXIT_INTERRUPTED;
+  }
   const adminTokenFile = dataFiles(dataDir).adminToken;
   const summary = { app: final.app, urls: final.urls, apiUrl: target.url, adminTokenFile, dataDir, deployment: final };
   const code = reportOutcome(ctx, final, summary);
