@@ -38,6 +38,10 @@ const good: [string, string[], Record<string, unknown>][] = [
   ['init', [], { dir: '.', force: false, name: undefined }],
   ['init', ['site', '--name', 'blog', '--force'], { dir: 'site', name: 'blog', force: true }],
   ['deploy', [], { dir: '.', app: undefined, wait: false, detach: false }],
+  ['deploy', ['--image', 'ghcr.io/acme/web:1.4', '--app', 'web'], { dir: '.', app: 'web', image: 'ghcr.io/acme/web:1.4', wait: false, detach: false }],
+  ['registry', ['list'], { sub: 'list' }],
+  ['registry', ['logout', 'ghcr.io'], { sub: 'logout', host: 'ghcr.io' }],
+  ['registry', ['login', 'ghcr.io', '--username', 'me', '--password-stdin'], { sub: 'login', host: 'ghcr.io', username: 'me', passwordStdin: true }],
   ['deploy', ['app-dir', '--app', 'shop', '--wait'], { dir: 'app-dir', app: 'shop', wait: true, detach: false }],
   ['deploy', ['-a', 'shop', '--detach'], { dir: '.', app: 'shop', wait: false, detach: true }],
   ['deploy', ['--app=shop'], { dir: '.', app: 'shop', wait: false, detach: false }],
@@ -89,6 +93,8 @@ for (const [name, argv, expected] of good) {
 
 const bad: [string, string[], RegExp][] = [
   ['init', ['a', 'b'], /unexpected argument "b"/],
+  ['registry', [], /missing the subcommand: login, list or logout/],
+  ['registry', ['login', 'ghcr.io', 'hunter2'], /takes one argument, the registry host/],
   ['init', ['--name'], /--name needs a value/],
   ['init', ['--froce'], /unknown flag --froce/],
   ['deploy', ['--ap', 'x'], /unknown flag --ap/],
@@ -151,7 +157,7 @@ test('every command has a case of each kind above', () => {
 test('global flags are accepted by every command, before or after its arguments', async () => {
   for (const name of COMMAND_NAMES) {
     const module = await load(name);
-    const special: Record<string, string[]> = { env: ['list', 'hello'], scale: ['hello', 'web=2'], run: ['hello', 'true'] };
+    const special: Record<string, string[]> = { env: ['list', 'hello'], scale: ['hello', 'web=2'], run: ['hello', 'true'], registry: ['list'] };
     const argv = special[name] ?? (module.spec.args.some((arg) => arg.startsWith('<')) ? ['https://x.example'] : []);
     const parsed = module.parse(['--json', '--url', 'http://10.0.0.1:7171', ...argv, '--token', 't0k']);
     assert.deepEqual(parsed.globals, { json: true, url: 'http://10.0.0.1:7171', token: 't0k', help: false, version: false }, name);
