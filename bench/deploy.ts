@@ -5,13 +5,12 @@
  * A benchmark, not a test: it reports numbers and PASS/MISS against the issue's targets.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDockerEngine } from '../src/runtime/docker/engine-http.ts';
 import { ensureNodeImage } from '../test/support/docker-images.ts';
 import { Cleanup } from './lib/cleanup.ts';
+import { machineInfo } from './lib/machine.ts';
 import { writeSection } from './lib/markdown.ts';
 import { measureRuntime, type RuntimeResult } from './deploy/measure.ts';
 import { renderDeployReport } from './deploy/report.ts';
@@ -44,14 +43,7 @@ async function main(): Promise<void> {
     command: process.env.npm_lifecycle_event === 'bench:deploy' ? 'npm run bench:deploy' : 'node bench/deploy.ts',
     startedAt,
     durationS: (performance.now() - t0) / 1000,
-    machine: {
-      nproc: availableParallelism(),
-      cpu: /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU',
-      kernel: release(),
-      memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-      node: process.version,
-      docker: version.Version,
-    },
+    machine: machineInfo(version.Version),
     nodeImage,
     results,
   });

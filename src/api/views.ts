@@ -1,9 +1,10 @@
 import { urlsFor } from '../deploy/desired-routes.ts';
+import { followedImages } from '../deploy/image-updater.ts';
 import { rollbackRefusal } from '../deploy/rollback.ts';
 import type { InstanceInfo } from '../runtime/driver.ts';
 import { storedEvent } from '../model/events.ts';
 import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
-import type { ApiEvent, App, AppStatus, Deployment, Instance, Release, ReleaseRef } from '../model/wire.ts';
+import type { ApiEvent, App, AppStatus, Deployment, ImageUpdate, Instance, Release, ReleaseRef } from '../model/wire.ts';
 import type { ApiDeps } from './deps.ts';
 import { pathRedactor, redactDeep } from './redact-paths.ts';
 
@@ -86,7 +87,28 @@ export async function appView(deps: ApiDeps, app: AppRecord): Promise<App> {
     release: releaseRef(release),
     deploying: holding ? { id: holding.id, state: holding.state } : null,
     instances: instances.map((instance, i) => instanceView(deps, instance, infos[i])),
+    updates: release ? updatesView(deps, release) : [],
   };
+}
+
+/** The images the serving release follows (`update:`), with what the auto-update last found (deploy/image-updater.ts). */
+export function updatesView(deps: ApiDeps, release: ReleaseRecord): ImageUpdate[] {
+  return followedImages(release).map((followed) => {
+    const stored = deps.ctx.store.imageUpdates.get(release.app, followed.service);
+    // A row for another image (the tag changed with a deploy) is the updater's to replace on its next pass.
+    const state = stored?.image === followed.image ? stored : undefined;
+    const trial = state?.trial;
+    return {
+      image: followed.image,
+      service: followed.service,
+      intervalMs: followed.timing.intervalMs,
+      lastCheckAt: state?.lastCheckAt ? iso(state.lastCheckAt) : null,
+      lastError: state?.lastError ? redacted(deps, state.lastError) : null,
+      serving: state?.servingDigest ?? null,
+      pinned: state?.pinnedDigest ?? null,
+      trial: trial ? { digest: trial.digest, deployment: trial.deploymentId, settlingUntil: trial.until === null ? null : iso(trial.until) } : null,
+    };
+  });
 }
 
 /** Type, message and data as stored (data absent when there is none), with server paths as `DATA/...`. */

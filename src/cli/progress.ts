@@ -228,6 +228,7 @@ const VERB: Record<Deployment['kind'], (d: Deployment, release: string) => strin
   rollback: (d, release) => `rolled back ${d.app} to ${release}`,
   env: (d, release) => `released ${d.app} ${release} with the new environment`,
   scale: (d, release) => `scaled ${d.app}: ${release} runs the new counts`,
+  update: (d, release) => `updated ${d.app} to ${release}: a new image of a followed tag`,
 };
 
 /** The last word on a deployment: one success line with the URL, or the error, its hint and the log tail. */

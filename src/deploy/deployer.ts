@@ -7,7 +7,7 @@ import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
 import type { Routing } from './route-publisher.ts';
 import { runDeployment } from './runbook.ts';
-import type { DeploySource } from './runbook.ts';
+import type { DeploySource, UpdateOrder } from './runbook.ts';
 
 export interface DeployRequest {
   app: string;
@@ -17,6 +17,8 @@ export interface DeployRequest {
   wait: boolean;
   source?: DeploySource;
   target?: ReleaseRecord;
+  /** kind `update`: the image and the digest found (./image-updater.ts). */
+  update?: UpdateOrder;
 }
 
 /**

@@ -17,10 +17,12 @@ import { freeBuild } from './builds.ts';
 import type { DeployContext } from './context.ts';
 import { emit } from './emit.ts';
 import { pullReporter } from './pull-events.ts';
-import { createRelease } from './releases.ts';
+import { createRelease, requireCurrentRelease } from './releases.ts';
+import type { UpdateOrder } from './runbook.ts';
 import { moveTo, type Run } from './steps.ts';
 
-export async function imageStep(run: Run, manifest: Manifest, description: string): Promise<ReleaseRecord> {
+/** `pinned`: the digest an auto-update found, pulled as it is (the tag is not resolved again). */
+export async function imageStep(run: Run, manifest: Manifest, description: string, pinned?: string): Promise<ReleaseRecord> {
   moveTo(run, 'building');
   const { ctx, deployment } = run;
   const images = ctx.driver.images;
@@ -32,13 +34,28 @@ export async function imageStep(run: Run, manifest: Manifest, description: strin
     emit(ctx, where, { type: 'build.log', message: line });
   };
 
-  const artifact = await resolveArtifact(ctx, run, image, say);
+  const artifact = pinned ?? (await resolveArtifact(ctx, run, image, say));
+  if (pinned) say(`${image} moved to ${pinned.slice(pinned.indexOf('@') + 1)} (auto-update)`);
   const pulled = await images.ensure(artifact, { onPull: pullReporter(ctx, where, image), signal: run.signal });
   const buildId = newId('bld');
   // inferredCommand '': web runs the image's own command unless berth.yaml gives one.
   ctx.store.builds.insert({ id: buildId, app: deployment.app, artifact, inferredCommand: '', gitSha: null, image, pulled: pulled.pulled, createdAt: ctx.clock.now() });
   run.undo.push('free the pulled image', () => freeBuild(ctx, ctx.store.builds.get(buildId)!));
   const release = createRelease(ctx, { app: deployment.app, deploymentId: deployment.id, buildId, manifest, description });
+  run.undo.push('mark the release failed', () => ctx.store.releases.setStatus(release.id, 'failed'));
+  return release;
+}
+
+/**
+ * The build step of an auto-update (kind `update`): the serving release again, with one image on the
+ * digest the updater found. The app's own image goes through imageStep; a service's new digest is
+ * recorded on a release of the serving build (./service-images.ts), and the services step recreates it.
+ */
+export async function updateStep(run: Run, order: UpdateOrder, description: string): Promise<ReleaseRecord> {
+  const { ctx, deployment } = run;
+  const serving = requireCurrentRelease(ctx, deployment.app);
+  if (order.service === null) return imageStep(run, serving.manifest, description, order.pinned);
+  const release = createRelease(ctx, { app: deployment.app, deploymentId: deployment.id, buildId: serving.buildId, manifest: serving.manifest, description, serviceImages: { [order.service]: order.pinned } });
   run.undo.push('mark the release failed', () => ctx.store.releases.setStatus(release.id, 'failed'));
   return release;
 }

@@ -14,6 +14,7 @@ import { parseManifest } from '../manifest/load.ts';
 import { createFakeDriver } from '../runtime/fake/driver.ts';
 import { createFakeState, type FakeState } from '../runtime/fake/state.ts';
 import type { FakeBehaviour } from '../runtime/fake/behaviour.ts';
+import type { FakeRemoteImages } from '../runtime/fake/images.ts';
 import { FakeRegistry } from '../registry/fake.test-support.ts';
 import { createSealer } from '../secrets/sealer.ts';
 import { Store } from '../store/store.ts';
@@ -37,7 +38,8 @@ export interface Kit {
   close(): Promise<void>;
 }
 
-export async function startKit(): Promise<Kit> {
+/** `images`: what the registries hold; given, the fake driver runs image apps and services (runtime/fake/images.ts). */
+export async function startKit(options: { images?: FakeRemoteImages } = {}): Promise<Kit> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-deploy-'));
   const store = new Store(join(dir, 'berth.db'));
   const fake = createFakeState();
@@ -46,7 +48,7 @@ export async function startKit(): Promise<Kit> {
   const sealer = createSealer(randomBytes(32));
   const ctx: DeployContext = {
     store,
-    driver: createFakeDriver({ state: fake }),
+    driver: createFakeDriver({ state: fake, ...(options.images ? { images: options.images } : {}) }),
     dataplane,
     sealer,
     registry: new FakeRegistry(),

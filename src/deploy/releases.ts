@@ -5,6 +5,7 @@ import type { Manifest } from '../manifest/schema.ts';
 import { openEnv, sealEnv } from '../secrets/sealer.ts';
 import type { ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
+import { serviceImagesFor } from './service-images.ts';
 
 /** The app's env vars as set now, opened. */
 export function currentVars(ctx: Pick<DeployContext, 'store' | 'sealer'>, app: string): Record<string, string> {
@@ -27,10 +28,11 @@ export const releaseVars = (ctx: Pick<DeployContext, 'sealer'>, release: Release
  */
 export function createRelease(
   ctx: DeployContext,
-  input: { app: string; deploymentId: string; buildId: string; manifest: Manifest; description: string },
+  input: { app: string; deploymentId: string; buildId: string; manifest: Manifest; description: string; serviceImages?: Readonly<Record<string, string>> },
 ): ReleaseRecord {
   const { store, clock } = ctx;
   return store.transaction(() => {
+    const serving = store.apps.get(input.app)?.currentRelease;
     const release: ReleaseRecord = {
       id: newId('rel'),
       app: input.app,
@@ -43,6 +45,8 @@ export function createRelease(
       description: input.description,
       status: 'pending',
       createdAt: clock.now(),
+      // Services following their tag keep the digest they run (an update of one changes it): ./service-images.ts.
+      serviceImages: serviceImagesFor(serving ? store.releases.get(serving) : undefined, input.manifest, input.serviceImages),
     };
     store.releases.insert(release);
     const previous = store.apps.get(input.app)?.currentRelease ?? null;

@@ -7,7 +7,7 @@ import { emit } from './emit.ts';
 import { buildStep, envReleaseStep, prepareStep, startAndVerify, switchStep, type Run } from './steps.ts';
 import { prune } from './prune.ts';
 import { Tail, UndoStack } from './undo.ts';
-import { imageStep } from './image-step.ts';
+import { imageStep, updateStep } from './image-step.ts';
 
 /** Services the now-current release no longer lists stop (their volumes stay, as data should). */
 async function retireServices(ctx: Run['ctx'], release: ReleaseRecord): Promise<void> {
@@ -31,9 +31,19 @@ function folderOf(source: DeploySource): { dir: string; manifest: Manifest; gitS
   return { dir: source.dir, manifest: source.manifest, ...(source.gitSha ? { gitSha: source.gitSha } : {}) };
 }
 
+/** An auto-update (kind `update`, ./image-updater.ts): which image of the serving release moves to which digest. */
+export interface UpdateOrder {
+  /** The service whose image it is; null for the app's own `image`. */
+  service: string | null;
+  /** The new digest, pinned (`ghcr.io/acme/web@sha256:...`): pulled as it is, the tag is not asked again. */
+  pinned: string;
+}
+
 export interface JobInput {
   /** deploy: the validated manifest, and the unpacked upload (none for an image deployed by reference). */
   source?: DeploySource;
+  /** update: the image and digest the updater found. */
+  update?: UpdateOrder;
   /** rollback: the release to go back to. */
   target?: ReleaseRecord;
   description: string;
@@ -56,10 +66,12 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
     if (deployment.kind === 'deploy') release = input.source!.manifest.image ? await imageStep(full, input.source!.manifest, input.description) : await buildStep(full, folderOf(input.source!), input.description);
     // An env change or a scale: the current build and manifest, with today's env and formation.
     else if (deployment.kind === 'env' || deployment.kind === 'scale') release = envReleaseStep(full, input.description);
+    // An auto-update: the serving release again, one image on the digest the updater found.
+    else if (deployment.kind === 'update') release = await updateStep(full, input.update!, input.description);
     else release = input.target!;
 
     // Services up and the release command run before any new instance starts (migrations first).
-    await prepareStep(full, release, deployment.kind === 'deploy' || deployment.kind === 'env');
+    await prepareStep(full, release, deployment.kind === 'deploy' || deployment.kind === 'env' || deployment.kind === 'update');
     // A rollback to a release kept warm reuses its running instances: the switch is then immediate.
     const warm = deployment.kind === 'rollback' ? ctx.store.instances.byRelease(release.id).filter((i) => i.state === 'standby' || i.state === 'draining') : [];
     const instances = await startAndVerify(full, release, warm);

@@ -16,6 +16,7 @@ import { instanceSpecFor, oneOffSpecFor } from './instance-spec.ts';
 import { processLevels } from './levels.ts';
 import { withFormation } from './formation.ts';
 import { createRelease, releaseVars, requireCurrentRelease } from './releases.ts';
+import { serviceImage } from './service-images.ts';
 import type { Routing } from './route-publisher.ts';
 import { urlsFor } from './desired-routes.ts';
 import type { DeploymentState } from '../model/states.ts';
@@ -219,15 +220,17 @@ export async function servicesStep(run: Run, release: ReleaseRecord): Promise<vo
   const deadline = ctx.clock.now() + waitMs;
   // What the serving release runs: a failed deploy puts each service it changed back as that was.
   const current = ctx.store.apps.get(release.app)?.currentRelease;
-  const before = (current && current !== release.id ? ctx.store.releases.get(current)?.manifest.services : undefined) ?? {};
+  const serving = current && current !== release.id ? ctx.store.releases.get(current) : undefined;
+  const before = serving?.manifest.services ?? {};
   for (const [name, spec] of services) {
     // Registered before ensure(), which replaces a changed service's container before it creates the new
     // one: a create that fails half-way is undone too. ensure() of an unchanged spec does nothing.
     const previous = before[name];
-    if (previous) run.undo.push(`put service ${name} back as the serving release has it`, async () => void (await runtime.ensure(accessorySpec(release.app, name, previous))));
+    if (previous) run.undo.push(`put service ${name} back as the serving release has it`, async () => void (await runtime.ensure(accessorySpec(release.app, name, previous, serviceImage(serving!, name)))));
     else run.undo.push(`remove service ${name}, new in this release`, () => runtime.remove(release.app, name));
     // A service's image missing on this machine is pulled first, its progress in the deployment's events.
-    const { changed } = await runtime.ensure({ ...accessorySpec(release.app, name, spec), onPull: pullReporter(ctx, where(run), spec.image) });
+    // A service that follows its tag runs the digest its release pinned (./service-images.ts).
+    const { changed } = await runtime.ensure({ ...accessorySpec(release.app, name, spec, serviceImage(release, name)), onPull: pullReporter(ctx, where(run), spec.image) });
     emit(ctx, where(run), { type: 'service.ensured', message: `service ${name} ${changed ? 'started' : 'already running'}`, data: { service: name, changed } });
   }
   for (const [name, spec] of services) {
@@ -324,11 +327,11 @@ export async function switchStep(run: Run, release: ReleaseRecord, instances: In
   }
 }
 
-function accessorySpec(app: string, name: string, spec: ServiceSpec): AccessorySpec {
+function accessorySpec(app: string, name: string, spec: ServiceSpec, image: string): AccessorySpec {
   return {
     app,
     name,
-    image: spec.image,
+    image,
     ...(spec.command ? { command: spec.command } : {}),
     env: { ...spec.env },
     volumes: { ...spec.volumes },

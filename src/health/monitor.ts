@@ -27,6 +27,8 @@ export interface MonitorContext extends ProbeContext {
   clock: Clock;
   log: Logger;
   report(app: string, event: EventOf<'instance.unhealthy'> | EventOf<'instance.healthy'>): void;
+  /** Asked before an unhealthy instance is restarted: true when an update on trial is reverted instead (deploy/image-updater.ts). */
+  revertInstead?(instance: InstanceRecord, detail: string): boolean;
 }
 
 /**
@@ -123,9 +125,11 @@ export class HealthMonitor {
       const label = `${instance.process}.${instance.ordinal}`;
       if (verdict === 'unhealthy') {
         const detail = result.error ?? `answered ${result.status}`;
-        ctx.log.warn('instance unhealthy, restarting it', { app: instance.app, instance: instance.id, detail });
-        ctx.report(instance.app, { type: 'instance.unhealthy', message: `${label} failed ${UNHEALTHY_AFTER} health checks in a row (${detail}); restarting it`, data: { instance: instance.id, detail } });
-        await ctx.driver.restart(instance.id);
+        // An update on trial is reverted to the warm release it replaced instead: a restart would take it off its traffic first.
+        const reverting = ctx.revertInstead?.(instance, detail) === true;
+        ctx.log.warn(`instance unhealthy, ${reverting ? 'reverting its update' : 'restarting it'}`, { app: instance.app, instance: instance.id, detail });
+        ctx.report(instance.app, { type: 'instance.unhealthy', message: `${label} failed ${UNHEALTHY_AFTER} health checks in a row (${detail}); ${reverting ? 'reverting the update on trial' : 'restarting it'}`, data: { instance: instance.id, detail } });
+        if (!reverting) await ctx.driver.restart(instance.id);
       } else if (verdict === 'recovered') {
         ctx.report(instance.app, { type: 'instance.healthy', message: `${label} is healthy again`, data: { instance: instance.id } });
       }

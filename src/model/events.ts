@@ -15,6 +15,10 @@ const exit = w.object({
   oom: w.optional(w.boolean()),
 });
 
+/** The image an auto-update follows, as written (`ghcr.io/acme/web:1.4`), and whose it is. */
+const followedImage = w.described('the image followed, as written in berth.yaml', w.string());
+const updatedService = w.described('the service whose image it is; null for the app\'s own image', w.nullable(w.string()));
+
 /** Each event type and its data: `null` for an event that is only its message (a line of output). */
 export const EVENT_DATA = {
   // A deployment's events, in the order they come.
@@ -54,6 +58,12 @@ export const EVENT_DATA = {
   'instance.crashloop': w.object({ instance, exit, restarts: w.integer() }),
   'instance.unhealthy': w.object({ instance, detail: w.string() }),
   'instance.healthy': w.object({ instance }),
+  // Auto-update (deploy/image-updater.ts): a check that finds nothing new is kept in the updater's state
+  // (`berth status`), not here; one every few seconds would drown the log.
+  'image.update.found': w.object({ image: followedImage, service: updatedService, digest: w.string(), serving: w.described('the digest serving until now, when known', w.nullable(w.string())), deployment: w.described('the update deployment', w.string()) }),
+  'image.update.pinned': w.object({ image: followedImage, service: updatedService, digest: w.described('the digest skipped until the tag moves on', w.string()), reason: w.string() }),
+  'image.update.reverted': w.object({ image: followedImage, service: updatedService, digest: w.string(), release: w.described('the release name gone back to (v3)', w.string()), deployment: w.described('the rollback deployment', w.string()), reason: w.string() }),
+  'image.check.failed': w.object({ image: followedImage, service: updatedService, code: w.string(), error: w.string() }),
 } as const satisfies Readonly<Record<string, w.Schema | null>>;
 
 type EventData = typeof EVENT_DATA;

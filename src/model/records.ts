@@ -44,9 +44,16 @@ export interface ReleaseRecord {
   description: string;
   status: ReleaseStatus;
   createdAt: number;
+  /**
+   * Services that follow their tag (`services.<name>.update`), by name: the digest-pinned image the
+   * release runs for each (`docker.io/library/redis@sha256:...`), so a rollback puts the old bytes back.
+   * A service not listed runs its `image` as written. Absent on records made before auto-update.
+   */
+  serviceImages?: Readonly<Record<string, string>>;
 }
 
-export type DeploymentKind = 'deploy' | 'env' | 'rollback' | 'scale';
+/** `update`: an auto-update deploys a new digest of an image's tag (src/deploy/image-updater.ts). */
+export type DeploymentKind = 'deploy' | 'env' | 'rollback' | 'scale' | 'update';
 
 export interface DeploymentError {
   code: string;

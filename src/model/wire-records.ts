@@ -12,7 +12,7 @@ export const DeploymentState = w.named(
 );
 export type DeploymentState = w.Infer<typeof DeploymentState>;
 
-export const DeploymentKind = w.enumOfKeys<StoredDeploymentKind>({ deploy: true, env: true, rollback: true, scale: true });
+export const DeploymentKind = w.enumOfKeys<StoredDeploymentKind>({ deploy: true, env: true, rollback: true, scale: true, update: true });
 export type DeploymentKind = w.Infer<typeof DeploymentKind>;
 
 export const InstanceState = w.enumOfKeys<StoredInstanceState>({ starting: true, serving: true, draining: true, standby: true, stopping: true, stopped: true, failed: true });

@@ -35,6 +35,25 @@ export type Instance = w.Infer<typeof Instance>;
 export const AppStatus = w.enumOf(['new', 'deploying', 'running', 'degraded', 'failed']);
 export type AppStatus = w.Infer<typeof AppStatus>;
 
+/** An image berth keeps updated (`update:` in berth.yaml): what its last check found, what serves, what is skipped. */
+export const ImageUpdate = w.named(
+  'ImageUpdate',
+  w.object({
+    image: w.described('the image followed, as written in berth.yaml (`ghcr.io/acme/web:1.4`)', w.string()),
+    service: w.described('the service whose image it is; null for the app\'s own image', w.nullable(w.string())),
+    intervalMs: w.integer(),
+    lastCheckAt: w.described('when the registry was last asked; null before the first check', w.nullable(w.dateTime())),
+    lastError: w.described('why the last check failed; null when it answered', w.nullable(w.object({ code: w.string(), message: w.string() }))),
+    serving: w.described('the digest serving now (`sha256:...`), when known', w.nullable(w.string())),
+    pinned: w.described('a digest that failed and is skipped until the tag moves on', w.nullable(w.string())),
+    trial: w.described(
+      'an update under way: deploying `digest`, then on trial until `settlingUntil` (a crash loop or failing health checks before then revert it)',
+      w.nullable(w.object({ digest: w.string(), deployment: w.string(), settlingUntil: w.nullable(w.dateTime()) })),
+    ),
+  }),
+);
+export type ImageUpdate = w.Infer<typeof ImageUpdate>;
+
 export const App = w.named(
   'App',
   w.object({
@@ -45,6 +64,7 @@ export const App = w.named(
     release: w.described('the release serving traffic', w.nullable(ReleaseRef)),
     deploying: w.nullable(w.object({ id: w.string(), state: DeploymentState })),
     instances: w.described('instances that are not stopped', w.array(Instance)),
+    updates: w.described('the images berth keeps updated (`update:` in the serving release\'s berth.yaml)', w.array(ImageUpdate)),
   }),
 );
 export type App = w.Infer<typeof App>;

@@ -8,6 +8,7 @@ import { AppSecrets } from '../deploy/app-secrets.ts';
 import type { DeployContext } from '../deploy/context.ts';
 import { Deployer } from '../deploy/deployer.ts';
 import { HealthMonitor } from '../health/monitor.ts';
+import { ImageUpdater } from '../deploy/image-updater.ts';
 import { reportTo } from '../deploy/emit.ts';
 import { Reconciler } from '../deploy/reconciler.ts';
 import { recover } from '../deploy/recovery.ts';
@@ -102,7 +103,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const unwatch = watchInstances(ctx, routing); // before recovery: adopt() reports what died meanwhile
   await recover(ctx, routing);
   reconciler.start();
-  const monitor = new HealthMonitor({ ...ctx, report: reportTo(ctx) });
+  // Auto-update (`update:` in berth.yaml): checks, update deploys, settle windows resumed from the store.
+  const updater = new ImageUpdater({ ctx, deployer });
+  updater.start();
+  const monitor = new HealthMonitor({ ...ctx, report: reportTo(ctx), revertInstead: (instance, detail) => updater.revertInstead(instance, detail) });
   monitor.start();
   const unwatchProxy = watchDataPlane({
     log,
@@ -121,6 +125,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       log.info('stopping', { stopApps: options.stopApps === true });
       api.close();
       setTimeout(() => api.closeAllConnections(), 2000).unref();
+      await updater.stop();
       await deployer.cancelAll('the berth server is stopping');
       await reconciler.stop();
       await monitor.stop();

@@ -54,6 +54,13 @@ export class Events {
     return this.#db.all<Row>('SELECT * FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq', deploymentId, afterSeq).map(toRecord);
   }
 
+  /** The app's events of these types after `afterSeq`, oldest first, at most `limit` (the auto-update's settle window). */
+  forAppOfTypes(app: string, types: readonly string[], afterSeq: number, limit = 100): EventRecord[] {
+    return this.#db
+      .all<Row>('SELECT * FROM events WHERE app = ? AND seq > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?', app, afterSeq, JSON.stringify(types), limit)
+      .map(toRecord);
+  }
+
   forApp(app: string, limit = 100): EventRecord[] {
     return this.#db.all<Row>('SELECT * FROM events WHERE app = ? ORDER BY seq DESC LIMIT ?', app, limit).map(toRecord).reverse();
   }

@@ -148,6 +148,46 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     name: 'builds of image apps',
     sql: `ALTER TABLE builds ADD COLUMN image TEXT; ALTER TABLE builds ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 7,
+    // Auto-update (src/deploy/image-updater.ts): `update` deployments; per followed image, the updater's
+    // state (checks, the digest serving, a pinned bad digest, an update on trial), kept across restarts; and
+    // the digest each release runs for a service that follows its tag, so a rollback restores it.
+    name: 'auto-update',
+    sql: `
+      CREATE TABLE deployments_v7 (
+        id TEXT PRIMARY KEY,
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('deploy', 'env', 'rollback', 'scale', 'update')),
+        state TEXT NOT NULL,
+        release_id TEXT,
+        previous_release_id TEXT,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      INSERT INTO deployments_v7 SELECT id, app, kind, state, release_id, previous_release_id, error, created_at, updated_at, finished_at FROM deployments;
+      DROP TABLE deployments;
+      ALTER TABLE deployments_v7 RENAME TO deployments;
+      CREATE INDEX deployments_by_app ON deployments (app, created_at);
+      -- {"cache": "docker.io/library/redis@sha256:..."}: services that follow their tag, pinned.
+      ALTER TABLE releases ADD COLUMN service_images TEXT NOT NULL DEFAULT '{}';
+      CREATE TABLE image_updates (
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        service TEXT NOT NULL, -- '' for the app's own image
+        image TEXT NOT NULL,
+        next_check_at INTEGER NOT NULL,
+        last_check_at INTEGER,
+        last_error TEXT,
+        serving_digest TEXT,
+        pinned_digest TEXT,
+        trial TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (app, service)
+      );
+    `,
+  },
 ];
 
 /** What migrating needs of the database (db.ts's Db has it; named here so the two files do not import each other). */

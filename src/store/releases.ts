@@ -15,6 +15,7 @@ interface Row {
   description: string;
   status: ReleaseStatus;
   created_at: number;
+  service_images: string;
 }
 
 const toRecord = (r: Row): ReleaseRecord => ({
@@ -29,6 +30,7 @@ const toRecord = (r: Row): ReleaseRecord => ({
   description: r.description,
   status: r.status,
   createdAt: r.created_at,
+  serviceImages: recordOf(Object.entries(JSON.parse(r.service_images) as Record<string, string>)),
 });
 
 export class Releases {
@@ -39,7 +41,7 @@ export class Releases {
 
   insert(release: ReleaseRecord): void {
     this.#db.run(
-      'INSERT INTO releases (id, app, version, build_id, manifest, formation, env_sealed, description, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO releases (id, app, version, build_id, manifest, formation, env_sealed, description, status, created_at, service_images) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       release.id,
       release.app,
       release.version,
@@ -50,6 +52,7 @@ export class Releases {
       release.description,
       release.status,
       release.createdAt,
+      JSON.stringify(release.serviceImages ?? {}),
     );
   }
 

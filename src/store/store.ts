@@ -4,6 +4,7 @@ import { Db } from './db.ts';
 import { Deployments } from './deployments.ts';
 import { EnvVars } from './env-vars.ts';
 import { Events } from './events.ts';
+import { ImageUpdates } from './image-updates.ts';
 import { Instances } from './instances.ts';
 import { RegistryCredentials } from './registry-credentials.ts';
 import { Releases } from './releases.ts';
@@ -22,6 +23,7 @@ export class Store {
   readonly settings: Settings;
   readonly tokens: Tokens;
   readonly registryCredentials: RegistryCredentials;
+  readonly imageUpdates: ImageUpdates;
 
   constructor(path: string) {
     this.db = new Db(path);
@@ -35,6 +37,7 @@ export class Store {
     this.settings = new Settings(this.db);
     this.tokens = new Tokens(this.db);
     this.registryCredentials = new RegistryCredentials(this.db);
+    this.imageUpdates = new ImageUpdates(this.db);
   }
 
   transaction<T>(fn: () => T): T {

@@ -1,9 +1,9 @@
 /** `berth status <app>`: what is serving, every instance, and how the last deployment went. */
-import type { App, Deployment, DeploymentList, Instance } from '../../model/wire.ts';
+import type { App, Deployment, DeploymentList, ImageUpdate, Instance } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
-import { formatAgo, formatError, formatTable, orDash, shortId } from '../format.ts';
+import { formatAgo, formatElapsed, formatError, formatTable, orDash, shortId } from '../format.ts';
 import type { Style } from '../io.ts';
 import { statusText } from './apps.ts';
 
@@ -11,7 +11,10 @@ export const spec: CommandSpec = {
   name: 'status',
   usage: 'berth status <app>',
   summary: 'Show an app\'s release, instances and last deployment.',
-  details: ['--json prints `{ app: App, lastDeployment: Deployment | null }`.'],
+  details: [
+    'Images berth keeps updated (`update:` in berth.yaml) are listed with their last check, the digest serving and any digest skipped as bad.',
+    '--json prints `{ app: App, lastDeployment: Deployment | null }`.',
+  ],
   flags: {},
   args: ['<app>'],
 };
@@ -38,6 +41,28 @@ function runState(instance: Instance, style: Style): string {
   return instance.run;
 }
 
+/** `sha256:0123456789ab`: enough of a digest to tell images apart. */
+const short = (digest: string | null): string => (digest === null ? '-' : digest.slice(0, digest.indexOf(':') + 13));
+
+/** The images berth keeps updated: last check (when, ok or failed), the digest serving, a pinned bad one; then errors and an update under way. */
+export function formatUpdates(updates: ImageUpdate[], now: number, style: Style): string {
+  const rows = updates.map((u) => [
+    u.image,
+    u.service ?? 'app',
+    u.lastCheckAt === null ? 'not yet' : `${formatAgo(u.lastCheckAt, now)}, ${u.lastError ? style.red('failed') : 'ok'}`,
+    short(u.serving),
+    u.pinned === null ? '-' : style.yellow(short(u.pinned)),
+  ]);
+  const notes = updates.flatMap((u) => [
+    ...(u.lastError ? [`  ${u.image}: the last check failed: ${u.lastError.message}`] : []),
+    ...(u.trial
+      ? [`  ${u.image}: ${u.trial.settlingUntil === null ? `updating to ${short(u.trial.digest)} (${u.trial.deployment})` : `${short(u.trial.digest)} on trial for ${formatElapsed(Date.parse(u.trial.settlingUntil) - now)} more: a crash loop or failing health checks revert it`}`]
+      : []),
+    ...(u.pinned ? [`  ${u.image}: ${short(u.pinned)} failed and is skipped until the tag names another image`] : []),
+  ]);
+  return `auto-update:\n${formatTable(['IMAGE', 'FOR', 'LAST CHECK', 'SERVING', 'PINNED'], rows, style)}${notes.map((n) => `${n}\n`).join('')}`;
+}
+
 export function formatStatus(app: App, last: Deployment | null, now: number, style: Style): string {
   const rows: [string, string][] = [
     ['status', statusText(app.status, style)],
@@ -60,6 +85,7 @@ export function formatStatus(app: App, last: Deployment | null, now: number, sty
     ]);
     out.push(formatTable(['ID', 'PROCESS', 'RELEASE', 'STATE', 'RUN', 'RESTARTS', 'ADDRESS'], table, style));
   }
+  if (app.updates.length > 0) out.push(formatUpdates(app.updates, now, style));
   if (last) {
     const release = last.release ? ` -> ${last.release.name}` : '';
     const state = last.state === 'succeeded' ? style.green(last.state) : last.state === 'failed' || last.state === 'interrupted' ? style.red(last.state) : style.cyan(last.state);

@@ -20,7 +20,14 @@ const NO_POLICY = {
 
 const TRIAL =
   'If that deploy fails, or within `settle` after the switch an instance crash-loops or fails its health checks, ' +
-  'berth goes back to the previous digest on its own and skips the bad one until the tag points to another.';
+  'berth goes back to the previous digest on its own (a rollback to the release the update replaced, still warm) and ' +
+  'skips the bad one until the tag points to another. A deploy that fails for the registry\'s reasons (a pull timing ' +
+  'out, a refused login) pins nothing and is tried again after 5 minutes.';
+
+const EVENTS =
+  'A found update, a revert, a skipped digest and a check that starts failing are events; a check that finds nothing ' +
+  'new is not (one every few seconds would drown the log): `berth status` shows the last check, the digest serving ' +
+  'and any skipped one.';
 
 const NO_POLICY_DETAILS =
   'berth follows the tag as written and never picks another tag (there is no semver policy): a tag chosen by berth ' +
@@ -79,7 +86,7 @@ export const update = updateNode({
     'Opt-in, for an app that runs `image` (services have their own `services.<name>.update`). Every `interval` berth ' +
     'asks the registry for the digest the tag points to now (a HEAD request: nothing is pulled). A new digest starts ' +
     'an ordinary deploy of it, as `berth deploy` does: pull, `release` command, health gate, switch, and only one ' +
-    `deploy of the app at a time. ${TRIAL} Each check, update and revert is an event. \`update: 5m\` is short for ` +
+    `deploy of the app at a time (a deploy already running means the next interval). ${TRIAL} ${EVENTS} \`update: 5m\` is short for ` +
     `\`{ interval: 5m }\`. ${NO_POLICY_DETAILS}`,
 });
 
@@ -87,8 +94,9 @@ export const serviceUpdate = updateNode({
   doc: 'Auto-update of this service: berth deploys each new image pushed under the tag of its `image`, and reverts a bad one.',
   details:
     'Opt-in, per service. Every `interval` berth asks the registry for the digest the tag points to now (nothing is ' +
-    'pulled); a new digest starts an ordinary deploy of the app with the service on the new image. ' +
-    `${TRIAL} \`update: 1h\` is short for \`{ interval: 1h }\`. ${NO_POLICY_DETAILS}`,
+    'pulled); a new digest starts an ordinary deploy of the app with the service recreated on the new image. The ' +
+    'release records the digest each such service runs, so a rollback runs the service\'s earlier digest again. ' +
+    `${TRIAL} ${EVENTS} \`update: 1h\` is short for \`{ interval: 1h }\`. ${NO_POLICY_DETAILS}`,
 });
 
 /** Auto-update, resolved: durations in milliseconds. */

@@ -7,11 +7,12 @@
  */
 import { fail } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
-import type { BuildRequest, BuildResult, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, LogLine, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
+import type { AccessoryRuntime, BuildRequest, BuildResult, HealthCheck, HealthResult, ImageRuntime, InstanceInfo, InstanceSpec, LogLine, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
 import { driverListeners, missingInstance, type DriverListeners } from '../listeners.ts';
 import { logStream } from '../log-stream.ts';
 import { fakeBuild } from './build.ts';
 import { fakeHealth, runFakeOneOff } from './checks.ts';
+import { FakeImages, FakeServices, type FakeRemoteImages } from './images.ts';
 import { createFakeState, fakeArtifacts, fakeInfo, forgetFakeLogs, onFakeLog, type FakeInstance, type FakeState } from './state.ts';
 import { FakeSupervisor } from './supervisor.ts';
 
@@ -19,6 +20,8 @@ export interface FakeDriverOptions {
   clock?: Clock;
   /** Shared with a later driver to simulate a daemon restart; a fresh state when absent. */
   state?: FakeState;
+  /** What the registries hold: given, the driver runs images and services as a container runtime does (./images.ts). */
+  images?: FakeRemoteImages;
 }
 
 export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver {
@@ -28,6 +31,8 @@ export function createFakeDriver(options: FakeDriverOptions = {}): RuntimeDriver
 export class FakeDriver implements RuntimeDriver {
   readonly name = 'fake';
   readonly subscribe: DriverListeners['subscribe'];
+  readonly images?: ImageRuntime;
+  readonly services?: AccessoryRuntime;
   readonly #clock: Clock;
   readonly #state: FakeState;
   readonly #listeners: DriverListeners;
@@ -40,6 +45,10 @@ export class FakeDriver implements RuntimeDriver {
     this.#listeners = driverListeners();
     this.subscribe = this.#listeners.subscribe;
     this.#supervisor = new FakeSupervisor({ state: this.#state, clock: this.#clock, emit: (...events) => this.#listeners.emit(...events) });
+    if (options.images) {
+      this.images = new FakeImages(this.#state, options.images);
+      this.services = new FakeServices(this.images);
+    }
   }
 
   async build(request: BuildRequest): Promise<BuildResult> {
@@ -54,6 +63,8 @@ export class FakeDriver implements RuntimeDriver {
 
   async start(spec: InstanceSpec): Promise<InstanceInfo> {
     const state = this.#state;
+    // An image not on the machine yet is pulled first, as a container runtime does (a failed pull starts nothing).
+    if (this.images && !state.artifacts.has(spec.artifact)) await this.images.ensure(spec.artifact, spec.onPull ? { onPull: spec.onPull } : {});
     const artifact = state.artifacts.get(spec.artifact);
     if (!artifact) throw fail('START_FAILED', { reason: `artifact ${spec.artifact} does not exist` });
     const existing = state.instances.get(spec.id);
@@ -126,7 +137,8 @@ export class FakeDriver implements RuntimeDriver {
     return { apps: [...apps], artifacts: fakeArtifacts(this.#state) };
   }
 
-  runOnce(spec: OneOffSpec): Promise<OneOffResult> {
+  async runOnce(spec: OneOffSpec): Promise<OneOffResult> {
+    if (this.images && !this.#state.artifacts.has(spec.artifact)) await this.images.ensure(spec.artifact, { signal: spec.signal });
     return runFakeOneOff(this.#state.artifacts.get(spec.artifact), spec, this.#clock);
   }
 

@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { App, ImageUpdate } from '../../model/wire.ts';
+import { style } from '../io.ts';
+import { formatStatus } from './status.ts';
+
+/** `berth status`'s auto-update part: per followed image the last check, the digest serving, a pinned one. */
+const now = Date.parse('2026-01-01T12:00:00Z');
+const D = (c: string) => `sha256:${c.repeat(64)}`;
+const app = (updates: ImageUpdate[]): App => ({
+  name: 'shop',
+  createdAt: '2025-12-01T00:00:00Z',
+  urls: ['http://shop.localhost'],
+  status: 'running',
+  release: { id: 'rel_4', version: 4, name: 'v4' },
+  deploying: null,
+  instances: [],
+  updates,
+});
+const update = (fields: Partial<ImageUpdate>): ImageUpdate => ({
+  image: 'ghcr.io/acme/web:1.4',
+  service: null,
+  intervalMs: 300_000,
+  lastCheckAt: '2026-01-01T11:59:57Z',
+  lastError: null,
+  serving: D('a'),
+  pinned: null,
+  trial: null,
+  ...fields,
+});
+
+test('an app without `update:` shows no auto-update part', () => {
+  assert.doesNotMatch(formatStatus(app([]), null, now, style(false)), /auto-update/);
+});
+
+test('each followed image: last check (ago, ok or failed with its message), the digest serving, the pinned bad one', () => {
+  const text = formatStatus(
+    app([
+      update({ pinned: D('b') }),
+      update({ image: 'redis:7', service: 'cache', lastCheckAt: '2026-01-01T11:58:00Z', lastError: { code: 'REGISTRY_UNREACHABLE', message: 'cannot reach registry docker.io: timeout' }, serving: null }),
+      update({ image: 'ghcr.io/acme/worker:2', lastCheckAt: null, serving: null }),
+    ]),
+    null,
+    now,
+    style(false),
+  );
+  assert.match(text, /\nauto-update:\nIMAGE +FOR +LAST CHECK +SERVING +PINNED\n/);
+  assert.match(text, /\nghcr\.io\/acme\/web:1\.4 +app +3s ago, ok +sha256:aaaaaaaaaaaa +sha256:bbbbbbbbbbbb\n/);
+  assert.match(text, /\nredis:7 +cache +2m ago, failed +- +-\n/);
+  assert.match(text, /\nghcr\.io\/acme\/worker:2 +app +not yet +- +-\n/);
+  assert.match(text, /  redis:7: the last check failed: cannot reach registry docker\.io: timeout\n/);
+  assert.match(text, /  ghcr\.io\/acme\/web:1\.4: sha256:bbbbbbbbbbbb failed and is skipped until the tag names another image\n/);
+});
+
+test('an update under way: deploying, then on trial until its settle window ends', () => {
+  const deploying = formatStatus(app([update({ trial: { digest: D('c'), deployment: 'dep_9', settlingUntil: null } })]), null, now, style(false));
+  assert.match(deploying, /ghcr\.io\/acme\/web:1\.4: updating to sha256:cccccccccccc \(dep_9\)/);
+  const settling = formatStatus(app([update({ trial: { digest: D('c'), deployment: 'dep_9', settlingUntil: '2026-01-01T12:01:30Z' } })]), null, now, style(false));
+  assert.match(settling, /sha256:cccccccccccc on trial for 1m30s more: a crash loop or failing health checks revert it/);
+});
