@@ -105,6 +105,23 @@ describe('deploy runbook', () => {
     assert.throws(() => resolveRollbackTarget(kit.ctx, 'eps', 'v9'), (e: Error & { code?: string }) => e.code === 'RELEASE_NOT_FOUND');
   });
 
+  test('a rollback reusing a warm instance keeps it even when its standby runs out meanwhile', async () => {
+    await deploy('eta', manifest(), { version: 'e-a' });
+    await deploy('eta', manifest(), { version: 'e-b' });
+    const target = resolveRollbackTarget(kit.ctx, 'eta', undefined);
+    await waitFor('e-a to wait in standby', () => kit.ctx.store.instances.byRelease(target.id).some((i) => i.state === 'standby'), 5000);
+    const warm = kit.ctx.store.instances.byRelease(target.id).find((i) => i.state === 'standby')!;
+    const rollback = kit.deployer.start({ app: 'eta', kind: 'rollback', description: 'rollback', wait: false, target });
+    // The standby time runs out while the rollback is gating the instance: the reconciler must leave it alone.
+    kit.ctx.store.instances.move(warm.id, 'standby', Date.now(), { stateUntil: Date.now() - 1 });
+    await kit.reconciler.tick();
+    assert.equal(kit.ctx.store.instances.get(warm.id)!.state, 'standby', 'claimed by the rollback, not stopped');
+    await kit.deployer.idle('eta');
+    assert.equal(kit.ctx.store.deployments.get(rollback.id)!.error, null);
+    assert.equal(kit.ctx.store.instances.get(warm.id)!.state, 'serving');
+    assert.equal((await get('eta')).version, 'e-a');
+  });
+
   test('workers start with the web process, never wait in standby, and come back on a warm rollback', async () => {
     const yaml = manifest('processes:\n  web:\n    replicas: 2\n  worker: node worker.js\n');
     const one = await deploy('zeta', yaml, { version: 'w1' });

@@ -67,7 +67,9 @@ export class Reconciler {
       return standbyReleases.get(app)!;
     };
 
-    const draining = live.filter((i) => i.state === 'draining');
+    // A deployment under way may be reusing its release's warm instances (a rollback): they are its, not ours to retire.
+    const claimed = new Set(store.deployments.unfinished().filter((d) => d.state !== 'draining' && d.releaseId !== null).map((d) => d.releaseId));
+    const draining = live.filter((i) => i.state === 'draining' && !claimed.has(i.releaseId));
     if (draining.length > 0) {
       const stats = await this.#ctx.dataplane.stats().catch(() => null);
       for (const instance of draining) {
@@ -85,7 +87,7 @@ export class Reconciler {
     // At most one standby release per app: the one the last switch replaced. Others stop, as do expired ones.
     // (Read again: the drains above moved instances.)
     for (const instance of draining.length > 0 ? store.instances.live() : live) {
-      if (instance.state !== 'standby') continue;
+      if (instance.state !== 'standby' || claimed.has(instance.releaseId)) continue;
       if (instance.releaseId !== standbyRelease(instance.app) || now >= (instance.stateUntil ?? 0)) {
         store.instances.move(instance.id, 'stopping', now);
       }
