@@ -9,6 +9,9 @@ export { sendJson };
 
 /** How long the rest of a refused body may take to arrive (and be dropped) before the connection is cut. */
 const DRAIN_MS = 10_000;
+/** A refusal waits this long, or for this much of the rest of the body, before it is sent (see drainRequest). */
+const ANSWER_WAIT_MS = 250;
+const ANSWER_WAIT_BYTES = 1024 * 1024;
 /** A JSON body must arrive within this: a stalled client does not hold a handler open forever. */
 export const JSON_BODY_TIMEOUT_MS = 30_000;
 export const JSON_BODY_LIMIT = 1024 * 1024;
@@ -33,23 +36,43 @@ export function sendError(res: ServerResponse, error: unknown, req?: IncomingMes
     return;
   }
   if (berth.code === 'AUTH_REQUIRED' || berth.code === 'AUTH_INVALID') res.setHeader('www-authenticate', 'Bearer realm="berth"');
-  if (req && !req.complete && !req.destroyed) drainRequest(req, drainLimit);
   const body = { error: berth.toJSON() };
-  sendJson(res, errorStatus[berth.code], scope ? redactDeep(body, scope.redact) : body);
+  const answer = () => {
+    if (!res.headersSent && !res.destroyed) sendJson(res, errorStatus[berth.code], scope ? redactDeep(body, scope.redact) : body);
+  };
+  if (req && !req.complete && !req.destroyed) drainRequest(req, drainLimit, answer);
+  else answer();
 }
 
 /**
  * Reads and drops the rest of a body. Only the request is destroyed at the limit or the deadline (which
  * closes its connection): by then the socket may be gone or serve another request, so it is never touched.
  */
-function drainRequest(req: IncomingMessage, drainLimit: number): void {
+function drainRequest(req: IncomingMessage, drainLimit: number, answer: () => void): void {
   let dropped = 0;
+  // The answer waits for a short rest of the body (most refusals): once the client has sent it all, closing
+  // after the answer resets nothing. A long one is answered after a moment and goes on being dropped.
+  let answered = false;
+  const answerOnce = () => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(soon);
+    answer();
+  };
+  const soon = setTimeout(answerOnce, ANSWER_WAIT_MS);
   const cut = setTimeout(() => req.destroy(), DRAIN_MS);
   cut.unref();
-  const done = () => clearTimeout(cut);
+  const done = () => {
+    clearTimeout(cut);
+    answerOnce();
+  };
   req.on('data', (chunk: Buffer) => {
     dropped += chunk.length;
-    if (dropped > drainLimit) req.destroy();
+    if (dropped > ANSWER_WAIT_BYTES) answerOnce();
+    if (dropped > drainLimit) {
+      answerOnce();
+      req.destroy();
+    }
   });
   req.once('end', done).once('close', done).once('error', done);
   req.resume();
