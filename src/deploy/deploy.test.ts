@@ -106,20 +106,20 @@ describe('deploy runbook', () => {
   });
 
   test('a rollback reusing a warm instance keeps it even when its standby runs out meanwhile', async () => {
-    await deploy('eta', manifest(), { version: 'e-a' });
-    await deploy('eta', manifest(), { version: 'e-b' });
-    const target = resolveRollbackTarget(kit.ctx, 'eta', undefined);
+    await deploy('omicron', manifest(), { version: 'e-a' });
+    await deploy('omicron', manifest(), { version: 'e-b' });
+    const target = resolveRollbackTarget(kit.ctx, 'omicron', undefined);
     await waitFor('e-a to wait in standby', () => kit.ctx.store.instances.byRelease(target.id).some((i) => i.state === 'standby'), 5000);
     const warm = kit.ctx.store.instances.byRelease(target.id).find((i) => i.state === 'standby')!;
-    const rollback = kit.deployer.start({ app: 'eta', kind: 'rollback', description: 'rollback', wait: false, target });
+    const rollback = kit.deployer.start({ app: 'omicron', kind: 'rollback', description: 'rollback', wait: false, target });
     // The standby time runs out while the rollback is gating the instance: the reconciler must leave it alone.
     kit.ctx.store.instances.move(warm.id, 'standby', Date.now(), { stateUntil: Date.now() - 1 });
     await kit.reconciler.tick();
     assert.equal(kit.ctx.store.instances.get(warm.id)!.state, 'standby', 'claimed by the rollback, not stopped');
-    await kit.deployer.idle('eta');
+    await kit.deployer.idle('omicron');
     assert.equal(kit.ctx.store.deployments.get(rollback.id)!.error, null);
     assert.equal(kit.ctx.store.instances.get(warm.id)!.state, 'serving');
-    assert.equal((await get('eta')).version, 'e-a');
+    assert.equal((await get('omicron')).version, 'e-a');
   });
 
   test('workers start with the web process, never wait in standby, and come back on a warm rollback', async () => {
