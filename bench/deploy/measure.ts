@@ -45,7 +45,7 @@ export async function measureRuntime(options: {
   const { root, runtime, log } = options;
   const data = mkdtempSync(join(tmpdir(), `berth-bench-deploy-${runtime}-`));
   const cli = join(root, 'dist', 'cli', 'main.js');
-  const daemon = spawn(process.execPath, [...LONG_RUNNING_NODE_FLAGS, cli, 'server', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0', '--runtime', runtime, '--node-image', options.nodeImage], {
+  const daemon = spawn(process.execPath, [...LONG_RUNNING_NODE_FLAGS, cli, 'server', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--runtime', runtime, '--node-image', options.nodeImage], {
     stdio: ['ignore', 'ignore', 'ignore'],
     detached: true,
   });

@@ -7,6 +7,8 @@ export interface WrkOptions {
   connections: number;
   durationS: number;
   headers?: string[];
+  /** A Lua script (`-s`), e.g. to connect somewhere other than the URL's host. */
+  script?: string;
   /** Aborting kills wrk (the benchmark is being interrupted). */
   signal?: AbortSignal;
 }
@@ -28,6 +30,7 @@ export const wrkArgs = (o: WrkOptions): string[] => [
   `-c${o.connections}`,
   `-d${o.durationS}s`,
   '--latency',
+  ...(o.script ? ['-s', o.script] : []),
   ...(o.headers ?? []).flatMap((h) => ['-H', h]),
   o.url,
 ];

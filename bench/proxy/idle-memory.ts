@@ -56,7 +56,7 @@ export async function measureIdleMemory(options: Options): Promise<IdleMemory> {
   options.cleanup.add('kill berth processes left in the data directory', () => {
     for (const pid of pidsWithCmdline(dataRoot)) process.kill(pid, 'SIGKILL');
   });
-  const flags = (data: string) => ['--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0'];
+  const flags = (data: string) => ['--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0', '--https', '127.0.0.1:0'];
   let fallbackReason: string | undefined;
   let started: Started;
   try {

@@ -85,7 +85,7 @@ export async function measureUpdates(options: { root: string; nodeImage: string;
 
   const data = mkdtempSync(join(tmpdir(), 'berth-bench-update-data-'));
   const cli = join(root, 'dist', 'cli', 'main.js');
-  const daemon = spawn(process.execPath, [...LONG_RUNNING_NODE_FLAGS, cli, 'server', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0', '--runtime', 'docker', '--node-image', options.nodeImage], {
+  const daemon = spawn(process.execPath, [...LONG_RUNNING_NODE_FLAGS, cli, 'server', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--runtime', 'docker', '--node-image', options.nodeImage], {
     stdio: ['ignore', 'ignore', 'ignore'],
     detached: true,
   });

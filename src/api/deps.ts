@@ -1,3 +1,4 @@
+import type { CertificateManagerPort } from '../deploy/certificates.ts';
 import type { Deployer } from '../deploy/deployer.ts';
 import type { DeployContext } from '../deploy/context.ts';
 import type { Routing } from '../deploy/route-publisher.ts';
@@ -10,6 +11,12 @@ export interface ApiDeps {
   config: ApiConfig;
   version: string;
   apiAddress: () => { host: string; port: number };
+  /**
+   * The certificate manager (src/certs/manager.ts), woken after an own certificate is added or removed or a
+   * renewal is asked for. Absent on a daemon that runs none: the store still changes, and a manager started
+   * later reads it.
+   */
+  certificates?: CertificateManagerPort;
   /** Ends the daemon; with `stopApps` the proxy and every instance stop too. */
   shutdown(options: { stopApps: boolean }): void;
 }

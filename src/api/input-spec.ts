@@ -76,6 +76,8 @@ export interface Operation {
   readonly body?: Readonly<Record<string, BodyField>>;
   /** The body is a gzip-compressed tar, not JSON (the deploy upload). */
   readonly archive?: true;
+  /** The largest JSON body taken, in bytes, when it is not the API's 1 MiB (BODY_TOO_LARGE past it). */
+  readonly bodyLimit?: number;
 }
 
 type ValueOf<F> = F extends { type: 'string' }

@@ -110,6 +110,12 @@ test('real answers of the API fit the document, for every operation, successes a
   await call('listRegistries', 'GET', '/v1/registries');
   await call('loginRegistry', 'PUT', '/v1/registries/not%20a%20host', { body: { username: 'u', password: 'p' } });
   await call('logoutRegistry', 'DELETE', '/v1/registries/ghcr.io');
+  // Certificates: their successes, with real certificates, are checked in certs.test.ts.
+  await call('listCerts', 'GET', '/v1/certs');
+  await call('addCert', 'POST', '/v1/certs', { body: { domain: 'shop.example.com', cert: 'not a certificate', key: 'not a key' } });
+  await call('getCert', 'GET', '/v1/certs/shop.example.com');
+  await call('renewCert', 'POST', '/v1/certs/shop.example.com/renew');
+  await call('removeCert', 'DELETE', '/v1/certs/shop.example.com');
   await call('doctor', 'GET', '/v1/doctor');
   await call('openapi', 'GET', '/v1/openapi.json');
 

@@ -1,3 +1,4 @@
+import { OWN_CERT_LIMITS } from '../certs/own-certificate.ts';
 import { MAX_REPLICAS } from '../deploy/formation.ts';
 import { PASSWORD_MAX, USERNAME_MAX } from '../registry/credentials.ts';
 import type { Operation } from './input-spec.ts';
@@ -145,6 +146,35 @@ export const operations = {
     },
   },
   logoutRegistry: { method: 'DELETE', path: '/v1/registries/:host', summary: 'forget the login for a registry' },
+  listCerts: { method: 'GET', path: '/v1/certs', summary: 'the TLS certificates berth serves, ACME\'s and your own (never a key)' },
+  addCert: {
+    method: 'POST',
+    path: '/v1/certs',
+    summary: 'add your own certificate for a domain: checked, then stored with the key sealed; it replaces the domain\'s certificate, ACME\'s too',
+    bodyLimit: 256 * 1024,
+    body: {
+      domain: { type: 'string', required: true, minLength: 1, maxLength: 253, example: 'shop.example.com', doc: 'the hostname it is for; `*.example.com` for a wildcard' },
+      cert: {
+        type: 'string',
+        required: true,
+        minLength: 1,
+        maxLength: OWN_CERT_LIMITS.chainBytes,
+        example: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n',
+        doc: `PEM: the certificate, then the intermediates that issued it, in order (at most ${OWN_CERT_LIMITS.chainCertificates} certificates)`,
+      },
+      key: {
+        type: 'string',
+        required: true,
+        minLength: 1,
+        maxLength: OWN_CERT_LIMITS.keyBytes,
+        example: '-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n',
+        doc: 'PEM: its private key, unencrypted; never shown again',
+      },
+    },
+  },
+  getCert: { method: 'GET', path: '/v1/certs/:domain', summary: 'one certificate, with its chain (never its key)' },
+  removeCert: { method: 'DELETE', path: '/v1/certs/:domain', summary: 'delete a domain\'s certificate (an app listing the domain gets one from ACME again)' },
+  renewCert: { method: 'POST', path: '/v1/certs/:domain/renew', summary: 'renew an ACME certificate now' },
   doctor: { method: 'GET', path: '/v1/doctor', summary: 'which runtime and why, versions, the proxy, disk space' },
   openapi: { method: 'GET', path: '/v1/openapi.json', summary: 'this API as an OpenAPI 3.1 document (docs/openapi.json)' },
 } as const satisfies Record<string, Operation>;

@@ -55,6 +55,14 @@ export const responses = {
     200: { description: 'the registry accepted the credentials; they replace the host\'s earlier login', json: wire.RegistryLogin },
   },
   logoutRegistry: { 200: { description: 'the login is deleted (images already pulled stay)', json: wire.RegistryLogout } },
+  listCerts: { 200: { description: 'every certificate, by domain; never a key, not even sealed', json: wire.CertificateList } },
+  addCert: {
+    201: { description: 'the certificate passed every check and is stored, its key sealed; the proxy serves it for the domain', json: wire.CertificateAdded },
+    200: { description: 'as 201; it replaced the domain\'s earlier certificate (`replaced` says whose)', json: wire.CertificateAdded },
+  },
+  getCert: { 200: { description: 'the certificate, with its chain', json: wire.CertificateDetail } },
+  removeCert: { 200: { description: 'the certificate is deleted; while an app lists the hostname, berth requests one from ACME again (`acme`)', json: wire.CertificateRemoved } },
+  renewCert: { 202: { description: 'the renewal is due now and the certificate manager carries it out; the certificate held serves until the new one is issued', json: wire.Certificate } },
   doctor: { 200: { description: 'which runtime and why, versions, the proxy, disk space, what this setup does not protect against', json: wire.Doctor } },
   openapi: { 200: { description: 'this document', json: wire.OpenApiDocument } },
 } as const satisfies Record<OperationName, Responses>;

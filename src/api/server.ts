@@ -23,6 +23,7 @@ import { runRoutes } from './endpoints/run.ts';
 import { scaleRoutes } from './endpoints/scale.ts';
 import { openApiRoutes } from './endpoints/openapi.ts';
 import { registryRoutes } from './endpoints/registries.ts';
+import { certRoutes } from './endpoints/certs.ts';
 
 /** Every route of the control API. */
 export function createRouter(deps: ApiDeps): Router {
@@ -37,6 +38,7 @@ export function createRouter(deps: ApiDeps): Router {
   scaleRoutes(router, deps);
   runRoutes(router, deps);
   registryRoutes(router, deps);
+  certRoutes(router, deps);
   doctorRoutes(router, deps);
   openApiRoutes(router);
   return router;
@@ -108,7 +110,7 @@ async function handle(router: Router, deps: ApiDeps, call: { req: IncomingMessag
 /** The checked JSON body; an upload's body is left to its handler. An endpoint without a body takes none. */
 async function readBody(operation: Operation, req: IncomingMessage): Promise<unknown> {
   if (operation.archive) return Object.create(null);
-  const raw = await readJsonBody(req);
+  const raw = await readJsonBody(req, operation.bodyLimit);
   if (operation.body) return checkBody(operation.body, raw);
   checkNoBody(raw);
   return Object.create(null);

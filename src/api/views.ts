@@ -1,12 +1,16 @@
-import { urlsFor } from '../deploy/desired-routes.ts';
+import type { CertificateInfo } from '../deploy/certificates.ts';
+import { httpsUrls, urlsFor } from '../deploy/desired-routes.ts';
 import { followedImages } from '../deploy/image-updater.ts';
 import { rollbackRefusal } from '../deploy/rollback.ts';
 import type { InstanceInfo } from '../runtime/driver.ts';
 import { storedEvent } from '../model/events.ts';
 import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
-import type { ApiEvent, App, AppStatus, Deployment, ImageUpdate, Instance, Release, ReleaseRef } from '../model/wire.ts';
+import type { ApiEvent, App, AppStatus, Certificate, CertificateDetail, Deployment, ImageUpdate, Instance, Release, ReleaseRef } from '../model/wire.ts';
 import type { ApiDeps } from './deps.ts';
 import { pathRedactor, redactDeep } from './redact-paths.ts';
+
+/** https:// for the hosts the proxy holds a valid certificate for, when HTTPS is on. */
+const httpsUrlsOf = (deps: ApiDeps) => httpsUrls(deps.ctx.settings.https, deps.ctx.store.certificates.list(), deps.ctx.clock.now());
 
 /** Records as the API shows them (docs/api.md, the shapes of ../model/wire.ts): ISO times, release names, nothing secret. */
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -47,7 +51,7 @@ export function deploymentView(deps: ApiDeps, deployment: DeploymentRecord): Dep
     previousRelease: releaseRef(previous),
     createdAt: iso(deployment.createdAt),
     finishedAt: isoOrNull(deployment.finishedAt),
-    urls: urlsFor(deployment.app, release?.manifest ?? null, deps.config.baseDomain, deps.ctx.settings.http),
+    urls: urlsFor(deployment.app, release?.manifest ?? null, deps.config.baseDomain, deps.ctx.settings.http, httpsUrlsOf(deps)),
     error: redacted(deps, deployment.error),
   };
 }
@@ -82,7 +86,7 @@ export async function appView(deps: ApiDeps, app: AppRecord): Promise<App> {
   return {
     name: app.name,
     createdAt: iso(app.createdAt),
-    urls: urlsFor(app.name, release?.manifest ?? null, deps.config.baseDomain, deps.ctx.settings.http),
+    urls: urlsFor(app.name, release?.manifest ?? null, deps.config.baseDomain, deps.ctx.settings.http, httpsUrlsOf(deps)),
     status,
     release: releaseRef(release),
     deploying: holding ? { id: holding.id, state: holding.state } : null,
@@ -119,3 +123,23 @@ export const eventView = (deps: ApiDeps, event: EventRecord): ApiEvent => ({
   deploymentId: event.deploymentId,
   ...redacted(deps, storedEvent(event)),
 });
+
+/** A certificate as `berth certs` lists it: never its key (CertificateInfo has none), nor its chain. */
+export const certificateView = (deps: ApiDeps, cert: CertificateInfo): Certificate => ({
+  domain: cert.domain,
+  source: cert.source,
+  app: cert.app,
+  status: cert.status,
+  issuer: cert.issuer,
+  notBefore: isoOrNull(cert.notBefore),
+  notAfter: isoOrNull(cert.notAfter),
+  renewAt: isoOrNull(cert.renewAt),
+  lastError: cert.lastError ? redacted(deps, { code: cert.lastError.code, message: cert.lastError.message }) : null,
+  attempts: cert.attempts,
+  nextAttemptAt: isoOrNull(cert.nextAttemptAt),
+  createdAt: iso(cert.createdAt),
+  updatedAt: iso(cert.updatedAt),
+});
+
+/** One certificate with its chain (`GET /v1/certs/:domain`). */
+export const certificateDetailView = (deps: ApiDeps, cert: CertificateInfo): CertificateDetail => ({ ...certificateView(deps, cert), chain: cert.certPem });

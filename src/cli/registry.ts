@@ -51,6 +51,7 @@ export const COMMAND_GROUPS: { title: string; commands: Record<string, Loader> }
       down: () => import('./commands/down.ts'),
       server: () => import('./commands/server.ts'),
       doctor: () => import('./commands/doctor.ts'),
+      certs: () => import('./commands/certs.ts'),
     },
   },
   {

@@ -4,29 +4,53 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from '../../test/support/http.ts';
+import { makeTestCa, tlsCertificate } from '../../test/support/tls-certs.ts';
 import { silentLogger } from '../lib/log.ts';
+import { unixRequest } from '../lib/unix-http.ts';
+import { loadOrCreateKey } from '../secrets/sealer.ts';
 import { startUpstream, tableFor } from '../proxy/upstream.test-support.ts';
 import { createInProcessDataPlane } from '../proxy/in-process.ts';
+import { handshake, tlsRequest } from '../proxy/tls/tls.test-support.ts';
 import { createProxyProcess } from './proxy-process.ts';
-import { StaleRouteTableError, type DataPlane } from './route-table.ts';
+import { InvalidCertificateSetError, StaleRouteTableError, type DataPlane } from './route-table.ts';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function proxyProcess(): DataPlane {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-dataplane-'));
+const LOOPBACK_ANY_PORT = { host: '127.0.0.1', port: 0 };
+
+function proxyProcess(options: { dir?: string; https?: { host: string; port: number } | null } = {}): ReturnType<typeof createProxyProcess> & { runDir: string } {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'berth-dataplane-'));
   dirs.push(dir);
-  return createProxyProcess({ runDir: dir, logFile: join(dir, 'proxy.log'), listen: { host: '127.0.0.1', port: 0 }, version: 'test', log: silentLogger, ownerId: 'contract-test' });
+  const sealingKeyPath = join(dir, 'secret.key');
+  loadOrCreateKey(sealingKeyPath);
+  const dataplane = createProxyProcess({
+    runDir: join(dir, 'run'),
+    logFile: join(dir, 'proxy.log'),
+    listen: LOOPBACK_ANY_PORT,
+    https: options.https === undefined ? LOOPBACK_ANY_PORT : options.https,
+    sealingKeyPath,
+    version: 'test',
+    log: silentLogger,
+    ownerId: 'contract-test',
+  });
+  return Object.assign(dataplane, { runDir: join(dir, 'run') });
 }
 
 const implementations: [string, () => DataPlane][] = [
-  ['in-process', () => createInProcessDataPlane({ host: '127.0.0.1', port: 0 })],
-  ['proxy process', proxyProcess],
+  ['in-process', () => createInProcessDataPlane({ ...LOOPBACK_ANY_PORT, https: LOOPBACK_ANY_PORT })],
+  ['proxy process', () => proxyProcess()],
 ];
+
+const ca = makeTestCa();
+const first = ca.issue(['app.localhost', 'www.app.localhost']);
+const second = ca.issue(['app.localhost']);
+const httpsPortOf = async (dataplane: DataPlane) => (await dataplane.stats()).httpsAddress!.port;
 
 for (const [name, create] of implementations) {
   describe(`data plane contract: ${name}`, () => {
@@ -50,22 +74,139 @@ for (const [name, create] of implementations) {
         await upstream.close();
       }
     });
+
+    test('serves a certificate set by SNI; refuses an older set and an invalid one, the set in use serving on', async () => {
+      const dataplane = create();
+      try {
+        await dataplane.start();
+        const port = await httpsPortOf(dataplane);
+        await dataplane.applyCertificates({ generation: 5, certificates: [tlsCertificate('first', ['app.localhost', 'www.app.localhost'], first)] });
+        const served = await handshake(port, { ca: ca.certPem, servername: 'www.app.localhost' });
+        assert.ok(served.ok && served.fingerprint256 === first.fingerprint256, 'the certificate of the set, checked against the CA');
+        assert.equal((await handshake(port, { ca: ca.certPem, servername: 'other.localhost' })).ok, false);
+
+        const stale = await dataplane.applyCertificates({ generation: 4, certificates: [] }).then(() => null, (error: unknown) => error);
+        assert.ok(stale instanceof StaleRouteTableError && stale.current === 5, `refused as stale, got ${stale}`);
+        const mismatched = { generation: 6, certificates: [{ ...tlsCertificate('bad', ['app.localhost'], second), keyPem: first.keyPem }] };
+        const invalid = await dataplane.applyCertificates(mismatched).then(() => null, (error: unknown) => error);
+        assert.ok(invalid instanceof InvalidCertificateSetError, `refused as invalid, got ${invalid}`);
+        assert.match(invalid.message, /certificates\[0\]\.keyPem is not the key of certificates\[0\]\.certPem/);
+        assert.doesNotMatch(invalid.message, /PRIVATE KEY/, 'the key is never echoed');
+        assert.equal((await dataplane.stats()).certificatesGeneration, 5);
+        const still = await handshake(port, { ca: ca.certPem, servername: 'app.localhost' });
+        assert.ok(still.ok && still.fingerprint256 === first.fingerprint256);
+      } finally {
+        await dataplane.stop();
+      }
+    });
+
+    test('a replaced certificate goes to new connections; a keep-alive connection made before keeps working', async () => {
+      const dataplane = create();
+      const upstream = await startUpstream('up');
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        await dataplane.start();
+        const port = await httpsPortOf(dataplane);
+        await dataplane.apply(tableFor('app', ['app.localhost'], [{ address: upstream.address }]));
+        await dataplane.applyCertificates({ generation: 1, certificates: [tlsCertificate('first', ['app.localhost'], first)] });
+        const before = await tlsRequest({ port, host: 'app.localhost', ca: ca.certPem, agent });
+        assert.equal(before.fingerprint256, first.fingerprint256);
+
+        await dataplane.applyCertificates({ generation: 2, certificates: [tlsCertificate('second', ['app.localhost'], second)] });
+        const fresh = await tlsRequest({ port, host: 'app.localhost', ca: ca.certPem });
+        assert.equal(fresh.status, 200);
+        assert.equal(fresh.fingerprint256, second.fingerprint256, 'a new connection gets the new certificate');
+        const kept = await tlsRequest({ port, host: 'app.localhost', ca: ca.certPem, agent });
+        assert.equal(kept.status, 200);
+        assert.equal(kept.fingerprint256, first.fingerprint256, 'the open connection was not dropped');
+      } finally {
+        agent.destroy();
+        await dataplane.stop();
+        await upstream.close();
+      }
+    });
+
+    test('answers ACME challenges on HTTP; redirects a host with a certificate, not one without', async () => {
+      const dataplane = create();
+      const upstream = await startUpstream('up');
+      try {
+        const { port } = await dataplane.start();
+        const httpsPort = await httpsPortOf(dataplane);
+        await dataplane.apply(tableFor('app', ['app.localhost', 'bare.localhost'], [{ address: upstream.address }]));
+        await dataplane.applyCertificates({ generation: 1, certificates: [tlsCertificate('first', ['app.localhost'], first)] });
+        await dataplane.setChallenges({ token_1: 'token_1.thumbprint' });
+        const challenge = await request({ port, host: 'nowhere.localhost', path: '/.well-known/acme-challenge/token_1' });
+        assert.equal(challenge.status, 200);
+        assert.equal(challenge.body, 'token_1.thumbprint');
+        await assert.rejects(dataplane.setChallenges({ token_2: 'not the key authorization' }), /challenges\["token_2"\] must be the key authorization/);
+
+        const redirected = await request({ port, host: 'app.localhost', path: '/x' });
+        assert.equal(redirected.status, 308);
+        assert.equal(redirected.headers.location, `https://app.localhost:${httpsPort}/x`);
+        assert.equal((await request({ port, host: 'bare.localhost', path: '/x' })).status, 200);
+        const { tls } = await dataplane.stats();
+        assert.deepEqual([tls.challenges, tls.redirects], [1, 1]);
+      } finally {
+        await dataplane.stop();
+        await upstream.close();
+      }
+    });
   });
 }
 
-test('the proxy process keeps its route table across its own restart', async () => {
+test('the proxy process keeps its route table and certificates across its own restart, no key in clear on disk', async () => {
   const dataplane = proxyProcess();
   const upstream = await startUpstream('up');
   try {
     await dataplane.start();
+    const httpsPort = await httpsPortOf(dataplane);
     const table = tableFor('app', ['app.localhost'], [{ id: 'u1', address: upstream.address }]);
     await dataplane.apply(table);
+    await dataplane.applyCertificates({ generation: 7, certificates: [tlsCertificate('first', ['app.localhost'], first)] });
+
+    const listed = await unixRequest<{ generation: number; certificates: unknown[] }>(dataplane.socketPath, 'GET', '/certificates');
+    assert.deepEqual(listed.body, { generation: 7, certificates: [{ id: 'first', hosts: ['app.localhost'], notAfter: first.notAfter }] }, 'ids, hosts, expiry: no PEM');
     await dataplane.stop();
+
+    const saved = readFileSync(join(dataplane.runDir, 'certs.json'), 'utf8');
+    assert.equal(statSync(join(dataplane.runDir, 'certs.json')).mode & 0o777, 0o600);
+    assert.doesNotMatch(saved, /PRIVATE KEY/, 'the key is sealed');
+    assert.ok(!saved.includes(first.keyPem.split('\n')[1]), 'not a line of it in clear');
+
     const { port } = await dataplane.start();
-    assert.equal((await dataplane.stats()).generation, table.generation);
-    assert.equal((await request({ port, host: 'app.localhost' })).status, 200);
+    const stats = await dataplane.stats();
+    assert.equal(stats.generation, table.generation);
+    assert.equal(stats.certificatesGeneration, 7);
+    assert.equal(stats.httpsAddress!.port, httpsPort, 'the TLS listener keeps its port');
+    assert.equal((await request({ port, host: 'app.localhost' })).status, 308, 'HTTP redirects: the certificate is back');
+    const reply = await tlsRequest({ port: httpsPort, host: 'app.localhost', ca: ca.certPem });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.fingerprint256, first.fingerprint256);
   } finally {
     await dataplane.stop();
     await upstream.close();
+  }
+});
+
+test('a restarted daemon adopts the running proxy only when its HTTPS listener is the one asked for', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-dataplane-'));
+  const running = proxyProcess({ dir });
+  try {
+    await running.start();
+    const first = (await running.info())!;
+    assert.ok(first.httpsAddress, 'a TLS listener');
+    const adopter = proxyProcess({ dir });
+    await adopter.start();
+    assert.equal((await adopter.info())!.pid, first.pid, 'port 0 adopts the port it got');
+    const plain = proxyProcess({ dir, https: null });
+    await plain.start();
+    const replaced = (await plain.info())!;
+    assert.notEqual(replaced.pid, first.pid, 'HTTPS turned off: replaced');
+    assert.equal(replaced.httpsAddress, null);
+    const again = proxyProcess({ dir });
+    await again.start();
+    assert.ok((await again.info())!.httpsAddress, 'HTTPS turned on: replaced by one that listens');
+  } finally {
+    await running.stop();
   }
 });

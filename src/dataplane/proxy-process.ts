@@ -6,13 +6,26 @@ import { formatHostPort } from '../lib/host-port.ts';
 import { LONG_RUNNING_NODE_FLAGS } from '../lib/node-flags.ts';
 import type { Logger } from '../lib/log.ts';
 import { unixRequest } from '../lib/unix-http.ts';
-import { StaleRouteTableError, type DataPlane, type ProxyInfo, type ProxyStats, type RouteTable } from './route-table.ts';
+import {
+  InvalidCertificateSetError,
+  StaleRouteTableError,
+  type AcmeChallenges,
+  type CertificateSet,
+  type DataPlane,
+  type ProxyInfo,
+  type ProxyStats,
+  type RouteTable,
+} from './route-table.ts';
 
 export interface ProxyProcessOptions {
-  /** Where the socket, saved route table and log live (DATA/run). */
+  /** Where the socket, saved route table, saved certificates and log live (DATA/run). */
   runDir: string;
   logFile: string;
   listen: { host: string; port: number };
+  /** The TLS listener; null: plain HTTP only. */
+  https: { host: string; port: number } | null;
+  /** The daemon's sealing key (DATA/secret.key): the proxy seals the private keys it saves with it. */
+  sealingKeyPath: string;
   version: string;
   log: Logger;
   /** Marks the process as this berth's, for orphan scans. */
@@ -30,10 +43,12 @@ const ENTRY = fileURLToPath(new URL('../proxy/main.ts', import.meta.url));
 export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { info(): Promise<ProxyInfo | undefined>; socketPath: string } {
   const socketPath = join(options.runDir, 'proxy.sock');
   const statePath = join(options.runDir, 'routes.json');
+  const certsPath = join(options.runDir, 'certs.json');
   const log = options.log.child({ component: 'dataplane' });
   let address: { host: string; port: number } | undefined;
   // Once the proxy has a port (port 0 asks the kernel for one), a replacement must take the same one.
   let listen = options.listen;
+  let https = options.https;
 
   const info = async (): Promise<ProxyInfo | undefined> => {
     try {
@@ -44,14 +59,34 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
     }
   };
 
-  const matches = (running: ProxyInfo) => running.address.host === listen.host && (listen.port === 0 || running.address.port === listen.port);
+  const sameAddress = (running: { host: string; port: number }, wanted: { host: string; port: number }) =>
+    running.host === wanted.host && (wanted.port === 0 || running.port === wanted.port);
+  // A proxy from before HTTPS reports no httpsAddress: it has no TLS listener.
+  const matches = (running: ProxyInfo) =>
+    sameAddress(running.address, listen) && (https === null ? !running.httpsAddress : !!running.httpsAddress && sameAddress(running.httpsAddress, https));
 
   const spawnProxy = async (): Promise<ProxyInfo> => {
     mkdirSync(options.runDir, { recursive: true, mode: 0o700 });
     const out = openSync(options.logFile, 'a', 0o600);
     const child = spawn(
       process.execPath,
-      [...LONG_RUNNING_NODE_FLAGS, ENTRY, '--listen', formatHostPort(listen), '--socket', socketPath, '--state', statePath, '--version', options.version],
+      [
+        ...LONG_RUNNING_NODE_FLAGS,
+        ENTRY,
+        '--listen',
+        formatHostPort(listen),
+        ...(https ? ['--https', formatHostPort(https)] : []),
+        '--socket',
+        socketPath,
+        '--state',
+        statePath,
+        '--certs',
+        certsPath,
+        '--sealing-key',
+        options.sealingKeyPath,
+        '--version',
+        options.version,
+      ],
       { detached: true, stdio: ['ignore', out, out], env: { ...process.env, BERTH_OWNER: options.ownerId, BERTH_COMPONENT: 'proxy' } },
     );
     closeSync(out);
@@ -75,7 +110,7 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
     async start() {
       const running = await info();
       if (running && matches(running)) {
-        log.info('adopted running proxy', { pid: running.pid, address: running.address, generation: running.generation });
+        log.info('adopted running proxy', { pid: running.pid, address: running.address, httpsAddress: running.httpsAddress, generation: running.generation });
         if (running.version !== options.version) {
           // Replacing it now would drop the connections it holds; it keeps serving with its own code.
           log.warn('the running proxy is from another berth version; it keeps serving until it is restarted (`berth down`, then `berth up` or `berth server`)', {
@@ -85,6 +120,7 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
         }
         address = running.address;
         listen = address;
+        https = running.httpsAddress ?? null;
         return address;
       }
       if (running) {
@@ -92,15 +128,26 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
         await stopProxy(socketPath, running.pid);
       }
       const started = await spawnProxy();
-      log.info('started proxy', { pid: started.pid, address: started.address });
+      log.info('started proxy', { pid: started.pid, address: started.address, httpsAddress: started.httpsAddress });
       address = started.address;
       listen = address;
+      https = started.httpsAddress;
       return address;
     },
     async apply(table: RouteTable) {
       const reply = await unixRequest<{ error?: { message: string }; generation?: number }>(socketPath, 'PUT', '/routes', table);
       if (reply.status === 409) throw new StaleRouteTableError(table.generation, reply.body?.generation ?? table.generation);
       if (reply.status !== 200) throw new Error(`proxy refused the route table: ${reply.body?.error?.message ?? reply.status}`);
+    },
+    async applyCertificates(set: CertificateSet) {
+      const reply = await unixRequest<{ error?: { message: string; problems?: string[] }; generation?: number }>(socketPath, 'PUT', '/certificates', set, 30_000);
+      if (reply.status === 409) throw new StaleRouteTableError(set.generation, reply.body?.generation ?? set.generation, 'certificate set');
+      if (reply.status === 400) throw new InvalidCertificateSetError(reply.body?.error?.problems ?? [reply.body?.error?.message ?? 'refused']);
+      if (reply.status !== 200) throw new Error(`proxy refused the certificate set: ${reply.body?.error?.message ?? reply.status}`);
+    },
+    async setChallenges(challenges: AcmeChallenges) {
+      const reply = await unixRequest<{ error?: { message: string } }>(socketPath, 'PUT', '/challenges', challenges);
+      if (reply.status !== 200) throw new Error(`proxy refused the challenge answers: ${reply.body?.error?.message ?? reply.status}`);
     },
     async stats(): Promise<ProxyStats> {
       const reply = await unixRequest<ProxyStats>(socketPath, 'GET', '/stats');

@@ -22,6 +22,13 @@ export interface AppRoute {
   targets: Target[];
   /** How long a draining target may keep requests and WebSockets before the proxy closes them. */
   drainTimeoutMs: number;
+  /**
+   * HTTPS behaviour of the app's hosts. `redirect`: a plain-HTTP request for one of `hosts` that the
+   * proxy holds a valid certificate for is answered 308 to its https:// URL (the ACME challenge path
+   * excepted). `hsts`: the Strict-Transport-Security value added to responses sent over TLS (null: none).
+   * Absent: redirect on, no HSTS.
+   */
+  https?: { redirect: boolean; hsts: string | null };
 }
 
 export interface RouteTable {
@@ -30,6 +37,35 @@ export interface RouteTable {
 }
 
 export const emptyRouteTable = (): RouteTable => ({ generation: 0, apps: {} });
+
+/** A certificate the data plane serves, by SNI, for the hostnames it covers. */
+export interface TlsCertificate {
+  /** The control plane's id for it (logs, stats). */
+  id: string;
+  /** Lowercase hostnames it is served for; `*.example.com` covers exactly one label. */
+  hosts: string[];
+  /** PEM: the leaf first, then its intermediates. */
+  certPem: string;
+  /** PEM private key of the leaf. */
+  keyPem: string;
+  /** Not after, ms since the epoch: an expired certificate is not served. */
+  notAfter: number;
+}
+
+/** Every certificate the data plane serves, always sent whole, newer generations only (as route tables). */
+export interface CertificateSet {
+  generation: number;
+  certificates: TlsCertificate[];
+}
+
+export const emptyCertificateSet = (): CertificateSet => ({ generation: 0, certificates: [] });
+
+/**
+ * ACME HTTP-01 answers, token -> key authorization: the HTTP listener answers
+ * `GET /.well-known/acme-challenge/<token>` for any host with the key authorization (text/plain), and
+ * 404 for an unknown token. Always sent whole; not persisted (a challenge lives for seconds).
+ */
+export type AcmeChallenges = Record<string, string>;
 
 /** Live numbers per target, as the proxy measured them. */
 export interface TargetStats {
@@ -49,6 +85,10 @@ export interface TargetStats {
 export interface ProxyInfo {
   generation: number;
   address: { host: string; port: number };
+  /** The TLS listener's address, null when the proxy serves plain HTTP only. */
+  httpsAddress: { host: string; port: number } | null;
+  /** Generation of the certificate set in use. */
+  certificatesGeneration: number;
   pid: number;
   version: string;
   startedAt: number;
@@ -59,17 +99,42 @@ export interface ProxyStats extends ProxyInfo {
   targets: Record<string, TargetStats>;
   /** Requests the proxy answered itself: a malformed request, an unknown host, or an app with no healthy target. */
   unrouted: number;
+  /** The HTTPS side, and what the HTTP listener answered for it. */
+  tls: TlsStats;
 }
 
-/** The data plane has a newer table than the one offered: two daemons raced, or the clock went back. */
+/** Counters of the TLS listener and of the HTTP listener's answers for HTTPS, since the proxy started. */
+export interface TlsStats {
+  /** Handshakes completed. */
+  handshakes: number;
+  /** Connections refused before or during the handshake: unknown or no SNI, an old protocol, garbage, a stalled hello. */
+  refused: number;
+  /** Plain HTTP requests sent to the TLS port (answered 400). */
+  plainHttp: number;
+  /** Plain HTTP requests answered 308 to their https:// URL. */
+  redirects: number;
+  /** ACME HTTP-01 challenge requests answered (known token or not). */
+  challenges: number;
+}
+
+/** The data plane has a newer table (or certificate set) than the one offered: two daemons raced, or the clock went back. */
 export class StaleRouteTableError extends Error {
   readonly offered: number;
   /** The generation the data plane has; a table must be newer than this to be taken. */
   readonly current: number;
-  constructor(offered: number, current: number) {
-    super(`route table generation ${offered} is older than the proxy's ${current}`);
+  constructor(offered: number, current: number, what: 'route table' | 'certificate set' = 'route table') {
+    super(`${what} generation ${offered} is older than the proxy's ${current}`);
     this.offered = offered;
     this.current = current;
+  }
+}
+
+/** A certificate set the data plane will not load: every problem, each naming its field (never a key). */
+export class InvalidCertificateSetError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`the certificate set was refused: ${problems.join('; ')}`);
+    this.problems = problems;
   }
 }
 
@@ -79,6 +144,14 @@ export interface DataPlane {
   start(): Promise<{ host: string; port: number }>;
   /** Takes the whole table; one older than the table it has is refused with StaleRouteTableError. */
   apply(table: RouteTable): Promise<void>;
+  /**
+   * Takes the whole certificate set; an older one is refused with StaleRouteTableError (same rule), an
+   * invalid one with InvalidCertificateSetError (the set in use keeps serving). Connections keep the
+   * certificate they began with.
+   */
+  applyCertificates(set: CertificateSet): Promise<void>;
+  /** Replaces the ACME HTTP-01 answers the HTTP listener serves (an invalid map is refused with an Error). */
+  setChallenges(challenges: AcmeChallenges): Promise<void>;
   stats(): Promise<ProxyStats>;
   /** Detach from the data plane, leaving it serving (control-plane restart). */
   detach(): Promise<void>;

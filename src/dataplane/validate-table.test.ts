@@ -18,3 +18,15 @@ test('a table that is not one says what is wrong', () => {
   assert.deepEqual(routeTableProblems(null), ['table must be an object']);
   assert.deepEqual(routeTableProblems({ generation: -1, apps: {} }), ['generation must be a non-negative integer']);
 });
+
+test("an app's HTTPS behaviour: redirect a boolean, HSTS null or one header value that cannot end its line", () => {
+  const withHttps = (https: unknown) => ({ generation: 1, apps: { app: { hosts: ['a.localhost'], drainTimeoutMs: 0, targets: [], https } } });
+  assert.deepEqual(routeTableProblems(withHttps({ redirect: true, hsts: null })), []);
+  assert.deepEqual(routeTableProblems(withHttps({ redirect: false, hsts: 'max-age=63072000; includeSubDomains; preload' })), []);
+  assert.deepEqual(routeTableProblems(withHttps('yes')), ['apps.app.https must be an object { redirect, hsts }']);
+  assert.deepEqual(routeTableProblems(withHttps({ redirect: 'yes', hsts: null })), ['apps.app.https.redirect must be true or false']);
+  for (const hsts of ['max-age=1\r\nSet-Cookie: a=b', '', 'x'.repeat(1025), 42]) {
+    assert.deepEqual(routeTableProblems(withHttps({ redirect: true, hsts })), ['apps.app.https.hsts must be null or a Strict-Transport-Security value (printable ASCII, at most 1024 characters)']);
+  }
+  assert.deepEqual(routeTableProblems({ generation: 1, apps: { app: null } }), ['apps.app must be an object { hosts, targets, drainTimeoutMs }']);
+});

@@ -9,8 +9,13 @@ export function routeTableProblems(value: unknown): string[] {
   if (!Number.isInteger(table.generation) || table.generation < 0) problems.push('generation must be a non-negative integer');
   if (!table.apps || typeof table.apps !== 'object') return [...problems, 'apps must be an object'];
   for (const [name, app] of Object.entries(table.apps)) {
+    if (!app || typeof app !== 'object') {
+      problems.push(`apps.${name} must be an object { hosts, targets, drainTimeoutMs }`);
+      continue;
+    }
     if (!Array.isArray(app.hosts) || app.hosts.some((h) => typeof h !== 'string' || h !== h.toLowerCase())) problems.push(`apps.${name}.hosts must be lowercase strings`);
     if (!Number.isInteger(app.drainTimeoutMs) || app.drainTimeoutMs < 0) problems.push(`apps.${name}.drainTimeoutMs must be a non-negative integer`);
+    if (app.https !== undefined) problems.push(...httpsProblems(app.https, `apps.${name}.https`));
     if (!Array.isArray(app.targets)) {
       problems.push(`apps.${name}.targets must be a list`);
       continue;
@@ -23,5 +28,17 @@ export function routeTableProblems(value: unknown): string[] {
       if (t.state !== 'active' && t.state !== 'draining') problems.push(`${at}.state must be active or draining`);
     });
   }
+  return problems;
+}
+
+/** The HSTS value becomes a response header line: visible ASCII only, so it can never end the line early. */
+const HEADER_VALUE = /^[\x20-\x7e]{1,1024}$/;
+
+function httpsProblems(https: unknown, at: string): string[] {
+  if (!https || typeof https !== 'object') return [`${at} must be an object { redirect, hsts }`];
+  const { redirect, hsts } = https as { redirect?: unknown; hsts?: unknown };
+  const problems: string[] = [];
+  if (typeof redirect !== 'boolean') problems.push(`${at}.redirect must be true or false`);
+  if (hsts !== null && (typeof hsts !== 'string' || !HEADER_VALUE.test(hsts))) problems.push(`${at}.hsts must be null or a Strict-Transport-Security value (printable ASCII, at most 1024 characters)`);
   return problems;
 }

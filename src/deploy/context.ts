@@ -23,6 +23,8 @@ export interface DeployContext {
   settings: {
     baseDomain: string;
     http: { host: string; port: number };
+    /** The proxy's TLS listener; null or absent when HTTPS is off (URLs stay http://). */
+    https?: { host: string; port: number } | null;
     buildTimeoutMs: number;
     /** Where uploads are unpacked before their build takes them. */
     uploadsDir: string;

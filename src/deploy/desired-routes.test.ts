@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseManifest } from '../manifest/load.ts';
 import type { InstanceRecord, ReleaseRecord } from '../model/records.ts';
-import { buildRouteTable, urlsFor } from './desired-routes.ts';
+import { buildRouteTable, httpsUrls, urlsFor } from './desired-routes.ts';
 
 const release = (id: string, yaml = ''): ReleaseRecord => ({
   id,
@@ -49,6 +49,7 @@ test('serving web instances are active, draining ones draining, the rest unroute
       hello: {
         hosts: ['hello.localhost', 'hello.example.com'],
         drainTimeoutMs: 5000,
+        https: { redirect: true, hsts: null },
         targets: [
           { id: 'a', release: 'v2', address: '127.0.0.1:1001', weight: 1, state: 'active' },
           { id: 'bb', release: 'v1', address: '127.0.0.1:1002', weight: 0, state: 'draining' },
@@ -66,4 +67,45 @@ test('an app without a release still owns its hostname (503 rather than 404)', (
 test('urls omit port 80 and wildcard domains', () => {
   assert.deepEqual(urlsFor('a', parseManifest('domains: ["*.x.com", a.com]'), 'localhost', { port: 80 }), ['http://a.localhost', 'http://a.com']);
   assert.deepEqual(urlsFor('a', null, 'localhost', { port: 8080 }), ['http://a.localhost:8080']);
+});
+
+test('an app without a release has no https entry: the proxy\'s defaults apply', () => {
+  const table = buildRouteTable([{ name: 'fresh', current: null, instances: [], releaseNames: new Map() }], 'apps.test', 1);
+  assert.equal(table.apps.fresh.https, undefined);
+});
+
+test('https: in berth.yaml becomes the route\'s redirect and Strict-Transport-Security value', () => {
+  const route = (yaml: string) => buildRouteTable([{ name: 'a', current: release('r', yaml), instances: [], releaseNames: new Map() }], 'localhost', 1).apps.a.https;
+  assert.deepEqual(route(''), { redirect: true, hsts: null });
+  assert.deepEqual(route('https:\n  redirect: false\n'), { redirect: false, hsts: null });
+  assert.deepEqual(route('https:\n  hsts: true\n'), { redirect: true, hsts: 'max-age=31536000' });
+  assert.deepEqual(route('https:\n  hsts: false\n'), { redirect: true, hsts: null });
+  assert.deepEqual(route('https:\n  hsts:\n    max_age: 5m\n    include_subdomains: true\n'), { redirect: true, hsts: 'max-age=300; includeSubDomains' });
+  assert.deepEqual(route('https:\n  hsts: { max_age: 400d, include_subdomains: true, preload: true }\n'), { redirect: true, hsts: 'max-age=34560000; includeSubDomains; preload' });
+  // A release recorded before berth knew `https:` (its stored manifest has no such key) gets the defaults.
+  const old = release('r');
+  const { https: _, ...before } = old.manifest;
+  assert.deepEqual(buildRouteTable([{ name: 'a', current: { ...old, manifest: before as typeof old.manifest }, instances: [], releaseNames: new Map() }], 'localhost', 1).apps.a.https, { redirect: true, hsts: null });
+});
+
+test('urls are https:// for hosts with a served certificate when HTTPS is on, http:// for the rest', () => {
+  const now = 1_000_000;
+  const cert = (domain: string, source: 'acme' | 'own', notAfter: number, status: 'issued' | 'pending' = 'issued') => ({
+    domain, source, app: 'a', status, certPem: 'pem', keySealed: 'sealed', issuer: 'x', notBefore: 0, notAfter, renewAt: null,
+    lastError: null, attempts: 0, nextAttemptAt: null, createdAt: 0, updatedAt: 0,
+  });
+  const manifest = parseManifest('domains: [a.com, www.a.com, old.a.com, b.org, c.net]');
+  const certificates = [cert('a.com', 'acme', now + 1), cert('*.a.com', 'own', now + 1), cert('b.org', 'acme', now), cert('c.net', 'acme', now + 1, 'pending')];
+  assert.deepEqual(urlsFor('a', manifest, 'localhost', { port: 8080 }, httpsUrls({ port: 8443 }, certificates, now)), [
+    'http://a.localhost:8080',
+    'https://a.com:8443',
+    'https://www.a.com:8443',
+    'https://old.a.com:8443',
+    // expired at `now`, and not issued yet
+    'http://b.org:8080',
+    'http://c.net:8080',
+  ]);
+  assert.deepEqual(urlsFor('a', manifest, 'localhost', { port: 80 }, httpsUrls({ port: 443 }, certificates, now)).slice(0, 2), ['http://a.localhost', 'https://a.com']);
+  // HTTPS off: every URL stays http://, certificates or not.
+  assert.deepEqual(urlsFor('a', manifest, 'localhost', { port: 80 }, httpsUrls(null, certificates, now)).slice(0, 2), ['http://a.localhost', 'http://a.com']);
 });

@@ -1,6 +1,8 @@
 import type { RouteTable, Target } from '../dataplane/route-table.ts';
 import type { Manifest } from '../manifest/schema.ts';
-import type { InstanceRecord, ReleaseRecord } from '../model/records.ts';
+import { hstsHeader } from '../manifest/sections/https.ts';
+import { securedHosts } from '../certs/plan.ts';
+import type { CertificateRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
 
 export interface AppRouting {
   name: string;
@@ -15,12 +17,31 @@ export function hostsFor(app: string, manifest: Manifest | null, baseDomain: str
   return [`${app}.${baseDomain}`, ...(manifest?.domains ?? [])].map((h) => h.toLowerCase());
 }
 
-/** The app's public URLs, as printed by the CLI. */
-export function urlsFor(app: string, manifest: Manifest | null, baseDomain: string, http: { port: number }): string[] {
-  const port = http.port === 80 ? '' : `:${http.port}`;
+/** HTTPS as the URLs show it: the TLS listener's port, and whether the proxy holds a certificate for a host. */
+export interface HttpsUrls {
+  port: number;
+  secured(host: string): boolean;
+}
+
+/** `urlsFor`'s HTTPS from the TLS listener (null: HTTPS off) and the stored certificates at `now`. */
+export function httpsUrls(listener: { port: number } | null | undefined, certificates: CertificateRecord[], now: number): HttpsUrls | null {
+  return listener ? { port: listener.port, secured: securedHosts(certificates, now) } : null;
+}
+
+/**
+ * The app's public URLs, as printed by the CLI: https:// for a host the proxy serves over HTTPS (HTTPS on,
+ * a valid certificate for it), http:// for the others. Wildcards have no URL.
+ */
+export function urlsFor(app: string, manifest: Manifest | null, baseDomain: string, http: { port: number }, https: HttpsUrls | null = null): string[] {
+  const portOf = (port: number, standard: number) => (port === standard ? '' : `:${port}`);
   return hostsFor(app, manifest, baseDomain)
     .filter((h) => !h.startsWith('*.'))
-    .map((h) => `http://${h}${port}`);
+    .map((h) => (https?.secured(h) ? `https://${h}${portOf(https.port, 443)}` : `http://${h}${portOf(http.port, 80)}`));
+}
+
+/** What the proxy does for the app's hosts once it holds their certificate: `https:` in berth.yaml (defaults for releases made before it). */
+export function httpsRoute(manifest: Manifest): { redirect: boolean; hsts: string | null } {
+  return { redirect: manifest.https?.redirect ?? true, hsts: hstsHeader(manifest.https?.hsts) };
 }
 
 /**
@@ -49,6 +70,7 @@ export function buildRouteTable(apps: AppRouting[], baseDomain: string, generati
       hosts: hostsFor(app.name, manifest, baseDomain),
       targets,
       drainTimeoutMs: manifest?.deploy.drainTimeoutMs ?? 30_000,
+      ...(manifest ? { https: httpsRoute(manifest) } : {}),
     };
   }
   return table;

@@ -18,7 +18,7 @@ import { withFormation } from './formation.ts';
 import { createRelease, releaseVars, requireCurrentRelease } from './releases.ts';
 import { serviceImage } from './service-images.ts';
 import type { Routing } from './route-publisher.ts';
-import { urlsFor } from './desired-routes.ts';
+import { httpsUrls, urlsFor } from './desired-routes.ts';
 import type { DeploymentState } from '../model/states.ts';
 import type { Tail, UndoStack } from './undo.ts';
 
@@ -315,7 +315,7 @@ export async function switchStep(run: Run, release: ReleaseRecord, instances: In
     store.releases.setStatus(release.id, 'ready');
     store.deployments.setReleases(run.deployment.id, release.id, previous === release.id ? null : previous, now);
     store.deployments.move(run.deployment.id, 'draining', now);
-    const urls = urlsFor(release.app, release.manifest, ctx.settings.baseDomain, ctx.settings.http);
+    const urls = urlsFor(release.app, release.manifest, ctx.settings.baseDomain, ctx.settings.http, httpsUrls(ctx.settings.https, store.certificates.list(), now));
     emit(ctx, where(run), { type: 'deploy.switched', message: `v${release.version} is live at ${urls[0] ?? '(no web process)'}`, data: { release: release.id, version: release.version, urls } });
     emit(ctx, where(run), { type: 'deploy.state', message: 'draining', data: { state: 'draining' } });
   });

@@ -198,6 +198,33 @@ export const catalogue = {
     hint: 'the previous release kept serving; deploy again',
   })),
 
+  // Certificates from ACME (src/certs/): each a reason a domain has no certificate yet, recorded on it and
+  // in a `cert.failed` event; berth tries again on its own (back-off from 1 minute to 6 hours)
+  ACME_DNS: define<{ domain: string; resolver: string | null; reason: string }>((p) => ({
+    message: `${p.domain} does not resolve ${p.resolver ? `at the DNS server ${p.resolver}` : 'on this server'}: ${p.reason}; berth asked the CA for nothing`,
+    hint: `add an A (and/or AAAA) record for ${p.domain} pointing at this server's public address and check it with \`dig ${p.domain}\`; berth tries again on its own`,
+  })),
+  ACME_UNREACHABLE: define<{ domain: string; addresses: string[]; port: number; reason: string }>((p) => ({
+    message: `http://${p.domain}${p.port === 80 ? '' : `:${p.port}`}/.well-known/acme-challenge/ does not reach this berth: ${p.domain} resolves to ${p.addresses.join(', ')}, and ${p.reason}; berth asked the CA for nothing`,
+    hint: `the CA checks the domain on port ${p.port}: point ${p.domain} at this server, let port ${p.port} through the firewall (a port-forward to berth's HTTP listener is fine), or set --acme-challenge-port to the port that reaches berth's HTTP listener; berth tries again on its own`,
+  })),
+  ACME_RATE_LIMITED: define<{ domain: string; detail: string; retryAt: string | null }>((p) => ({
+    message: `the CA refused a certificate for ${p.domain} for now (rate limit): ${p.detail}`,
+    hint: `berth tries again ${p.retryAt ? `after ${p.retryAt}, as the CA asked` : 'later, on its own'}; meanwhile any certificate already held keeps serving. Test with \`--acme-directory staging\` to spare the production limits`,
+  })),
+  ACME_REFUSED: define<{ domain: string; detail: string }>((p) => ({
+    message: `the CA refused a certificate for ${p.domain}: ${p.detail}`,
+    hint: 'the CA\'s reason is above (a failed challenge names what the CA reached instead of berth); fix that and berth tries again on its own',
+  })),
+  ACME_CA_UNREACHABLE: define<{ directory: string; reason: string }>((p) => ({
+    message: `cannot get an answer from the ACME CA at ${p.directory}: ${p.reason}`,
+    hint: 'check that this server reaches the CA (DNS, firewall, proxy) and the --acme-directory URL; a CA with its own root needs --acme-ca FILE. berth tries again on its own',
+  })),
+  ACME_WILDCARD: define<{ domain: string }>((p) => ({
+    message: `${p.domain} is a wildcard: berth gets certificates with HTTP-01 challenges, which a CA never accepts for a wildcard`,
+    hint: `add a certificate for it yourself: \`berth certs add '${p.domain}' --cert FILE --key FILE\` (or list each name in \`domains\`)`,
+  })),
+
   // Client and server plumbing
   DAEMON_UNREACHABLE: define<{ url: string; reason: string }>((p) => ({
     message: `cannot reach the berth server at ${p.url}: ${p.reason}`,
@@ -219,6 +246,89 @@ export const catalogue = {
     message: `internal error: ${p.reason}`,
     hint: 'this is a bug in berth; the server log has details',
   })),
+
+  // Own certificates (`berth certs add`, src/certs/own-certificate.ts) and the certificates API
+  CERT_DOMAIN_INVALID: define<{ domain: string }>((p) => ({
+    message: `"${p.domain}" is not a domain a certificate can be for`,
+    hint: 'give a DNS name such as `shop.example.com`, or `*.example.com` for a wildcard certificate (as `domains:` in berth.yaml takes them)',
+  })),
+  CERT_INVALID: define<{ reason: string }>((p) => ({
+    message: `the certificate is not usable: ${p.reason}`,
+    hint: 'give the PEM file with the certificate first, then its intermediates (`fullchain.pem` for most CAs); `openssl x509 -in FILE -noout -subject` reads one',
+  })),
+  CERT_KEY_INVALID: define<{ reason: string }>((p) => ({
+    message: `the private key is not usable: ${p.reason}`,
+    hint: 'give the certificate\'s private key as a PEM file (`privkey.pem` for most CAs); `openssl pkey -in FILE -noout` checks that it reads',
+  })),
+  CERT_KEY_ENCRYPTED: define(() => ({
+    message: 'the private key is encrypted with a passphrase, and the proxy has nobody to type it',
+    hint: 'decrypt it into a file only you can read (`openssl pkey -in key.pem -out plain.pem`), give that with --key, then delete it: berth keeps the key sealed',
+  })),
+  CERT_KEY_MISMATCH: define<{ subject: string }>((p) => ({
+    message: `the private key does not belong to the certificate (${p.subject})`,
+    hint: 'give the key made with this certificate\'s request; `openssl x509 -in CERT -noout -pubkey` and `openssl pkey -in KEY -pubout` print the same public key for a matching pair',
+  })),
+  CERT_NAME_MISMATCH: define<{ domain: string; names: string[]; onlyInSubject: boolean }>((p) => ({
+    message: p.onlyInSubject
+      ? `the certificate names ${p.domain} only in its subject's common name, which browsers ignore: it has no subjectAltName for it`
+      : `the certificate is not for ${p.domain}: it covers ${p.names.length ? p.names.join(', ') : 'no DNS name (no subjectAltName)'}`,
+    hint: p.domain.startsWith('*.')
+      ? `a wildcard domain needs a wildcard certificate (subjectAltName DNS:${p.domain}); or add the certificate for each name it covers`
+      : `add it for a name it covers, or get one whose subjectAltName lists ${p.domain}`,
+  })),
+  CERT_EXPIRED: define<{ which: string; notAfter: string }>((p) => ({
+    message: `${p.which} expired at ${p.notAfter}`,
+    hint: 'renew it with the CA and add the new one; or remove it (`berth certs remove DOMAIN`) and let berth get one from ACME for a domain an app lists',
+  })),
+  CERT_NOT_YET_VALID: define<{ which: string; notBefore: string }>((p) => ({
+    message: `${p.which} is not valid before ${p.notBefore}`,
+    hint: 'add it once it is valid; if that time has passed, the server\'s clock is behind: check it (`timedatectl`)',
+  })),
+  CERT_CHAIN_ORDER: define<{ reason: string }>((p) => ({
+    message: `the certificate chain is out of order: ${p.reason}`,
+    hint: 'put the server\'s certificate first, then the one that issued it, and so on toward the root (`fullchain.pem` is in that order)',
+  })),
+  CERT_CHAIN_INVALID: define<{ reason: string }>((p) => ({
+    message: `the certificate chain does not hold together: ${p.reason}`,
+    hint: 'give only the certificate and the intermediates its CA sent with it, in that order',
+  })),
+  CERT_UNUSABLE: define<{ reason: string }>((p) => ({
+    message: `the TLS library refuses this certificate and key: ${p.reason}`,
+    hint: 'a key or signature too weak for current TLS (an RSA key under 2048 bits, SHA-1) is refused: get a certificate with an RSA 2048+ or an ECDSA P-256 key',
+  })),
+  CERT_NOT_FOUND: define<{ domain: string }>((p) => ({
+    message: `berth has no certificate for ${p.domain}`,
+    hint: 'list them with `berth certs`; add one with `berth certs add DOMAIN --cert FILE --key FILE`',
+  })),
+  CERT_NOT_RENEWABLE: define<{ domain: string; why: 'own' | 'unlisted' | 'wildcard' | 'covered' | 'https-off' }>((p) => {
+    switch (p.why) {
+      case 'https-off':
+        return {
+          message: `this server runs without HTTPS, so it asks ACME for nothing (${p.domain} included)`,
+          hint: 'start `berth server` with --https HOST:PORT (env BERTH_HTTPS; the default is 0.0.0.0:8443, `off` turns it off)',
+        };
+      case 'own':
+        return {
+          message: `the certificate for ${p.domain} is your own: berth renews only the certificates it gets from ACME`,
+          hint: `renew it with its CA and add the new one (\`berth certs add ${p.domain} --cert FILE --key FILE\` replaces it); or remove it to let berth get one from ACME when an app lists ${p.domain}`,
+        };
+      case 'unlisted':
+        return {
+          message: `no app lists ${p.domain} under \`domains\` any more: berth serves its certificate until it expires, and renews it no more`,
+          hint: `list ${p.domain} under \`domains\` in an app's berth.yaml and deploy it: berth then renews the certificate`,
+        };
+      case 'wildcard':
+        return {
+          message: `${p.domain} is a wildcard, which ACME cannot validate over HTTP-01: berth asks ACME nothing for it`,
+          hint: `add your own wildcard certificate: \`berth certs add '${p.domain}' --cert FILE --key FILE\``,
+        };
+      case 'covered':
+        return {
+          message: `your own certificate covers ${p.domain}, so berth asks ACME nothing for it`,
+          hint: 'renew your own certificate with its CA and add the new one (`berth certs` lists it); or remove it to let berth get one from ACME',
+        };
+    }
+  }),
 } as const;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -43,6 +43,7 @@ const DEFAULTS: Manifest = {
   deploy: { strategy: 'blue-green', drainTimeoutMs: 30_000, stopTimeoutMs: 10_000, standbyMs: 300_000, keepReleases: 5 },
   restart: RESTART,
   domains: [],
+  https: { redirect: true, hsts: undefined },
   env: {},
 };
 

@@ -71,6 +71,10 @@ type Documented = {
   readonly deploy: { readonly strategy: 'blue-green'; readonly drainTimeoutMs: number; readonly stopTimeoutMs: number; readonly standbyMs: number; readonly keepReleases: number };
   readonly restart: Restart;
   readonly domains: readonly string[];
+  readonly https: {
+    readonly redirect: boolean;
+    readonly hsts: { readonly maxAgeMs: number; readonly includeSubdomains: boolean; readonly preload: boolean } | undefined;
+  };
   readonly env: Readonly<Record<string, string>>;
 };
 
@@ -116,7 +120,7 @@ test('the schema documents every key the issue asks for', () => {
       'health', 'health.path', 'health.interval', 'health.timeout', 'health.healthy_after', 'health.deadline',
       'deploy', 'deploy.strategy', 'deploy.drain_timeout', 'deploy.stop_timeout', 'deploy.standby', 'deploy.keep_releases',
       'restart', 'restart.max_restarts', 'restart.window', 'restart.backoff', 'restart.max_backoff',
-      'domains', 'env', 'env.<NAME>',
+      'domains', 'https', 'https.redirect', 'https.hsts', 'https.hsts.max_age', 'https.hsts.include_subdomains', 'https.hsts.preload', 'env', 'env.<NAME>',
     ],
   );
 });

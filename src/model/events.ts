@@ -18,6 +18,8 @@ const exit = w.object({
 /** The image an auto-update follows, as written (`ghcr.io/acme/web:1.4`), and whose it is. */
 const followedImage = w.described('the image followed, as written in berth.yaml', w.string());
 const updatedService = w.described('the service whose image it is; null for the app\'s own image', w.nullable(w.string()));
+/** A hostname a certificate is for, as `domains:` lists it. */
+const certDomain = w.described('the hostname, as `domains` in berth.yaml lists it', w.string());
 
 /** Each event type and its data: `null` for an event that is only its message (a line of output). */
 export const EVENT_DATA = {
@@ -64,6 +66,16 @@ export const EVENT_DATA = {
   'image.update.pinned': w.object({ image: followedImage, service: updatedService, digest: w.described('the digest skipped until the tag moves on', w.string()), reason: w.string() }),
   'image.update.reverted': w.object({ image: followedImage, service: updatedService, digest: w.string(), release: w.described('the release name gone back to (v3)', w.string()), deployment: w.described('the rollback deployment', w.string()), reason: w.string() }),
   'image.check.failed': w.object({ image: followedImage, service: updatedService, code: w.string(), error: w.string() }),
+  // Certificates from ACME (certs/manager.ts), on the app whose `domains` lists the domain. Never a key.
+  'cert.requested': w.object({ domain: certDomain, reason: w.described('new: the first certificate; renewal: the one held reaches two thirds of its life; retry: after a failure', w.enumOf(['new', 'renewal', 'retry'])) }),
+  'cert.issued': w.object({ domain: certDomain, issuer: w.string(), notAfter: w.described('epoch milliseconds', w.number()), serial: w.string() }),
+  'cert.renewed': w.object({ domain: certDomain, issuer: w.string(), notAfter: w.described('epoch milliseconds', w.number()), serial: w.string() }),
+  'cert.failed': w.object({
+    domain: certDomain,
+    code: w.described('the catalogue code: ACME_DNS, ACME_UNREACHABLE, ACME_RATE_LIMITED, ACME_REFUSED, ACME_CA_UNREACHABLE or ACME_WILDCARD', w.string()),
+    error: w.string(),
+    nextAttemptAt: w.described('when berth tries again (epoch milliseconds); null when it waits for something else (a wildcard waits for an own certificate)', w.nullable(w.number())),
+  }),
 } as const satisfies Readonly<Record<string, w.Schema | null>>;
 
 type EventData = typeof EVENT_DATA;

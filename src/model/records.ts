@@ -99,3 +99,33 @@ export interface EventRecord {
   message: string;
   data: Record<string, unknown> | null;
 }
+
+/**
+ * A TLS certificate berth serves, one per hostname (`domain`; a wildcard is `*.example.com`): issued by ACME
+ * for a domain an app's berth.yaml lists (`source: 'acme'`), or added with `berth certs add` (`'own'`).
+ * The private key is sealed at rest (src/secrets); `certPem` is the chain, leaf first.
+ */
+export interface CertificateRecord {
+  domain: string;
+  source: 'acme' | 'own';
+  /** The app whose `domains` asked for it (acme); null for an own certificate. */
+  app: string | null;
+  /** `pending`: not issued yet (first request or retrying); `issued`: certPem/keySealed hold one; `failed`: the last try failed and none is held. */
+  status: 'pending' | 'issued' | 'failed';
+  certPem: string | null;
+  keySealed: string | null;
+  /** The issuer's common name or organisation, as `berth certs` lists it. */
+  issuer: string | null;
+  notBefore: number | null;
+  notAfter: number | null;
+  /** When an ACME certificate is renewed (two thirds of its lifetime); null for own certificates. */
+  renewAt: number | null;
+  /** The last failure (kept while an older certificate still serves), null after a success. */
+  lastError: { code: string; message: string } | null;
+  /** Failures in a row, for the back-off; 0 after a success. */
+  attempts: number;
+  /** The next ACME try when retrying (back-off), null when nothing is due. */
+  nextAttemptAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}

@@ -6,6 +6,7 @@
  */
 import { catalogue, type ErrorCode } from '../errors/catalogue.ts';
 import { eventSchema } from './events.ts';
+import type { CertificateRecord } from './records.ts';
 import { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus } from './wire-records.ts';
 import * as w from './wire-schema.ts';
 
@@ -223,6 +224,45 @@ export const RegistryLoginList = w.object({ registries: w.described('by host', w
 export type RegistryLoginList = w.Infer<typeof RegistryLoginList>;
 export const RegistryLogout = w.object({ removed: w.described('the registry host whose login was deleted', w.string()) });
 export type RegistryLogout = w.Infer<typeof RegistryLogout>;
+
+/** `berth certs`: a TLS certificate berth serves, one per hostname, as the API shows it: never with its key, not even sealed. */
+const certificateFields = {
+  domain: w.described('the hostname: `shop.example.com`, or `*.example.com` for a wildcard', w.string()),
+  source: w.described('acme: requested by berth for a domain an app lists; own: added with `berth certs add`', w.enumOfKeys<CertificateRecord['source']>({ acme: true, own: true })),
+  app: w.described('the app whose `domains` lists the hostname; null when none does', w.nullable(w.string())),
+  status: w.described('pending: not issued yet; issued: one is held and served; failed: the last try failed and none is held', w.enumOfKeys<CertificateRecord['status']>({ pending: true, issued: true, failed: true })),
+  issuer: w.described('the issuer\'s common name (else its organisation)', w.nullable(w.string())),
+  notBefore: w.nullable(w.dateTime()),
+  notAfter: w.described('when the certificate held expires', w.nullable(w.dateTime())),
+  renewAt: w.described('when berth renews it (ACME: two thirds of its life); null for an own certificate', w.nullable(w.dateTime())),
+  lastError: w.described('why the last try failed (the certificate held, if any, keeps serving); null after a success', w.nullable(w.object({ code: w.string(), message: w.string() }))),
+  attempts: w.described('failures in a row', w.integer()),
+  nextAttemptAt: w.described('when berth tries again after a failure; null when nothing is due', w.nullable(w.dateTime())),
+  createdAt: w.dateTime(),
+  updatedAt: w.dateTime(),
+} as const;
+export const Certificate = w.named('Certificate', w.object(certificateFields));
+export type Certificate = w.Infer<typeof Certificate>;
+/** One certificate with its chain (`GET /v1/certs/:domain`). */
+export const CertificateDetail = w.named(
+  'CertificateDetail',
+  w.object({ ...certificateFields, chain: w.described('the certificate chain served, as PEM, leaf first; null before one is issued', w.nullable(w.string())) }),
+);
+export type CertificateDetail = w.Infer<typeof CertificateDetail>;
+export const CertificateList = w.object({ certificates: w.described('by domain', w.array(Certificate)) });
+export type CertificateList = w.Infer<typeof CertificateList>;
+export const CertificateAdded = w.object({
+  certificate: Certificate,
+  replaced: w.described('whose certificate for the domain this one replaced; null when it had none', w.nullable(w.enumOfKeys<CertificateRecord['source']>({ acme: true, own: true }))),
+});
+export type CertificateAdded = w.Infer<typeof CertificateAdded>;
+export const CertificateRemoved = w.object({
+  removed: w.described('the hostname whose certificate was deleted', w.string()),
+  source: w.enumOfKeys<CertificateRecord['source']>({ acme: true, own: true }),
+  listedBy: w.described('the app whose `domains` still lists the hostname; null when none does', w.nullable(w.string())),
+  acme: w.described('berth now requests a certificate for the hostname from ACME (an app lists it, it is no wildcard, and no own certificate covers it)', w.boolean()),
+});
+export type CertificateRemoved = w.Infer<typeof CertificateRemoved>;
 
 /** This API as an OpenAPI 3.1 document (only its outline is checked here: it is JSON Schema's to say the rest). */
 export const OpenApiDocument = w.openObject({ openapi: w.string(), info: w.openObject({ title: w.string(), version: w.string() }), paths: w.record(w.unknown()) });

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ChunkedBody, encodeChunks, LengthBody, NoBody, UntilCloseBody, type BodyFramer } from './http1/body.ts';
 import { buildRequestHead, buildResponseHead } from './http1/forward-head.ts';
+import { edgeAnswer, type HttpEdge } from './http-edge.ts';
 import { isHeadError, parseRequestHead, type RequestHead } from './http1/request-head.ts';
 import { parseResponseHead, responseHasBody, type ResponseHead } from './http1/response-head.ts';
 import { proxyErrors, renderError, type ProxyErrorKind } from './pages.ts';
@@ -25,6 +26,8 @@ export interface ConnectionContext {
   routes: Routes;
   options: ConnectionOptions;
   unrouted(): void;
+  /** The plain-HTTP listener's answers for HTTPS (ACME challenges, redirects); absent elsewhere. */
+  edge?: HttpEdge;
 }
 
 const MAX_BUFFERED = 64 * 1024;
@@ -148,6 +151,13 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     this.#reqBody = req.chunked ? new ChunkedBody() : req.contentLength > 0 ? new LengthBody(req.contentLength) : null;
     this.#reqSent = this.#reqBody === null;
     const app = req.host === null ? undefined : this.#ctx.routes.resolve(req.host);
+    const edge = this.#ctx.edge && edgeAnswer(req, app, this.#ctx.edge, this.#closeAfter || !this.#reqSent);
+    if (edge) {
+      // Answered here: a body the client sends is never read, so the connection ends after this answer.
+      if (!this.#reqSent) this.#closeAfter = true;
+      this.socket.write(edge);
+      return this.#endExchange();
+    }
     if (!app) {
       this.#ctx.unrouted();
       this.#writeError(proxyErrors.noApp(req.host ?? '(no host)'), true);
@@ -190,16 +200,14 @@ export class ClientConnection implements UpstreamOwner, Drainable {
   #useTarget(target: TargetRuntime): void {
     this.#finishTarget();
     this.#target = target;
-    target.inflight++;
-    target.exchanges.add(this);
+    target.enter(this);
   }
 
   #finishTarget(): void {
     const target = this.#target;
     if (!target) return;
     this.#target = null;
-    target.inflight--;
-    target.exchanges.delete(this);
+    target.leave(this);
     this.#ctx.routes.settled(target);
   }
 
@@ -285,10 +293,12 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     // HTTP/1.0 clients cannot read chunked framing: peel it off and end the body by closing.
     this.#decodeChunked = req.minor === 0 && hasBody && head.chunked;
     if (!this.#reqSent) this.#closeAfter = true; // answered before the body was read: cannot find the next request
-    const passThrough = head.clean && req.minor === 1 && !(this.#closeAfter && req.keepAlive);
+    // Over TLS an app may ask for HSTS: then the head is rebuilt to carry it, else its bytes pass as they are.
+    const hsts = this.#ctx.options.proto === 'https' ? this.#app!.https.hsts : null;
+    const passThrough = head.clean && req.minor === 1 && !(this.#closeAfter && req.keepAlive) && hsts === null;
     this.#resStarted = true;
     if (passThrough) this.socket.write(buf.subarray(0, head.size));
-    else this.socket.write(buildResponseHead(head, { dropChunked: this.#decodeChunked, close: this.#closeAfter }), 'latin1');
+    else this.socket.write(buildResponseHead(head, { dropChunked: this.#decodeChunked, close: this.#closeAfter, hsts }), 'latin1');
     if (rest) this.#relayBody(rest);
     else if (this.#resBody.done) this.#completeExchange();
   }

@@ -8,7 +8,11 @@ export interface AppRuntime {
   /** Every target of the app, draining ones included; only active ones get new requests. */
   targets: TargetRuntime[];
   drainTimeoutMs: number;
+  /** The route's HTTPS behaviour (dataplane/route-table.ts `AppRoute.https`), defaults filled in. */
+  https: { redirect: boolean; hsts: string | null };
 }
+
+const NO_HSTS = { redirect: true, hsts: null };
 
 const PASSIVE_DOWN_MS = 2000;
 
@@ -41,7 +45,7 @@ export class Routes {
     const seen = new Set<string>();
 
     for (const [name, route] of Object.entries(table.apps)) {
-      const app: AppRuntime = { name, targets: [], drainTimeoutMs: route.drainTimeoutMs };
+      const app: AppRuntime = { name, targets: [], drainTimeoutMs: route.drainTimeoutMs, https: route.https ?? NO_HSTS };
       for (const target of route.targets) {
         const key = TargetRuntime.keyOf(target);
         seen.add(key);

@@ -1,40 +1,59 @@
 /**
- * The data-plane process: `node src/proxy/main.ts --listen HOST:PORT --socket PATH --state PATH`.
+ * The data-plane process:
+ *   node src/proxy/main.ts --listen HOST:PORT --socket PATH --state PATH
+ *                          [--https HOST:PORT --certs PATH --sealing-key PATH]
  * It runs apart from the control plane so that restarting or upgrading the berth daemon never drops
- * app traffic: it keeps serving its last route table, and reloads it from disk if it restarts itself.
+ * app traffic: it keeps serving its last route table and certificates, and reloads both from disk if it
+ * restarts itself (the certificates' keys sealed with the daemon's key: never a plain key on disk).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { emptyRouteTable, type RouteTable } from '../dataplane/route-table.ts';
+import { emptyCertificateSet, emptyRouteTable, type CertificateSet, type RouteTable } from '../dataplane/route-table.ts';
+import { certificateSetProblems } from '../dataplane/validate-certificates.ts';
 import { routeTableProblems } from '../dataplane/validate-table.ts';
-import { writeFileAtomicAsync } from '../lib/atomic-file.ts';
 import { parseHostPort } from '../lib/host-port.ts';
 import { createLogger } from '../lib/log.ts';
+import { createSealer, type Sealer } from '../secrets/sealer.ts';
 import { startAdmin } from './admin.ts';
+import { latestSaver } from './latest-saver.ts';
 import { startProxyServer } from './server.ts';
+import { openCertificateSet, sealCertificateSet } from './tls/saved-certificates.ts';
 
 export async function runProxyProcess(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
       listen: { type: 'string' },
+      https: { type: 'string' },
       socket: { type: 'string' },
       state: { type: 'string' },
+      certs: { type: 'string' },
+      'sealing-key': { type: 'string' },
       version: { type: 'string', default: '0' },
       'drain-grace': { type: 'string', default: '10000' },
     },
   });
   const log = createLogger({ fields: { component: 'proxy', pid: process.pid } });
   const listen = values.listen ? parseHostPort(values.listen) : undefined;
-  if (!listen || !values.socket || !values.state) {
-    log.error('usage: main.ts --listen HOST:PORT --socket PATH --state PATH');
+  const https = values.https ? parseHostPort(values.https) : undefined;
+  if (!listen || !values.socket || !values.state || (values.https && !https) || (https && (!values.certs || !values['sealing-key']))) {
+    log.error('usage: main.ts --listen HOST:PORT --socket PATH --state PATH [--https HOST:PORT --certs PATH --sealing-key PATH]');
     process.exit(2);
   }
+  const warn = (message: string) => log.warn(message);
   const statePath = values.state;
-  const table = loadTable(statePath, (m) => log.warn(m));
+  const table = loadTable(statePath, warn);
+  const sealer = sealerAt(values['sealing-key']);
+  const certsPath = values.certs;
+  const certificates = certsPath ? loadCertificates(certsPath, sealer, warn) : emptyCertificateSet();
 
-  const proxy = await startProxyServer({ host: listen.host, port: listen.port, reusePort: true, version: values.version });
+  const proxy = await startProxyServer({ host: listen.host, port: listen.port, https, reusePort: true, version: values.version });
   proxy.apply(table);
+  try {
+    proxy.applyCertificates(certificates);
+  } catch (error) {
+    warn(`ignoring saved certificates ${certsPath}: ${(error as Error).message}`);
+  }
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -42,43 +61,49 @@ export async function runProxyProcess(argv: string[]): Promise<void> {
     log.info('stopping: draining connections');
     admin.close();
     await proxy.close(Number(values['drain-grace']));
-    await saver.saved();
+    await Promise.all([tables.saved(), certSets?.saved()]);
     log.info('stopped');
     process.exit(0);
   };
-  const saver = tableSaver(statePath, (m) => log.warn(m));
+  const tables = latestSaver<RouteTable>({ path: statePath, mode: 0o644, serialize: (t) => JSON.stringify(t), warn });
+  const certSets = certsPath
+    ? latestSaver<CertificateSet>({
+        path: certsPath,
+        mode: 0o600,
+        serialize: (set) => {
+          const open = sealer();
+          if (!open) throw new Error(`no sealing key at ${values['sealing-key']}: certificates are kept in memory only`);
+          return sealCertificateSet(set, open);
+        },
+        warn,
+      })
+    : null;
   const admin = await startAdmin({
     socketPath: values.socket,
     proxy,
-    onApply: (t) => saver.save(t),
+    onApply: (t) => tables.save(t),
+    onCertificates: (set) => certSets?.save(set),
     onStop: () => void stop(),
   });
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
-  log.info('proxy ready', { address: proxy.address, generation: table.generation, apps: Object.keys(table.apps).length });
+  log.info('proxy ready', {
+    address: proxy.address,
+    httpsAddress: proxy.httpsAddress,
+    generation: table.generation,
+    apps: Object.keys(table.apps).length,
+    certificates: certificates.certificates.length,
+  });
 }
 
-/**
- * Saves the table the proxy serves, for its own restart, without stalling traffic on the disk: one
- * write at a time, and of the tables that arrive meanwhile only the newest is written next.
- */
-function tableSaver(path: string, warn: (message: string) => void) {
-  let next: RouteTable | null = null;
-  let writing: Promise<void> | null = null;
-  const drain = async () => {
-    while (next !== null) {
-      const table = next;
-      next = null;
-      await writeFileAtomicAsync(path, JSON.stringify(table)).catch((error) => warn(`route table not saved to ${path}: ${(error as Error).message}`));
-    }
-    writing = null;
-  };
-  return {
-    save(table: RouteTable): void {
-      next = table;
-      writing ??= drain();
-    },
-    saved: (): Promise<void> => writing ?? Promise.resolve(),
+/** The daemon's sealing key, read when first needed (the daemon makes it before it starts the proxy); null without one. */
+function sealerAt(path: string | undefined): () => Sealer | null {
+  let sealer: Sealer | null = null;
+  return () => {
+    if (sealer || !path || !existsSync(path)) return sealer;
+    const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+    sealer = key.length === 32 ? createSealer(key) : null;
+    return sealer;
   };
 }
 
@@ -93,6 +118,22 @@ function loadTable(path: string, warn: (message: string) => void): RouteTable {
     warn(`ignoring unreadable route table ${path}: ${(error as Error).message}`);
   }
   return emptyRouteTable();
+}
+
+/** The saved set, keys opened and checked as a pushed set is; an empty one when it cannot be (the daemon pushes it again). */
+function loadCertificates(path: string, sealer: () => Sealer | null, warn: (message: string) => void): CertificateSet {
+  if (!existsSync(path)) return emptyCertificateSet();
+  try {
+    const open = sealer();
+    if (!open) throw new Error('no sealing key to open it with');
+    const set = openCertificateSet(readFileSync(path, 'utf8'), open);
+    const problems = certificateSetProblems(set);
+    if (problems.length === 0) return set;
+    warn(`ignoring saved certificates ${path}: ${problems.join('; ')}`);
+  } catch (error) {
+    warn(`ignoring unreadable saved certificates ${path}: ${(error as Error).message}`);
+  }
+  return emptyCertificateSet();
 }
 
 if (import.meta.main) {

@@ -39,6 +39,20 @@ export const proxyErrors = {
     const known = REFUSALS[status] === undefined ? 400 : status;
     return { status: known, code: REFUSALS[known], title: REASONS[known], detail: reason };
   },
+  /** Plain HTTP sent to the TLS listener (nginx answers the same, "The plain HTTP request was sent to HTTPS port"). */
+  plainHttpOnTls: (): ProxyErrorKind => ({
+    status: 400,
+    code: 'plain-http-to-https-port',
+    title: 'Bad Request',
+    detail: 'The plain HTTP request was sent to the HTTPS port. Use an `https://` URL for this port.',
+  }),
+  /** An ACME HTTP-01 token the proxy holds no answer for. */
+  unknownChallenge: (): ProxyErrorKind => ({
+    status: 404,
+    code: 'acme-challenge-unknown',
+    title: 'Not Found',
+    detail: 'No ACME challenge with this token is pending here: certificates are requested by the berth server, see `berth certs`.',
+  }),
   noApp: (host: string): ProxyErrorKind => ({
     status: 404,
     code: 'no-app',
@@ -91,4 +105,17 @@ export function renderError(kind: ProxyErrorKind, options: { json: boolean; clos
   if (kind.status === 503) head += 'Retry-After: 5\r\n';
   if (options.close) head += 'Connection: close\r\n';
   return head + '\r\n' + (options.head ? '' : body);
+}
+
+/** `308 Permanent Redirect` to `location` (a URL berth built from a validated host and target). */
+export function renderRedirect(location: string, options: { close: boolean }): string {
+  return `HTTP/1.1 308 Permanent Redirect\r\nLocation: ${location}\r\nContent-Length: 0\r\nCache-Control: no-store\r\n${options.close ? 'Connection: close\r\n' : ''}\r\n`;
+}
+
+/** `200 OK` with a text/plain body: an ACME key authorization. */
+export function renderText(body: string, options: { close: boolean; head: boolean }): string {
+  return (
+    `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n` +
+    `${options.close ? 'Connection: close\r\n' : ''}\r\n${options.head ? '' : body}`
+  );
 }

@@ -49,6 +49,18 @@ export class TargetRuntime implements Weighted {
     this.pool = new UpstreamPool(host, port, pool);
   }
 
+  /** An exchange starts using this target: counted in flight, and cut at the drain deadline. */
+  enter(exchange: Drainable): void {
+    this.inflight++;
+    this.exchanges.add(exchange);
+  }
+
+  /** The exchange is done with this target. */
+  leave(exchange: Drainable): void {
+    this.inflight--;
+    this.exchanges.delete(exchange);
+  }
+
   get idle(): boolean {
     return this.inflight === 0 && this.websockets.size === 0;
   }

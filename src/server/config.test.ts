@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBerthError, type Issue } from '../errors/catalogue.ts';
 import { defaultDataDir, resolveServerConfig } from './config.ts';
-import { homedir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTestCa } from '../../test/support/tls-certs.ts';
 
 const MB = 1024 ** 2;
 const GB = 1024 ** 3;
@@ -67,3 +69,54 @@ test('the default data dir: BERTH_DATA, then XDG_DATA_HOME, then /var/lib/berth 
   assert.equal(defaultDataDir({}, 0), '/var/lib/berth');
   assert.equal(defaultDataDir({}, 1000), join(homedir(), '.local', 'share', 'berth'));
 });
+
+test('HTTPS: on at 0.0.0.0:8443 by default, `off` turns it off; ACME defaults to Let\'s Encrypt production', () => {
+  const defaults = resolveServerConfig({}, {});
+  assert.deepEqual(defaults.https, { host: '0.0.0.0', port: 8443 });
+  assert.deepEqual(defaults.acme, { directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', email: null, ca: null, resolver: null, challengePort: null });
+  assert.equal(resolveServerConfig({ https: 'off' }, {}).https, null);
+  assert.equal(resolveServerConfig({}, { BERTH_HTTPS: 'OFF' }).https, null);
+  assert.deepEqual(resolveServerConfig({ https: '[::]:443' }, {}).https, { host: '::', port: 443 });
+  assert.equal(resolveServerConfig({ acmeDirectory: 'staging' }, {}).acme.directoryUrl, 'https://acme-staging-v02.api.letsencrypt.org/directory');
+  assert.equal(resolveServerConfig({}, { BERTH_ACME_DIRECTORY: 'https://127.0.0.1:14000/dir' }).acme.directoryUrl, 'https://127.0.0.1:14000/dir');
+  const set = resolveServerConfig({ acmeEmail: 'ops@example.com', acmeResolver: '127.0.0.1:8053', acmeChallengePort: '80' }, {}).acme;
+  assert.deepEqual([set.email, set.resolver, set.challengePort], ['ops@example.com', { host: '127.0.0.1', port: 8053 }, 80]);
+});
+
+test('--acme-ca is read and must hold a certificate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
+  try {
+    const pem = makeTestCa().certPem;
+    writeFileSync(join(dir, 'ca.pem'), pem);
+    writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
+    assert.equal(resolveServerConfig({ acmeCa: join(dir, 'ca.pem') }, {}).acme.ca, pem);
+    assert.deepEqual(issuesOf({ acmeCa: join(dir, 'junk.pem') }), [{ path: '--acme-ca', message: `"${join(dir, 'junk.pem')}" holds no PEM certificate`, fix: 'for example --acme-ca /etc/berth/acme-ca.pem (a file with -----BEGIN CERTIFICATE-----)' }]);
+    assert.match(issuesOf({ acmeCa: join(dir, 'missing.pem') })[0].message, /cannot be read \(ENOENT\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('each bad HTTPS or ACME setting names its flag (or variable) and the fix', () => {
+  assert.deepEqual(issuesOf({ https: 'on' }), [{ path: '--https', message: '"on" is not HOST:PORT or off', fix: 'for example --https 0.0.0.0:443 (443 needs root or cap_net_bind_service; `off` serves plain HTTP only)' }]);
+  assert.deepEqual(
+    issuesOf({ acmeDirectory: 'http://ca.example/dir', acmeEmail: 'ops', acmeResolver: 'dns.example:53', acmeChallengePort: '0' }).map((i) => [i.path, i.message]),
+    [
+      ['--acme-directory', '"http://ca.example/dir" is not the https:// URL of an ACME directory'],
+      ['--acme-email', '"ops" is not an email address'],
+      ['--acme-resolver', '"dns.example:53" is not IP:PORT of a DNS server'],
+      ['--acme-challenge-port', '"0" is not a port number (1-65535)'],
+    ],
+  );
+  assert.deepEqual(issuesOf({}, { BERTH_ACME_CHALLENGE_PORT: '70000' }), [{ path: 'BERTH_ACME_CHALLENGE_PORT', message: '"70000" is not a port number (1-65535)', fix: 'for example BERTH_ACME_CHALLENGE_PORT=80 (the port the CA connects to, forwarded to berth\'s HTTP listener)' }]);
+});
+
+function issuesOf(flags: Parameters<typeof resolveServerConfig>[0], env: NodeJS.ProcessEnv = {}): Issue[] {
+  try {
+    resolveServerConfig(flags, env);
+  } catch (error) {
+    assert.ok(isBerthError(error) && error.code === 'CONFIG_INVALID', String(error));
+    return error.details?.issues as Issue[];
+  }
+  return assert.fail('accepted');
+}

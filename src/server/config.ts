@@ -1,6 +1,7 @@
 import { availableParallelism, homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fail, type Issue } from '../errors/catalogue.ts';
+import { acmeConfig, httpsListener, LETS_ENCRYPT } from './https-config.ts';
 import { parseHostPort } from '../lib/host-port.ts';
 import { parseSize } from '../manifest/size.ts';
 
@@ -30,6 +31,22 @@ export interface ServerConfig {
   nodeImage: string;
   /** Caps for image builds, so running apps keep their share of the machine. */
   build: { memoryBytes: number; cpus: number; concurrency: number };
+  /** The proxy's TLS listener; null: HTTPS off (no certificates requested or served). */
+  https: { host: string; port: number } | null;
+  acme: AcmeConfig;
+}
+
+/** Where certificates come from (src/certs/): the ACME CA, and how its checks reach this server. */
+export interface AcmeConfig {
+  directoryUrl: string;
+  /** The account's contact address for the CA (expiry warnings), or none. */
+  email: string | null;
+  /** PEM of an extra CA trusted for the ACME server (pebble's, a private CA), read from --acme-ca. */
+  ca: string | null;
+  /** A DNS server the pre-flight asks instead of the system's resolver. */
+  resolver: { host: string; port: number } | null;
+  /** The port the CA validates HTTP-01 on; null: the HTTP listener's own port. */
+  challengePort: number | null;
 }
 
 export interface ServerFlags {
@@ -43,10 +60,18 @@ export interface ServerFlags {
   nodeImage?: string;
   buildMemory?: string;
   buildCpus?: string;
+  https?: string;
+  acmeDirectory?: string;
+  acmeEmail?: string;
+  acmeCa?: string;
+  acmeResolver?: string;
+  acmeChallengePort?: string;
 }
 
 export const DEFAULT_API = '127.0.0.1:7171';
 export const DEFAULT_HTTP = '0.0.0.0:8080';
+/** Unprivileged, so berth runs as any user; servers use 443 (README: HTTPS). */
+export const DEFAULT_HTTPS = '0.0.0.0:8443';
 
 /**
  * The data directory when neither --data nor BERTH_DATA says: /var/lib/berth for root, else
@@ -106,6 +131,14 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
   const cpus = setting('buildCpus', '--build-cpus', 'BERTH_BUILD_CPUS', String(Math.max(1, availableParallelism() - 1)));
   const buildCpus = Number(cpus.text);
   if (!(buildCpus >= 0.1 && buildCpus <= 256)) cpus.bad('is not a number of CPUs', '1', ' (a build never takes more)');
+  const https = httpsListener(setting('https', '--https', 'BERTH_HTTPS', DEFAULT_HTTPS));
+  const acme = acmeConfig({
+    directory: setting('acmeDirectory', '--acme-directory', 'BERTH_ACME_DIRECTORY', LETS_ENCRYPT),
+    email: setting('acmeEmail', '--acme-email', 'BERTH_ACME_EMAIL', ''),
+    ca: setting('acmeCa', '--acme-ca', 'BERTH_ACME_CA', ''),
+    resolver: setting('acmeResolver', '--acme-resolver', 'BERTH_ACME_RESOLVER', ''),
+    challengePort: setting('acmeChallengePort', '--acme-challenge-port', 'BERTH_ACME_CHALLENGE_PORT', ''),
+  });
   if (issues.length) throw fail('CONFIG_INVALID', { issues });
   return {
     dataDir: flags.data ? resolve(flags.data) : defaultDataDir(env),
@@ -129,6 +162,8 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     ...(env.DOCKER_HOST && !env.DOCKER_HOST.startsWith('unix://') ? { dockerHostIgnored: env.DOCKER_HOST } : {}),
     nodeImage: flags.nodeImage ?? env.BERTH_NODE_IMAGE ?? 'node:24-slim',
     build: { memoryBytes: buildMemory!, cpus: buildCpus, concurrency: 1 },
+    https,
+    acme,
   };
 }
 

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createApiServer } from '../api/server.ts';
+import type { CertificateManager } from '../certs/manager.ts';
 import { createProxyProcess } from '../dataplane/proxy-process.ts';
 import { watchDataPlane } from '../dataplane/watchdog.ts';
 import { AppSecrets } from '../deploy/app-secrets.ts';
@@ -31,11 +32,14 @@ import { chooseRuntime } from '../runtime/select.ts';
 import { createSealer, loadOrCreateKey } from '../secrets/sealer.ts';
 import { Store } from '../store/store.ts';
 import { dataFiles, type ServerConfig } from './config.ts';
+import { createCertificateManager } from './certificates.ts';
 import { acquireLock } from './lock.ts';
 
 export interface RunningServer {
   apiUrl: string;
   httpAddress: { host: string; port: number };
+  /** The proxy's TLS listener; null when HTTPS is off. */
+  httpsAddress: { host: string; port: number } | null;
   adminTokenFile: string;
   /** Resolves once the server has stopped. */
   stopped: Promise<void>;
@@ -82,8 +86,29 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     runtime.driver === 'docker'
       ? createDockerDriver({ engine, ownerId, root: join(config.dataDir, 'runtime', 'docker'), log, nodeImage: config.nodeImage, build: config.build, registryAuth: storedEngineAuth({ store, sealer }) })
       : createProcessDriver({ root: join(config.dataDir, 'runtime', 'process'), ownerId, log, box: sealer, binPath: [dirname(process.execPath)], appUsers });
-  const dataplane = createProxyProcess({ runDir: join(config.dataDir, 'run'), logFile: join(config.dataDir, 'logs', 'proxy.log'), listen: config.http, version, log, ownerId });
-  const httpAddress = await dataplane.start();
+  const proxy = createProxyProcess({
+    runDir: join(config.dataDir, 'run'),
+    logFile: join(config.dataDir, 'logs', 'proxy.log'),
+    listen: config.http,
+    https: config.https,
+    // The proxy keeps the certificates it serves across its own restart, their keys sealed with the daemon's key.
+    sealingKeyPath: join(config.dataDir, 'secret.key'),
+    version,
+    log,
+    ownerId,
+  });
+  const httpAddress = await proxy.start();
+  const httpsAddress = config.https ? ((await proxy.info())?.httpsAddress ?? null) : null;
+  if (config.https && !httpsAddress) log.warn('the proxy reports no TLS listener: apps are served over HTTP only', { https: formatHostPort(config.https) });
+  // Every route table the proxy takes wakes the certificate manager: a deploy that brings a domain gets its certificate at once.
+  let certificates: CertificateManager | null = null;
+  const dataplane: typeof proxy = {
+    ...proxy,
+    apply: async (table) => {
+      await proxy.apply(table);
+      certificates?.wake();
+    },
+  };
 
   const ctx: DeployContext = {
     store,
@@ -94,9 +119,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     secrets: new AppSecrets(store, sealer),
     clock,
     log,
-    settings: { baseDomain: config.baseDomain, http: httpAddress, buildTimeoutMs: config.buildTimeoutMs, uploadsDir: join(config.dataDir, 'uploads') },
+    settings: { baseDomain: config.baseDomain, http: httpAddress, https: httpsAddress, buildTimeoutMs: config.buildTimeoutMs, uploadsDir: join(config.dataDir, 'uploads') },
     runtime,
   };
+  if (httpsAddress) {
+    certificates = createCertificateManager({ ctx, dataPlane: proxy, acme: config.acme, httpPort: httpAddress.port });
+    // The proxy gets the stored certificates before (or with) the first route table, so it never redirects to a host it cannot serve.
+    await certificates.publish(true).catch((error) => log.error('certificates not pushed to the proxy yet', { error: error as Error }));
+  }
   const routing = new Routing(ctx);
   const deployer = new Deployer(ctx, routing);
   const reconciler = new Reconciler(ctx, routing);
@@ -108,11 +138,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   updater.start();
   const monitor = new HealthMonitor({ ...ctx, report: reportTo(ctx), revertInstead: (instance, detail) => updater.revertInstead(instance, detail) });
   monitor.start();
+  certificates?.start();
   const unwatchProxy = watchDataPlane({
     log,
     alive: async () => (await dataplane.info()) !== undefined,
     restart: async () => {
       await dataplane.start();
+      await certificates?.publish(true);
+      await certificates?.republishChallenges();
       await routing.publish();
     },
   });
@@ -126,6 +159,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       api.close();
       setTimeout(() => api.closeAllConnections(), 2000).unref();
       await updater.stop();
+      await certificates?.stop();
       await deployer.cancelAll('the berth server is stopping');
       await reconciler.stop();
       await monitor.stop();
@@ -155,6 +189,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config,
     version,
     apiAddress: () => apiAddress,
+    ...(certificates ? { certificates } : {}),
     shutdown: (options) => void stop(options),
   });
   await new Promise<void>((resolve, reject) => {
@@ -164,8 +199,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const bound = api.address() as AddressInfo;
   const apiAddress = { host: config.api.host, port: bound.port };
   const apiUrl = `http://${formatHostPort(apiAddress)}`;
-  writeFileAtomic(files.apiInfo, JSON.stringify({ url: apiUrl, pid: process.pid, http: httpAddress }) + '\n', 0o600);
-  log.info('berth is ready', { api: apiUrl, http: formatHostPort(httpAddress), driver: driver.name, data: config.dataDir, version });
+  writeFileAtomic(files.apiInfo, JSON.stringify({ url: apiUrl, pid: process.pid, http: httpAddress, https: httpsAddress }) + '\n', 0o600);
+  log.info('berth is ready', { api: apiUrl, http: formatHostPort(httpAddress), https: httpsAddress ? formatHostPort(httpsAddress) : 'off', driver: driver.name, data: config.dataDir, version });
 
   const onSignal = () => void stop();
   process.once('SIGTERM', onSignal);
@@ -174,5 +209,5 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   });
-  return { apiUrl, httpAddress, adminTokenFile: files.adminToken, stopped, stop };
+  return { apiUrl, httpAddress, httpsAddress, adminTokenFile: files.adminToken, stopped, stop };
 }

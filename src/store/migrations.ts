@@ -188,6 +188,41 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 8,
+    // HTTPS (src/certs/): one certificate per hostname, ACME's or the user's own (the key sealed like env
+    // values); no foreign key to apps, since a certificate outlives the app that asked for it for a while.
+    // The ACME account per directory URL: a change of --acme-directory (staging -> production) gets a new
+    // account there, and going back finds the old one.
+    name: 'certificates and ACME accounts',
+    sql: `
+      CREATE TABLE certificates (
+        domain TEXT PRIMARY KEY,
+        source TEXT NOT NULL CHECK (source IN ('acme', 'own')),
+        app TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'issued', 'failed')),
+        cert_pem TEXT,
+        key_sealed TEXT,
+        issuer TEXT,
+        not_before INTEGER,
+        not_after INTEGER,
+        renew_at INTEGER,
+        last_error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE acme_accounts (
+        directory TEXT PRIMARY KEY,
+        key_sealed TEXT NOT NULL,
+        url TEXT,
+        email TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** What migrating needs of the database (db.ts's Db has it; named here so the two files do not import each other). */

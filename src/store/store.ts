@@ -1,5 +1,7 @@
+import { AcmeAccounts } from './acme-accounts.ts';
 import { Apps } from './apps.ts';
 import { Builds } from './builds.ts';
+import { Certificates } from './certificates.ts';
 import { Db } from './db.ts';
 import { Deployments } from './deployments.ts';
 import { EnvVars } from './env-vars.ts';
@@ -24,6 +26,9 @@ export class Store {
   readonly tokens: Tokens;
   readonly registryCredentials: RegistryCredentials;
   readonly imageUpdates: ImageUpdates;
+  /** TLS certificates, ACME's and own, one per hostname. */
+  readonly certificates: Certificates;
+  readonly acmeAccounts: AcmeAccounts;
 
   constructor(path: string) {
     this.db = new Db(path);
@@ -38,6 +43,8 @@ export class Store {
     this.tokens = new Tokens(this.db);
     this.registryCredentials = new RegistryCredentials(this.db);
     this.imageUpdates = new ImageUpdates(this.db);
+    this.certificates = new Certificates(this.db);
+    this.acmeAccounts = new AcmeAccounts(this.db);
   }
 
   transaction<T>(fn: () => T): T {

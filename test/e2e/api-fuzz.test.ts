@@ -213,6 +213,7 @@ function pathFor(rng: Rng, name: keyof typeof operations, operation: Operation):
   return operation.path
     .split('/')
     .map((part) => {
+      if (part === ':domain') return encode(rng.chance(0.5) ? rng.pick(['shop.example.com', '*.example.com', 'SHOP.example.com.', 'fuzzed.localhost']) : rng.pick(STRINGS).slice(0, 300));
       if (part === ':id') return rng.chance(0.7) ? deploymentId : rng.chance(0.5) ? rng.pick(RAW_PARAMS) : encode(rng.pick(STRINGS).slice(0, 200));
       if (part !== ':app') return part;
       if (rng.chance(0.1)) return rng.pick(RAW_PARAMS);

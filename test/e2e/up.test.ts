@@ -27,7 +27,7 @@ test('berth up starts a server in the background, deploys examples/hello, prints
   // The process runtime, as on the fresh machine the README is for (no Docker Engine there).
   const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), NO_COLOR: '1', BERTH_RUNTIME: 'process' };
   try {
-    const up = await berth(['up', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0'], env);
+    const up = await berth(['up', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0', '--https', '127.0.0.1:0'], env);
     assert.equal(up.code, 0, `${up.out}\n${up.err}`);
     const url = /deployed hello v1 \(rel_\w+\) -> (http:\/\/hello\.localhost:(\d+))/.exec(up.out);
     assert.ok(url, up.out);
@@ -70,7 +70,7 @@ test('with a Docker Engine that cannot reach a registry, berth up says so and ru
   // connections: what a server without internet access meets on its first `npm run up`.
   const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), NO_COLOR: '1', BERTH_NODE_IMAGE: '127.0.0.1:1/node:24-slim' };
   try {
-    const up = await berth(['up', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0'], env);
+    const up = await berth(['up', '--data', data, '--api', '127.0.0.1:0', '--http', '127.0.0.1:0', '--https', '127.0.0.1:0'], env);
     assert.equal(up.code, 0, `${up.out}\n${up.err}`);
     assert.match(up.out, /the Docker Engine cannot reach an image registry/);
     assert.match(up.out, /process runtime/);

@@ -16,6 +16,30 @@ const CLI = join(ROOT, 'src', 'cli', 'main.ts');
 /** The CLI as users run it. */
 export const BIN = join(ROOT, 'bin', 'berth');
 
+export interface TestBerthOptions {
+  runtime?: 'process' | 'docker';
+  args?: string[];
+  dataDir?: string;
+  /** The HTTP listener's port (a test that must know it before the daemon starts: pebble's httpPort); else the kernel picks. */
+  httpPort?: number;
+  /** HTTPS on (a loopback port the kernel picks, kept across restarts) unless false. */
+  https?: boolean;
+  /** Where certificates come from: the ACME server settings (test/support/pebble.ts gives them for pebble). */
+  acme?: { directory: string; caFile?: string; resolver?: { host: string; port: number }; email?: string; challengePort?: number };
+}
+
+/** `--acme-*` flags for the settings given. */
+function acmeArgs(acme: TestBerthOptions['acme']): string[] {
+  if (!acme) return [];
+  return [
+    '--acme-directory', acme.directory,
+    ...(acme.caFile ? ['--acme-ca', acme.caFile] : []),
+    ...(acme.resolver ? ['--acme-resolver', `${acme.resolver.host}:${acme.resolver.port}`] : []),
+    ...(acme.email ? ['--acme-email', acme.email] : []),
+    ...(acme.challengePort ? ['--acme-challenge-port', String(acme.challengePort)] : []),
+  ];
+}
+
 export interface ApiReply<T = any> {
   status: number;
   body: T;
@@ -32,18 +56,24 @@ export class TestBerth {
   daemon: ChildProcess | null = null;
   apiUrl = '';
   httpPort = 0;
+  /** The proxy's TLS listener's port; 0 while HTTPS is off. */
+  httpsPort = 0;
   token = '';
   #stderr = '';
 
   /** Server flags every start of this daemon gets (the runtime, above all: tests never depend on what the machine has). */
   readonly baseArgs: string[];
+  /** `--https` unless HTTPS is off: a port of the kernel's choosing on loopback at first, the same one on restarts. */
+  readonly #https: boolean;
 
-  constructor(options: { runtime?: 'process' | 'docker'; args?: string[]; dataDir?: string } = {}) {
+  constructor(options: TestBerthOptions = {}) {
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-e2e-'));
-    this.baseArgs = ['--runtime', options.runtime ?? 'process', ...(options.args ?? [])];
+    this.#https = options.https !== false;
+    if (options.httpPort) this.httpPort = options.httpPort;
+    this.baseArgs = ['--runtime', options.runtime ?? 'process', ...acmeArgs(options.acme), ...(this.#https ? [] : ['--https', 'off']), ...(options.args ?? [])];
   }
 
-  static async start(options: { runtime?: 'process' | 'docker'; args?: string[] } = {}): Promise<TestBerth> {
+  static async start(options: TestBerthOptions = {}): Promise<TestBerth> {
     const berth = new TestBerth(options);
     await berth.startDaemon();
     return berth;
@@ -53,7 +83,8 @@ export class TestBerth {
   async startDaemon(extraArgs: string[] = []): Promise<void> {
     rmSync(join(this.dataDir, 'run', 'api.json'), { force: true });
     this.#stderr = '';
-    const daemon = spawn(process.execPath, [CLI, 'server', '--data', this.dataDir, '--api', '127.0.0.1:0', '--http', this.httpPort ? `127.0.0.1:${this.httpPort}` : '127.0.0.1:0', ...this.baseArgs, ...extraArgs], {
+    const https = this.#https ? ['--https', `127.0.0.1:${this.httpsPort}`] : [];
+    const daemon = spawn(process.execPath, [CLI, 'server', '--data', this.dataDir, '--api', '127.0.0.1:0', '--http', this.httpPort ? `127.0.0.1:${this.httpPort}` : '127.0.0.1:0', ...https, ...this.baseArgs, ...extraArgs], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, BERTH_LOG_LEVEL: 'info' },
     });
@@ -64,13 +95,14 @@ export class TestBerth {
       () => {
         if (daemon.exitCode !== null) throw new Error(`daemon exited with ${daemon.exitCode}:\n${this.#stderr}`);
         const file = join(this.dataDir, 'run', 'api.json');
-        return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string; http: { port: number } }) : undefined;
+        return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string; http: { port: number }; https?: { port: number } | null }) : undefined;
       },
       30_000,
       50,
     );
     this.apiUrl = info.url;
     this.httpPort = info.http.port;
+    this.httpsPort = info.https?.port ?? 0;
     this.token = readFileSync(join(this.dataDir, 'admin-token'), 'utf8').trim();
   }
 

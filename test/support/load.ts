@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface Sample {
   start: number;
@@ -19,16 +20,22 @@ export function startLoad(options: {
   concurrency?: number;
   maxRequests?: number;
   maxDurationMs?: number;
+  /** Over TLS (`port` is then the HTTPS listener's): the SNI name and the CA that the certificate must chain to. */
+  tls?: { servername: string; ca: string };
 }): { samples: Sample[]; stop: () => Promise<Sample[]> } {
   const samples: Sample[] = [];
-  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency ?? 8 });
+  const tls = options.tls;
+  const agent = tls
+    ? new HttpsAgent({ keepAlive: true, maxSockets: options.concurrency ?? 8, servername: tls.servername, ca: tls.ca })
+    : new Agent({ keepAlive: true, maxSockets: options.concurrency ?? 8 });
+  const send = (tls ? httpsRequest : request) as typeof request;
   const deadline = Date.now() + (options.maxDurationMs ?? 120_000);
   const maxRequests = options.maxRequests ?? 200_000;
   let stopped = false;
   const one = () =>
     new Promise<void>((resolve) => {
       const start = Date.now();
-      const req = request({ host: '127.0.0.1', port: options.port, path: options.path ?? '/', headers: { host: options.host }, agent, timeout: 30_000 }, (res) => {
+      const req = send({ host: '127.0.0.1', port: options.port, path: options.path ?? '/', headers: { host: options.host }, agent, timeout: 30_000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -70,8 +70,14 @@ const good: [string, string[], Record<string, unknown>][] = [
     ['--data', '/srv/berth', '--api', ':7000', '--http', '0.0.0.0:80', '--base-domain', 'apps.example.com', '--max-upload', '50mb', '--log-level', 'debug'],
     { flags: { data: '/srv/berth', api: ':7000', http: '0.0.0.0:80', baseDomain: 'apps.example.com', maxUpload: '50mb', logLevel: 'debug' } },
   ],
+  [
+    'server',
+    ['--https', '0.0.0.0:443', '--acme-directory', 'staging', '--acme-email', 'ops@example.com', '--acme-ca', 'ca.pem', '--acme-resolver', '127.0.0.1:53', '--acme-challenge-port', '80'],
+    { flags: { https: '0.0.0.0:443', acmeDirectory: 'staging', acmeEmail: 'ops@example.com', acmeCa: 'ca.pem', acmeResolver: '127.0.0.1:53', acmeChallengePort: '80' } },
+  ],
   ['up', [], {}],
   ['up', ['--data', 'tmp/data', '--api', '127.0.0.1:0', '--http', ':8081'], { data: 'tmp/data', api: '127.0.0.1:0', http: ':8081' }],
+  ['up', ['--https', 'off'], { https: 'off' }],
   ['down', [], { keepApps: false }],
   ['down', ['--keep-apps', '--data', 'd'], { keepApps: true, data: 'd' }],
   ['version', [], {}],
@@ -83,6 +89,11 @@ const good: [string, string[], Record<string, unknown>][] = [
   ['run', ['hello', '--timeout', '60', '--', 'sh', '-c', 'echo "a b"'], { app: 'hello', command: "sh -c 'echo \"a b\"'", timeoutSeconds: 60 }],
   ['run', ['hello', 'rake db:migrate'], { app: 'hello', command: 'rake db:migrate' }],
   ['doctor', [], {}],
+  ['certs', [], { sub: 'list' }],
+  ['certs', ['list'], { sub: 'list' }],
+  ['certs', ['add', '*.example.com', '--cert', 'fullchain.pem', '--key', '-'], { sub: 'add', domain: '*.example.com', cert: 'fullchain.pem', key: '-' }],
+  ['certs', ['remove', 'shop.example.com'], { sub: 'remove', domain: 'shop.example.com' }],
+  ['certs', ['renew', 'shop.example.com'], { sub: 'renew', domain: 'shop.example.com' }],
 ];
 
 for (const [name, argv, expected] of good) {
@@ -139,6 +150,14 @@ const bad: [string, string[], RegExp][] = [
   ['run', ['hello'], /missing <command>/],
   ['run', ['hello', '--timeout', 'soon', '--', 'true'], /"soon" is not a number of seconds/],
   ['doctor', ['x'], /unexpected argument/],
+  ['certs', ['ad', 'shop.example.com'], /unknown certs subcommand "ad"/],
+  ['certs', ['add', '--cert', 'a.pem', '--key', 'b.pem'], /missing <domain>/],
+  ['certs', ['add', 'shop.example.com', '--key', 'b.pem'], /add needs --cert FILE/],
+  ['certs', ['add', 'shop.example.com', '--cert', 'a.pem'], /add needs --key FILE/],
+  ['certs', ['add', 'shop.example.com', '--cert', '-', '--key', '-'], /only one of --cert and --key can come from stdin/],
+  ['certs', ['remove'], /missing <domain>/],
+  ['certs', ['renew', 'a.example.com', 'b.example.com'], /unexpected argument "b.example.com"/],
+  ['certs', ['list', '--cert', 'a.pem'], /unknown flag --cert/],
 ];
 
 for (const [name, argv, message] of bad) {

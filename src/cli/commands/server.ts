@@ -7,15 +7,22 @@ import { cliVersion } from '../version.ts';
 
 export const spec: CommandSpec = {
   name: 'server',
-  usage: 'berth server [--data DIR] [--api HOST:PORT] [--http HOST:PORT] [--base-domain DOMAIN] [--runtime auto|docker|process] [--max-upload SIZE] [--log-level LEVEL]',
+  usage: 'berth server [--data DIR] [--api HOST:PORT] [--http HOST:PORT] [--https HOST:PORT|off] [--base-domain DOMAIN] [--runtime auto|docker|process] [--acme-directory URL|staging] [--acme-email EMAIL] [--max-upload SIZE] [--log-level LEVEL]',
   summary: 'Run the berth daemon in the foreground (`berth up` runs it in the background).',
   details: [
-    'Each flag falls back to an environment variable (BERTH_DATA, BERTH_API, BERTH_HTTP, BERTH_BASE_DOMAIN, BERTH_RUNTIME, BERTH_NODE_IMAGE, BERTH_BUILD_MEMORY, BERTH_BUILD_CPUS, BERTH_MAX_UPLOAD, BERTH_LOG_LEVEL), then to its default. Ctrl-C or SIGTERM stops it; apps keep running unless the server is stopped with `berth down`.',
+    'Each flag falls back to an environment variable (BERTH_DATA, BERTH_API, BERTH_HTTP, BERTH_HTTPS, BERTH_BASE_DOMAIN, BERTH_RUNTIME, BERTH_NODE_IMAGE, BERTH_BUILD_MEMORY, BERTH_BUILD_CPUS, BERTH_MAX_UPLOAD, BERTH_LOG_LEVEL, BERTH_ACME_DIRECTORY, BERTH_ACME_EMAIL, BERTH_ACME_CA, BERTH_ACME_RESOLVER, BERTH_ACME_CHALLENGE_PORT), then to its default. Ctrl-C or SIGTERM stops it; apps keep running unless the server is stopped with `berth down`.',
+    'HTTPS: every name in an app\'s `domains` gets a certificate from the ACME CA on its own (Let\'s Encrypt unless --acme-directory says otherwise, agreeing to its terms of service), once the name resolves to this server and port 80 (or --acme-challenge-port) reaches the --http listener. Servers listen with --http 0.0.0.0:80 --https 0.0.0.0:443; the README says how without root.',
   ],
   flags: {
     data: { type: 'string', value: 'DIR', doc: 'data directory (default: /var/lib/berth for root, else $XDG_DATA_HOME/berth or ~/.local/share/berth)' },
     api: { type: 'string', value: 'HOST:PORT', doc: 'control API address (default 127.0.0.1:7171)' },
     http: { type: 'string', value: 'HOST:PORT', doc: 'where apps are served (default 0.0.0.0:8080)' },
+    https: { type: 'string', value: 'HOST:PORT', doc: 'where apps are served over TLS, or off (default 0.0.0.0:8443)' },
+    'acme-directory': { type: 'string', value: 'URL', doc: 'the ACME CA\'s directory; staging for Let\'s Encrypt\'s test CA (default Let\'s Encrypt production)' },
+    'acme-email': { type: 'string', value: 'EMAIL', doc: 'contact address of berth\'s ACME account (expiry warnings)' },
+    'acme-ca': { type: 'string', value: 'FILE', doc: 'PEM of a CA trusted for the ACME server besides the system\'s (a private CA, pebble)' },
+    'acme-resolver': { type: 'string', value: 'IP:PORT', doc: 'DNS server the pre-flight asks whether a domain resolves (default the system\'s resolver)' },
+    'acme-challenge-port': { type: 'string', value: 'PORT', doc: 'the port the CA validates on, forwarded to --http (default the --http port)' },
     'base-domain': { type: 'string', value: 'DOMAIN', doc: 'apps are served at <app>.DOMAIN (default localhost)' },
     runtime: { type: 'string', value: 'MODE', doc: 'auto (docker when an engine answers, else host processes), docker or process' },
     'node-image': { type: 'string', value: 'IMAGE', doc: 'base image of the Dockerfile berth writes for Node apps (default node:24-slim)' },
@@ -48,6 +55,12 @@ export function serverFlags(values: FlagValues): ServerFlags {
   take('node-image', 'nodeImage');
   take('build-memory', 'buildMemory');
   take('build-cpus', 'buildCpus');
+  take('https', 'https');
+  take('acme-directory', 'acmeDirectory');
+  take('acme-email', 'acmeEmail');
+  take('acme-ca', 'acmeCa');
+  take('acme-resolver', 'acmeResolver');
+  take('acme-challenge-port', 'acmeChallengePort');
   return flags;
 }
 
@@ -64,10 +77,11 @@ export function appUrlPattern(baseDomain: string, port: number): string {
   return `http://<app>.${baseDomain}${port === 80 ? '' : `:${port}`}`;
 }
 
-export function startupText(config: ServerConfig, server: Pick<RunningServer, 'apiUrl' | 'httpAddress'>): string {
+export function startupText(config: ServerConfig, server: Pick<RunningServer, 'apiUrl' | 'httpAddress'> & { httpsAddress?: { host: string; port: number } | null }): string {
   const rows = [
     ['API', server.apiUrl],
     ['apps', `${appUrlPattern(config.baseDomain, server.httpAddress.port)} (listening on ${formatHostPort(server.httpAddress)})`],
+    ['https', server.httpsAddress ? `${formatHostPort(server.httpsAddress)} (certificates from ${config.acme.directoryUrl} for the names in \`domains\`)` : 'off'],
     ['admin token', `${dataFiles(config.dataDir).adminToken} (send as \`Authorization: Bearer ...\`)`],
     ['data', config.dataDir],
   ];
@@ -81,7 +95,7 @@ export async function run(args: ServerArgs, ctx: Context): Promise<number> {
   const { startServer } = (await import(new URL('../../server/start.ts', import.meta.url).href)) as ServerModule;
   const server = await startServer(config);
   if (ctx.globals.json) {
-    ctx.io.stdout.write(JSON.stringify({ apiUrl: server.apiUrl, http: server.httpAddress, dataDir: config.dataDir, adminTokenFile: dataFiles(config.dataDir).adminToken }) + '\n');
+    ctx.io.stdout.write(JSON.stringify({ apiUrl: server.apiUrl, http: server.httpAddress, https: server.httpsAddress, dataDir: config.dataDir, adminTokenFile: dataFiles(config.dataDir).adminToken }) + '\n');
   } else {
     ctx.io.stdout.write(startupText(config, server));
   }

@@ -24,7 +24,7 @@ import { deployFolder } from './deploy.ts';
 
 export const spec: CommandSpec = {
   name: 'up',
-  usage: 'berth up [--data DIR] [--api HOST:PORT] [--http HOST:PORT]',
+  usage: 'berth up [--data DIR] [--api HOST:PORT] [--http HOST:PORT] [--https HOST:PORT|off]',
   summary: 'Start a local berth server in the background and deploy the example app.',
   details: [
     'If a server already answers for the data directory it is reused. The server\'s output goes to DATA/logs/daemon.log; `berth down` stops it. --json prints `{ app, urls, apiUrl, adminTokenFile, dataDir, deployment }`.',
@@ -33,6 +33,7 @@ export const spec: CommandSpec = {
     data: { type: 'string', value: 'DIR', doc: 'data directory (default: BERTH_DATA, else /var/lib/berth for root, else ~/.local/share/berth)' },
     api: { type: 'string', value: 'HOST:PORT', doc: 'control API address for a server started now (default 127.0.0.1:7171)' },
     http: { type: 'string', value: 'HOST:PORT', doc: 'app address for a server started now (default 0.0.0.0:8080)' },
+    https: { type: 'string', value: 'HOST:PORT', doc: 'TLS address for a server started now, or off (default 0.0.0.0:8443; the BERTH_ACME_* variables set the CA)' },
   },
   args: [],
 };
@@ -42,12 +43,13 @@ export interface UpArgs {
   data?: string;
   api?: string;
   http?: string;
+  https?: string;
 }
 
 export function parse(argv: string[]): UpArgs {
   const { flags, globals } = parseCommandArgs(spec, argv);
   const args: UpArgs = { globals };
-  for (const key of ['data', 'api', 'http'] as const) if (typeof flags[key] === 'string') args[key] = flags[key] as string;
+  for (const key of ['data', 'api', 'http', 'https'] as const) if (typeof flags[key] === 'string') args[key] = flags[key] as string;
   return args;
 }
 
@@ -64,13 +66,14 @@ export function apiUrlFromFlag(api: string | undefined): string | undefined {
   return `http://${formatHostPort({ host, port: parsed.port })}`;
 }
 
-export function serverArgv(options: { dataDir: string; api?: string; http?: string; runtime?: string }): string[] {
+export function serverArgv(options: { dataDir: string; api?: string; http?: string; https?: string; runtime?: string }): string[] {
   return [
     'server',
     '--data',
     options.dataDir,
     ...(options.api ? ['--api', options.api] : []),
     ...(options.http ? ['--http', options.http] : []),
+    ...(options.https ? ['--https', options.https] : []),
     ...(options.runtime ? ['--runtime', options.runtime] : []),
   ];
 }
@@ -104,7 +107,7 @@ async function answers(url: string, token: string | undefined, accept: 'any' | '
   }
 }
 
-async function startDaemon(ctx: Context, options: { dataDir: string; api?: string; http?: string; runtime?: string }): Promise<Target> {
+async function startDaemon(ctx: Context, options: { dataDir: string; api?: string; http?: string; https?: string; runtime?: string }): Promise<Target> {
   const files = dataFiles(options.dataDir);
   mkdirSync(dirname(files.daemonLog), { recursive: true, mode: 0o700 });
   const log = openSync(files.daemonLog, 'a', 0o600);
@@ -197,7 +200,7 @@ export async function run(args: UpArgs, ctx: Context): Promise<number> {
     out.write(`berth server already running at ${knownUrl}\n`);
     target = { url: knownUrl, token: local.adminToken, source: 'local' };
   } else {
-    target = await startDaemon(ctx, { dataDir, api: args.api, http: args.http });
+    target = await startDaemon(ctx, { dataDir, api: args.api, http: args.http, https: args.https });
     started = true;
     out.write(`berth server is up at ${target.url}\n`);
   }
@@ -214,7 +217,7 @@ export async function run(args: UpArgs, ctx: Context): Promise<number> {
         'Once the engine reaches a registry, `berth down` and `berth up` run it in a container.\n\n',
     );
     await stopServer(target);
-    target = await startDaemon(ctx, { dataDir, api: args.api, http: args.http, runtime: 'process' });
+    target = await startDaemon(ctx, { dataDir, api: args.api, http: args.http, https: args.https, runtime: 'process' });
     out.write(`berth server is up at ${target.url} (process runtime)\n`);
     final = await deployTo(target);
     if (!final) return EXIT_INTERRUPTED;

@@ -2,7 +2,7 @@
 import { s } from '../schema-dsl.ts';
 
 /** Lowercase DNS name of two or more labels, optionally `*.`-prefixed; the last label starts with a letter, which rules out IP addresses. */
-const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export const domains = s.array({
   doc: 'Extra hostnames routed to `web`; the app is always served at <name>.<base domain> as well.',

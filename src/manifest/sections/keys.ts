@@ -5,6 +5,7 @@ import { deploy } from './deploy.ts';
 import { domains } from './domains.ts';
 import { env } from './env.ts';
 import { health } from './health.ts';
+import { https } from './https.ts';
 import { image } from './image.ts';
 import { name } from './name.ts';
 import { processes, type ProcessSpec } from './processes.ts';
@@ -28,6 +29,7 @@ export const manifestFields = {
   deploy,
   restart,
   domains,
+  https,
   env,
 };
 

@@ -73,16 +73,22 @@ function framingHeader(req: RequestHead): string {
   return `Content-Length: ${req.contentLength}\r\n`;
 }
 
-/** The head sent to the client when the upstream's cannot be passed through byte for byte. */
-export function buildResponseHead(res: ResponseHead, options: { dropChunked: boolean; close: boolean }): string {
+/**
+ * The head sent to the client when the upstream's cannot be passed through byte for byte. `hsts`: the
+ * Strict-Transport-Security value berth sends over TLS for the app, replacing any the app sent.
+ */
+export function buildResponseHead(res: ResponseHead, options: { dropChunked: boolean; close: boolean; hsts?: string | null }): string {
   let out = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
+  const hsts = options.hsts ?? null;
   for (let i = 0; i < res.names.length; i++) {
     const name = res.names[i];
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || (res.connection.includes(lower) && !FRAMING.has(lower))) continue;
     if (options.dropChunked && lower === 'transfer-encoding') continue;
+    if (hsts !== null && lower === 'strict-transport-security') continue;
     out += `${name}: ${res.values[i]}\r\n`;
   }
+  if (hsts !== null) out += `Strict-Transport-Security: ${hsts}\r\n`;
   if (options.close) out += 'Connection: close\r\n';
   return out + '\r\n';
 }

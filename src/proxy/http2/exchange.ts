@@ -1,0 +1,288 @@
+import { constants, type ServerHttp2Stream } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import { buildRequestHead } from '../http1/forward-head.ts';
+import { isHeadError, type RequestHead } from '../http1/request-head.ts';
+import type { ConnectionContext } from '../connection.ts';
+import type { AppRuntime } from '../live-routes.ts';
+import { proxyErrors, type ProxyErrorKind } from '../pages.ts';
+import type { Drainable, TargetRuntime } from '../target.ts';
+import type { Upstream, UpstreamOwner } from '../upstream.ts';
+import { readRequest, requestHeader } from './request.ts';
+import { RequestBody } from './request-body.ts';
+import { errorResponse } from './response-headers.ts';
+import { ResponseRelay, type RelayEvents } from './response-relay.ts';
+
+/** What the session gives each of its streams. */
+export interface ExchangeScope {
+  readonly ctx: ConnectionContext;
+  readonly clientIp: string;
+  /** The exchange is over; `reset` when the client ended (or made nghttp2 end) the stream before its answer. */
+  ended(reset: boolean): void;
+}
+
+/** Attempts per request, as on the HTTP/1 path (ClientConnection). */
+const MAX_ATTEMPTS = 3;
+
+/**
+ * One HTTP/2 stream forwarded as one HTTP/1.1 exchange over the targets' keep-alive pools. It follows
+ * ClientConnection step for step (pick, connect with retries, forward head and body, parse the response
+ * strictly, relay, return the connection only after a clean exchange, measure), so both paths share every
+ * rule; what differs is the client side: a stream instead of a socket, HTTP/2 headers instead of a head,
+ * RST_STREAM instead of a closed connection.
+ */
+export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
+  readonly #stream: ServerHttp2Stream;
+  readonly #scope: ExchangeScope;
+  #over = false;
+  #startedAt = 0;
+  #req: RequestHead | null = null;
+  #app: AppRuntime | null = null;
+  #hsts: string | null = null;
+  #target: TargetRuntime | null = null;
+  #tried: TargetRuntime[] = [];
+  #attempts = 0;
+  #upstream: Upstream | null = null;
+  #body: RequestBody | null = null;
+  #reqSent = false;
+  /** The client has sent all it will (END_STREAM seen, or the whole body forwarded). */
+  #clientDone = false;
+  /** The response from the upstream in use (a new one per attempt). */
+  #relay: ResponseRelay | null = null;
+
+  constructor(stream: ServerHttp2Stream, scope: ExchangeScope) {
+    this.#stream = stream;
+    this.#scope = scope;
+    stream.on('error', () => {}); // a reset stream errors; its 'close' does the cleaning up
+    stream.on('close', () => this.#onStreamClose());
+  }
+
+  start(raw: readonly string[], endStream: boolean): void {
+    this.#startedAt = performance.now();
+    this.#clientDone = endStream;
+    const { ctx } = this.#scope;
+    const req = readRequest(raw, endStream, ctx.options.maxHeadSize);
+    if (isHeadError(req)) {
+      ctx.unrouted();
+      return this.#answer(proxyErrors.refused(req.status, req.reason));
+    }
+    this.#req = req;
+    const app = ctx.routes.resolve(req.host!);
+    if (!app) {
+      ctx.unrouted();
+      return this.#answer(proxyErrors.noApp(req.host!));
+    }
+    this.#app = app;
+    this.#hsts = app.https.hsts;
+    if (req.chunked || req.contentLength > 0) this.#body = new RequestBody(this.#stream, req.chunked ? -1 : req.contentLength, this);
+    else this.#reqSent = true;
+    this.#connect();
+  }
+
+  // ---- upstream connection -----------------------------------------------------------------------
+
+  #connect(): void {
+    const app = this.#app!;
+    const target = this.#scope.ctx.routes.pick(app, this.#tried, Date.now());
+    if (!target) {
+      if (this.#tried.length === 0) {
+        this.#scope.ctx.unrouted();
+        return this.#answer(proxyErrors.noInstance(app.name));
+      }
+      return this.#failUpstream(proxyErrors.unreachable(app.name));
+    }
+    this.#tried.push(target);
+    this.#attempts++;
+    this.#useTarget(target);
+    const idle = target.pool.takeIdle();
+    if (idle) return this.#attach(idle);
+    target.pool.open((error, upstream) => {
+      if (this.#over || this.#target !== target) {
+        upstream?.destroy();
+        return;
+      }
+      if (error) {
+        // Nothing was sent: any other target may take this request, whatever its method.
+        this.#scope.ctx.routes.markDown(target, Date.now());
+        return this.#connect();
+      }
+      this.#attach(upstream!);
+    });
+  }
+
+  #useTarget(target: TargetRuntime): void {
+    this.#finishTarget();
+    this.#target = target;
+    target.enter(this);
+  }
+
+  #finishTarget(): void {
+    const target = this.#target;
+    if (!target) return;
+    this.#target = null;
+    target.leave(this);
+    this.#scope.ctx.routes.settled(target);
+  }
+
+  #attach(upstream: Upstream): void {
+    this.#upstream = upstream;
+    upstream.owner = this;
+    upstream.socket.setTimeout(this.#scope.ctx.options.responseTimeoutMs);
+    const { clientIp, ctx } = this.#scope;
+    const req = this.#req!;
+    this.#relay = new ResponseRelay(
+      this.#stream,
+      upstream.socket,
+      { method: req.method, expectsContinue: requestHeader(req, 'expect') !== undefined, hsts: this.#hsts, maxHeadSize: ctx.options.maxHeadSize },
+      this,
+    );
+    upstream.socket.write(buildRequestHead(req, clientIp, ctx.options.proto), 'latin1');
+    this.#body?.attach(upstream.socket);
+  }
+
+  #dropUpstream(): void {
+    this.#body?.detach();
+    this.#upstream?.destroy();
+    this.#upstream = null;
+  }
+
+  onBodySent(): void {
+    this.#reqSent = true;
+    this.#clientDone = true;
+  }
+
+  onBodyError(reason: string): void {
+    if (this.#over) return;
+    this.#dropUpstream();
+    if (this.#responding) return this.#cut();
+    this.#answer(proxyErrors.refused(400, reason));
+  }
+
+  // ---- upstream response -------------------------------------------------------------------------
+
+  get #responding(): boolean {
+    return this.#relay?.head != null;
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    this.#relay?.data(chunk);
+  }
+
+  onInvalidResponse(reason: string): void {
+    this.#dropUpstream();
+    this.#failUpstream(proxyErrors.invalidResponse(this.#app!.name, reason));
+  }
+
+  onResponseBroken(): void {
+    this.#cut();
+  }
+
+  onUpstreamEnd(): void {
+    if (this.#relay?.upstreamEnded()) return;
+    this.onUpstreamError(new Error('upstream closed the connection'));
+  }
+
+  onUpstreamError(_error: Error): void {
+    const upstream = this.#upstream;
+    if (!upstream || this.#over) return;
+    this.#dropUpstream();
+    if (this.#responding) return this.#cut();
+    // A reused keep-alive connection may have been closed by the app just as we sent: the classic race.
+    // Replaying is safe when the request carried no body, or its body was not sent yet.
+    const replayable = upstream.reused && (this.#body === null || !this.#body.started);
+    if (replayable && this.#attempts < MAX_ATTEMPTS) {
+      this.#tried.pop();
+      return this.#connect();
+    }
+    this.#failUpstream(proxyErrors.unreachable(this.#app!.name));
+  }
+
+  onUpstreamTimeout(): void {
+    if (this.#responding || !this.#upstream) return;
+    this.#dropUpstream();
+    this.#failUpstream(proxyErrors.timeout(this.#app!.name, Math.round(this.#scope.ctx.options.responseTimeoutMs / 1000)));
+  }
+
+  drainExpired(): void {
+    // The release's drain time is up and this request still runs: cut it.
+    if (this.#over) return;
+    this.#dropUpstream();
+    if (this.#responding) return this.#cut();
+    this.#failUpstream(proxyErrors.unreachable(this.#app!.name));
+  }
+
+  // ---- endings -----------------------------------------------------------------------------------
+
+  #record(status: number, proxyError: boolean): void {
+    const target = this.#target;
+    if (target) target.counters.record(status, performance.now() - this.#startedAt, proxyError);
+  }
+
+  #failUpstream(kind: ProxyErrorKind): void {
+    this.#record(kind.status, true);
+    this.#answer(kind);
+  }
+
+  /** One of the proxy's pages, then the end of the exchange. */
+  #answer(kind: ProxyErrorKind): void {
+    const req = this.#req;
+    const accept = req ? requestHeader(req, 'accept') : undefined;
+    const json = accept !== undefined && accept.includes('application/json') && !accept.includes('text/html');
+    const page = errorResponse(kind, { json, head: req?.method === 'HEAD', hsts: this.#hsts });
+    try {
+      this.#stream.respond(page.headers, { endStream: page.body.length === 0 });
+      if (page.body.length > 0) this.#stream.end(page.body);
+    } catch {
+      // The stream went away meanwhile: nothing to answer.
+    }
+    this.#endStream();
+    this.#finish(false);
+  }
+
+  /** The upstream sent the whole response: its connection back to the pool if clean, the stream ended. */
+  onResponseEnd(): void {
+    const relay = this.#relay!;
+    this.#record(relay.head!.status, false);
+    const upstream = this.#upstream;
+    this.#upstream = null;
+    if (upstream) {
+      if (relay.reusable && this.#reqSent && !upstream.closed) upstream.pool.release(upstream);
+      else upstream.destroy();
+    }
+    if (!this.#clientDone) this.#body?.detach();
+    relay.finish(!this.#clientDone);
+    this.#finish(false);
+  }
+
+  /**
+   * Answered before the client finished its body: stop reading it and tell the client, once the answer is
+   * out, that the rest is not wanted (RST_STREAM NO_ERROR, RFC 9113 8.1).
+   */
+  #endStream(): void {
+    if (this.#clientDone) return;
+    this.#body?.detach();
+    if (!this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_NO_ERROR);
+  }
+
+  /** The response was under way and cannot be finished: reset the stream (the HTTP/1 path closes the socket). */
+  #cut(): void {
+    this.#record(this.#relay?.head?.status ?? 502, true);
+    this.#dropUpstream();
+    if (!this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    this.#finish(false);
+  }
+
+  #onStreamClose(): void {
+    if (this.#over) return;
+    // The client reset the stream (or the session ended) mid-exchange: the upstream is in an unknown state.
+    // Counted as a reset whatever its code: RST_STREAM(NO_ERROR) costs berth as much as CANCEL.
+    this.#dropUpstream();
+    this.#finish(true);
+  }
+
+  #finish(reset: boolean): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#finishTarget();
+    this.#scope.ended(reset);
+  }
+}
