@@ -237,7 +237,7 @@ const valid: { name: string; text: string; expected: Manifest }[] = [
           port: 6379,
           env: { REDIS_ARGS: '--maxmemory 256mb', PORT: '6379' },
           volumes: { data: '/data' },
-          health: { command: 'redis-cli ping', intervalMs: 1000, timeoutMs: 5000, retries: 3, startPeriodMs: 0 },
+          health: { command: 'redis-cli ping', intervalMs: 1000, timeoutMs: 5000, retries: 3, startPeriodMs: 30_000 },
           urlEnv: 'REDIS_URL',
         }),
         db: svc('postgres:16', {

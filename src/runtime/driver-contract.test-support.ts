@@ -26,7 +26,8 @@ export interface ContractHarness {
   cleanup(): Promise<void>;
 }
 
-const CASE_TIMEOUT_MS = 30_000;
+/** A bound per case, so a hang fails instead of stalling the run; a driver whose cases build images asks for more. */
+const DEFAULT_CASE_TIMEOUT_MS = 30_000;
 const UP_MS = 10_000;
 
 const quietRestart: RestartPolicy = { maxRestarts: 5, windowMs: 60_000, backoffMs: 100, maxBackoffMs: 1_000 };
@@ -37,7 +38,8 @@ const isType =
   (e: DriverEvent): e is Extract<DriverEvent, { type: T }> =>
     e.type === type && e.id === id;
 
-export function runDriverContract(name: string, setup: () => Promise<ContractHarness>): void {
+export function runDriverContract(name: string, setup: () => Promise<ContractHarness>, options: { caseTimeoutMs?: number } = {}): void {
+  const CASE_TIMEOUT_MS = options.caseTimeoutMs ?? DEFAULT_CASE_TIMEOUT_MS;
   const withHarness = async (body: (h: ContractHarness) => Promise<void>) => {
     const h = await setup();
     let failure: unknown;

@@ -31,7 +31,14 @@ export const serviceHealth = s.object({
     retries: s.int({ doc: 'Failed checks in a row that make the service unhealthy.', example: 5, default: 3, min: 1, max: 100 }),
     start_period: {
       as: 'startPeriodMs',
-      node: s.duration({ doc: 'Time after the service starts during which failed checks do not count.', example: '30s', default: '0s', min: '0s', max: '1h' }),
+      node: s.duration({
+        doc: 'Time after the service starts during which failed checks do not count.',
+        details: 'A check that passes within it makes the service healthy at once, so a long one costs nothing to a service that starts fast; it keeps a database that needs a few seconds to boot on a busy machine from being declared unhealthy before it could answer.',
+        example: '60s',
+        default: '30s',
+        min: '0s',
+        max: '1h',
+      }),
     },
   },
 });

@@ -83,5 +83,5 @@ if (docker.skip) {
         }
       },
     };
-  });
+  }, { caseTimeoutMs: 120_000 }); // each case builds one or two images and starts containers, on CI's 2 shared cores
 }
