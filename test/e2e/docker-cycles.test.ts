@@ -23,7 +23,7 @@ after(async () => {
 });
 
 describe('docker runtime housekeeping', { skip: docker.skip }, () => {
-  test('after 20 deploy/destroy cycles no container, network, volume or image of berth is left', { timeout: 400_000 }, async () => {
+  test('after 20 deploy/destroy cycles no container, network, volume or image of berth is left', { timeout: 900_000 }, async () => {
     const yaml = `name: cycle
 health:
   path: /health

@@ -182,6 +182,31 @@ describe('buildImage on a real engine', { skip: docker.skip, timeout: 300_000 },
     }
   });
 
+  test('a cached layer removed under the build (another build cleaned up): built again once, then it fails as usual', async () => {
+    // The engine as it answers when a cache hit it resolved was deleted meanwhile; the first build call only.
+    const gone = 'unable to find image "sha256:' + 'e'.repeat(64) + '"';
+    let calls = 0;
+    const racing: DockerEngine = Object.create(engine, {
+      buildImage: {
+        value: (...args: Parameters<DockerEngine['buildImage']>) => {
+          calls++;
+          if (calls === 1) return Promise.reject(new Error(gone));
+          return engine.buildImage(...args);
+        },
+      },
+    });
+    const { req, lines } = await request(`race-${runId}`, 'bld_race', { 'Dockerfile': `FROM ${busybox}\nRUN echo ${runId} > /race\n` });
+    const built = await buildImage({ engine: racing, images, request: req, ownerId, nodeImage, caps });
+    assert.equal(calls, 2);
+    assert.ok(lines.includes('berth: a cached layer was removed during the build; building again'), lines.join('\n'));
+    assert.match(await run(built.artifact, 'cat /race'), new RegExp(runId));
+
+    // Every call fails: a second disappearance is not retried forever.
+    const failing: DockerEngine = Object.create(engine, { buildImage: { value: () => Promise.reject(new Error(gone)) } });
+    const again = await request(`race-${runId}`, 'bld_race2', { 'Dockerfile': `FROM ${busybox}\nRUN echo ${runId} > /race\n` });
+    await assert.rejects(buildImage({ engine: failing, images, request: again.req, ownerId, nodeImage, caps }), (e: Error & { code?: string }) => e.code === 'BUILD_FAILED');
+  });
+
   test('a static site: its folder and the static server, nothing else', async () => {
     const { req } = await request(`site-${runId}`, 'bld_site', {
       'package.json': JSON.stringify({ name: 'site', private: true, scripts: { build: 'mkdir -p out && cp index.html out/' } }),

@@ -35,6 +35,9 @@ export interface BuildCaps {
 const STATIC_SERVER = new URL('../../static/static-server.js', import.meta.url);
 const GENERATED_DOCKERFILE = `${BUILD_DIR}/Dockerfile`;
 
+/** The engine's words when an image a build step resolved (a cache hit) no longer exists. */
+const CACHE_LAYER_GONE = /unable to find image "sha256:[0-9a-f]{64}"/;
+
 export async function buildImage(options: { engine: DockerEngine; images: ImageRuntime; request: BuildRequest; ownerId: string; nodeImage: string; caps: BuildCaps }): Promise<BuildResult> {
   const { engine, request } = options;
   const dir = request.sourceDir;
@@ -86,7 +89,6 @@ export async function buildImage(options: { engine: DockerEngine; images: ImageR
   // never dangling, which berth prunes); the commit tag is added afterwards, checked right before it moves.
   const primary = imageTag(request.app, request.buildId);
 
-  const packed = await packDirectory(dir, { extraIgnore: dockerignore(dir), keep });
   // The step a failure happened in: a FROM that could not be pulled is that pull's error.
   let step: string | undefined;
   const log = (line: string) => {
@@ -94,24 +96,34 @@ export async function buildImage(options: { engine: DockerEngine; images: ImageR
     request.log(line);
   };
   let imageId: string;
-  try {
-    ({ imageId } = await engine.buildImage(
-      packed.stream,
-      {
-        tags: [primary],
-        labels,
-        dockerfile,
-        memoryBytes: options.caps.memoryBytes,
-        cpuPeriod: 100_000,
-        cpuQuota: Math.round(options.caps.cpus * 100_000),
-        signal: request.signal,
-      },
-      log,
-    ));
-  } catch (error) {
-    if (request.signal.aborted) throw request.signal.reason;
-    const message = (error as Error).message;
-    throw (baseImageError(message, step) ?? fail('BUILD_FAILED', { reason: buildFailure(message) })).because(error);
+  for (let attempt = 1; ; attempt++) {
+    const packed = await packDirectory(dir, { extraIgnore: dockerignore(dir), keep });
+    try {
+      ({ imageId } = await engine.buildImage(
+        packed.stream,
+        {
+          tags: [primary],
+          labels,
+          dockerfile,
+          memoryBytes: options.caps.memoryBytes,
+          cpuPeriod: 100_000,
+          cpuQuota: Math.round(options.caps.cpus * 100_000),
+          signal: request.signal,
+        },
+        log,
+      ));
+      break;
+    } catch (error) {
+      if (request.signal.aborted) throw request.signal.reason;
+      const message = (error as Error).message;
+      // A cached layer the engine picked was removed under the build (another build's leftovers being
+      // cleaned up): a second build does not pick it again.
+      if (attempt === 1 && CACHE_LAYER_GONE.test(message)) {
+        request.log('berth: a cached layer was removed during the build; building again');
+        continue;
+      }
+      throw (baseImageError(message, step) ?? fail('BUILD_FAILED', { reason: buildFailure(message) })).because(error);
+    }
   }
   if (request.gitSha) {
     const tagged = await tagOwnImage(engine, { image: imageId, ref: imageTag(request.app, request.gitSha), ownerId: options.ownerId });
