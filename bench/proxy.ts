@@ -4,14 +4,14 @@
  * BENCHMARKS.md. A benchmark, not a test: it reports numbers and PASS/MISS against targets, and fails
  * only when it cannot measure.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, release, tmpdir, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProxyStats } from '../src/dataplane/route-table.ts';
 import { unixRequest } from '../src/lib/unix-http.ts';
 import { Cleanup } from './lib/cleanup.ts';
+import { prepareBenchRun } from './lib/run.ts';
 import { writeSection } from './lib/markdown.ts';
 import { freePort, spawnGroup, waitForPort } from './lib/procs.ts';
 import { clockTicksPerSecond, ensureTools, versionOf } from './lib/tools.ts';
@@ -65,25 +65,7 @@ async function main(): Promise<void> {
     ],
     log,
   );
-  // Measure what users run: dist/, built from src/ now so it cannot be stale.
-  const built = spawnSync(process.execPath, ['--no-warnings', join(ROOT, 'scripts/build.ts')], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stderr}`);
-  log(built.stdout.trim());
-  const cleanup = new Cleanup();
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-proxy-'));
-  cleanup.add('remove the temp directory', () => rmSync(dir, { recursive: true, force: true }));
-  const interrupted = (signal: string) => {
-    log(`${signal}: stopping everything the benchmark started`);
-    void cleanup.run(log).then(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
-  // Every step has its own time limit; this one catches whatever slips through them all.
-  const watchdog = setTimeout(() => {
-    log(`still running after ${WATCHDOG_MS / 60_000} min: giving up`);
-    void cleanup.run(log).then(() => process.exit(1));
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  const { cleanup, dir, watchdog } = prepareBenchRun({ root: ROOT, name: 'proxy', watchdogMs: WATCHDOG_MS, log });
 
   try {
     // The load phase's processes are stopped before the idle-memory phase, which wants a quiet machine.
