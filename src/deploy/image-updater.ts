@@ -63,8 +63,6 @@ export class ImageUpdater {
   readonly #checkTimeoutMs: number;
   /** Work under way, by app: each app's checks run on their own, so a registry that hangs holds up no other app. */
   readonly #inFlight = new Map<string, Promise<void>>();
-  /** The serving release each app's stored state was last trimmed for: trimming is a write, done when it changes. */
-  readonly #trimmedFor = new Map<string, string | null>();
   readonly #stopping = new AbortController();
   #timer: NodeJS.Timeout | null = null;
 
@@ -91,9 +89,7 @@ export class ImageUpdater {
   /** Starts the due work of every app that has none under way; resolves when all of it has settled. */
   tick(): Promise<void> {
     try {
-      const apps = this.#ctx.store.apps.list();
-      for (const name of this.#trimmedFor.keys()) if (!apps.some((a) => a.name === name)) this.#trimmedFor.delete(name);
-      for (const app of apps) {
+      for (const app of this.#ctx.store.apps.list()) {
         if (this.#inFlight.has(app.name) || this.#stopping.signal.aborted) continue;
         const work = this.#pass(app)
           .catch((error) => this.#ctx.log.error('auto-update pass failed', { app: app.name, error: error as Error }))
@@ -133,10 +129,7 @@ export class ImageUpdater {
     const { store } = this.#ctx;
     const release = app.currentRelease ? store.releases.get(app.currentRelease) : undefined;
     const followed = release ? followedImages(release) : [];
-    if (!this.#trimmedFor.has(app.name) || this.#trimmedFor.get(app.name) !== app.currentRelease) {
-      store.imageUpdates.keepOnly(app.name, followed.map((f) => f.service));
-      this.#trimmedFor.set(app.name, app.currentRelease);
-    }
+    store.imageUpdates.keepOnly(app.name, followed.map((f) => f.service));
     if (!release || followed.length === 0) return;
     const states = followed.map((f) => ({ followed: f, state: this.#load(app.name, f) }));
     // One update of an app at a time: while one is on trial, the app's other images wait.
