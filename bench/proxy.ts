@@ -48,7 +48,15 @@ function machine(tools: Record<string, string>): Machine {
 async function berthCounters(socket: string): Promise<BerthCounters> {
   const stats = (await unixRequest<ProxyStats>(socket, 'GET', '/stats')).body;
   const target = Object.values(stats.targets)[0];
-  return { requests: target?.requests ?? 0, status: target?.status ?? {}, unrouted: stats.unrouted };
+  const release = stats.releases?.[0];
+  const log = stats.accessLog ?? null;
+  return {
+    requests: target?.requests ?? 0,
+    status: target?.status ?? {},
+    unrouted: stats.unrouted,
+    releaseRequests: release?.requests,
+    accessLog: log && { lines: log.lines, dropped: log.dropped, failures: log.failures, rotations: log.rotations },
+  };
 }
 
 async function main(): Promise<void> {
@@ -79,8 +87,10 @@ async function main(): Promise<void> {
 
     const ctx: TargetContext = { dir, upstreamPort, host: HOST, node: process.execPath, tools, cleanup: load };
     const direct: Target = { key: 'direct', label: 'direct (no proxy)', port: upstreamPort, setup: 'wrk straight to the upstream' };
-    const berth = await startBerth(ctx);
-    const targets: Target[] = [direct, await startNginx(ctx), await startCaddy(ctx), await startUndici(ctx), berth];
+    // berth three times: without counting (the reference), with its counters, and with the access log too.
+    const berth = await startBerth(ctx, 'metrics');
+    const berthLog = await startBerth(ctx, 'log');
+    const targets: Target[] = [direct, await startNginx(ctx), await startCaddy(ctx), await startUndici(ctx), await startBerth(ctx, 'bare'), berth, berthLog];
     for (const target of targets) await probe(target, HOST);
     log(`all ${targets.length} configurations answer; ${plan.rounds} interleaved rounds of throughput follow`);
 
@@ -102,6 +112,7 @@ async function main(): Promise<void> {
       log(`latency ${target.key}: p50 ${latency[target.key].p50Us} us, p99 ${latency[target.key].p99Us} us`);
     }
     const counters = await berthCounters(berth.socket);
+    const logCounters = await berthCounters(berthLog.socket);
     await load.run(log);
 
     log('idle memory of a real berth daemon');
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
       throughput,
       latency,
       berthCounters: counters,
+      berthLogCounters: logCounters,
       idle,
     });
     if (quick) {

@@ -20,6 +20,10 @@ export interface BerthCounters {
   requests: number;
   status: Record<string, number>;
   unrouted: number;
+  /** The release's cumulative count (ProxyStats.releases). */
+  releaseRequests?: number;
+  /** The access log's counters, for the proxy that writes one. */
+  accessLog?: { lines: number; dropped: number; failures: number; rotations: number } | null;
 }
 
 export interface Results {
@@ -34,11 +38,13 @@ export interface Results {
   throughput: Record<string, ThroughputRun[]>;
   latency: Record<string, WrkResult>;
   berthCounters?: BerthCounters;
+  /** The counters of berth's proxy with the access log on. */
+  berthLogCounters?: BerthCounters;
   idle: IdleMemory;
 }
 
 /** The targets from the issue, for berth's proxy. */
-export const TARGETS = { vsNginx: 0.5, vsCaddy: 1.5, hopUs: 80, idleRssMb: 80 };
+export const TARGETS = { vsNginx: 0.5, vsCaddy: 1.5, hopUs: 80, idleRssMb: 80, vsBare: 0.9 };
 
 /** What the issue measured on its machine, shown next to this run's numbers. */
 const ISSUE = { nginxVsDirect: 0.9, undiciVsNginx: 0.4, caddyVsNginx: 0.3, hopUs: { nginx: 19, undici: 103, caddy: 136 } as Record<string, number> };
@@ -114,6 +120,7 @@ export function renderReport(results: Results): string {
     { id: 'vsCaddy', what: `throughput ≥ ${TARGETS.vsCaddy}× Caddy`, value: ratio(berth.rps / caddy.rps), ok: berth.rps / caddy.rps >= TARGETS.vsCaddy },
     { id: 'hop', what: `≤ ${TARGETS.hopUs} us added per hop (p50, 1 connection)`, value: micros(berth.hopP50Us), ok: berth.hopP50Us! <= TARGETS.hopUs },
     { id: 'memory', what: `idle RSS of all berth processes ≤ ${TARGETS.idleRssMb} MB`, value: `${fixed(mb(rssKb), 1)} MB`, ok: mb(rssKb) <= TARGETS.idleRssMb },
+    ...observabilityChecks(rows),
   ];
   const has = (key: string) => rows.some((r) => r.target.key === key);
 
@@ -211,6 +218,21 @@ export function renderReport(results: Results): string {
   return out.join('\n');
 }
 
+/**
+ * Issue 11: with metrics and the access log on, throughput at least 0.9× berth's proxy without them, in the
+ * same run. The reference is the proxy started with `--stats off` (no status or latency counting, no access log).
+ */
+function observabilityChecks(rows: Summary[]): { id: string; what: string; value: string; ok: boolean }[] {
+  const bare = rows.find((r) => r.target.key === 'berth-bare');
+  if (!bare) return [];
+  return (['berth', 'berth-log'] as const).flatMap((key) => {
+    const row = rows.find((r) => r.target.key === key);
+    if (!row) return [];
+    const share = row.rps / bare.rps;
+    return [{ id: key, what: `${row.target.label}: throughput ≥ ${TARGETS.vsBare}× ${bare.target.label}`, value: ratio(share), ok: share >= TARGETS.vsBare }];
+  });
+}
+
 function reading(rows: Summary[], results: Results, checks: { id: string; what: string; ok: boolean }[]): string {
   const { throughput: tp, latency: lt, rounds } = results.plan;
   const by = (key: string) => rows.find((r) => r.target.key === key)!;
@@ -250,7 +272,14 @@ function reading(rows: Summary[], results: Results, checks: { id: string; what: 
     errors.length
       ? `Errors: ${errors.map((r) => `${r.target.label} had ${r.non2xx} non-2xx responses and ${r.socketErrors} socket errors`).join('; ')}.`
       : 'No configuration returned a non-2xx response or had a socket error in any run, warm-ups included.',
-    counters ? `berth's own counters agree: ${thousands(counters.requests)} requests, ${Object.entries(counters.status).map(([k, v]) => `${k} ${thousands(v)}`).join(', ')}, ${counters.unrouted} unrouted.` : '',
+    counters ? `berth's own counters agree: ${thousands(counters.requests)} requests, ${Object.entries(counters.status).map(([k, v]) => `${k} ${thousands(v)}`).join(', ')}, ${counters.unrouted} unrouted${counters.releaseRequests === undefined ? '' : `; its release counted ${thousands(counters.releaseRequests)}`}.` : '',
+    logLine(results.berthLogCounters),
   ];
   return parts.filter(Boolean).join(' ');
+}
+
+function logLine(counters: BerthCounters | undefined): string {
+  const log = counters?.accessLog;
+  if (!counters || !log) return '';
+  return `With the access log on, the proxy counted ${thousands(counters.requests)} requests and wrote ${thousands(log.lines)} lines (${thousands(log.dropped)} dropped, ${log.failures} failed writes, ${log.rotations} rotations at 64 MB).`;
 }

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wireIssues } from '../model/wire-check.ts';
 import { ApiError } from '../model/wire.ts';
@@ -53,6 +53,8 @@ function issuesOf(name: OperationName, reply: InjectReply): string[] {
       return [...named, ...wireIssues(schema, data, `${name} event ${event}`)];
     });
   }
+  // A text answer (the Prometheus scrape): the content type the document names, and a body.
+  if (spec.text) return reply.headers['content-type']?.startsWith(spec.text) && reply.text.length > 0 ? [] : [`${name}: not the ${spec.text} the document says`];
   return spec.json ? wireIssues(spec.json, reply.body, name) : [`${name}: JSON where the document says an event stream`];
 }
 
@@ -99,11 +101,22 @@ test('real answers of the API fit the document, for every operation, successes a
   await call('deploymentEvents', 'GET', `/v1/deployments/${failed.body.deployment.id}/events`);
   await call('appEvents', 'GET', '/v1/apps/alpha/events?limit=1000');
   await call('listReleases', 'GET', '/v1/apps/alpha/releases');
+  await call('appHealth', 'GET', '/v1/apps/alpha/health?limit=5');
   await call('getEnv', 'GET', '/v1/apps/alpha/env?reveal=1');
   await call('logs', 'GET', '/v1/apps/alpha/logs');
   await call('logs', 'GET', '/v1/apps/alpha/logs?follow=1', { closeWhen: (text) => text.includes('"ready"') });
+  await call('logs', 'GET', '/v1/apps/alpha/logs?grep=x'.padEnd(300, 'x'));
+  // The access log as the proxy writes it (src/dataplane/access-log.ts), read back through the API.
+  mkdirSync(join(api.kit.dir, 'logs', 'access'), { recursive: true });
+  appendFileSync(join(api.kit.dir, 'logs', 'access', 'access.log'), JSON.stringify({ time: new Date().toISOString(), ip: '127.0.0.1', method: 'GET', path: '/', status: 200, bytes: 2, ms: 1.5, host: 'alpha.localhost', app: 'alpha', release: 'rel_x', instance: 'ins_x', id: 'req-1', proto: 'h1', tls: false }) + '\n');
+  await call('accessLog', 'GET', '/v1/apps/alpha/access-log?status=2xx&path=/');
+  await call('accessLog', 'GET', '/v1/apps/alpha/access-log?follow=1', { closeWhen: (text) => text.includes('req-1') });
+  await call('accessLog', 'GET', '/v1/apps/alpha/access-log?status=6xx');
   await call('run', 'POST', '/v1/apps/alpha/run', { body: { command: 'node seed.js' } });
   await call('appEvents', 'GET', '/v1/apps/alpha/events?limit=1000');
+  await call('listEvents', 'GET', '/v1/events?limit=1000');
+  await call('listEvents', 'GET', '/v1/events?app=alpha&follow=1', { closeWhen: (text) => text.includes('event: deploy.succeeded') });
+  await call('audit', 'GET', '/v1/audit?since=1h');
   // An image deploy: the fake runtime has no engine, so the answer is the refusal (the success is the docker e2e's).
   await call('deployImage', 'POST', '/v1/apps/alpha/deploys/image', { body: { image: 'ghcr.io/acme/web:1.4' } });
   // Registry logins: their successes against a real registry are checked in registries.test.ts.
@@ -116,7 +129,17 @@ test('real answers of the API fit the document, for every operation, successes a
   await call('getCert', 'GET', '/v1/certs/shop.example.com');
   await call('renewCert', 'POST', '/v1/certs/shop.example.com/renew');
   await call('removeCert', 'DELETE', '/v1/certs/shop.example.com');
+  // Notifiers: deliveries to real receivers are checked in src/notify/ and src/cli/commands/notify.test.ts.
+  await call('addNotifier', 'POST', '/v1/notifiers', { body: { name: 'ops', kind: 'webhook', url: 'http://127.0.0.1:1/hook', events: ['deploy.failed'] } });
+  await call('addNotifier', 'POST', '/v1/notifiers', { body: { name: 'ops', kind: 'webhook', url: 'ftp://127.0.0.1/hook' } });
+  await call('listNotifiers', 'GET', '/v1/notifiers');
+  await call('testNotifier', 'POST', '/v1/notifiers/ops/test');
+  await call('listDeliveries', 'GET', '/v1/deliveries?notifier=ops');
+  await call('removeNotifier', 'DELETE', '/v1/notifiers/ops');
   await call('doctor', 'GET', '/v1/doctor');
+  await call('metrics', 'GET', '/v1/metrics');
+  await call('appMetrics', 'GET', '/v1/apps/alpha/metrics?window=5m');
+  await call('appMetrics', 'GET', '/v1/apps/alpha/metrics?window=2m');
   await call('openapi', 'GET', '/v1/openapi.json');
 
   // Errors: the catalogue's shape, whatever the endpoint.

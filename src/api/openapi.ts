@@ -89,6 +89,7 @@ function requestBody(operation: Operation): JsonSchema {
 function responseObject(spec: ResponseSpec, components: SchemaComponents): JsonSchema {
   const content: JsonSchema = {};
   if (spec.json) content['application/json'] = { schema: components.of(spec.json) };
+  if (spec.text) content[spec.text] = { schema: { type: 'string' } };
   if (spec.events) {
     content['text/event-stream'] = {
       schema: { type: 'string', description: 'server-sent events: `event: <name>`, `data: <JSON>`; `x-events` gives the shape of the data of each event name' },

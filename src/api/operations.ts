@@ -1,6 +1,10 @@
 import { OWN_CERT_LIMITS } from '../certs/own-certificate.ts';
 import { MAX_REPLICAS } from '../deploy/formation.ts';
+import { MAX_ACCESS_PATH_PREFIX, MAX_ACCESS_TAIL, MAX_GREP_LENGTH } from '../model/wire-logs.ts';
 import { PASSWORD_MAX, USERNAME_MAX } from '../registry/credentials.ts';
+import { DEFAULT_EVENTS, MAX_EVENT_TYPES } from '../notify/events.ts';
+import { SECRET_MAX, SECRET_MIN } from '../notify/notifiers.ts';
+import { URL_MAX_LENGTH } from '../notify/target.ts';
 import type { Operation } from './input-spec.ts';
 
 /** The longest env var value accepted (characters). */
@@ -55,6 +59,28 @@ export const operations = {
     summary: 'the app\'s recent events, oldest first',
     query: { limit: { type: 'integer', min: 1, max: 1000, default: 100, example: 100, doc: 'how many events' } },
   },
+  listEvents: {
+    method: 'GET',
+    path: '/v1/events',
+    summary: 'the event log, of every app or one, oldest first; follow=1 streams new events',
+    query: {
+      app: { type: 'string', minLength: 1, maxLength: 64, example: 'shop', doc: 'only this app\'s events' },
+      since: { type: 'string', minLength: 1, maxLength: 64, example: '7d', doc: 'an ISO time or a duration back from now' },
+      after: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, example: 0, doc: 'only events with a greater seq, the first `limit` of them (without it: the latest `limit`)' },
+      type: { type: 'string', minLength: 1, maxLength: 1024, example: 'deploy.failed,instance.*', doc: 'only these types or families, comma-separated' },
+      limit: { type: 'integer', min: 1, max: 1000, default: 100, example: 100, doc: 'how many events (with follow=1: how many at once before the live ones)' },
+      follow: { type: 'flag', doc: 'stream the events, then new ones as they are recorded' },
+    },
+  },
+  audit: {
+    method: 'GET',
+    path: '/v1/audit',
+    summary: 'the audit report of a period as GitHub-flavoured Markdown: summary, timeline, policy violations',
+    query: {
+      app: { type: 'string', minLength: 1, maxLength: 64, example: 'shop', doc: 'only this app (default: every app)' },
+      since: { type: 'string', minLength: 1, maxLength: 64, example: '7d', doc: 'the period\'s start: an ISO time or a duration back from now (default 7d)' },
+    },
+  },
   getDeployment: { method: 'GET', path: '/v1/deployments/:id', summary: 'one deployment' },
   deploymentEvents: {
     method: 'GET',
@@ -63,6 +89,12 @@ export const operations = {
     query: { after: { type: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: 0, example: 0, doc: 'only events with a greater seq' } },
   },
   listReleases: { method: 'GET', path: '/v1/apps/:app/releases', summary: 'the app\'s releases, newest first' },
+  appHealth: {
+    method: 'GET',
+    path: '/v1/apps/:app/health',
+    summary: 'the health of each serving instance of the current release, with its latest checks',
+    query: { limit: { type: 'integer', min: 1, max: 100, default: 10, example: 10, doc: 'how many checks per instance, newest first (berth keeps 100)' } },
+  },
   rollback: {
     method: 'POST',
     path: '/v1/apps/:app/rollback',
@@ -99,7 +131,20 @@ export const operations = {
       tail: { type: 'integer', min: 0, max: 10_000, default: 100, example: 100, doc: 'the last N lines' },
       since: { type: 'string', minLength: 1, maxLength: 64, example: '10m', doc: 'an ISO time or a duration back from now' },
       process: { type: 'string', minLength: 1, maxLength: 64, example: 'web', doc: 'only this process' },
+      grep: { type: 'string', minLength: 1, maxLength: MAX_GREP_LENGTH, example: 'error', doc: 'only lines holding this text (a plain substring; case-insensitive unless it has an upper-case letter)' },
       follow: { type: 'flag', doc: 'keep streaming new lines' },
+    },
+  },
+  accessLog: {
+    method: 'GET',
+    path: '/v1/apps/:app/access-log',
+    summary: 'the requests the proxy answered for the app (the access log), oldest first',
+    query: {
+      tail: { type: 'integer', min: 0, max: MAX_ACCESS_TAIL, default: 100, example: 100, doc: 'the last N requests' },
+      since: { type: 'string', minLength: 1, maxLength: 64, example: '10m', doc: 'an ISO time or a duration back from now' },
+      status: { type: 'string', minLength: 1, maxLength: 16, example: '5xx', doc: 'a status class (1xx to 5xx) or one code (404)' },
+      path: { type: 'string', minLength: 1, maxLength: MAX_ACCESS_PATH_PREFIX, pattern: '^/', patternMessage: 'a path prefix starts with /', example: '/api', doc: 'only paths starting with this' },
+      follow: { type: 'flag', doc: 'keep streaming new requests' },
     },
   },
   scale: {
@@ -175,8 +220,45 @@ export const operations = {
   getCert: { method: 'GET', path: '/v1/certs/:domain', summary: 'one certificate, with its chain (never its key)' },
   removeCert: { method: 'DELETE', path: '/v1/certs/:domain', summary: 'delete a domain\'s certificate (an app listing the domain gets one from ACME again)' },
   renewCert: { method: 'POST', path: '/v1/certs/:domain/renew', summary: 'renew an ACME certificate now' },
+  listNotifiers: { method: 'GET', path: '/v1/notifiers', summary: 'where berth posts events: each notifier, its URL as scheme and host only, never its secret' },
+  addNotifier: {
+    method: 'POST',
+    path: '/v1/notifiers',
+    summary: 'add a notifier: a Slack-compatible incoming webhook or a generic webhook signed with HMAC-SHA256; the URL and secret are stored sealed',
+    body: {
+      name: { type: 'string', required: true, minLength: 1, maxLength: 64, example: 'ops-slack', doc: 'its name: 1-40 lowercase letters, digits and dashes, starting with a letter' },
+      kind: { type: 'string', required: true, maxLength: 16, pattern: '^(slack|webhook)$', patternMessage: 'must be slack or webhook', example: 'slack', doc: 'slack: `{ text }`; webhook: the event as JSON, signed' },
+      url: { type: 'string', required: true, minLength: 1, maxLength: URL_MAX_LENGTH, example: 'https://hooks.slack.com/services/T000/B000/XXXX', doc: 'the http:// or https:// URL to post to; never shown again' },
+      events: {
+        type: 'list',
+        items: { type: 'string', minLength: 1, maxLength: 64, example: 'deploy.failed' },
+        maxItems: MAX_EVENT_TYPES,
+        example: ['deploy.failed', 'instance.crashloop'],
+        doc: `the event types to post (default: ${DEFAULT_EVENTS.join(', ')})`,
+      },
+      secret: { type: 'string', minLength: 1, maxLength: SECRET_MAX, example: 'whsec_0123456789abcdef', doc: `a webhook's signing secret (${SECRET_MIN}-${SECRET_MAX} printable characters); without it berth generates one and answers it once` },
+    },
+  },
+  removeNotifier: { method: 'DELETE', path: '/v1/notifiers/:name', summary: 'delete a notifier with its queue and delivery history' },
+  testNotifier: { method: 'POST', path: '/v1/notifiers/:name/test', summary: 'post a test message to the notifier now (outside its queue, not retried) and answer what the receiver said' },
+  listDeliveries: {
+    method: 'GET',
+    path: '/v1/deliveries',
+    summary: 'the notifications berth posted or is posting, newest first: time, event, attempts, state, last error',
+    query: {
+      notifier: { type: 'string', minLength: 1, maxLength: 64, example: 'ops-slack', doc: 'only this notifier\'s' },
+      limit: { type: 'integer', min: 1, max: 1000, default: 50, example: 50, doc: 'how many deliveries' },
+    },
+  },
   doctor: { method: 'GET', path: '/v1/doctor', summary: 'which runtime and why, versions, the proxy, disk space' },
   openapi: { method: 'GET', path: '/v1/openapi.json', summary: 'this API as an OpenAPI 3.1 document (docs/openapi.json)' },
+  metrics: { method: 'GET', path: '/v1/metrics', summary: 'every metric for Prometheus (text exposition format 0.0.4); scrape it with the bearer token (`authorization: credentials_file`)' },
+  appMetrics: {
+    method: 'GET',
+    path: '/v1/apps/:app/metrics',
+    summary: 'the app\'s traffic over a window: requests/s, error rate, p50/p95/p99, per release; and its instances\' usage',
+    query: { window: { type: 'string', minLength: 1, maxLength: 16, example: '5m', doc: '1m, 5m or 1h (default 1m)' } },
+  },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof operations;

@@ -17,6 +17,8 @@ export interface ResponseSpec {
   readonly json?: Schema;
   /** `text/event-stream`: event name -> the shape of its data. */
   readonly events?: Readonly<Record<string, Schema>>;
+  /** A text body of this content type (the Prometheus scrape). */
+  readonly text?: string;
 }
 
 export type Responses = Readonly<Partial<Record<200 | 201 | 202, ResponseSpec>>>;
@@ -38,15 +40,25 @@ export const responses = {
   deployImage: { 202: { description: 'the deployment, queued: it resolves the image to a digest, pulls it and deploys it; the app is created on its first deploy', json: wire.DeploymentAccepted } },
   listDeployments: { 200: { description: 'the app\'s deployments, newest first', json: wire.DeploymentList } },
   appEvents: { 200: { description: 'the app\'s recent events, oldest first', json: wire.EventList } },
+  listEvents: {
+    200: {
+      description: 'the events, oldest first; with follow=1 an event stream that stays open: each event under its own type (`event: deploy.failed`), `id:` its seq',
+      json: wire.EventList,
+      events: deploymentEvents,
+    },
+  },
+  audit: { 200: { description: 'the report (`markdown`) and what it covers', json: wire.AuditReport } },
   getDeployment: { 200: { description: 'the deployment', json: wire.Deployment } },
   deploymentEvents: {
     200: { description: 'every event of the deployment (after `after`), then live ones; `id:` is the seq; the stream ends after deploy.succeeded, deploy.failed or deploy.interrupted', events: deploymentEvents },
   },
   listReleases: { 200: { description: 'the app\'s releases, newest first', json: wire.ReleaseList } },
+  appHealth: { 200: { description: 'the app\'s health state and, per serving instance of the current release, its state, failures in a row and latest checks', json: wire.AppHealth } },
   rollback: { 202: { description: 'the rollback, queued', json: wire.DeploymentAccepted } },
   getEnv: { 200: { description: 'the app\'s env vars', json: wire.EnvList } },
   patchEnv: { 202: { description: 'the change is saved and rolls out as a new release through the health gate', json: wire.EnvChange } },
   logs: { 200: { description: 'the lines; with follow=1 an event stream of `log` events that stays open', json: wire.LogLines, events: { log: wire.LogLine } } },
+  accessLog: { 200: { description: 'the requests; with follow=1 an event stream of `access` events that stays open', json: wire.AccessLog, events: { access: wire.AccessLogEntry } } },
   scale: { 202: { description: 'the counts are saved and roll out as a new release through the health gate', json: wire.ScaleAccepted } },
   run: { 200: { description: 'an `output` event per line, then one `exit`; closing the stream stops the command', events: { output: wire.RunOutput, exit: wire.RunExit } } },
   listRegistries: { 200: { description: 'the registry logins, by host', json: wire.RegistryLoginList } },
@@ -63,8 +75,15 @@ export const responses = {
   getCert: { 200: { description: 'the certificate, with its chain', json: wire.CertificateDetail } },
   removeCert: { 200: { description: 'the certificate is deleted; while an app lists the hostname, berth requests one from ACME again (`acme`)', json: wire.CertificateRemoved } },
   renewCert: { 202: { description: 'the renewal is due now and the certificate manager carries it out; the certificate held serves until the new one is issued', json: wire.Certificate } },
+  listNotifiers: { 200: { description: 'every notifier, by name; URLs as scheme and host, no secrets', json: wire.NotifierList } },
+  addNotifier: { 201: { description: 'the notifier is stored, URL and secret sealed; it is told of events from now on', json: wire.NotifierAdded } },
+  removeNotifier: { 200: { description: 'the notifier is deleted, with what it still had queued and its history', json: wire.NotifierRemoved } },
+  testNotifier: { 200: { description: 'the test message was posted (or tried): what the receiver answered', json: wire.NotifierTested } },
+  listDeliveries: { 200: { description: 'the deliveries, newest first', json: wire.DeliveryList } },
   doctor: { 200: { description: 'which runtime and why, versions, the proxy, disk space, what this setup does not protect against', json: wire.Doctor } },
   openapi: { 200: { description: 'this document', json: wire.OpenApiDocument } },
+  metrics: { 200: { description: 'the metrics, as Prometheus scrapes them', text: 'text/plain; version=0.0.4' } },
+  appMetrics: { 200: { description: 'the app\'s traffic over the window, per release, and its instances\' usage', json: wire.AppMetrics } },
 } as const satisfies Record<OperationName, Responses>;
 
 type JsonStatus<N extends OperationName> = { [S in keyof (typeof responses)[N]]: (typeof responses)[N][S] extends { json: Schema } ? S : never }[keyof (typeof responses)[N]];

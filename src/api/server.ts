@@ -15,8 +15,9 @@ import { appRoutes } from './endpoints/apps.ts';
 import { deployRoutes } from './endpoints/deploys.ts';
 import { deploymentRoutes } from './endpoints/deployments.ts';
 import { envRoutes } from './endpoints/env.ts';
-import { logRoutes } from './endpoints/logs.ts';
+import { accessLogRoutes, logRoutes } from './endpoints/logs.ts';
 import { releaseRoutes } from './endpoints/releases.ts';
+import { healthRoutes } from './endpoints/health.ts';
 import { systemRoutes } from './endpoints/system.ts';
 import { doctorRoutes } from './endpoints/doctor.ts';
 import { runRoutes } from './endpoints/run.ts';
@@ -24,6 +25,9 @@ import { scaleRoutes } from './endpoints/scale.ts';
 import { openApiRoutes } from './endpoints/openapi.ts';
 import { registryRoutes } from './endpoints/registries.ts';
 import { certRoutes } from './endpoints/certs.ts';
+import { notifyRoutes } from './endpoints/notify.ts';
+import { metricsRoutes } from './endpoints/metrics.ts';
+import { eventRoutes } from './endpoints/events.ts';
 
 /** Every route of the control API. */
 export function createRouter(deps: ApiDeps): Router {
@@ -33,13 +37,18 @@ export function createRouter(deps: ApiDeps): Router {
   deployRoutes(router, deps);
   deploymentRoutes(router, deps);
   releaseRoutes(router, deps);
+  healthRoutes(router, deps);
   envRoutes(router, deps);
   logRoutes(router, deps);
+  accessLogRoutes(router, deps);
   scaleRoutes(router, deps);
   runRoutes(router, deps);
   registryRoutes(router, deps);
   certRoutes(router, deps);
+  notifyRoutes(router, deps);
+  eventRoutes(router, deps);
   doctorRoutes(router, deps);
+  metricsRoutes(router, deps);
   openApiRoutes(router);
   return router;
 }

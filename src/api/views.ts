@@ -2,6 +2,7 @@ import type { CertificateInfo } from '../deploy/certificates.ts';
 import { httpsUrls, urlsFor } from '../deploy/desired-routes.ts';
 import { followedImages } from '../deploy/image-updater.ts';
 import { rollbackRefusal } from '../deploy/rollback.ts';
+import { appHealth } from '../health/health-state.ts';
 import type { InstanceInfo } from '../runtime/driver.ts';
 import { storedEvent } from '../model/events.ts';
 import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
@@ -68,6 +69,7 @@ export function instanceView(deps: ApiDeps, instance: InstanceRecord, info: Inst
     address: instance.address,
     restarts: info?.restarts ?? 0,
     ...(info?.pid ? { pid: info.pid } : {}),
+    health: deps.ctx.store.health.state(instance.id)?.state ?? 'unknown',
   };
 }
 
@@ -83,11 +85,15 @@ export async function appView(deps: ApiDeps, app: AppRecord): Promise<App> {
   if (holding) status = 'deploying';
   else if (!release) status = last?.state === 'failed' || last?.state === 'interrupted' ? 'failed' : 'new';
   else status = serving.length > 0 && serving.every((x) => x.info?.state === 'running') ? 'running' : 'degraded';
+  // Health as the monitor judges it (health/health-state.ts): the serving instances of the current release.
+  const health = appHealth(serving.filter((x) => x.instance.releaseId === release?.id).map((x) => store.health.state(x.instance.id)?.state ?? 'unknown'));
+  if (status === 'running' && health === 'degraded') status = 'degraded';
   return {
     name: app.name,
     createdAt: iso(app.createdAt),
     urls: urlsFor(app.name, release?.manifest ?? null, deps.config.baseDomain, deps.ctx.settings.http, httpsUrlsOf(deps)),
     status,
+    health,
     release: releaseRef(release),
     deploying: holding ? { id: holding.id, state: holding.state } : null,
     instances: instances.map((instance, i) => instanceView(deps, instance, infos[i])),

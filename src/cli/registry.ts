@@ -33,8 +33,12 @@ export const COMMAND_GROUPS: { title: string; commands: Record<string, Loader> }
     commands: {
       apps: () => import('./commands/apps.ts'),
       status: () => import('./commands/status.ts'),
+      top: () => import('./commands/top.ts'),
       releases: () => import('./commands/releases.ts'),
       logs: () => import('./commands/logs.ts'),
+      health: () => import('./commands/health.ts'),
+      events: () => import('./commands/events.ts'),
+      audit: () => import('./commands/audit.ts'),
     },
   },
   {
@@ -60,6 +64,7 @@ export const COMMAND_GROUPS: { title: string; commands: Record<string, Loader> }
       login: () => import('./commands/login.ts'),
       logout: () => import('./commands/logout.ts'),
       registry: () => import('./commands/registry.ts'),
+      notify: () => import('./commands/notify.ts'),
       version: () => import('./commands/version.ts'),
     },
   },

@@ -16,7 +16,8 @@ import { loadOrCreateKey } from '../secrets/sealer.ts';
 import { startUpstream, tableFor } from '../proxy/upstream.test-support.ts';
 import { createInProcessDataPlane } from '../proxy/in-process.ts';
 import { handshake, tlsRequest } from '../proxy/tls/tls.test-support.ts';
-import { createProxyProcess } from './proxy-process.ts';
+import { ACCESS_LOG_CURRENT, parseAccessLine } from './access-log.ts';
+import { createProxyProcess, type AccessLogSettings } from './proxy-process.ts';
 import { InvalidCertificateSetError, StaleRouteTableError, type DataPlane } from './route-table.ts';
 
 const dirs: string[] = [];
@@ -24,7 +25,9 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const LOOPBACK_ANY_PORT = { host: '127.0.0.1', port: 0 };
 
-function proxyProcess(options: { dir?: string; https?: { host: string; port: number } | null } = {}): ReturnType<typeof createProxyProcess> & { runDir: string } {
+function proxyProcess(
+  options: { dir?: string; https?: { host: string; port: number } | null; accessLog?: AccessLogSettings | null } = {},
+): ReturnType<typeof createProxyProcess> & { runDir: string } {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'berth-dataplane-'));
   dirs.push(dir);
   const sealingKeyPath = join(dir, 'secret.key');
@@ -38,14 +41,21 @@ function proxyProcess(options: { dir?: string; https?: { host: string; port: num
     version: 'test',
     log: silentLogger,
     ownerId: 'contract-test',
+    accessLog: options.accessLog ?? null,
   });
   return Object.assign(dataplane, { runDir: join(dir, 'run') });
 }
 
-const implementations: [string, () => DataPlane][] = [
-  ['in-process', () => createInProcessDataPlane({ ...LOOPBACK_ANY_PORT, https: LOOPBACK_ANY_PORT })],
-  ['proxy process', () => proxyProcess()],
+const implementations: [string, (accessLog?: AccessLogSettings) => DataPlane][] = [
+  ['in-process', (accessLog) => createInProcessDataPlane({ ...LOOPBACK_ANY_PORT, https: LOOPBACK_ANY_PORT, accessLog })],
+  ['proxy process', (accessLog) => proxyProcess({ accessLog })],
 ];
+
+const accessLogDir = (): AccessLogSettings => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-access-'));
+  dirs.push(dir);
+  return { dir: join(dir, 'access'), maxFileBytes: 1024 * 1024, keepDays: 14 };
+};
 
 const ca = makeTestCa();
 const first = ca.issue(['app.localhost', 'www.app.localhost']);
@@ -151,6 +161,56 @@ for (const [name, create] of implementations) {
         await upstream.close();
       }
     });
+
+    test('counts per release, cumulative: a release keeps its numbers after its targets leave the table', async () => {
+      const dataplane = create();
+      const one = await startUpstream('one');
+      const two = await startUpstream('two');
+      try {
+        const { port } = await dataplane.start();
+        await dataplane.apply(tableFor('app', ['app.localhost'], [{ id: 'i1', release: 'r1', address: one.address }]));
+        for (let i = 0; i < 3; i++) assert.equal((await request({ port, host: 'app.localhost' })).status, 200);
+        await dataplane.apply(tableFor('app', ['app.localhost'], [{ id: 'i2', release: 'r2', address: two.address }]));
+        assert.equal((await request({ port, host: 'app.localhost' })).status, 200);
+        const { releases, targets } = await dataplane.stats();
+        assert.equal(targets.i1, undefined, 'the removed target is gone from the targets');
+        const byRelease = new Map(releases.map((r) => [r.release, r]));
+        assert.deepEqual([byRelease.get('r1')?.requests, byRelease.get('r1')?.status['2xx'], byRelease.get('r2')?.requests], [3, 3, 1]);
+        assert.equal(byRelease.get('r1')!.app, 'app');
+        assert.equal(byRelease.get('r1')!.latency.counts.reduce((a, b) => a + b, 0), 3);
+        assert.equal(byRelease.get('r2')!.inflight, 0);
+      } finally {
+        await dataplane.stop();
+        await one.close();
+        await two.close();
+      }
+    });
+
+    test('writes the access log, one parseable line per request, flushed when it stops', async () => {
+      const log = accessLogDir();
+      const dataplane = create(log);
+      const upstream = await startUpstream('up');
+      try {
+        const { port } = await dataplane.start();
+        await dataplane.apply(tableFor('app', ['app.localhost'], [{ id: 'i1', release: 'r1', address: upstream.address }]));
+        await request({ port, host: 'app.localhost', path: '/a?token=secret', headers: { 'x-request-id': 'client-id-1' } });
+        await request({ port, host: 'nope.localhost', path: '/b' });
+        assert.equal(upstream.requests[0].headers['x-request-id'], 'client-id-1');
+        assert.equal((await dataplane.stats()).accessLog?.dir, log.dir);
+      } finally {
+        await dataplane.stop();
+        await upstream.close();
+      }
+      const lines = readFileSync(join(log.dir, ACCESS_LOG_CURRENT), 'utf8').trim().split('\n').map(parseAccessLine);
+      assert.deepEqual(
+        lines.map((e) => e && [e.method, e.path, e.status, e.app, e.release, e.instance, e.host]),
+        [
+          ['GET', '/a', 200, 'app', 'r1', 'i1', 'app.localhost'],
+          ['GET', '/b', 404, null, null, null, 'nope.localhost'],
+        ],
+      );
+      assert.equal(lines[0]!.id, 'client-id-1');
+    });
   });
 }
 
@@ -208,5 +268,29 @@ test('a restarted daemon adopts the running proxy only when its HTTPS listener i
     assert.ok((await again.info())!.httpsAddress, 'HTTPS turned on: replaced by one that listens');
   } finally {
     await running.stop();
+  }
+});
+
+test('an adopted proxy keeps writing its access log, with the settings it started with', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-dataplane-'));
+  const log = accessLogDir();
+  const running = proxyProcess({ dir, accessLog: log });
+  const upstream = await startUpstream('up');
+  try {
+    await running.start();
+    const pid = (await running.info())!.pid;
+    // A daemon restarted with the access log turned off adopts it all the same: replacing it would drop connections.
+    const adopter = proxyProcess({ dir, accessLog: null });
+    const { port } = await adopter.start();
+    assert.equal((await adopter.info())!.pid, pid, 'adopted, not replaced');
+    await adopter.apply(tableFor('app', ['app.localhost'], [{ address: upstream.address }]));
+    assert.equal((await request({ port, host: 'app.localhost', path: '/after' })).status, 200);
+    assert.deepEqual((await adopter.stats()).accessLog?.dir, log.dir);
+    await adopter.stop();
+    const lines = readFileSync(join(log.dir, ACCESS_LOG_CURRENT), 'utf8').trim().split('\n').map(parseAccessLine);
+    assert.deepEqual(lines.map((e) => e?.path), ['/after']);
+  } finally {
+    await running.stop();
+    await upstream.close();
   }
 });

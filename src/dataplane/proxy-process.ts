@@ -30,8 +30,28 @@ export interface ProxyProcessOptions {
   log: Logger;
   /** Marks the process as this berth's, for orphan scans. */
   ownerId: string;
+  /** Where and how the proxy writes its access log (access-log.ts); null: none. */
+  accessLog: AccessLogSettings | null;
   startTimeoutMs?: number;
 }
+
+export interface AccessLogSettings {
+  dir: string;
+  maxFileBytes: number;
+  keepDays: number;
+}
+
+/** The flags that give the proxy process its access log. */
+export const accessLogFlags = (settings: AccessLogSettings | null): string[] =>
+  settings === null
+    ? []
+    : ['--access-log', settings.dir, '--access-log-max-bytes', String(settings.maxFileBytes), '--access-log-keep-days', String(settings.keepDays)];
+
+/** Whether a running proxy writes the access log the daemon asks for (a proxy from before the access log reports none). */
+const sameAccessLog = (running: ProxyStats['accessLog'], wanted: AccessLogSettings | null): boolean =>
+  wanted === null
+    ? !running
+    : !!running && running.dir === wanted.dir && running.maxFileBytes === wanted.maxFileBytes && running.keepDays === wanted.keepDays;
 
 const ENTRY = fileURLToPath(new URL('../proxy/main.ts', import.meta.url));
 
@@ -65,6 +85,12 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
   const matches = (running: ProxyInfo) =>
     sameAddress(running.address, listen) && (https === null ? !running.httpsAddress : !!running.httpsAddress && sameAddress(running.httpsAddress, https));
 
+  const stats = async (): Promise<ProxyStats> => {
+    const reply = await unixRequest<ProxyStats>(socketPath, 'GET', '/stats');
+    if (reply.status !== 200) throw new Error(`proxy stats failed with ${reply.status}`);
+    return reply.body;
+  };
+
   const spawnProxy = async (): Promise<ProxyInfo> => {
     mkdirSync(options.runDir, { recursive: true, mode: 0o700 });
     const out = openSync(options.logFile, 'a', 0o600);
@@ -86,6 +112,7 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
         options.sealingKeyPath,
         '--version',
         options.version,
+        ...accessLogFlags(options.accessLog),
       ],
       { detached: true, stdio: ['ignore', out, out], env: { ...process.env, BERTH_OWNER: options.ownerId, BERTH_COMPONENT: 'proxy' } },
     );
@@ -116,6 +143,15 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
           log.warn('the running proxy is from another berth version; it keeps serving until it is restarted (`berth down`, then `berth up` or `berth server`)', {
             proxy: running.version,
             daemon: options.version,
+          });
+        }
+        // Its access log is not a reason to replace it either (that would drop connections): it keeps the
+        // settings it started with until it is restarted, and says so.
+        const current = await stats().catch(() => undefined);
+        if (current && !sameAccessLog(current.accessLog, options.accessLog)) {
+          log.warn('the running proxy writes its access log with other settings than asked for; they apply once it is restarted (`berth down`, then `berth up` or `berth server`)', {
+            running: current.accessLog ? { dir: current.accessLog.dir, maxFileBytes: current.accessLog.maxFileBytes, keepDays: current.accessLog.keepDays } : null,
+            asked: options.accessLog,
           });
         }
         address = running.address;
@@ -149,11 +185,7 @@ export function createProxyProcess(options: ProxyProcessOptions): DataPlane & { 
       const reply = await unixRequest<{ error?: { message: string } }>(socketPath, 'PUT', '/challenges', challenges);
       if (reply.status !== 200) throw new Error(`proxy refused the challenge answers: ${reply.body?.error?.message ?? reply.status}`);
     },
-    async stats(): Promise<ProxyStats> {
-      const reply = await unixRequest<ProxyStats>(socketPath, 'GET', '/stats');
-      if (reply.status !== 200) throw new Error(`proxy stats failed with ${reply.status}`);
-      return reply.body;
-    },
+    stats,
     async detach() {},
     async stop() {
       const running = await info();

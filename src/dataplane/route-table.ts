@@ -1,3 +1,5 @@
+import type { AccessLogStats } from './access-log.ts';
+
 /**
  * What the control plane tells the data plane: which hostnames belong to which app, and which
  * instances (targets) serve each app with what weight. The table is always sent whole, with a
@@ -94,13 +96,43 @@ export interface ProxyInfo {
   startedAt: number;
 }
 
+/**
+ * Numbers per app release, cumulative since the proxy started: they outlive the targets that counted
+ * them (an instance drained and removed keeps its requests in its release's totals), so a scraper sees
+ * counters that only go up until the proxy restarts. A release no target of the table names any more is
+ * forgotten an hour after its last request.
+ */
+export interface ReleaseStats {
+  app: string;
+  /** The release id (the route table's `Target.release`). */
+  release: string;
+  requests: number;
+  status: Record<'2xx' | '3xx' | '4xx' | '5xx' | 'error', number>;
+  latency: { bounds: number[]; counts: number[]; sumMs: number };
+  /** Connections to its instances that failed before a response began (refused, reset, timed out). */
+  upstreamErrors: number;
+  /** Requests sent again (to the same or another instance) after such a failure. */
+  retries: number;
+  /** Requests in flight now. */
+  inflight: number;
+  /** WebSockets open now. */
+  websockets: number;
+  /** WebSockets opened since the proxy started. */
+  websocketsOpened: number;
+}
+
 export interface ProxyStats extends ProxyInfo {
+  /** Client connections open now (HTTP/1 and TLS, HTTP/2 sessions counted once). */
   connections: number;
   targets: Record<string, TargetStats>;
+  /** Per release, cumulative (see ReleaseStats). */
+  releases: ReleaseStats[];
   /** Requests the proxy answered itself: a malformed request, an unknown host, or an app with no healthy target. */
   unrouted: number;
   /** The HTTPS side, and what the HTTP listener answered for it. */
   tls: TlsStats;
+  /** The access log's settings and counters; null when the proxy writes none. */
+  accessLog?: AccessLogStats | null;
 }
 
 /** Counters of the TLS listener and of the HTTP listener's answers for HTTPS, since the proxy started. */

@@ -72,6 +72,10 @@ export const catalogue = {
     hint: `list releases with \`berth releases ${p.app}\`; releases marked "kept" can be rolled back to`,
   })),
   DEPLOYMENT_NOT_FOUND: define<{ id: string }>((p) => ({ message: `no deployment "${p.id}"` })),
+  METRICS_WINDOW_INVALID: define<{ window: string; allowed: readonly string[] }>((p) => ({
+    message: `window: "${p.window.slice(0, 40)}" is not a metrics window`,
+    hint: `use one of ${p.allowed.join(', ')} (for example window=5m)`,
+  })),
   DEPLOY_IN_PROGRESS: define<{ app: string; deployment: string; state: string }>((p) => ({
     message: `app "${p.app}" is already deploying (${p.deployment}, ${p.state})`,
     hint: `wait for it (\`berth status ${p.app}\`), or pass --wait to queue behind it`,
@@ -223,6 +227,32 @@ export const catalogue = {
   ACME_WILDCARD: define<{ domain: string }>((p) => ({
     message: `${p.domain} is a wildcard: berth gets certificates with HTTP-01 challenges, which a CA never accepts for a wildcard`,
     hint: `add a certificate for it yourself: \`berth certs add '${p.domain}' --cert FILE --key FILE\` (or list each name in \`domains\`)`,
+  })),
+
+  // Notifications (`berth notify`, src/notify/)
+  NOTIFIER_NAME_INVALID: define<{ name: string }>((p) => ({
+    message: `${JSON.stringify(p.name.length > 60 ? `${p.name.slice(0, 60)}...` : p.name)} is not a valid notifier name`,
+    hint: 'name: use 1-40 lowercase letters, digits and dashes, starting with a letter (like an app name), e.g. `ops-slack`',
+  })),
+  NOTIFIER_URL_INVALID: define<{ field: string; reason: string }>((p) => ({
+    message: `${p.field} is not a URL berth can post to: ${p.reason}`,
+    hint: `${p.field}: give the full http:// or https:// URL with its host, e.g. https://hooks.slack.com/services/T000/B000/XXXX (at most 2048 characters)`,
+  })),
+  NOTIFIER_EVENTS_INVALID: define<{ unknown: string[]; reason: string }>((p) => ({
+    message: `events: ${p.unknown.length ? `${p.unknown.map((t) => JSON.stringify(t.length > 60 ? `${t.slice(0, 60)}...` : t)).join(', ')}: ` : ''}${p.reason}`,
+    hint: 'events: list event types separated by commas, e.g. `--events deploy.failed,instance.crashloop`; leave it out for the default set (`berth notify add --help` lists it)',
+  })),
+  NOTIFIER_SECRET_INVALID: define<{ reason: string }>((p) => ({
+    message: `secret: ${p.reason}`,
+    hint: 'secret: give 16-256 printable characters without spaces, or leave --secret out and berth generates one (shown once)',
+  })),
+  NOTIFIER_EXISTS: define<{ name: string }>((p) => ({
+    message: `a notifier named "${p.name}" already exists`,
+    hint: `pick another name, or replace it: \`berth notify remove ${p.name}\` then add it again`,
+  })),
+  NOTIFIER_NOT_FOUND: define<{ name: string }>((p) => ({
+    message: `no notifier named "${p.name}"`,
+    hint: 'list them with `berth notify list`',
   })),
 
   // Client and server plumbing

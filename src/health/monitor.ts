@@ -1,9 +1,8 @@
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import type { EventOf } from '../model/events.ts';
 import type { InstanceRecord } from '../model/records.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
-import type { Store } from '../store/store.ts';
+import { judgeApp, recordCheck, type HistoryContext } from './history.ts';
 import { instanceProbe, type ProbeContext } from './instance-probe.ts';
 import type { ProbeResult } from './probe.ts';
 
@@ -20,13 +19,14 @@ export interface MonitorState {
 
 export type MonitorVerdict = 'none' | 'unhealthy' | 'recovered';
 
-/** What the monitor reads and acts on; the deploy context has all of it, `report` writes the app's event log. */
-export interface MonitorContext extends ProbeContext {
-  store: Pick<Store, 'apps' | 'releases' | 'instances'>;
+/**
+ * What the monitor reads and acts on; the deploy context has all of it, `report` writes the app's event log
+ * (instance.unhealthy / instance.healthy, app.degraded / app.recovered), `secrets` masks check details.
+ */
+export interface MonitorContext extends ProbeContext, HistoryContext {
   driver: Pick<RuntimeDriver, 'checkHealth' | 'inspect' | 'restart'>;
   clock: Clock;
   log: Logger;
-  report(app: string, event: EventOf<'instance.unhealthy'> | EventOf<'instance.healthy'>): void;
   /** Asked before an unhealthy instance is restarted: true when an update on trial is reverted instead (deploy/image-updater.ts). */
   revertInstead?(instance: InstanceRecord, detail: string): boolean;
 }
@@ -35,8 +35,9 @@ export interface MonitorContext extends ProbeContext {
  * Pure: the state after one probe result, and what to do about it. Every `unhealthyAfter`-th failure in
  * a row is an `unhealthy` verdict (the instance is restarted; the next check waits `unhealthyAfter`
  * intervals, time for the restart; counting starts again), so one that never recovers is restarted
- * again and again until the restart policy calls it a crash loop. The first success after that reports
- * it recovered.
+ * again and again until the restart policy calls it a crash loop. The first success after that is a
+ * `recovered` verdict; the `instance.healthy` event itself follows the stored health state (./history.ts),
+ * which also outlives a daemon restart and a restart's back-off.
  */
 export function afterProbe(state: MonitorState, ok: boolean, now: number, intervalMs: number, unhealthyAfter = UNHEALTHY_AFTER): { state: MonitorState; verdict: MonitorVerdict } {
   if (ok) return { state: { failures: 0, unhealthy: false, nextAt: now + intervalMs }, verdict: state.unhealthy ? 'recovered' : 'none' };
@@ -50,7 +51,11 @@ export function afterProbe(state: MonitorState, ok: boolean, now: number, interv
  * the gate did (instance-probe.ts), at the manifest's interval (web: at least MIN_WEB_INTERVAL_MS). An instance
  * that fails UNHEALTHY_AFTER checks in a row is reported (event `instance.unhealthy`) and restarted
  * through the driver, which counts that as a crash: back-off, and a crash loop (off the route table)
- * if it keeps happening. In memory only: after a daemon restart counting starts from zero.
+ * if it keeps happening. Every check is recorded with the instance's health state, and the app's state is
+ * judged after each check and each pass (./history.ts): an instance is `degraded` from that verdict until a
+ * check passes, the app while any serving instance of its current release is. History and states are
+ * stored; the failure count behind the verdict is in memory only: after a daemon restart it starts from
+ * zero (a degraded instance stays degraded until it passes).
  */
 export class HealthMonitor {
   readonly #ctx: MonitorContext;
@@ -91,6 +96,8 @@ export class HealthMonitor {
     for (const app of store.apps.list()) {
       const release = app.currentRelease ? store.releases.get(app.currentRelease) : undefined;
       if (!release) continue;
+      // Instances leave serving without a check (a deploy, a scale): the app's state follows them here.
+      this.#judge(app.name, release);
       for (const instance of store.instances.byRelease(release.id)) {
         if (instance.state !== 'serving') continue;
         const asked = instanceProbe(this.#ctx, release, instance);
@@ -108,6 +115,24 @@ export class HealthMonitor {
     for (const id of this.#states.keys()) if (!watched.has(id)) this.#states.delete(id);
   }
 
+  /** Writes the check down; a store failure is logged and never keeps the monitor from restarting an unhealthy instance. */
+  #record(instance: InstanceRecord, result: ProbeResult, unhealthy: boolean): void {
+    try {
+      recordCheck(this.#ctx, instance, result, unhealthy);
+    } catch (error) {
+      this.#ctx.log.error('recording a health check failed', { instance: instance.id, error: error as Error });
+    }
+  }
+
+  /** The app's health state, announced when it changed; a failure here is logged, the monitor goes on. */
+  #judge(app: string, release?: Parameters<typeof judgeApp>[2]): void {
+    try {
+      judgeApp(this.#ctx, app, release);
+    } catch (error) {
+      this.#ctx.log.error('judging an app\'s health failed', { app, error: error as Error });
+    }
+  }
+
   async #check(instance: InstanceRecord, probe: () => Promise<ProbeResult>, intervalMs: number): Promise<void> {
     const ctx = this.#ctx;
     try {
@@ -123,15 +148,18 @@ export class HealthMonitor {
       const { state, verdict } = afterProbe(before, result.ok, ctx.clock.now(), intervalMs);
       this.#states.set(instance.id, state);
       const label = `${instance.process}.${instance.ordinal}`;
+      // Recorded first; a degraded instance that passes is reported healthy there (instance.healthy).
+      this.#record(instance, result, verdict === 'unhealthy');
       if (verdict === 'unhealthy') {
         const detail = result.error ?? `answered ${result.status}`;
         // An update on trial is reverted to the warm release it replaced instead: a restart would take it off its traffic first.
         const reverting = ctx.revertInstead?.(instance, detail) === true;
         ctx.log.warn(`instance unhealthy, ${reverting ? 'reverting its update' : 'restarting it'}`, { app: instance.app, instance: instance.id, detail });
         ctx.report(instance.app, { type: 'instance.unhealthy', message: `${label} failed ${UNHEALTHY_AFTER} health checks in a row (${detail}); ${reverting ? 'reverting the update on trial' : 'restarting it'}`, data: { instance: instance.id, detail } });
+        this.#judge(instance.app);
         if (!reverting) await ctx.driver.restart(instance.id);
-      } else if (verdict === 'recovered') {
-        ctx.report(instance.app, { type: 'instance.healthy', message: `${label} is healthy again`, data: { instance: instance.id } });
+      } else {
+        this.#judge(instance.app);
       }
     } catch (error) {
       ctx.log.error('health check failed to run', { instance: instance.id, error: error as Error });

@@ -60,6 +60,10 @@ export const EVENT_DATA = {
   'instance.crashloop': w.object({ instance, exit, restarts: w.integer() }),
   'instance.unhealthy': w.object({ instance, detail: w.string() }),
   'instance.healthy': w.object({ instance }),
+  // The app's health (health/monitor.ts): degraded while any serving instance of its current release failed
+  // 3 checks in a row and has not passed one since; recovered when none is any more (or none serves).
+  'app.degraded': w.object({ release: w.described('the release name (v3)', w.string()), instances: w.described('the degraded instances', w.array(instance)) }),
+  'app.recovered': w.object({ release: w.described('the release name (v3) serving now; null when none is', w.nullable(w.string())) }),
   // Auto-update (deploy/image-updater.ts): a check that finds nothing new is kept in the updater's state
   // (`berth status`), not here; one every few seconds would drown the log.
   'image.update.found': w.object({ image: followedImage, service: updatedService, digest: w.string(), serving: w.described('the digest serving until now, when known', w.nullable(w.string())), deployment: w.described('the update deployment', w.string()) }),
@@ -76,6 +80,8 @@ export const EVENT_DATA = {
     error: w.string(),
     nextAttemptAt: w.described('when berth tries again (epoch milliseconds); null when it waits for something else (a wildcard waits for an own certificate)', w.nullable(w.number())),
   }),
+  // A rule of the policy engine (a later issue) broken; the audit report lists them (src/audit/report.ts).
+  'policy.violation': w.object({ check: w.described('the rule that was broken', w.string()), reason: w.string(), deployment: w.optional(w.described('the deployment it concerns', w.string())) }),
 } as const satisfies Readonly<Record<string, w.Schema | null>>;
 
 type EventData = typeof EVENT_DATA;

@@ -129,3 +129,27 @@ export interface CertificateRecord {
   createdAt: number;
   updatedAt: number;
 }
+
+/** One check the health monitor made of a serving instance (src/store/health-checks.ts keeps the last 100 per instance). */
+export interface HealthCheckRecord {
+  instanceId: string;
+  app: string;
+  at: number;
+  ok: boolean;
+  /** The HTTP status a web instance answered; null for other checks and when nothing answered. */
+  status: number | null;
+  latencyMs: number;
+  /** Why it failed, bounded and masked; null when it passed. */
+  detail: string | null;
+}
+
+/** An instance's health as the monitor last judged it (src/health/health-state.ts); no record: `unknown`, never checked. */
+export interface InstanceHealthRecord {
+  instanceId: string;
+  app: string;
+  /** `unknown` with failures: checks failed, none passed yet, fewer than make it degraded. */
+  state: 'unknown' | 'healthy' | 'degraded';
+  /** Checks failed in a row since the last one that passed. */
+  failures: number;
+  updatedAt: number;
+}

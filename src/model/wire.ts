@@ -8,9 +8,15 @@ import { catalogue, type ErrorCode } from '../errors/catalogue.ts';
 import { eventSchema } from './events.ts';
 import type { CertificateRecord } from './records.ts';
 import { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus } from './wire-records.ts';
+import { HealthState } from './wire-health.ts';
 import * as w from './wire-schema.ts';
 
 export { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus };
+export * from './wire-health.ts';
+export * from './wire-audit.ts';
+export * from './wire-logs.ts';
+export * from './wire-metrics.ts';
+export * from './wire-notify.ts';
 
 const hostPort = w.object({ host: w.string(), port: w.integer() });
 
@@ -29,6 +35,7 @@ export const Instance = w.named(
     address: w.nullable(w.string()),
     restarts: w.integer(),
     pid: w.optional(w.integer()),
+    health: w.described('what the health monitor last found (`berth health`)', HealthState),
   }),
 );
 export type Instance = w.Infer<typeof Instance>;
@@ -62,6 +69,7 @@ export const App = w.named(
     createdAt: w.dateTime(),
     urls: w.described('http://<name>.<base domain>[:port] first, then the manifest\'s domains', w.array(w.string())),
     status: AppStatus,
+    health: w.described('degraded while any serving instance of the current release is', HealthState),
     release: w.described('the release serving traffic', w.nullable(ReleaseRef)),
     deploying: w.nullable(w.object({ id: w.string(), state: DeploymentState })),
     instances: w.described('instances that are not stopped', w.array(Instance)),

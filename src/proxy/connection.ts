@@ -10,6 +10,8 @@ import type { AppRuntime, Routes } from './live-routes.ts';
 import type { Drainable, TargetRuntime } from './target.ts';
 import { Tunnel } from './tunnel.ts';
 import type { Upstream, UpstreamOwner } from './upstream.ts';
+import { accessHost, accessMethod, accessMs, accessPath, isoNow, pageBodyBytes, pageStatus, type AccessSink } from './access-log/entry.ts';
+import type { RequestIds } from './request-ids.ts';
 
 export interface ConnectionOptions {
   maxHeadSize: number;
@@ -28,6 +30,12 @@ export interface ConnectionContext {
   unrouted(): void;
   /** The plain-HTTP listener's answers for HTTPS (ACME challenges, redirects); absent elsewhere. */
   edge?: HttpEdge;
+  /** X-Request-IDs for requests without a valid one of their own. */
+  requestIds: RequestIds;
+  /** Where each answered request is logged; null: no access log. */
+  accessLog: AccessSink | null;
+  /** False: status and latency are not counted (a reference for benchmarks; in-flight counts stay, drains need them). */
+  countStats: boolean;
 }
 
 const MAX_BUFFERED = 64 * 1024;
@@ -68,6 +76,13 @@ export class ClientConnection implements UpstreamOwner, Drainable {
   #upstreamReusable = true;
   #closeAfter = false;
   #startedAt = 0;
+  /** The X-Request-ID of the exchange ('' before it is known), and the response body bytes sent to the client. */
+  #requestId = '';
+  #resBytes = 0;
+  /** Counts a chunked response's data passed through (made once per connection, not per chunk). */
+  readonly #countData = (start: number, end: number) => {
+    this.#resBytes += end - start;
+  };
 
   constructor(socket: Socket, ctx: ConnectionContext) {
     this.socket = socket;
@@ -111,7 +126,9 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     this.#phase = 'closed';
     if (phase === 'tunnel') return this.#tunnel!.close();
     if (phase === 'exchange') {
-      // The client went away mid-exchange: the upstream connection is in an unknown state.
+      // The client went away mid-exchange (499, as nginx logs it, unless the response had begun): the
+      // upstream connection is in an unknown state.
+      if (this.#req !== null) this.#log(this.#res?.status ?? 499, this.#resBytes, this.#app?.name ?? null, this.#target);
       this.#upstream?.destroy();
       this.#upstream = null;
       this.#finishTarget();
@@ -132,7 +149,8 @@ export class ClientConnection implements UpstreamOwner, Drainable {
       this.#phase = 'exchange';
       this.#closeAfter = true;
       this.#ctx.unrouted();
-      this.#writeError(proxyErrors.refused(head.status, head.reason), false);
+      const bytes = this.#writeError(proxyErrors.refused(head.status, head.reason), false);
+      this.#log(head.status, bytes, null, null);
       return this.#endExchange();
     }
     this.#buf = buf.length === head.size ? null : buf.subarray(head.size);
@@ -147,6 +165,7 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     this.socket.setTimeout(0);
     this.#req = req;
     this.#startedAt = performance.now();
+    this.#requestId = req.requestId ?? this.#ctx.requestIds.next();
     this.#closeAfter = !req.keepAlive || req.minor === 0;
     this.#reqBody = req.chunked ? new ChunkedBody() : req.contentLength > 0 ? new LengthBody(req.contentLength) : null;
     this.#reqSent = this.#reqBody === null;
@@ -156,11 +175,12 @@ export class ClientConnection implements UpstreamOwner, Drainable {
       // Answered here: a body the client sends is never read, so the connection ends after this answer.
       if (!this.#reqSent) this.#closeAfter = true;
       this.socket.write(edge);
+      this.#log(pageStatus(edge), pageBodyBytes(edge), app?.name ?? null, null);
       return this.#endExchange();
     }
     if (!app) {
       this.#ctx.unrouted();
-      this.#writeError(proxyErrors.noApp(req.host ?? '(no host)'), true);
+      this.#log(404, this.#writeError(proxyErrors.noApp(req.host ?? '(no host)'), true), null, null);
       return this.#endExchange();
     }
     this.#app = app;
@@ -173,11 +193,13 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     if (!target) {
       if (this.#tried.length === 0) {
         this.#ctx.unrouted();
-        this.#writeError(proxyErrors.noInstance(app.name), true);
+        this.#log(503, this.#writeError(proxyErrors.noInstance(app.name), true), app.name, null);
         return this.#endExchange();
       }
       return this.#failUpstream(proxyErrors.unreachable(app.name));
     }
+    // A request sent again after a failed attempt (ReleaseStats.retries).
+    if (this.#attempts > 0) target.counters.release.retries++;
     this.#tried.push(target);
     this.#attempts++;
     this.#useTarget(target);
@@ -190,6 +212,7 @@ export class ClientConnection implements UpstreamOwner, Drainable {
       }
       if (error) {
         // Nothing was sent: any other target may take this request, whatever its method.
+        target.counters.release.upstreamErrors++;
         this.#ctx.routes.markDown(target, Date.now());
         return this.#connect();
       }
@@ -217,7 +240,7 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     upstream.socket.setTimeout(this.#ctx.options.responseTimeoutMs);
     this.#resBuf = null;
     this.#upstreamReusable = true;
-    upstream.socket.write(buildRequestHead(this.#req!, this.#clientIp, this.#ctx.options.proto), 'latin1');
+    upstream.socket.write(buildRequestHead(this.#req!, this.#clientIp, this.#ctx.options.proto, this.#requestId), 'latin1');
     if (!this.#reqSent) this.#pumpRequestBody();
     else if (this.#buf !== null && this.#buf.length > 0) this.socket.pause(); // pipelined: one at a time
   }
@@ -235,7 +258,7 @@ export class ClientConnection implements UpstreamOwner, Drainable {
       this.#upstream?.destroy();
       this.#upstream = null;
       if (this.#resStarted) return this.#abort();
-      this.#writeError(proxyErrors.refused(400, (error as Error).message), false);
+      this.#log(400, this.#writeError(proxyErrors.refused(400, (error as Error).message), false), this.#app?.name ?? null, null);
       return this.#endExchange();
     }
     this.#bodyStarted = true;
@@ -310,10 +333,16 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     try {
       if (this.#decodeChunked) {
         n = body.consume(chunk, 0, (start, end) => {
+          this.#resBytes += end - start;
           ok = this.socket.write(chunk.subarray(start, end));
         });
       } else {
-        n = body.consume(chunk, 0);
+        // Body bytes are the data, without chunk framing (as over HTTP/2, which has none).
+        if (body instanceof ChunkedBody) n = body.consume(chunk, 0, this.#countData);
+        else {
+          n = body.consume(chunk, 0);
+          this.#resBytes += n;
+        }
         if (n > 0) ok = this.socket.write(n === chunk.length ? chunk : chunk.subarray(0, n));
       }
     } catch {
@@ -342,6 +371,8 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     upstream.destroy();
     this.#upstream = null;
     if (this.#resStarted) return this.#abort();
+    // Failed before a response began: refused, reset or closed (ReleaseStats.upstreamErrors).
+    if (this.#target) this.#target.counters.release.upstreamErrors++;
     // A reused keep-alive connection may have been closed by the app just as we sent: the classic race.
     // Replaying is safe when the request carried no body, or its body was not sent yet.
     const replayable = upstream.reused && (this.#reqBody === null || !this.#bodyStarted);
@@ -356,6 +387,7 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     if (this.#res !== null || !this.#upstream) return;
     this.#upstream.destroy();
     this.#upstream = null;
+    if (this.#target) this.#target.counters.release.upstreamErrors++;
     this.#failUpstream(proxyErrors.timeout(this.#app!.name, Math.round(this.#ctx.options.responseTimeoutMs / 1000)));
   }
 
@@ -383,25 +415,52 @@ export class ClientConnection implements UpstreamOwner, Drainable {
   #failUpstream(kind: ProxyErrorKind): void {
     if (!this.#reqSent) this.#closeAfter = true;
     this.#record(kind.status, true);
-    this.#writeError(kind, true);
+    this.#log(kind.status, this.#writeError(kind, true), this.#app?.name ?? null, null);
     this.#endExchange();
   }
 
-  #writeError(kind: ProxyErrorKind, knownRequest: boolean): void {
+  /** Writes one of the proxy's pages; says how many body bytes it had. */
+  #writeError(kind: ProxyErrorKind, knownRequest: boolean): number {
     const req = knownRequest ? this.#req : null;
     const accept = req ? headerValue(req, 'accept') : undefined;
     const json = accept !== undefined && accept.includes('application/json') && !accept.includes('text/html');
     if (req && !this.#reqSent) this.#closeAfter = true;
-    this.socket.write(renderError(kind, { json, close: this.#closeAfter, head: req?.method === 'HEAD' }));
+    const page = renderError(kind, { json, close: this.#closeAfter, head: req?.method === 'HEAD' });
+    this.socket.write(page);
+    return pageBodyBytes(page);
   }
 
   #record(status: number, proxyError: boolean): void {
     const target = this.#target;
-    if (target) target.counters.record(status, performance.now() - this.#startedAt, proxyError);
+    if (target && this.#ctx.countStats) target.counters.record(status, performance.now() - this.#startedAt, proxyError);
+  }
+
+  /** One access-log line (when there is a log): `target` null when the proxy answered itself. */
+  #log(status: number, bytes: number, app: string | null, target: TargetRuntime | null): void {
+    const sink = this.#ctx.accessLog;
+    if (sink === null) return;
+    const req = this.#req;
+    sink.add({
+      time: isoNow(),
+      ip: this.#clientIp,
+      method: req ? accessMethod(req.method) : '-',
+      path: req ? accessPath(req.target) : '-',
+      status,
+      bytes,
+      ms: accessMs(performance.now() - (req ? this.#startedAt : this.#headStartedAt)),
+      host: accessHost(req ? req.host : null),
+      app,
+      release: target ? target.release : null,
+      instance: target ? target.id : null,
+      id: this.#requestId || this.#ctx.requestIds.next(),
+      proto: 'h1',
+      tls: this.#ctx.options.proto === 'https',
+    });
   }
 
   #completeExchange(): void {
     this.#record(this.#res!.status, false);
+    this.#log(this.#res!.status, this.#resBytes, this.#app!.name, this.#target);
     const upstream = this.#upstream;
     this.#upstream = null;
     if (upstream) {
@@ -425,6 +484,8 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     this.#resBuf = null;
     this.#resStarted = false;
     this.#decodeChunked = false;
+    this.#requestId = '';
+    this.#resBytes = 0;
     if (this.#phase === 'closed') return;
     if (this.#closeAfter || this.#clientEnded) {
       this.#phase = 'closed';
@@ -439,6 +500,7 @@ export class ClientConnection implements UpstreamOwner, Drainable {
 
   #abort(): void {
     this.#record(this.#res?.status ?? 502, true);
+    this.#log(this.#res?.status ?? 502, this.#resBytes, this.#app?.name ?? null, this.#resStarted ? this.#target : null);
     this.#upstream?.destroy();
     this.#upstream = null;
     this.#finishTarget();
@@ -452,15 +514,16 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     this.#upstream = null;
     this.#res = null;
     this.#record(101, false);
+    this.#log(101, 0, this.#app!.name, target);
     this.socket.write(head);
     const tunnel = new Tunnel(this.socket, upstream, {
       websocket: this.#req!.upgrade === 'websocket',
       onClose: () => {
-        target.websockets.delete(tunnel);
+        target.closeTunnel(tunnel);
         this.#ctx.routes.settled(target);
       },
     });
-    target.websockets.add(tunnel);
+    target.openTunnel(tunnel);
     this.#finishTarget();
     this.#phase = 'tunnel';
     this.#tunnel = tunnel;

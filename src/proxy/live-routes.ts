@@ -1,5 +1,7 @@
-import type { RouteTable, TargetStats } from '../dataplane/route-table.ts';
+import type { ReleaseStats, RouteTable, TargetStats } from '../dataplane/route-table.ts';
 import { pickWeighted } from './balancer.ts';
+import { ReleaseBook } from './releases.ts';
+import type { ReleaseCounters } from './stats.ts';
 import { TargetRuntime } from './target.ts';
 import type { PoolOptions } from './upstream.ts';
 
@@ -27,9 +29,12 @@ export class Routes {
   #targets = new Map<string, TargetRuntime>();
   #pool: PoolOptions;
   #table: RouteTable = { generation: 0, apps: {} };
+  readonly #releases: ReleaseBook;
 
-  constructor(pool: PoolOptions) {
+  /** `now`: the clock that times forgetting releases (ReleaseBook). */
+  constructor(pool: PoolOptions, now: () => number = Date.now) {
     this.#pool = pool;
+    this.#releases = new ReleaseBook(now);
   }
 
   get table(): RouteTable {
@@ -50,10 +55,11 @@ export class Routes {
         const key = TargetRuntime.keyOf(target);
         seen.add(key);
         let runtime = this.#targets.get(key);
+        const release = this.#releases.counters(name, target.release);
         if (!runtime) {
-          runtime = new TargetRuntime(target, name, this.#pool);
+          runtime = new TargetRuntime(target, name, this.#pool, release);
           this.#targets.set(key, runtime);
-        }
+        } else runtime.moveTo(release);
         runtime.app = name;
         runtime.release = target.release;
         if (target.state === 'active') {
@@ -84,7 +90,21 @@ export class Routes {
     this.#byHost = byHost;
     this.#wildcards = wildcards;
     this.#table = table;
+    this.sweepReleases();
     return true;
+  }
+
+  /** Forgets releases no live target uses once their hour is up (ReleaseBook). */
+  sweepReleases(): void {
+    const named = new Set<ReleaseCounters>();
+    for (const t of this.#targets.values()) named.add(t.counters.release);
+    this.#releases.sweep(named);
+  }
+
+  /** Per release, cumulative (ProxyStats.releases). */
+  releaseStats(): ReleaseStats[] {
+    this.sweepReleases();
+    return this.#releases.snapshot();
   }
 
   /** Exact host first, then the closest `*.domain` wildcard. */

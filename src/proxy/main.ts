@@ -2,12 +2,15 @@
  * The data-plane process:
  *   node src/proxy/main.ts --listen HOST:PORT --socket PATH --state PATH
  *                          [--https HOST:PORT --certs PATH --sealing-key PATH]
+ *                          [--access-log DIR [--access-log-max-bytes N] [--access-log-keep-days D]]
+ *                          [--stats off]
  * It runs apart from the control plane so that restarting or upgrading the berth daemon never drops
  * app traffic: it keeps serving its last route table and certificates, and reloads both from disk if it
  * restarts itself (the certificates' keys sealed with the daemon's key: never a plain key on disk).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ACCESS_LOG_DEFAULTS } from '../dataplane/access-log.ts';
 import { emptyCertificateSet, emptyRouteTable, type CertificateSet, type RouteTable } from '../dataplane/route-table.ts';
 import { certificateSetProblems } from '../dataplane/validate-certificates.ts';
 import { routeTableProblems } from '../dataplane/validate-table.ts';
@@ -31,13 +34,23 @@ export async function runProxyProcess(argv: string[]): Promise<void> {
       'sealing-key': { type: 'string' },
       version: { type: 'string', default: '0' },
       'drain-grace': { type: 'string', default: '10000' },
+      'access-log': { type: 'string' },
+      'access-log-max-bytes': { type: 'string', default: String(ACCESS_LOG_DEFAULTS.maxFileBytes) },
+      'access-log-keep-days': { type: 'string', default: String(ACCESS_LOG_DEFAULTS.keepDays) },
+      // Only as a benchmark's reference: status and latency not counted.
+      stats: { type: 'string', default: 'on' },
     },
   });
   const log = createLogger({ fields: { component: 'proxy', pid: process.pid } });
   const listen = values.listen ? parseHostPort(values.listen) : undefined;
   const https = values.https ? parseHostPort(values.https) : undefined;
-  if (!listen || !values.socket || !values.state || (values.https && !https) || (https && (!values.certs || !values['sealing-key']))) {
-    log.error('usage: main.ts --listen HOST:PORT --socket PATH --state PATH [--https HOST:PORT --certs PATH --sealing-key PATH]');
+  const maxFileBytes = Number(values['access-log-max-bytes']);
+  const keepDays = Number(values['access-log-keep-days']);
+  const accessLogOk = Number.isSafeInteger(maxFileBytes) && maxFileBytes >= 1024 && keepDays > 0 && keepDays <= 3650;
+  if (!listen || !values.socket || !values.state || (values.https && !https) || (https && (!values.certs || !values['sealing-key'])) || !accessLogOk) {
+    log.error(
+      'usage: main.ts --listen HOST:PORT --socket PATH --state PATH [--https HOST:PORT --certs PATH --sealing-key PATH] [--access-log DIR --access-log-max-bytes N (>= 1024) --access-log-keep-days D (> 0)]',
+    );
     process.exit(2);
   }
   const warn = (message: string) => log.warn(message);
@@ -47,7 +60,8 @@ export async function runProxyProcess(argv: string[]): Promise<void> {
   const certsPath = values.certs;
   const certificates = certsPath ? loadCertificates(certsPath, sealer, warn) : emptyCertificateSet();
 
-  const proxy = await startProxyServer({ host: listen.host, port: listen.port, https, reusePort: true, version: values.version });
+  const accessLog = values['access-log'] ? { dir: values['access-log'], maxFileBytes, keepDays, warn } : undefined;
+  const proxy = await startProxyServer({ host: listen.host, port: listen.port, https, reusePort: true, version: values.version, accessLog, countStats: values.stats !== 'off' });
   proxy.apply(table);
   try {
     proxy.applyCertificates(certificates);
@@ -93,6 +107,7 @@ export async function runProxyProcess(argv: string[]): Promise<void> {
     generation: table.generation,
     apps: Object.keys(table.apps).length,
     certificates: certificates.certificates.length,
+    accessLog: accessLog ? { dir: accessLog.dir, maxFileBytes, keepDays } : null,
   });
 }
 

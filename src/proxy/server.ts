@@ -10,6 +10,8 @@ import { LiveCertificates, type CertificateSummary } from './tls/certificates.ts
 import { startTlsListener, type TlsListener } from './tls/listener.ts';
 import { tlsPolicy } from './tls/policy.ts';
 import type { PoolOptions } from './upstream.ts';
+import { AccessLogWriter, type AccessLogOptions } from './access-log/writer.ts';
+import { RequestIds } from './request-ids.ts';
 
 export interface ProxyServerOptions {
   host: string;
@@ -24,6 +26,12 @@ export interface ProxyServerOptions {
   connection?: Partial<ConnectionOptions>;
   pool?: Partial<PoolOptions>;
   version?: string;
+  /** One JSON line per request answered, written off the hot path (access-log/writer.ts); absent: none. */
+  accessLog?: AccessLogOptions;
+  /** False: no status or latency counting (benchmark reference); default true. */
+  countStats?: boolean;
+  /** The clock that times forgetting idle releases (default Date.now). */
+  now?: () => number;
 }
 
 export interface ProxyServer {
@@ -44,7 +52,7 @@ export interface ProxyServer {
   setChallenges(challenges: AcmeChallenges): void;
   info(): ProxyInfo;
   stats(): ProxyStats;
-  /** Stops accepting; idle connections close now, busy ones after their exchange (up to `graceMs`), then the rest are cut. */
+  /** Stops accepting; idle connections close now, busy ones after their exchange (up to `graceMs`), then the rest are cut; the access log is flushed. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -67,9 +75,12 @@ export const defaultPoolOptions: PoolOptions = { connectTimeoutMs: 5_000, idleTi
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/** How often idle releases are looked for when nobody reads stats (ReleaseBook). */
+const RELEASE_SWEEP_MS = 60_000;
+
 /** berth's reverse proxy: routes by Host to the targets of the current route table, over HTTP and, with `https`, TLS. */
 export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
-  const routes = new Routes({ ...defaultPoolOptions, ...options.pool });
+  const routes = new Routes({ ...defaultPoolOptions, ...options.pool }, options.now);
   const policy = tlsPolicy();
   const certificates = new LiveCertificates(policy);
   let challenges = new Map<string, string>();
@@ -90,8 +101,12 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     answered: (kind) => (kind === 'challenge' ? tlsStats.challenges++ : tlsStats.redirects++),
   };
   const connectionOptions = { ...defaultConnectionOptions, ...options.connection };
-  const httpCtx: ConnectionContext = { routes, options: connectionOptions, unrouted: countUnrouted, edge };
-  const httpsCtx: ConnectionContext = { routes, options: { ...connectionOptions, proto: 'https' }, unrouted: countUnrouted };
+  const accessLog = options.accessLog ? new AccessLogWriter(options.accessLog) : null;
+  const shared = { routes, unrouted: countUnrouted, requestIds: new RequestIds(), accessLog, countStats: options.countStats ?? true };
+  const httpCtx: ConnectionContext = { ...shared, options: connectionOptions, edge };
+  const httpsCtx: ConnectionContext = { ...shared, options: { ...connectionOptions, proto: 'https' } };
+  const sweeper = setInterval(() => routes.sweepReleases(), RELEASE_SWEEP_MS);
+  sweeper.unref();
 
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => track(new ClientConnection(socket, httpCtx)));
   await new Promise<void>((resolve, reject) => {
@@ -119,6 +134,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       });
     } catch (error) {
       server.close();
+      clearInterval(sweeper);
+      await accessLog?.close();
       throw error;
     }
   }
@@ -151,8 +168,10 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       ...info(),
       connections: connections.size,
       targets: routes.targetStats(),
+      releases: routes.releaseStats(),
       unrouted,
       tls: { ...tlsStats },
+      accessLog: accessLog?.stats() ?? null,
     }),
     close: async (graceMs = 10_000) => {
       const closed = Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), tls?.close()]);
@@ -163,7 +182,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       for (const connection of connections) connection.socket.destroy();
       tls?.cut();
       routes.closeAll();
-      await closed;
+      clearInterval(sweeper);
+      await Promise.all([closed, accessLog?.close()]);
     },
   };
 }

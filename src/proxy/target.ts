@@ -1,7 +1,7 @@
 import type { Target, TargetState } from '../dataplane/route-table.ts';
 import type { Weighted } from './balancer.ts';
 import { parseHostPort } from '../lib/host-port.ts';
-import { TargetCounters } from './stats.ts';
+import { TargetCounters, type ReleaseCounters } from './stats.ts';
 import { UpstreamPool, type PoolOptions } from './upstream.ts';
 
 /** Something running against a target that must be cut when its drain time is up. */
@@ -30,7 +30,7 @@ export class TargetRuntime implements Weighted {
   current = 0;
   state: RuntimeState;
   readonly pool: UpstreamPool;
-  readonly counters = new TargetCounters();
+  readonly counters: TargetCounters;
   inflight = 0;
   readonly exchanges = new Set<Drainable>();
   readonly websockets = new Set<Drainable>();
@@ -38,8 +38,9 @@ export class TargetRuntime implements Weighted {
   downUntil = 0;
   drainTimer: NodeJS.Timeout | null = null;
 
-  constructor(target: Target, app: string, pool: PoolOptions) {
+  constructor(target: Target, app: string, pool: PoolOptions, release: ReleaseCounters) {
     this.id = target.id;
+    this.counters = new TargetCounters(release);
     this.key = TargetRuntime.keyOf(target);
     this.app = app;
     this.release = target.release;
@@ -49,16 +50,40 @@ export class TargetRuntime implements Weighted {
     this.pool = new UpstreamPool(host, port, pool);
   }
 
-  /** An exchange starts using this target: counted in flight, and cut at the drain deadline. */
+  /** An exchange starts using this target: counted in flight (here and in its release), and cut at the drain deadline. */
   enter(exchange: Drainable): void {
     this.inflight++;
+    this.counters.release.inflight++;
     this.exchanges.add(exchange);
   }
 
   /** The exchange is done with this target. */
   leave(exchange: Drainable): void {
     this.inflight--;
+    this.counters.release.inflight--;
     this.exchanges.delete(exchange);
+  }
+
+  /** A switched connection (WebSocket) starts on this target: counted open and opened in its release. */
+  openTunnel(tunnel: Drainable): void {
+    this.websockets.add(tunnel);
+    this.counters.release.websockets++;
+    this.counters.release.websocketsOpened++;
+  }
+
+  closeTunnel(tunnel: Drainable): void {
+    if (this.websockets.delete(tunnel)) this.counters.release.websockets--;
+  }
+
+  /** The table now says another release for this instance: what is open moves with it. */
+  moveTo(release: ReleaseCounters): void {
+    const old = this.counters.release;
+    if (old === release) return;
+    old.inflight -= this.inflight;
+    old.websockets -= this.websockets.size;
+    release.inflight += this.inflight;
+    release.websockets += this.websockets.size;
+    this.counters.release = release;
   }
 
   get idle(): boolean {

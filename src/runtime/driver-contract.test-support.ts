@@ -440,5 +440,79 @@ export function runDriverContract(name: string, setup: () => Promise<ContractHar
         recorder.stop();
       }),
     );
+
+    test('14. usage(ids): a running instance reports its CPU counter and memory; stopped and unknown ids are left out', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const built = await build(h, 'echo');
+        const spec = specFor(built);
+        const other = specFor(built);
+        await getJsonWhenUp(addressOf(await h.driver.start(spec)), '/', UP_MS);
+        await getJsonWhenUp(addressOf(await h.driver.start(other)), '/', UP_MS);
+        await h.driver.stop(other.id);
+        const first = await within(h.driver.usage([spec.id, other.id, 'ins_never_started', spec.id]), 10_000, 'usage()');
+        assert.deepEqual(first.map((u) => u.id), [spec.id], `only the running instance, once: ${JSON.stringify(first)}`);
+        const [u] = first;
+        assert.ok(Number.isFinite(u.cpuSeconds) && u.cpuSeconds >= 0, `cpuSeconds ${u.cpuSeconds}`);
+        assert.ok(Number.isFinite(u.memoryBytes) && u.memoryBytes > 0, `memoryBytes ${u.memoryBytes}`);
+        assert.ok(u.memoryLimitBytes === null || u.memoryLimitBytes > 0, `memoryLimitBytes ${u.memoryLimitBytes}`);
+        // Some work, then a second sample: CPU is a counter, it never goes back.
+        for (let i = 0; i < 20; i++) await getJsonWhenUp(addressOf(await h.driver.inspect(spec.id)), '/', UP_MS);
+        const [again] = await h.driver.usage([spec.id]);
+        assert.ok(again && again.cpuSeconds >= u.cpuSeconds, `the counter grew or stayed: ${u.cpuSeconds} -> ${again?.cpuSeconds}`);
+        assert.deepEqual(await h.driver.usage([]), []);
+        await h.driver.stop(spec.id);
+        assert.deepEqual(await h.driver.usage([spec.id]), [], 'a stopped instance is left out');
+      }),
+    );
+
+    test('15. pruneLogs(olderThan): kept lines older than the cutoff go, newer ones stay, a running instance keeps logging', { timeout: CASE_TIMEOUT_MS }, () =>
+      withHarness(async (h) => {
+        const built = await build(h, 'worker');
+        const spec = specFor(built, { process: 'worker', port: false, command: built.inferredCommand });
+        const live = specFor(built, { process: 'worker', port: false, command: built.inferredCommand });
+        await h.driver.start(spec);
+        await h.driver.start(live);
+        const enough = async (id: string, n: number) =>
+          waitFor(
+            async () => {
+              const lines = await readLogs(h.driver, id);
+              return lines.length >= n ? lines : undefined;
+            },
+            { timeoutMs: UP_MS, what: `${n} lines of ${id}` },
+          );
+        await enough(spec.id, 4);
+        await h.driver.stop(spec.id);
+        const all = await readLogs(h.driver, spec.id);
+        assert.ok(all.length >= 4, `the stopped instance's lines are kept: ${all.length}`);
+
+        assert.deepEqual(await h.driver.pruneLogs(all[0].ts - 1), { files: 0, lines: 0 }, 'nothing is older than the first line');
+        assert.deepEqual(await readLogs(h.driver, spec.id), all);
+
+        // A cutoff inside the log: the lines before it go, the others stay as they were.
+        const cut = all.find((l) => l.ts > all[0].ts)?.ts;
+        assert.ok(cut !== undefined, 'lines with two different times');
+        const partial = await h.driver.pruneLogs(cut);
+        assert.ok(partial.lines >= 1, JSON.stringify(partial));
+        assert.deepEqual(await readLogs(h.driver, spec.id), all.filter((l) => l.ts >= cut));
+
+        // A cutoff after everything: the stopped instance's logs are gone; the running one goes on logging.
+        await enough(live.id, 1);
+        const after = Date.now() + 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const whole = await h.driver.pruneLogs(after);
+        assert.ok(whole.files >= 1, JSON.stringify(whole));
+        assert.deepEqual(await readLogs(h.driver, spec.id), []);
+        const later = await waitFor(
+          async () => {
+            const lines = (await readLogs(h.driver, live.id)).filter((l) => l.ts >= after);
+            return lines.length > 0 ? lines : undefined;
+          },
+          { timeoutMs: UP_MS, what: 'new lines of the running instance after the prune' },
+        );
+        assert.ok(later.length > 0);
+        assert.equal((await h.driver.inspect(live.id)).state, 'running');
+        await h.driver.stop(live.id);
+      }),
+    );
   });
 }

@@ -109,6 +109,17 @@ export interface InstanceInfo {
   detail?: Record<string, string>;
 }
 
+/** One instance's use of the machine at one moment (metrics: CPU as a counter, memory as a gauge). */
+export interface InstanceUsage {
+  id: string;
+  /** CPU time used since the instance started, user + system, seconds (a counter: it only grows while it runs). */
+  cpuSeconds: number;
+  /** Memory in use now, bytes (container: the cgroup's usage less its inactive file cache; process: the group's RSS). */
+  memoryBytes: number;
+  /** The memory limit, bytes; null when none is set. */
+  memoryLimitBytes: number | null;
+}
+
 export type DriverEvent =
   | { type: 'exited'; id: string; exit: ExitInfo; willRestart: boolean; restarts: number }
   | { type: 'restarted'; id: string; address: Address | null; restarts: number }
@@ -232,6 +243,12 @@ export interface LogLine {
   instance: string;
 }
 
+/** What a retention sweep deleted: whole files, and lines (in them or cut from the start of others). */
+export interface LogPruneResult {
+  files: number;
+  lines: number;
+}
+
 export interface LogQuery {
   sinceMs?: number;
   tail?: number;
@@ -267,6 +284,13 @@ export interface RuntimeDriver {
   /** Captured output of one instance, oldest first; with `follow`, keeps yielding until the signal aborts. */
   logs(id: string, query: LogQuery): AsyncIterable<LogLine>;
 
+  /**
+   * Retention by age: deletes the captured log lines berth keeps (stores, archives) written before
+   * `olderThan` (epoch ms), whole files where nothing newer is in them. Live output a container engine
+   * keeps itself is bounded by the engine's own size limits instead. Safe while instances run.
+   */
+  pruneLogs(olderThan: number): Promise<LogPruneResult>;
+
   /** Deletes captured logs of one release of an app once berth no longer needs them. Idempotent. */
   removeLogs(app: string, release: string): Promise<void>;
   /** Removes everything the driver still holds for a destroyed app (logs, networks, volumes, images). Idempotent. */
@@ -289,6 +313,13 @@ export interface RuntimeDriver {
    * Resolves once the process has ended; a no-op for an instance that is not running.
    */
   restart(id: string): Promise<void>;
+
+  /**
+   * What the running instances among `ids` use now, read from the engine (docker stats, one shot) or
+   * /proc (process driver: the instance's whole process group). An id that is not running, or unknown,
+   * is left out; never throws for one instance: an instance that cannot be read is left out too.
+   */
+  usage(ids: readonly string[]): Promise<InstanceUsage[]>;
 
   /** Instance lifecycle events (exits, restarts, crash loops). Returns an unsubscribe function. */
   subscribe(listener: (event: DriverEvent) => void): () => void;

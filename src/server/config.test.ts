@@ -120,3 +120,15 @@ function issuesOf(flags: Parameters<typeof resolveServerConfig>[0], env: NodeJS.
   }
   return assert.fail('accepted');
 }
+
+test('the access log: 64mb files kept 14 days by default, set by flag or environment, off with a keep of 0', () => {
+  assert.deepEqual(resolveServerConfig({}, {}).accessLog, { maxFileBytes: 64 * MB, keepDays: 14 });
+  assert.deepEqual(resolveServerConfig({ accessLogMaxSize: '16mb', accessLogKeep: '36h' }, {}).accessLog, { maxFileBytes: 16 * MB, keepDays: 1.5 });
+  assert.deepEqual(resolveServerConfig({}, { BERTH_ACCESS_LOG_MAX_SIZE: '1gb', BERTH_ACCESS_LOG_KEEP: '30d' }).accessLog, { maxFileBytes: GB, keepDays: 30 });
+  assert.equal(resolveServerConfig({ accessLogKeep: '0' }, {}).accessLog, null);
+  assert.deepEqual(issuesOf({ accessLogMaxSize: '10kb', accessLogKeep: 'forever' }).map((i) => [i.path, i.message]), [
+    ['--access-log-max-size', '"10kb" is not a size of at least 1mb'],
+    ['--access-log-keep', '"forever" is not a duration from 1h to 3650d'],
+  ]);
+  assert.deepEqual(issuesOf({}, { BERTH_ACCESS_LOG_KEEP: '5m' }).map((i) => i.fix), ['for example BERTH_ACCESS_LOG_KEEP=14d (rotated access logs older than this are deleted; 0 turns the access log off)']);
+});

@@ -2,6 +2,7 @@ import { availableParallelism, homedir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fail, type Issue } from '../errors/catalogue.ts';
 import { acmeConfig, httpsListener, LETS_ENCRYPT } from './https-config.ts';
+import { parseDuration } from '../lib/duration.ts';
 import { parseHostPort } from '../lib/host-port.ts';
 import { parseSize } from '../manifest/size.ts';
 
@@ -34,6 +35,12 @@ export interface ServerConfig {
   /** The proxy's TLS listener; null: HTTPS off (no certificates requested or served). */
   https: { host: string; port: number } | null;
   acme: AcmeConfig;
+  /** The proxy's access log under DATA/logs/access: files rotated at `maxFileBytes`, kept `keepDays`; null: off (`--access-log-keep 0`). */
+  accessLog: { maxFileBytes: number; keepDays: number } | null;
+  /** A listener serving only GET /metrics without a token (for a local Prometheus); null: none (the API's /v1/metrics always is). */
+  metrics: { host: string; port: number } | null;
+  /** App log lines berth keeps (process stores, docker archive) older than this are deleted, hourly. */
+  logRetentionMs: number;
 }
 
 /** Where certificates come from (src/certs/): the ACME CA, and how its checks reach this server. */
@@ -66,6 +73,10 @@ export interface ServerFlags {
   acmeCa?: string;
   acmeResolver?: string;
   acmeChallengePort?: string;
+  accessLogMaxSize?: string;
+  accessLogKeep?: string;
+  metrics?: string;
+  logRetention?: string;
 }
 
 export const DEFAULT_API = '127.0.0.1:7171';
@@ -139,6 +150,16 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     resolver: setting('acmeResolver', '--acme-resolver', 'BERTH_ACME_RESOLVER', ''),
     challengePort: setting('acmeChallengePort', '--acme-challenge-port', 'BERTH_ACME_CHALLENGE_PORT', ''),
   });
+  const metricsSetting = setting('metrics', '--metrics', 'BERTH_METRICS', '');
+  const metrics = metricsSetting.text === '' || metricsSetting.text === 'off' ? null : (parseHostPort(metricsSetting.text) ?? null);
+  if (metricsSetting.text !== '' && metricsSetting.text !== 'off' && !metrics) metricsSetting.bad('is not HOST:PORT', '127.0.0.1:9464', ' (a listener serving /metrics without a token; keep it on loopback or a private network)');
+  const accessLog = accessLogSettings(
+    setting('accessLogMaxSize', '--access-log-max-size', 'BERTH_ACCESS_LOG_MAX_SIZE', '64mb'),
+    setting('accessLogKeep', '--access-log-keep', 'BERTH_ACCESS_LOG_KEEP', '14d'),
+  );
+  const retention = setting('logRetention', '--log-retention', 'BERTH_LOG_RETENTION', '14d');
+  const logRetentionMs = parseDuration(retention.text);
+  if (logRetentionMs === undefined || logRetentionMs < 3_600_000 || logRetentionMs > 3650 * 86_400_000) retention.bad('is not a duration from 1h to 3650d', '14d', ' (app log lines older than this are deleted)');
   if (issues.length) throw fail('CONFIG_INVALID', { issues });
   return {
     dataDir: flags.data ? resolve(flags.data) : defaultDataDir(env),
@@ -164,7 +185,25 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     build: { memoryBytes: buildMemory!, cpus: buildCpus, concurrency: 1 },
     https,
     acme,
+    accessLog,
+    metrics,
+    logRetentionMs: logRetentionMs!,
   };
+}
+
+type Setting = { text: string; bad(message: string, example: string, note?: string): void };
+
+/**
+ * The access log's size per file (`64mb`, at least 1mb) and how long rotated files are kept (`14d`, at
+ * least 1h); a keep of `0` turns the log off.
+ */
+function accessLogSettings(size: Setting, keep: Setting): ServerConfig['accessLog'] {
+  const maxFileBytes = parseSize(size.text);
+  if (maxFileBytes === undefined || maxFileBytes < 1024 ** 2) size.bad('is not a size of at least 1mb', '64mb', ' (the access log is rotated at this size)');
+  if (keep.text.trim() === '0') return null;
+  const keepMs = parseDuration(keep.text);
+  if (keepMs === undefined || keepMs < 3_600_000 || keepMs > 3650 * 86_400_000) keep.bad('is not a duration from 1h to 3650d', '14d', ' (rotated access logs older than this are deleted; 0 turns the access log off)');
+  return { maxFileBytes: Math.floor(maxFileBytes ?? 0), keepDays: (keepMs ?? 0) / 86_400_000 };
 }
 
 /** Files in the data directory that other tools (the CLI, tests) read. */

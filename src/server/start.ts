@@ -21,8 +21,13 @@ import { writeFileAtomic } from '../lib/atomic-file.ts';
 import { systemClock } from '../lib/clock.ts';
 import { formatHostPort } from '../lib/host-port.ts';
 import { newId } from '../lib/ids.ts';
-import { createLogger } from '../lib/log.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { NotifyController } from '../notify/controller.ts';
+import { fail } from '../errors/catalogue.ts';
+import { Metrics } from '../metrics/metrics.ts';
+import { MetricsNotReadyError, startMetricsListener, type MetricsListener } from './metrics-listener.ts';
 import { createDockerDriver } from '../runtime/docker/driver.ts';
+import { startLogRetention } from '../runtime/log-retention.ts';
 import { createDockerEngine } from '../runtime/docker/engine-http.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
 import { createProcessDriver } from '../runtime/process/driver.ts';
@@ -40,6 +45,8 @@ export interface RunningServer {
   httpAddress: { host: string; port: number };
   /** The proxy's TLS listener; null when HTTPS is off. */
   httpsAddress: { host: string; port: number } | null;
+  /** The `--metrics` listener (GET /metrics without a token); null when off. */
+  metricsAddress: { host: string; port: number } | null;
   adminTokenFile: string;
   /** Resolves once the server has stopped. */
   stopped: Promise<void>;
@@ -62,6 +69,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const log = createLogger({ level: config.logLevel, fields: { component: 'berth' } });
   const clock = systemClock;
   const version = berthVersion();
+  // The `--metrics` listener binds first: an address it cannot have fails the start before anything (the proxy) is started.
+  let scrapeTarget: Metrics | null = null;
+  const metricsListener = config.metrics ? await openMetricsListener(config.metrics, () => scrapeTarget, log, releaseLock) : null;
   const store = new Store(join(config.dataDir, 'berth.db'));
 
   if (store.tokens.count() === 0) {
@@ -96,6 +106,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     version,
     log,
     ownerId,
+    // One JSON line per request, under DATA/logs/access (rotated by size, kept by age); off with --access-log-keep 0.
+    accessLog: config.accessLog && { dir: join(config.dataDir, 'logs', 'access'), ...config.accessLog },
   });
   const httpAddress = await proxy.start();
   const httpsAddress = config.https ? ((await proxy.info())?.httpsAddress ?? null) : null;
@@ -139,6 +151,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const monitor = new HealthMonitor({ ...ctx, report: reportTo(ctx), revertInstead: (instance, detail) => updater.revertInstead(instance, detail) });
   monitor.start();
   certificates?.start();
+  // App log lines older than --log-retention go, now and hourly (src/runtime/log-retention.ts).
+  const stopLogRetention = startLogRetention(driver, { retentionMs: config.logRetentionMs, clock, log });
+  // Notifications: events the deploy machinery appends are queued after their commit and posted off its path.
+  const notifications = new NotifyController({ store, sealer, clock, log });
+  notifications.start();
+  // Traffic per release from the proxy every 5 s, instance usage every 15 s: `berth status`, `berth top`, Prometheus.
+  const metrics = new Metrics({ dataplane, driver, store, clock, log, version });
+  metrics.start();
+  scrapeTarget = metrics;
   const unwatchProxy = watchDataPlane({
     log,
     alive: async () => (await dataplane.info()) !== undefined,
@@ -163,6 +184,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await deployer.cancelAll('the berth server is stopping');
       await reconciler.stop();
       await monitor.stop();
+      stopLogRetention();
+      await notifications.stop();
+      await metricsListener?.close();
+      await metrics.stop();
       unwatchProxy();
       unwatch();
       if (options.stopApps) {
@@ -190,6 +215,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     version,
     apiAddress: () => apiAddress,
     ...(certificates ? { certificates } : {}),
+    notifications,
+    metrics,
     shutdown: (options) => void stop(options),
   });
   await new Promise<void>((resolve, reject) => {
@@ -199,7 +226,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const bound = api.address() as AddressInfo;
   const apiAddress = { host: config.api.host, port: bound.port };
   const apiUrl = `http://${formatHostPort(apiAddress)}`;
-  writeFileAtomic(files.apiInfo, JSON.stringify({ url: apiUrl, pid: process.pid, http: httpAddress, https: httpsAddress }) + '\n', 0o600);
+  const metricsAddress = metricsListener?.address ?? null;
+  writeFileAtomic(files.apiInfo, JSON.stringify({ url: apiUrl, pid: process.pid, http: httpAddress, https: httpsAddress, metrics: metricsAddress }) + '\n', 0o600);
   log.info('berth is ready', { api: apiUrl, http: formatHostPort(httpAddress), https: httpsAddress ? formatHostPort(httpsAddress) : 'off', driver: driver.name, data: config.dataDir, version });
 
   const onSignal = () => void stop();
@@ -209,5 +237,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   });
-  return { apiUrl, httpAddress, httpsAddress, adminTokenFile: files.adminToken, stopped, stop };
+  return { apiUrl, httpAddress, httpsAddress, metricsAddress, adminTokenFile: files.adminToken, stopped, stop };
+}
+
+/** The `--metrics` listener, answering 503 until the metrics exist; an address it cannot listen on is CONFIG_INVALID. */
+async function openMetricsListener(listen: { host: string; port: number }, target: () => Metrics | null, log: Logger, releaseLock: () => void): Promise<MetricsListener> {
+  const scrape = async () => {
+    const metrics = target();
+    if (!metrics) throw new MetricsNotReadyError();
+    return metrics.scrape();
+  };
+  try {
+    return await startMetricsListener({ listen, scrape, log });
+  } catch (error) {
+    releaseLock();
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw fail('CONFIG_INVALID', { issues: [{ path: '--metrics', message: `cannot listen on ${formatHostPort(listen)}: ${code}`, fix: 'pick a free port on an address of this machine, for example --metrics 127.0.0.1:9464' }] });
+  }
 }

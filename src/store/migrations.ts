@@ -223,6 +223,79 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 9,
+    // Health history (src/store/health-checks.ts): the monitor's checks, the last 100 per instance; each
+    // instance's and app's health state (no row: unknown), so a restarted daemon shows the same. Rows go
+    // with their app (cascade); instances themselves are only ever deleted with it.
+    name: 'health history',
+    sql: `
+      CREATE TABLE health_checks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        instance_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        status INTEGER,
+        latency_ms INTEGER NOT NULL,
+        detail TEXT
+      );
+      CREATE INDEX health_checks_by_instance ON health_checks (instance_id, id);
+      CREATE INDEX health_checks_by_app ON health_checks (app);
+      CREATE TABLE instance_health (
+        instance_id TEXT PRIMARY KEY,
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('unknown', 'healthy', 'degraded')),
+        failures INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX instance_health_by_app ON instance_health (app);
+      CREATE TABLE app_health (
+        app TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN ('unknown', 'healthy', 'degraded')),
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    version: 10,
+    // Notifications (src/notify/): the notifiers, their URLs and signing secrets sealed like env values;
+    // a durable queue of deliveries, in order per notifier, kept as bounded history once done; and the
+    // last event the queue has taken in, moved in the transaction that enqueues, so a restart neither
+    // loses nor repeats an event.
+    name: 'notifications',
+    sql: `
+      CREATE TABLE notifiers (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('slack', 'webhook')),
+        url_sealed TEXT NOT NULL,
+        target TEXT NOT NULL,
+        secret_sealed TEXT,
+        events TEXT,
+        from_seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE notify_deliveries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        notifier TEXT NOT NULL REFERENCES notifiers(name) ON DELETE CASCADE,
+        event_seq INTEGER,
+        type TEXT NOT NULL,
+        app TEXT,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        UNIQUE (notifier, event_seq)
+      );
+      CREATE INDEX notify_deliveries_queue ON notify_deliveries (notifier, state, seq);
+      CREATE TABLE notify_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), event_seq INTEGER NOT NULL);
+    `,
+  },
 ];
 
 /** What migrating needs of the database (db.ts's Db has it; named here so the two files do not import each other). */

@@ -6,8 +6,11 @@ import { Db } from './db.ts';
 import { Deployments } from './deployments.ts';
 import { EnvVars } from './env-vars.ts';
 import { Events } from './events.ts';
+import { HealthChecks } from './health-checks.ts';
 import { ImageUpdates } from './image-updates.ts';
 import { Instances } from './instances.ts';
+import { Notifiers } from './notifiers.ts';
+import { NotifyDeliveries } from './notify-deliveries.ts';
 import { RegistryCredentials } from './registry-credentials.ts';
 import { Releases } from './releases.ts';
 import { Settings, Tokens } from './settings.ts';
@@ -29,6 +32,11 @@ export class Store {
   /** TLS certificates, ACME's and own, one per hostname. */
   readonly certificates: Certificates;
   readonly acmeAccounts: AcmeAccounts;
+  /** Notifications: the notifiers (URLs and secrets sealed) and their delivery queue and history. */
+  readonly notifiers: Notifiers;
+  readonly notifyDeliveries: NotifyDeliveries;
+  /** The health monitor's checks (last 100 per instance) and each instance's and app's health state. */
+  readonly health: HealthChecks;
 
   constructor(path: string) {
     this.db = new Db(path);
@@ -45,6 +53,9 @@ export class Store {
     this.imageUpdates = new ImageUpdates(this.db);
     this.certificates = new Certificates(this.db);
     this.acmeAccounts = new AcmeAccounts(this.db);
+    this.notifiers = new Notifiers(this.db);
+    this.notifyDeliveries = new NotifyDeliveries(this.db);
+    this.health = new HealthChecks(this.db);
   }
 
   transaction<T>(fn: () => T): T {

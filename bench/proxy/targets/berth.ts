@@ -1,6 +1,9 @@
 /**
  * berth's proxy exactly as the daemon runs it: its own process, fed a route table over its Unix socket.
- * Only the route table is ours (one app, one target); the daemon would send the same shape.
+ * Only the route table is ours (one app, one target); the daemon would send the same shape. Three
+ * variants, measured in the same run: `bare` (no status or latency counting: the reference), `metrics`
+ * (as the daemon ran it before the access log: counters per target and release), `log` (what the daemon
+ * runs now: counters and the access log; X-Request-ID is in all three, berth cannot turn it off).
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,15 +27,29 @@ export const benchTable = (host: string, upstreamPort: number): RouteTable => ({
   },
 });
 
-export async function startBerth(ctx: TargetContext): Promise<Target & { socket: string }> {
+export type BerthVariant = 'bare' | 'metrics' | 'log';
+
+const VARIANTS: Record<BerthVariant, { key: Target['key']; label: string; flags: (dir: string) => string[]; what: string }> = {
+  bare: { key: 'berth-bare', label: "berth's proxy, no metrics", flags: () => ['--stats', 'off'], what: 'status and latency not counted (`--stats off`), no access log' },
+  metrics: { key: 'berth', label: "berth's proxy", flags: () => [], what: 'stats per target and per release (latency histograms), no access log' },
+  log: {
+    key: 'berth-log',
+    label: "berth's proxy + access log",
+    flags: (dir) => ['--access-log', join(dir, 'access-log')],
+    what: 'stats, and the access log as the daemon writes it (`--access-log DIR`, 64 MB files)',
+  },
+};
+
+export async function startBerth(ctx: TargetContext, variant: BerthVariant = 'metrics'): Promise<Target & { socket: string }> {
+  const { key, label, flags, what } = VARIANTS[variant];
   const port = await freePort();
-  const socket = join(ctx.dir, 'proxy.sock');
-  const log = join(ctx.dir, 'berth-proxy.log');
-  const args = [...LONG_RUNNING_NODE_FLAGS, ENTRY, '--listen', `127.0.0.1:${port}`, '--socket', socket, '--state', join(ctx.dir, 'routes.json')];
-  const child = spawnGroup('berth proxy', ctx.node, args, { logFile: log, env: { ...process.env, BERTH_COMPONENT: 'proxy' } });
-  ctx.cleanup.add('stop berth proxy', () => child.stop());
+  const socket = join(ctx.dir, `${key}.sock`);
+  const log = join(ctx.dir, `${key}.log`);
+  const args = [...LONG_RUNNING_NODE_FLAGS, ENTRY, '--listen', `127.0.0.1:${port}`, '--socket', socket, '--state', join(ctx.dir, `${key}-routes.json`), ...flags(ctx.dir)];
+  const child = spawnGroup(label, ctx.node, args, { logFile: log, env: { ...process.env, BERTH_COMPONENT: 'proxy' } });
+  ctx.cleanup.add(`stop ${label}`, () => child.stop());
   await waitForPort(child, port, log);
-  await waitFor('berth proxy control socket', async () => {
+  await waitFor(`${label} control socket`, async () => {
     try {
       return (await unixRequest(socket, 'GET', '/info', undefined, 1000)).status === 200 ? true : undefined;
     } catch {
@@ -42,11 +59,11 @@ export async function startBerth(ctx: TargetContext): Promise<Target & { socket:
   const reply = await unixRequest<{ generation?: number }>(socket, 'PUT', '/routes', benchTable(ctx.host, ctx.upstreamPort));
   if (reply.status !== 200) throw new Error(`berth proxy refused the route table: ${reply.status} ${JSON.stringify(reply.body)}`);
   return {
-    key: 'berth',
-    label: "berth's proxy",
+    key,
+    label,
     port,
     pid: child.pid,
     socket,
-    setup: '`node --max-semi-space-size=2 dist/proxy/main.js --listen … --socket … --state …`, route table PUT over the Unix socket (one app, one target), all features on (stats, latency histograms, X-Forwarded-*)',
+    setup: `\`${['node --max-semi-space-size=2 dist/proxy/main.js --listen … --socket … --state …', ...flags('DIR')].join(' ')}\`, route table PUT over the Unix socket (one app, one target); ${what}; X-Forwarded-* and X-Request-ID`,
   };
 }

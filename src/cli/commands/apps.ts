@@ -9,7 +9,9 @@ export const spec: CommandSpec = {
   name: 'apps',
   usage: 'berth apps',
   summary: 'List apps with their status, release and URL.',
-  details: ['INSTANCES counts serving instances of the current release over all of its instances. --json prints the API\'s `{ apps }`.'],
+  details: [
+    'INSTANCES counts serving instances of the current release over all of its instances. HEALTH is degraded while one of them failed 3 health checks in a row and has not passed one since (`berth health APP` shows the checks). --json prints the API\'s `{ apps }`.',
+  ],
   flags: {},
   args: [],
 };
@@ -37,6 +39,13 @@ export function statusText(status: App['status'], style: Style): string {
   }
 }
 
+/** What the health monitor last found (`berth health APP` shows its checks): degraded in red. */
+export function healthText(health: App['health'], style: Style): string {
+  if (health === 'degraded') return style.red(health);
+  if (health === 'healthy') return style.green(health);
+  return style.dim(health);
+}
+
 /** `2/2`: serving instances of the serving release over all of its instances; `-` without a release. */
 export function instancesText(app: App): string {
   if (!app.release) return '-';
@@ -46,8 +55,8 @@ export function instancesText(app: App): string {
 
 export function formatApps(apps: App[], style: Style): string {
   if (apps.length === 0) return 'no apps yet: deploy one with `berth deploy`, or try `berth up`\n';
-  const rows = apps.map((app) => [app.name, statusText(app.status, style), orDash(app.release?.name), instancesText(app), orDash(app.urls[0])]);
-  return formatTable(['NAME', 'STATUS', 'RELEASE', 'INSTANCES', 'URL'], rows, style);
+  const rows = apps.map((app) => [app.name, statusText(app.status, style), orDash(app.release?.name), instancesText(app), healthText(app.health, style), orDash(app.urls[0])]);
+  return formatTable(['NAME', 'STATUS', 'RELEASE', 'INSTANCES', 'HEALTH', 'URL'], rows, style);
 }
 
 export async function run(_args: AppsArgs, ctx: Context): Promise<number> {

@@ -235,11 +235,12 @@ test('apps, status and releases format the API answers; --json prints them as th
     createdAt: '2024-05-01T12:00:00Z',
     urls: ['http://hello.localhost:8080'],
     status: 'running',
+    health: 'healthy',
     release: { id: 'rel_3', version: 3, name: 'v3' },
     deploying: null,
     instances: [
-      { id: 'ins_0000a1b2', process: 'web', ordinal: 0, release: { id: 'rel_3', version: 3, name: 'v3' }, state: 'serving', run: 'running', address: '127.0.0.1:41001', restarts: 0 },
-      { id: 'ins_0000c3d4', process: 'web', ordinal: 0, release: { id: 'rel_2', version: 2, name: 'v2' }, state: 'standby', run: 'running', address: '127.0.0.1:41000', restarts: 1 },
+      { id: 'ins_0000a1b2', process: 'web', ordinal: 0, release: { id: 'rel_3', version: 3, name: 'v3' }, state: 'serving', run: 'running', address: '127.0.0.1:41001', restarts: 0, health: 'healthy' },
+      { id: 'ins_0000c3d4', process: 'web', ordinal: 0, release: { id: 'rel_2', version: 2, name: 'v2' }, state: 'standby', run: 'running', address: '127.0.0.1:41000', restarts: 1, health: 'unknown' },
     ],
     updates: [],
   };
@@ -259,14 +260,14 @@ test('apps, status and releases format the API answers; --json prints them as th
     'GET /v1/apps/hello/deployments': (_req, res) => sendJson(res, 200, { deployments: [succeeded] }),
     'GET /v1/apps/hello/releases': (_req, res) => sendJson(res, 200, { releases: releases() }),
   };
-  assert.equal((await berth(['apps'], routes)).io.stdout.text, 'NAME   STATUS   RELEASE  INSTANCES  URL\nhello  running  v3       1/1        http://hello.localhost:8080\n');
+  assert.equal((await berth(['apps'], routes)).io.stdout.text, 'NAME   STATUS   RELEASE  INSTANCES  HEALTH   URL\nhello  running  v3       1/1        healthy  http://hello.localhost:8080\n');
   assert.deepEqual(JSON.parse((await berth(['apps', '--json'], routes)).io.stdout.text), { apps: [app] });
 
   const status = (await berth(['status', 'hello'], routes)).io.stdout.text;
-  assert.match(status, /^hello\n  status   running\n  release  v3 \(rel_3\)\n  urls     http:\/\/hello\.localhost:8080\n\n/);
-  assert.match(status, /ID    PROCESS  RELEASE  STATE    RUN      RESTARTS  ADDRESS\na1b2  web      v3       serving  running  0         127\.0\.0\.1:41001\nc3d4  web      v2       standby  running  1         127\.0\.0\.1:41000\n/);
+  assert.match(status, /^hello\n  status   running\n  health   healthy\n  release  v3 \(rel_3\)\n  urls     http:\/\/hello\.localhost:8080\n\n/);
+  assert.match(status, /ID    PROCESS  RELEASE  STATE    RUN      HEALTH   RESTARTS  ADDRESS\na1b2  web      v3       serving  running  healthy  0         127\.0\.0\.1:41001\nc3d4  web      v2       standby  running  unknown  1         127\.0\.0\.1:41000\n/);
   assert.match(status, /last deployment: dep_1 \(deploy -> v3\) succeeded, \d+d ago\n$/);
-  assert.deepEqual(JSON.parse((await berth(['status', 'hello', '--json'], routes)).io.stdout.text), { app, lastDeployment: succeeded });
+  assert.deepEqual(JSON.parse((await berth(['status', 'hello', '--json'], routes)).io.stdout.text), { app, lastDeployment: succeeded, traffic: null });
 
   const listed = (await berth(['releases', 'hello'], routes)).io.stdout.text;
   assert.equal(

@@ -49,6 +49,10 @@ const good: [string, string[], Record<string, unknown>][] = [
   ['create', ['hello'], { app: 'hello' }],
   ['status', ['hello'], { app: 'hello' }],
   ['releases', ['hello'], { app: 'hello' }],
+  ['top', [], { window: '1m', once: false }],
+  ['top', ['--window', '1h', '--once'], { window: '1h', once: true }],
+  ['health', ['hello'], { app: 'hello', limit: 10 }],
+  ['health', ['hello', '--limit', '100'], { app: 'hello', limit: 100 }],
   ['logs', ['hello'], { app: 'hello', follow: false }],
   ['logs', ['hello', '-f', '--since', '10m', '--tail', '20', '--process', 'worker'], { app: 'hello', follow: true, since: '10m', tail: 20, process: 'worker' }],
   ['logs', ['hello', '--follow', '--since', '2024-05-01T12:00:00Z', '--tail', '0'], { app: 'hello', follow: true, since: '2024-05-01T12:00:00Z', tail: 0 }],
@@ -94,6 +98,15 @@ const good: [string, string[], Record<string, unknown>][] = [
   ['certs', ['add', '*.example.com', '--cert', 'fullchain.pem', '--key', '-'], { sub: 'add', domain: '*.example.com', cert: 'fullchain.pem', key: '-' }],
   ['certs', ['remove', 'shop.example.com'], { sub: 'remove', domain: 'shop.example.com' }],
   ['certs', ['renew', 'shop.example.com'], { sub: 'renew', domain: 'shop.example.com' }],
+  ['events', [], { follow: false }],
+  ['events', ['hello', '-f', '--since', '7d', '--type', 'deploy,cert'], { app: 'hello', follow: true, since: '7d', type: 'deploy,cert' }],
+  ['audit', [], {}],
+  ['audit', ['hello', '--since', '30d', '--out', 'report.md'], { app: 'hello', since: '30d', out: 'report.md' }],
+  ['notify', ['list'], { sub: 'list' }],
+  ['notify', ['add', 'ops', '--slack', 'https://hooks.slack.com/x'], { sub: 'add', name: 'ops', kind: 'slack', url: 'https://hooks.slack.com/x', secretStdin: false }],
+  ['notify', ['add', 'ci', '--webhook', 'https://ci.example.com/h', '--events', 'deploy.failed,instance.crashloop'], { sub: 'add', name: 'ci', kind: 'webhook', url: 'https://ci.example.com/h', events: ['deploy.failed', 'instance.crashloop'], secretStdin: false }],
+  ['notify', ['remove', 'ops'], { sub: 'remove', name: 'ops' }],
+  ['notify', ['log', 'ops', '--limit', '20'], { sub: 'log', name: 'ops', limit: 20 }],
 ];
 
 for (const [name, argv, expected] of good) {
@@ -116,6 +129,11 @@ const bad: [string, string[], RegExp][] = [
   ['status', [], /missing <app>/],
   ['status', ['a', 'b'], /unexpected argument/],
   ['releases', [], /missing <app>/],
+  ['top', ['--window', '10m'], /--window must be 1m, 5m or 1h, not "10m"/],
+  ['top', ['shop'], /unexpected argument "shop"/],
+  ['health', [], /missing <app>/],
+  ['health', ['hello', '--limit', '101'], /--limit must be at most 100/],
+  ['health', ['hello', '--limit', '0'], /--limit must be a whole number of at least 1/],
   ['logs', [], /missing <app>/],
   ['logs', ['hello', '--tail', 'ten'], /--tail must be a whole number/],
   ['logs', ['hello', '--tail', '-1'], /--tail/],
@@ -158,6 +176,14 @@ const bad: [string, string[], RegExp][] = [
   ['certs', ['remove'], /missing <domain>/],
   ['certs', ['renew', 'a.example.com', 'b.example.com'], /unexpected argument "b.example.com"/],
   ['certs', ['list', '--cert', 'a.pem'], /unknown flag --cert/],
+  ['events', ['a', 'b'], /unexpected argument "b"/],
+  ['events', ['--limit', 'x'], /--limit must be a whole number/],
+  ['audit', ['a', 'b'], /unexpected argument "b"/],
+  ['notify', [], /missing the subcommand/],
+  ['notify', ['add', 'ops'], /--slack URL or --webhook URL/],
+  ['notify', ['add', 'ops', '--slack', 'https://a', '--webhook', 'https://b'], /not both/],
+  ['notify', ['frob'], /unknown notify subcommand "frob"/],
+  ['notify', ['add', 'ops', '--slack', 'https://a', '--secret', 'abcdefghijklmnopqrstu'], /--secret is for --webhook only/],
 ];
 
 for (const [name, argv, message] of bad) {
@@ -176,7 +202,7 @@ test('every command has a case of each kind above', () => {
 test('global flags are accepted by every command, before or after its arguments', async () => {
   for (const name of COMMAND_NAMES) {
     const module = await load(name);
-    const special: Record<string, string[]> = { env: ['list', 'hello'], scale: ['hello', 'web=2'], run: ['hello', 'true'], registry: ['list'] };
+    const special: Record<string, string[]> = { env: ['list', 'hello'], scale: ['hello', 'web=2'], run: ['hello', 'true'], registry: ['list'], notify: ['list'] };
     const argv = special[name] ?? (module.spec.args.some((arg) => arg.startsWith('<')) ? ['https://x.example'] : []);
     const parsed = module.parse(['--json', '--url', 'http://10.0.0.1:7171', ...argv, '--token', 't0k']);
     assert.deepEqual(parsed.globals, { json: true, url: 'http://10.0.0.1:7171', token: 't0k', help: false, version: false }, name);

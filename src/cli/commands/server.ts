@@ -10,7 +10,7 @@ export const spec: CommandSpec = {
   usage: 'berth server [--data DIR] [--api HOST:PORT] [--http HOST:PORT] [--https HOST:PORT|off] [--base-domain DOMAIN] [--runtime auto|docker|process] [--acme-directory URL|staging] [--acme-email EMAIL] [--max-upload SIZE] [--log-level LEVEL]',
   summary: 'Run the berth daemon in the foreground (`berth up` runs it in the background).',
   details: [
-    'Each flag falls back to an environment variable (BERTH_DATA, BERTH_API, BERTH_HTTP, BERTH_HTTPS, BERTH_BASE_DOMAIN, BERTH_RUNTIME, BERTH_NODE_IMAGE, BERTH_BUILD_MEMORY, BERTH_BUILD_CPUS, BERTH_MAX_UPLOAD, BERTH_LOG_LEVEL, BERTH_ACME_DIRECTORY, BERTH_ACME_EMAIL, BERTH_ACME_CA, BERTH_ACME_RESOLVER, BERTH_ACME_CHALLENGE_PORT), then to its default. Ctrl-C or SIGTERM stops it; apps keep running unless the server is stopped with `berth down`.',
+    'Each flag falls back to an environment variable (BERTH_DATA, BERTH_API, BERTH_HTTP, BERTH_HTTPS, BERTH_BASE_DOMAIN, BERTH_RUNTIME, BERTH_NODE_IMAGE, BERTH_BUILD_MEMORY, BERTH_BUILD_CPUS, BERTH_MAX_UPLOAD, BERTH_LOG_LEVEL, BERTH_ACME_DIRECTORY, BERTH_ACME_EMAIL, BERTH_ACME_CA, BERTH_ACME_RESOLVER, BERTH_ACME_CHALLENGE_PORT, BERTH_ACCESS_LOG_MAX_SIZE, BERTH_ACCESS_LOG_KEEP), then to its default. Ctrl-C or SIGTERM stops it; apps keep running unless the server is stopped with `berth down`.',
     'HTTPS: every name in an app\'s `domains` gets a certificate from the ACME CA on its own (Let\'s Encrypt unless --acme-directory says otherwise, agreeing to its terms of service), once the name resolves to this server and port 80 (or --acme-challenge-port) reaches the --http listener. Servers listen with --http 0.0.0.0:80 --https 0.0.0.0:443; the README says how without root.',
   ],
   flags: {
@@ -30,6 +30,10 @@ export const spec: CommandSpec = {
     'build-cpus': { type: 'string', value: 'N', doc: 'CPU cap of an image build (default all cores but one)' },
     'max-upload': { type: 'string', value: 'SIZE', doc: 'largest accepted upload, such as 200mb' },
     'log-level': { type: 'string', value: 'LEVEL', doc: 'debug, info, warn or error' },
+    'access-log-max-size': { type: 'string', value: 'SIZE', doc: 'the access log (DATA/logs/access) is rotated at this size (default 64mb)' },
+    'access-log-keep': { type: 'string', value: 'DURATION', doc: 'rotated access logs older than this are deleted (default 14d); 0 turns the access log off' },
+    'log-retention': { type: 'string', value: 'DURATION', doc: 'app log lines berth keeps older than this are deleted, hourly (default 14d; 1h to 3650d)' },
+    metrics: { type: 'string', value: 'HOST:PORT', doc: 'also serve GET /metrics there, without a token, for a local Prometheus (default off; GET /v1/metrics on the API always, with the token)' },
   },
   args: [],
 };
@@ -61,6 +65,10 @@ export function serverFlags(values: FlagValues): ServerFlags {
   take('acme-ca', 'acmeCa');
   take('acme-resolver', 'acmeResolver');
   take('acme-challenge-port', 'acmeChallengePort');
+  take('access-log-max-size', 'accessLogMaxSize');
+  take('access-log-keep', 'accessLogKeep');
+  take('metrics', 'metrics');
+  take('log-retention', 'logRetention');
   return flags;
 }
 

@@ -1,11 +1,13 @@
-/** `berth status <app>`: what is serving, every instance, and how the last deployment went. */
-import type { App, Deployment, DeploymentList, ImageUpdate, Instance } from '../../model/wire.ts';
+/** `berth status <app>`: what is serving, every instance, its traffic, and how the last deployment went. */
+import { isBerthError } from '../../errors/catalogue.ts';
+import type { App, AppMetrics, Deployment, DeploymentList, ImageUpdate, Instance } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
-import { appPath } from '../client.ts';
+import { appPath, type ApiClient } from '../client.ts';
 import type { Context } from '../context.ts';
 import { formatAgo, formatElapsed, formatError, formatTable, orDash, shortId } from '../format.ts';
 import type { Style } from '../io.ts';
-import { statusText } from './apps.ts';
+import { healthText, statusText } from './apps.ts';
+import { trafficCells } from './top.ts';
 
 export const spec: CommandSpec = {
   name: 'status',
@@ -13,7 +15,8 @@ export const spec: CommandSpec = {
   summary: 'Show an app\'s release, instances and last deployment.',
   details: [
     'Images berth keeps updated (`update:` in berth.yaml) are listed with their last check, the digest serving and any digest skipped as bad.',
-    '--json prints `{ app: App, lastDeployment: Deployment | null }`.',
+    'Traffic: requests/s, error % (5xx answers and proxy errors) and p50/p95/p99 latency through the proxy over the last 1 and 5 minutes, for the app and each release that had requests.',
+    '--json prints `{ app: App, lastDeployment: Deployment | null, traffic: { "1m": AppMetrics, "5m": AppMetrics } | null }` (null from a server without metrics).',
   ],
   flags: {},
   args: ['<app>'],
@@ -63,9 +66,21 @@ export function formatUpdates(updates: ImageUpdate[], now: number, style: Style)
   return `auto-update:\n${formatTable(['IMAGE', 'FOR', 'LAST CHECK', 'SERVING', 'PINNED'], rows, style)}${notes.map((n) => `${n}\n`).join('')}`;
 }
 
-export function formatStatus(app: App, last: Deployment | null, now: number, style: Style): string {
+export type Traffic = { '1m': AppMetrics; '5m': AppMetrics };
+
+/** The app's traffic over 1m and 5m, then each release that had requests in either (a canary next to the release it replaces). */
+export function formatTraffic(traffic: Traffic, style: Style): string {
+  const rows = [traffic['1m'], traffic['5m']].map((m) => ['app', m.window, ...trafficCells(m.total, style)]);
+  for (const m of [traffic['1m'], traffic['5m']]) {
+    for (const r of m.releases) if (r.requests > 0) rows.push([`${r.name}${r.current ? ' (current)' : ''}`, m.window, ...trafficCells(r, style)]);
+  }
+  return `traffic:\n${formatTable(['FOR', 'WINDOW', 'REQ/S', 'ERRORS', 'P50', 'P95', 'P99'], rows, style)}`;
+}
+
+export function formatStatus(app: App, last: Deployment | null, now: number, style: Style, traffic: Traffic | null = null): string {
   const rows: [string, string][] = [
     ['status', statusText(app.status, style)],
+    ['health', `${healthText(app.health, style)}${app.health === 'degraded' ? ` (\`berth health ${app.name}\`)` : ''}`],
     ['release', app.release ? `${app.release.name} (${app.release.id})` : 'none yet'],
     ['urls', app.urls.length ? app.urls.join(', ') : '-'],
   ];
@@ -80,11 +95,13 @@ export function formatStatus(app: App, last: Deployment | null, now: number, sty
       instance.release.name,
       instanceState(instance, style),
       runState(instance, style),
+      healthText(instance.health, style),
       String(instance.restarts),
       orDash(instance.address),
     ]);
-    out.push(formatTable(['ID', 'PROCESS', 'RELEASE', 'STATE', 'RUN', 'RESTARTS', 'ADDRESS'], table, style));
+    out.push(formatTable(['ID', 'PROCESS', 'RELEASE', 'STATE', 'RUN', 'HEALTH', 'RESTARTS', 'ADDRESS'], table, style));
   }
+  if (traffic) out.push(formatTraffic(traffic, style));
   if (app.updates.length > 0) out.push(formatUpdates(app.updates, now, style));
   if (last) {
     const release = last.release ? ` -> ${last.release.name}` : '';
@@ -102,6 +119,18 @@ export async function run(args: StatusArgs, ctx: Context): Promise<number> {
     client.get<DeploymentList>(appPath(args.app, '/deployments')),
   ]);
   const last = deployments.deployments[0] ?? null;
-  ctx.io.stdout.write(ctx.globals.json ? JSON.stringify({ app, lastDeployment: last }, null, 2) + '\n' : formatStatus(app, last, ctx.now(), ctx.out));
+  const traffic = await readTraffic(client, args.app);
+  ctx.io.stdout.write(ctx.globals.json ? JSON.stringify({ app, lastDeployment: last, traffic }, null, 2) + '\n' : formatStatus(app, last, ctx.now(), ctx.out, traffic));
   return 0;
+}
+
+/** The 1m and 5m numbers; null from a server that has no metrics endpoint yet (an older daemon). */
+async function readTraffic(client: ApiClient, app: string): Promise<Traffic | null> {
+  try {
+    const [oneMinute, fiveMinutes] = await Promise.all(['1m', '5m'].map((window) => client.get<AppMetrics>(appPath(app, '/metrics'), { query: { window } })));
+    return { '1m': oneMinute, '5m': fiveMinutes };
+  } catch (error) {
+    if (isBerthError(error) && error.code === 'ROUTE_NOT_FOUND') return null;
+    throw error;
+  }
 }

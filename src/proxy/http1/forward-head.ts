@@ -2,8 +2,11 @@ import type { RequestHead } from './request-head.ts';
 import type { ResponseHead } from './response-head.ts';
 import { HOP_BY_HOP } from './tokens.ts';
 
-/** Headers the edge proxy owns: a client cannot choose what the app believes about its origin. */
-const EDGE_OWNED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
+/**
+ * Headers the edge proxy owns: a client cannot choose what the app believes about its origin. The client's
+ * X-Request-ID is dropped too: berth writes the one it logs (the client's own when it was valid).
+ */
+const EDGE_OWNED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-request-id']);
 
 const mayNeedDropping = (name: string): boolean => {
   // Every header we drop starts with one of these letters; checking first spares most toLowerCase calls.
@@ -31,8 +34,9 @@ const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
  * The head sent upstream: origin-form, HTTP/1.1, hop-by-hop headers removed, X-Forwarded-* set by us.
  * The framing is always the one berth parsed, written by berth: one `Content-Length` with the length
  * berth counts, or `Transfer-Encoding: chunked`, never the client's spelling (leading zeros, repeats, case).
+ * `requestId`: the X-Request-ID the app gets (and the access log names).
  */
-export function buildRequestHead(req: RequestHead, clientIp: string, proto: string): string {
+export function buildRequestHead(req: RequestHead, clientIp: string, proto: string, requestId: string): string {
   let out = `${req.method} ${req.target} HTTP/1.1\r\n`;
   let sawHost = false;
   let sawFraming = false;
@@ -63,7 +67,7 @@ export function buildRequestHead(req: RequestHead, clientIp: string, proto: stri
   }
   if (!sawHost && req.rawHost) out += `Host: ${req.rawHost}\r\n`;
   if (req.upgrade) out += 'Connection: Upgrade\r\n';
-  out += `X-Forwarded-For: ${clientIp}\r\nX-Forwarded-Proto: ${proto}\r\n`;
+  out += `X-Forwarded-For: ${clientIp}\r\nX-Forwarded-Proto: ${proto}\r\nX-Request-ID: ${requestId}\r\n`;
   if (req.rawHost) out += `X-Forwarded-Host: ${req.rawHost}\r\n`;
   return out + '\r\n';
 }

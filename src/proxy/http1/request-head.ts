@@ -21,6 +21,8 @@ export interface RequestHead {
   upgrade: string | null;
   /** Tokens listed in Connection: names of extra hop-by-hop headers. */
   connection: string[];
+  /** The client's X-Request-ID when it sent exactly one valid one (`validRequestId`), else null: berth makes one. */
+  requestId: string | null;
   /** Bytes taken by the head, including leading blank lines and the final CRLFCRLF. */
   size: number;
 }
@@ -83,6 +85,8 @@ export function parseRequestHead(buf: Buffer, maxSize: number): RequestHead | He
   let connection: string[] = [];
   let upgradeValue: string | null = null;
   let expect: string | null = null;
+  let requestIds = 0;
+  let requestId: string | null = null;
 
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
@@ -111,6 +115,12 @@ export function parseRequestHead(buf: Buffer, maxSize: number): RequestHead | He
         break;
       case 10:
         if (name.toLowerCase() === 'connection') connection = connection.concat(listTokens(value));
+        break;
+      case 12:
+        if (name.toLowerCase() === 'x-request-id') {
+          requestIds++;
+          requestId = value;
+        }
         break;
       case 14:
         if (name.toLowerCase() === 'content-length') {
@@ -177,9 +187,15 @@ export function parseRequestHead(buf: Buffer, maxSize: number): RequestHead | He
     keepAlive,
     upgrade,
     connection,
+    requestId: requestIds === 1 && validRequestId(requestId!) ? requestId : null,
     size: end + 4,
   };
 }
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** An X-Request-ID berth passes on: 1 to 200 visible ASCII characters (no spaces, nothing a log could be split by). */
+export const validRequestId = (value: string): boolean => REQUEST_ID.test(value);
 
 /** `Hello.Example.com.:8080` -> `hello.example.com`; `[::1]:80` -> `[::1]`; null when it is not a host. */
 export function normalizeHost(raw: string): string | null {

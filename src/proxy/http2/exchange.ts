@@ -11,6 +11,7 @@ import { readRequest, requestHeader } from './request.ts';
 import { RequestBody } from './request-body.ts';
 import { errorResponse } from './response-headers.ts';
 import { ResponseRelay, type RelayEvents } from './response-relay.ts';
+import { accessHost, accessMethod, accessMs, accessPath, isoNow } from '../access-log/entry.ts';
 
 /** What the session gives each of its streams. */
 export interface ExchangeScope {
@@ -48,6 +49,8 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
   #clientDone = false;
   /** The response from the upstream in use (a new one per attempt). */
   #relay: ResponseRelay | null = null;
+  /** The X-Request-ID the app gets and the access log names. */
+  #requestId = '';
 
   constructor(stream: ServerHttp2Stream, scope: ExchangeScope) {
     this.#stream = stream;
@@ -66,6 +69,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
       return this.#answer(proxyErrors.refused(req.status, req.reason));
     }
     this.#req = req;
+    this.#requestId = req.requestId ?? ctx.requestIds.next();
     const app = ctx.routes.resolve(req.host!);
     if (!app) {
       ctx.unrouted();
@@ -90,6 +94,8 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
       }
       return this.#failUpstream(proxyErrors.unreachable(app.name));
     }
+    // A request sent again after a failed attempt (ReleaseStats.retries).
+    if (this.#attempts > 0) target.counters.release.retries++;
     this.#tried.push(target);
     this.#attempts++;
     this.#useTarget(target);
@@ -102,6 +108,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
       }
       if (error) {
         // Nothing was sent: any other target may take this request, whatever its method.
+        target.counters.release.upstreamErrors++;
         this.#scope.ctx.routes.markDown(target, Date.now());
         return this.#connect();
       }
@@ -135,7 +142,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
       { method: req.method, expectsContinue: requestHeader(req, 'expect') !== undefined, hsts: this.#hsts, maxHeadSize: ctx.options.maxHeadSize },
       this,
     );
-    upstream.socket.write(buildRequestHead(req, clientIp, ctx.options.proto), 'latin1');
+    upstream.socket.write(buildRequestHead(req, clientIp, ctx.options.proto, this.#requestId), 'latin1');
     this.#body?.attach(upstream.socket);
   }
 
@@ -186,6 +193,8 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
     if (!upstream || this.#over) return;
     this.#dropUpstream();
     if (this.#responding) return this.#cut();
+    // Failed before a response began: refused, reset or closed (ReleaseStats.upstreamErrors).
+    if (this.#target) this.#target.counters.release.upstreamErrors++;
     // A reused keep-alive connection may have been closed by the app just as we sent: the classic race.
     // Replaying is safe when the request carried no body, or its body was not sent yet.
     const replayable = upstream.reused && (this.#body === null || !this.#body.started);
@@ -199,6 +208,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
   onUpstreamTimeout(): void {
     if (this.#responding || !this.#upstream) return;
     this.#dropUpstream();
+    if (this.#target) this.#target.counters.release.upstreamErrors++;
     this.#failUpstream(proxyErrors.timeout(this.#app!.name, Math.round(this.#scope.ctx.options.responseTimeoutMs / 1000)));
   }
 
@@ -214,7 +224,31 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
 
   #record(status: number, proxyError: boolean): void {
     const target = this.#target;
-    if (target) target.counters.record(status, performance.now() - this.#startedAt, proxyError);
+    if (target && this.#scope.ctx.countStats) target.counters.record(status, performance.now() - this.#startedAt, proxyError);
+  }
+
+  /** One access-log line (when there is a log): `byApp` false when the proxy answered itself. */
+  #log(status: number, bytes: number, byApp: boolean): void {
+    const sink = this.#scope.ctx.accessLog;
+    if (sink === null) return;
+    const req = this.#req;
+    const target = byApp ? this.#target : null;
+    sink.add({
+      time: isoNow(),
+      ip: this.#scope.clientIp,
+      method: req ? accessMethod(req.method) : '-',
+      path: req ? accessPath(req.target) : '-',
+      status,
+      bytes,
+      ms: accessMs(performance.now() - this.#startedAt),
+      host: accessHost(req ? req.host : null),
+      app: this.#app ? this.#app.name : null,
+      release: target ? target.release : null,
+      instance: target ? target.id : null,
+      id: this.#requestId || this.#scope.ctx.requestIds.next(),
+      proto: 'h2',
+      tls: true,
+    });
   }
 
   #failUpstream(kind: ProxyErrorKind): void {
@@ -228,6 +262,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
     const accept = req ? requestHeader(req, 'accept') : undefined;
     const json = accept !== undefined && accept.includes('application/json') && !accept.includes('text/html');
     const page = errorResponse(kind, { json, head: req?.method === 'HEAD', hsts: this.#hsts });
+    this.#log(kind.status, page.body.length, false);
     try {
       this.#stream.respond(page.headers, { endStream: page.body.length === 0 });
       if (page.body.length > 0) this.#stream.end(page.body);
@@ -242,6 +277,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
   onResponseEnd(): void {
     const relay = this.#relay!;
     this.#record(relay.head!.status, false);
+    this.#log(relay.head!.status, relay.bytes, true);
     const upstream = this.#upstream;
     this.#upstream = null;
     if (upstream) {
@@ -266,6 +302,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
   /** The response was under way and cannot be finished: reset the stream (the HTTP/1 path closes the socket). */
   #cut(): void {
     this.#record(this.#relay?.head?.status ?? 502, true);
+    this.#log(this.#relay?.head?.status ?? 502, this.#relay?.bytes ?? 0, this.#responding);
     this.#dropUpstream();
     if (!this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     this.#finish(false);
@@ -275,6 +312,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
     if (this.#over) return;
     // The client reset the stream (or the session ended) mid-exchange: the upstream is in an unknown state.
     // Counted as a reset whatever its code: RST_STREAM(NO_ERROR) costs berth as much as CANCEL.
+    if (this.#req !== null) this.#log(this.#relay?.head?.status ?? 499, this.#relay?.bytes ?? 0, true);
     this.#dropUpstream();
     this.#finish(true);
   }

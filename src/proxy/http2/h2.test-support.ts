@@ -10,6 +10,8 @@ import { defaultConnectionOptions, defaultPoolOptions } from '../server.ts';
 import type { PoolOptions } from '../upstream.ts';
 import { Http2Connection } from './connection.ts';
 import type { ResetGuardOptions } from './reset-guard.ts';
+import type { AccessSink } from '../access-log/entry.ts';
+import { RequestIds } from '../request-ids.ts';
 
 /** A test CA (openssl, test/support/tls-certs.ts) and a leaf for localhost and app.localhost; the CA also as a file, for curl. */
 function makeCertificate(): { key: string; cert: string; ca: string; caPath: string; cleanup(): void } {
@@ -38,7 +40,9 @@ export interface H2Proxy {
  * A TLS listener as the proxy's (ALPN h2, then http/1.1) handing h2 sockets to Http2Connection and the
  * rest to ClientConnection, over a real Routes table: what the TLS listener does, without its certificates.
  */
-export async function startH2Proxy(options: { connection?: Partial<ConnectionOptions>; pool?: Partial<PoolOptions>; resetGuard?: ResetGuardOptions } = {}): Promise<H2Proxy> {
+export async function startH2Proxy(
+  options: { connection?: Partial<ConnectionOptions>; pool?: Partial<PoolOptions>; resetGuard?: ResetGuardOptions; accessLog?: AccessSink } = {},
+): Promise<H2Proxy> {
   const { key, cert, ca, caPath, cleanup } = makeCertificate();
   const routes = new Routes({ ...defaultPoolOptions, ...options.pool });
   const sessions = new Set<Http2Connection>();
@@ -50,6 +54,9 @@ export async function startH2Proxy(options: { connection?: Partial<ConnectionOpt
     unrouted: () => {
       proxy.unrouted++;
     },
+    requestIds: new RequestIds(),
+    accessLog: options.accessLog ?? null,
+    countStats: true,
   };
   // As the proxy's listener (src/proxy/tls/listener.ts): ALPN h2 first, half-open sockets allowed.
   const server = createServer({ key, cert, ALPNProtocols: ['h2', 'http/1.1'], allowHalfOpen: true }, (socket) => {

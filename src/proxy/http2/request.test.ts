@@ -47,19 +47,19 @@ describe('http2 request: header block -> RequestHead', () => {
     assert.equal(withLength.chunked, false);
     const chunked = ok(read([], { endStream: false }));
     assert.equal(chunked.chunked, true);
-    assert.match(buildRequestHead(chunked, '10.0.0.1', 'https'), /\r\nTransfer-Encoding: chunked\r\n/);
+    assert.match(buildRequestHead(chunked, '10.0.0.1', 'https', 'id-1'), /\r\nTransfer-Encoding: chunked\r\n/);
     const none = ok(read([]));
     assert.equal(none.chunked, false);
     assert.equal(none.contentLength, -1);
-    assert.doesNotMatch(buildRequestHead(none, '10.0.0.1', 'https'), /Content-Length|Transfer-Encoding/i);
+    assert.doesNotMatch(buildRequestHead(none, '10.0.0.1', 'https', 'id-1'), /Content-Length|Transfer-Encoding/i);
   });
 
   test('the forwarded head is the HTTP/1 path\'s: Host, X-Forwarded-*, no client-chosen forwarding headers, no te', () => {
     const req = ok(read(['te', 'trailers', 'x-forwarded-for', '6.6.6.6', 'forwarded', 'for=6.6.6.6', 'x-app', 'kept']));
-    const head = buildRequestHead(req, '10.0.0.1', 'https');
+    const head = buildRequestHead(req, '10.0.0.1', 'https', 'id-1');
     assert.equal(
       head,
-      'GET / HTTP/1.1\r\nx-app: kept\r\nHost: app.localhost\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: app.localhost\r\n\r\n',
+      'GET / HTTP/1.1\r\nx-app: kept\r\nHost: app.localhost\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nX-Request-ID: id-1\r\nX-Forwarded-Host: app.localhost\r\n\r\n',
     );
   });
 

@@ -1,4 +1,4 @@
-import { climbsAboveRoot, normalizeHost, type HeadError, type RequestHead } from '../http1/request-head.ts';
+import { climbsAboveRoot, normalizeHost, validRequestId, type HeadError, type RequestHead } from '../http1/request-head.ts';
 import { BAD_VALUE_CHAR, DIGITS, METHOD, TARGET, TOKEN } from '../http1/tokens.ts';
 
 /**
@@ -39,6 +39,8 @@ export function readRequest(raw: readonly string[], endStream: boolean, maxHeadS
   let expect: string | null = null;
   let cookieAt = -1;
   let size = 0;
+  let requestIds = 0;
+  let requestId: string | null = null;
 
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i];
@@ -96,6 +98,10 @@ export function readRequest(raw: readonly string[], endStream: boolean, maxHeadS
       case 'expect':
         expect = expect === null ? value : `${expect}, ${value}`;
         break;
+      case 'x-request-id':
+        requestIds++;
+        requestId = value;
+        break;
       case 'cookie':
         if (cookieAt !== -1) {
           values[cookieAt] += `; ${value}`;
@@ -151,6 +157,7 @@ export function readRequest(raw: readonly string[], endStream: boolean, maxHeadS
     keepAlive: true,
     upgrade: null,
     connection: [],
+    requestId: requestIds === 1 && validRequestId(requestId!) ? requestId : null,
     size,
   };
 }

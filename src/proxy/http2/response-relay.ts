@@ -40,6 +40,8 @@ export class ResponseRelay {
   #body: BodyFramer | null = null;
   /** The upstream connection may serve another request after this response. */
   reusable = true;
+  /** Body bytes passed to the client (the access log's `bytes`). */
+  bytes = 0;
   /** False when node ended the stream at its headers (HEAD, 204, 205, 304): the body is read, not sent. */
   #relay = true;
   /** The stream ends with an empty trailer block: only a whole response gets END_STREAM (see `#respond`). */
@@ -144,7 +146,10 @@ export class ResponseRelay {
     try {
       // HTTP/2 frames the body itself: chunked framing is peeled off, only the data goes to the client.
       n = body.consume(chunk, 0, (start, end) => {
-        if (this.#relay) ok = stream.write(chunk.subarray(start, end)) && ok;
+        if (this.#relay) {
+          this.bytes += end - start;
+          ok = stream.write(chunk.subarray(start, end)) && ok;
+        }
       });
     } catch {
       return this.#events.onResponseBroken();

@@ -7,7 +7,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendToStore, readStore, type StoredLine } from '../log-store.ts';
 import { findInLogTree, isSafeName } from '../log-tree.ts';
-import type { LogLine } from '../driver.ts';
+import type { LogLine, LogPruneResult } from '../driver.ts';
+import { pruneLogTree } from '../log-retention.ts';
 
 export class LogArchive {
   readonly #root: string;
@@ -26,6 +27,11 @@ export class LogArchive {
     if (!isSafeName(id)) return null;
     const found = findInLogTree(this.#root, (name) => name === `${id}.jsonl`);
     return found && readStore(join(this.#root, found.app, found.release, found.name), id);
+  }
+
+  /** Retention: archived lines older than `cutoff` go (../log-retention.ts). */
+  prune(cutoff: number): LogPruneResult {
+    return pruneLogTree(this.#root, cutoff);
   }
 
   remove(app: string, release?: string): void {

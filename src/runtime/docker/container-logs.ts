@@ -2,7 +2,7 @@
  * The docker driver's logs of instances: read from the container while it exists (masked with its secret
  * values), and from berth's archive (./archive-logs.ts) once stop() has removed it, having kept them first.
  */
-import type { LogLine, LogQuery } from '../driver.ts';
+import type { LogLine, LogPruneResult, LogQuery } from '../driver.ts';
 import { selectLogLines } from '../log-query.ts';
 import { createMasker } from '../mask-secrets.ts';
 import { LogArchive } from './archive-logs.ts';
@@ -60,6 +60,14 @@ export class ContainerLogs {
         }
       },
     };
+  }
+
+  /**
+   * Retention by age for the archive. Live containers' logs are the engine's: json-file, at most
+   * max-size x max-file (./container-spec.ts: LOG_CONFIG), without an age limit; they go with the container.
+   */
+  prune(cutoff: number): LogPruneResult {
+    return this.#archive.prune(cutoff);
   }
 
   /** Forgets the kept logs of an app, or of one of its releases. */

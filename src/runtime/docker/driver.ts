@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fail, isBerthError } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { AccessoryRuntime, BuildRequest, BuildResult, HealthCheck, HealthResult, ImageRuntime, InstanceInfo, InstanceSpec, LogLine, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
+import type { AccessoryRuntime, BuildRequest, BuildResult, HealthCheck, HealthResult, ImageRuntime, InstanceInfo, InstanceSpec, InstanceUsage, LogLine, LogPruneResult, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
 import { driverListeners, missingInstance, type DriverListeners } from '../listeners.ts';
 import { createMasker } from '../mask-secrets.ts';
 import { BuildQueue, buildImage, type BuildCaps } from './build.ts';
@@ -35,6 +35,7 @@ import { ServiceRuntime } from './services.ts';
 import { SupervisionStore } from './supervision-state.ts';
 import { DockerSupervisor } from './supervisor.ts';
 import { tagOwnImage } from './tags.ts';
+import { containersUsage } from './usage.ts';
 
 export interface DockerDriverOptions {
   engine: DockerEngine;
@@ -186,6 +187,10 @@ export class DockerRuntimeDriver implements DockerDriver {
     this.#logs.remove(app, release);
   }
 
+  async pruneLogs(olderThan: number): Promise<LogPruneResult> {
+    return this.#logs.prune(olderThan);
+  }
+
   async holdings(): Promise<{ apps: string[]; artifacts: string[] }> {
     const engine = this.#engine;
     const mine = ownerFilter(this.#ownerId);
@@ -225,6 +230,10 @@ export class DockerRuntimeDriver implements DockerDriver {
 
   restart(id: string): Promise<void> {
     return this.#supervisor.restart(id);
+  }
+
+  usage(ids: readonly string[]): Promise<InstanceUsage[]> {
+    return containersUsage(this.#engine, ids);
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,7 @@
  *   DELETE /containers/{id}?force=&v=                    (404 is fine)
  *   GET  /containers/{id}/json, /containers/json         inspectContainer (404 -> undefined), listContainers
  *   GET  /containers/{id}/logs                           containerLogs: multiplexed frames (./engine-logs.ts)
+ *   GET  /containers/{id}/stats?stream=false&one-shot=true   containerStats (404 -> undefined)
  *   POST /containers/{id}/exec, /exec/{id}/start; GET /exec/{id}/json   exec
  *   POST /networks/create, /networks/{id}/connect|disconnect; DELETE /networks/{id}; GET /networks
  *   POST /volumes/create; DELETE /volumes/{name}; GET /volumes
@@ -31,6 +32,7 @@ import type {
   BuildOptions,
   ContainerCreate,
   ContainerInspect,
+  ContainerStats,
   ContainerSummary,
   DockerEngine,
   EngineEvent,
@@ -144,6 +146,12 @@ export function createDockerEngine(options: DockerEngineOptions = {}): DockerEng
     async listContainers(listOptions) {
       const query = { all: listOptions.all ?? false, filters: filters(listOptions.filters) };
       return (await call<ContainerSummary[]>('GET', '/containers/json', { query })).body;
+    },
+    async containerStats(id, statsOptions = {}) {
+      // one-shot (API 1.41+): the engine answers at once instead of waiting a second for a second sample.
+      const query = { stream: false, 'one-shot': true };
+      const res = await call<ContainerStats>('GET', `/containers/${segment(id)}/stats`, { query, accept: [404], ...(statsOptions.timeoutMs ? { timeoutMs: statsOptions.timeoutMs } : {}) });
+      return res.status === 404 || typeof res.body !== 'object' || res.body === null ? undefined : res.body;
     },
     async waitContainer(id, signal) {
       // Its own connection: the engine answers only when the container stops, which may take days.

@@ -128,6 +128,16 @@ export interface LogEntry {
   line: string;
 }
 
+/**
+ * The part of GET /containers/{id}/stats berth reads (one shot, no stream). `memory_stats.stats` holds the
+ * cgroup's counters: v2 names them `inactive_file`, v1 `total_inactive_file` and `cache`. A container that
+ * is not running answers with empty stats.
+ */
+export interface ContainerStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number } };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+}
+
 export interface EngineEvent {
   Type: string;
   Action: string;
@@ -167,6 +177,8 @@ export interface DockerEngine {
   removeContainer(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void>;
   inspectContainer(id: string): Promise<ContainerInspect | undefined>;
   listContainers(options: { all?: boolean; filters?: Filters }): Promise<ContainerSummary[]>;
+  /** One sample of a container's CPU and memory counters (stats, one-shot); undefined when there is no such container. */
+  containerStats(id: string, options?: { timeoutMs?: number }): Promise<ContainerStats | undefined>;
   /** Resolves with the exit code once the container stops. */
   waitContainer(id: string, signal?: AbortSignal): Promise<number>;
   /** Demultiplexed log lines; with `follow`, keeps yielding until the signal aborts or the container ends. */

@@ -7,7 +7,7 @@
  */
 import { fail } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
-import type { AccessoryRuntime, BuildRequest, BuildResult, HealthCheck, HealthResult, ImageRuntime, InstanceInfo, InstanceSpec, LogLine, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
+import type { AccessoryRuntime, BuildRequest, BuildResult, HealthCheck, HealthResult, ImageRuntime, InstanceInfo, InstanceSpec, InstanceUsage, LogLine, LogPruneResult, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
 import { driverListeners, missingInstance, type DriverListeners } from '../listeners.ts';
 import { logStream } from '../log-stream.ts';
 import { fakeBuild } from './build.ts';
@@ -127,6 +127,22 @@ export class FakeDriver implements RuntimeDriver {
     forgetFakeLogs(this.#state, (owner) => owner.app === app && owner.release === release);
   }
 
+  /** The fake keeps lines in memory: those older than the cutoff go; an instance left with none, entirely. */
+  async pruneLogs(olderThan: number): Promise<LogPruneResult> {
+    const result = { files: 0, lines: 0 };
+    for (const [id, lines] of this.#state.logs) {
+      const kept = lines.filter((l) => l.ts >= olderThan);
+      result.lines += lines.length - kept.length;
+      if (kept.length > 0 || this.#state.instances.has(id)) this.#state.logs.set(id, kept);
+      else {
+        result.files++;
+        this.#state.logs.delete(id);
+        this.#state.logOwners.delete(id);
+      }
+    }
+    return result;
+  }
+
   async removeApp(app: string): Promise<void> {
     forgetFakeLogs(this.#state, (owner) => owner.app === app);
   }
@@ -144,6 +160,16 @@ export class FakeDriver implements RuntimeDriver {
 
   restart(id: string): Promise<void> {
     return this.#supervisor.restart(id);
+  }
+
+  /** The fake's own counters of each live instance (./process.ts: FakeProcess.usage). */
+  async usage(ids: readonly string[]): Promise<InstanceUsage[]> {
+    return [...new Set(ids)].flatMap((id) => {
+      const record = this.#state.instances.get(id);
+      const proc = record && !record.stopping && record.state === 'running' ? record.process : null;
+      if (!proc || !proc.alive()) return [];
+      return [{ id, ...proc.usage(), memoryLimitBytes: record!.spec.resources?.memoryBytes ?? null }];
+    });
   }
 
   async checkHealth(id: string, check: HealthCheck): Promise<HealthResult> {

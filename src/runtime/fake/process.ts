@@ -16,7 +16,16 @@ export interface FakeProcess {
   kill(signal: 'SIGTERM' | 'SIGKILL'): void;
   /** Settles once the process has ended. */
   readonly exited: Promise<ExitInfo>;
+  /**
+   * What the simulated process uses, as the fake counts it (deterministic, and real for what it measures):
+   * CPU seconds are the time its server spent answering requests; memory is a nominal FAKE_BASE_MEMORY
+   * plus the bytes of output it has written.
+   */
+  usage(): { cpuSeconds: number; memoryBytes: number };
 }
+
+/** The footprint every fake process reports before it has written anything: a small Node app's order of magnitude. */
+export const FAKE_BASE_MEMORY = 16 * 1024 * 1024;
 
 export interface SpawnFakeOptions {
   pid: number;
@@ -31,8 +40,14 @@ export interface SpawnFakeOptions {
 }
 
 export async function spawnFakeProcess(options: SpawnFakeOptions): Promise<FakeProcess> {
-  const { behaviour, clock, write } = options;
+  const { behaviour, clock } = options;
   const env = { ...options.env };
+  let busyMs = 0;
+  let written = 0;
+  const write = (stream: 'stdout' | 'stderr', line: string) => {
+    written += Buffer.byteLength(line) + 1;
+    options.write(stream, line);
+  };
   const life = new AbortController();
   const answer = async (url: string, res: ServerResponse) => {
     if (url === '/health') {
@@ -45,7 +60,11 @@ export async function spawnFakeProcess(options: SpawnFakeOptions): Promise<FakeP
     res.end(JSON.stringify({ version: behaviour.version ?? 'v1', env }));
   };
 
-  const server = createServer((req, res) => void answer(req.url ?? '/', res));
+  const server = createServer((req, res) => {
+    const began = performance.now();
+    res.once('close', () => (busyMs += performance.now() - began));
+    void answer(req.url ?? '/', res);
+  });
   let port: number | null = null;
   if (options.port) {
     port = await listen(server, options.preferredPort ?? 0).catch(() => listen(server, 0));
@@ -85,6 +104,7 @@ export async function spawnFakeProcess(options: SpawnFakeOptions): Promise<FakeP
       exit(null, signal);
     },
     exited,
+    usage: () => ({ cpuSeconds: busyMs / 1000, memoryBytes: FAKE_BASE_MEMORY + written }),
   };
 }
 

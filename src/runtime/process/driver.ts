@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { fail } from '../../errors/catalogue.ts';
 import { systemClock, type Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { BuildRequest, BuildResult, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, LogLine, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
+import type { BuildRequest, BuildResult, HealthCheck, HealthResult, InstanceInfo, InstanceSpec, InstanceUsage, LogLine, LogPruneResult, LogQuery, OneOffResult, OneOffSpec, RuntimeDriver } from '../driver.ts';
 import { driverListeners, missingInstance, type DriverListeners } from '../listeners.ts';
 import { isSafeName } from '../log-tree.ts';
 import { logStream } from '../log-stream.ts';
@@ -30,6 +30,9 @@ import { findOwnedProcesses } from './owned.ts';
 import { listStates, readState, type InstanceState } from './state-file.ts';
 import { ProcessSupervisor } from './supervisor.ts';
 import { orphanInfos, unsupervisedInfo } from './instance-info.ts';
+import { groupsUsage } from './usage.ts';
+import { pruneProcessLogs } from './prune-logs.ts';
+import { isSameProcessAlive } from '../../lib/proc.ts';
 
 export interface ProcessDriverOptions {
   /** Directory the driver owns, such as DATA/runtime/process. */
@@ -195,6 +198,10 @@ export class ProcessDriver implements RuntimeDriver {
     rmSync(join(this.#layout.logs, app, release), { recursive: true, force: true });
   }
 
+  async pruneLogs(olderThan: number): Promise<LogPruneResult> {
+    return pruneProcessLogs(this.#layout.logs, olderThan, (id) => this.#collector.source(id) !== undefined || this.#hasState(id));
+  }
+
   async removeApp(app: string): Promise<void> {
     if (!isSafeName(app)) return;
     rmSync(join(this.#layout.logs, app), { recursive: true, force: true });
@@ -217,6 +224,16 @@ export class ProcessDriver implements RuntimeDriver {
 
   async restart(id: string): Promise<void> {
     return isSafeName(id) ? this.#supervisor.restart(id) : undefined;
+  }
+
+  /** From /proc (./usage.ts); the process runtime sets no memory limit, so none is reported. */
+  async usage(ids: readonly string[]): Promise<InstanceUsage[]> {
+    const groups = [...new Set(ids)].flatMap((id) => {
+      const state = isSafeName(id) ? readState(this.#layout, id) : null;
+      const live = state?.state === 'running' && state.pid !== null && isSameProcessAlive(state.pid, state.startTime);
+      return live ? [{ id, pgid: state.pid!, memoryLimitBytes: null }] : [];
+    });
+    return groupsUsage(groups);
   }
 
   async checkHealth(id: string, check: HealthCheck): Promise<HealthResult> {
