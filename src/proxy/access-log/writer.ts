@@ -21,12 +21,24 @@ export interface AccessLogOptions {
 }
 
 const HOUR_MS = 60 * 60_000;
+/** Lines are copied into buffers of this size as they come: no string per line outlives the request. */
+const CHUNK_BYTES = 256 * 1024;
+/** Spare chunks kept for reuse once written. */
+const SPARE_CHUNKS = 2;
+
+/** A buffer of whole lines: `bytes` of it used, holding `lines` lines. */
+interface Chunk {
+  buf: Buffer;
+  bytes: number;
+  lines: number;
+}
 const DAY_MS = 24 * HOUR_MS;
 const WARN_EVERY_MS = 60_000;
 
 /**
- * The access log, written off the hot path: `add` appends a line to memory and returns; one write at a
- * time takes everything waiting, every `flushMs` or at `flushBytes`. A disk that stalls or fails never
+ * The access log, written off the hot path: `add` copies a line into a buffer and returns (the line's
+ * string dies young, so the proxy's small young generation does not promote a batch of them); one write
+ * at a time takes every buffer waiting (one writev), every `flushMs` or at `flushBytes`. A disk that stalls or fails never
  * blocks a request or grows memory without bound: past `maxBufferedBytes` lines are dropped and counted,
  * and a batch whose write fails is dropped and counted. The file is opened for each batch, so a folder
  * removed under it is made again and a file moved away by another tool is simply started anew.
@@ -34,8 +46,11 @@ const WARN_EVERY_MS = 60_000;
 export class AccessLogWriter implements AccessSink {
   readonly #o: Required<Omit<AccessLogOptions, 'warn'>> & Pick<AccessLogOptions, 'warn'>;
   readonly #current: string;
-  #lines: string[] = [];
-  /** Characters waiting plus those being written (lines are ASCII but for a rare UTF-8 byte). */
+  /** Full chunks waiting, then the one being filled (`#current` is it, or null). */
+  #chunks: Chunk[] = [];
+  #filling: Chunk | null = null;
+  readonly #spare: Buffer[] = [];
+  /** Bytes waiting plus those being written. */
   #pending = 0;
   #writing: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -57,18 +72,48 @@ export class AccessLogWriter implements AccessSink {
 
   add(entry: AccessEntry): void {
     const line = accessLine(entry);
-    if (this.#closed || this.#pending + line.length > this.#o.maxBufferedBytes) {
+    if (this.#closed) {
       this.#stats.dropped++;
       return;
     }
-    this.#lines.push(line);
-    this.#pending += line.length;
+    // At most 3 UTF-8 bytes per UTF-16 unit: a chunk with that much room takes the line whole.
+    let chunk = this.#filling;
+    if (chunk === null || chunk.bytes + line.length * 3 > chunk.buf.length) chunk = this.#freshChunk(line.length * 3);
+    const bytes = chunk.buf.write(line, chunk.bytes, 'utf8');
+    if (this.#pending + bytes > this.#o.maxBufferedBytes) {
+      this.#stats.dropped++; // written past `bytes` only: the chunk's used length is not moved
+      return;
+    }
+    chunk.bytes += bytes;
+    chunk.lines++;
+    this.#pending += bytes;
     if (this.#writing !== null) return; // the running write picks these up when it is done
     if (this.#pending >= this.#o.flushBytes) this.#flushNow();
     else if (this.#timer === null) {
       this.#timer = setTimeout(() => this.#flushNow(), this.#o.flushMs);
       this.#timer.unref();
     }
+  }
+
+  /** Seals the chunk being filled (if it has lines) and starts another that has room for `need` bytes. */
+  #freshChunk(need: number): Chunk {
+    if (this.#filling !== null && this.#filling.lines > 0) this.#chunks.push(this.#filling);
+    const buf = need <= CHUNK_BYTES ? (this.#spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES)) : Buffer.allocUnsafeSlow(need);
+    this.#filling = { buf, bytes: 0, lines: 0 };
+    return this.#filling;
+  }
+
+  /** Takes every chunk waiting (the one being filled too), leaving none. */
+  #takeWaiting(): Chunk[] {
+    const batch = this.#chunks;
+    if (this.#filling !== null && this.#filling.lines > 0) batch.push(this.#filling);
+    this.#chunks = [];
+    this.#filling = null;
+    return batch;
+  }
+
+  get #waiting(): boolean {
+    return this.#chunks.length > 0 || (this.#filling !== null && this.#filling.lines > 0);
   }
 
   stats(): AccessLogStats {
@@ -80,7 +125,7 @@ export class AccessLogWriter implements AccessSink {
     this.#closed = true;
     clearInterval(this.#pruneTimer);
     const deadline = Date.now() + timeoutMs;
-    while ((this.#lines.length > 0 || this.#writing !== null) && Date.now() < deadline) {
+    while ((this.#waiting || this.#writing !== null) && Date.now() < deadline) {
       if (this.#writing === null) this.#flushNow();
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([this.#writing, new Promise((r) => (timeout = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
@@ -88,63 +133,80 @@ export class AccessLogWriter implements AccessSink {
     }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#stats.dropped += this.#lines.length;
-    this.#lines = [];
+    for (const chunk of this.#takeWaiting()) this.#stats.dropped += chunk.lines;
   }
 
   #flushNow(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.#writing !== null || this.#lines.length === 0) return;
-    const batch = this.#lines;
-    this.#lines = [];
-    const chars = batch.reduce((n, l) => n + l.length, 0);
+    if (this.#writing !== null || !this.#waiting) return;
+    const batch = this.#takeWaiting();
+    const bytes = batch.reduce((n, c) => n + c.bytes, 0);
+    const lines = batch.reduce((n, c) => n + c.lines, 0);
     this.#writing = this.#write(batch)
       .then(
         () => {
-          this.#stats.lines += batch.length;
+          this.#stats.lines += lines;
         },
         (error: Error) => {
-          this.#stats.dropped += batch.length;
+          this.#stats.dropped += lines;
           this.#stats.failures++;
-          this.#warn(`access log: ${batch.length} lines dropped: ${error.message}`);
+          this.#warn(`access log: ${lines} lines dropped: ${error.message}`);
         },
       )
       .finally(() => {
-        this.#pending -= chars;
+        this.#pending -= bytes;
+        for (const chunk of batch) if (chunk.buf.length === CHUNK_BYTES && this.#spare.length < SPARE_CHUNKS) this.#spare.push(chunk.buf);
         this.#writing = null;
-        if (this.#lines.length > 0) this.#flushNow();
+        if (this.#waiting) this.#flushNow();
       });
   }
 
-  /** Appends the batch, rotating first whenever the next piece would take the current file past its size. */
-  async #write(batch: string[]): Promise<void> {
+  /**
+   * Appends the batch, rotating whenever the next line would take the current file past its size (cut at
+   * the last newline that fits: no line is torn; a single line longer than the limit gets a file of its own).
+   */
+  async #write(batch: Chunk[]): Promise<void> {
     if (this.#size < 0) this.#size = await sizeOf(this.#current);
-    let piece: string[] = [];
-    let pieceBytes = 0;
-    for (const line of batch) {
-      const bytes = Buffer.byteLength(line);
-      if (this.#size + pieceBytes + bytes > this.#o.maxFileBytes && this.#size + pieceBytes > 0) {
-        await this.#append(piece.join(''));
-        piece = [];
-        pieceBytes = 0;
+    const max = this.#o.maxFileBytes;
+    let pieces: Buffer[] = [];
+    let piecesBytes = 0;
+    for (const { buf, bytes } of batch) {
+      let start = 0;
+      while (start < bytes) {
+        const room = max - this.#size - piecesBytes;
+        if (bytes - start <= room) {
+          pieces.push(buf.subarray(start, bytes));
+          piecesBytes += bytes - start;
+          break;
+        }
+        const cut = room > 0 ? buf.lastIndexOf(0x0a, start + room - 1) : -1;
+        let end = cut >= start ? cut + 1 : start;
+        // Nothing fits and the file is empty: the line is longer than a file may be; it goes whole.
+        if (end === start && this.#size + piecesBytes === 0) end = buf.indexOf(0x0a, start) + 1;
+        if (end > start) {
+          pieces.push(buf.subarray(start, end));
+          piecesBytes += end - start;
+          start = end;
+        }
+        await this.#append(pieces, piecesBytes);
+        pieces = [];
+        piecesBytes = 0;
         await this.#rotate();
       }
-      piece.push(line);
-      pieceBytes += bytes;
     }
-    if (piece.length > 0) await this.#append(piece.join(''));
+    await this.#append(pieces, piecesBytes);
   }
 
-  async #append(text: string): Promise<void> {
-    if (text.length === 0) return;
+  async #append(pieces: Buffer[], bytes: number): Promise<void> {
+    if (bytes === 0) return;
     const file = await openForAppend(this.#current, this.#o.dir);
     try {
-      await file.write(text, null, 'utf8');
+      await file.writev(pieces);
     } finally {
       await file.close();
     }
-    this.#size += Buffer.byteLength(text);
+    this.#size += bytes;
   }
 
   async #rotate(): Promise<void> {
