@@ -183,3 +183,32 @@ test('a series idle for an hour is dropped; a release the proxy still reports is
     done();
   }
 });
+
+test('a day of traffic on 10 apps and a release change each hour: the rings hold no more bytes than after the first hour', async () => {
+  const { store, clock, proxy, metrics, done } = setup();
+  try {
+    const apps = Array.from({ length: 10 }, (_, i) => `app${i}`);
+    for (const app of apps) store.apps.ensure(app, 1);
+    let afterHour = 0;
+    await metrics.collector.refresh(0);
+    for (let tick = 1; tick <= (24 * 3_600_000) / 5_000; tick++) {
+      // Each app's release changes every hour: the old one goes idle, and the proxy forgets it an hour later.
+      const hour = Math.floor((tick * 5_000) / 3_600_000);
+      for (const app of apps) {
+        proxy.serve(app, `rel_h${hour}`, 7, tick % 10 === 0 ? '5xx' : '2xx', 40);
+        proxy.releases.delete(`${app}/rel_h${hour - 2}`);
+      }
+      clock.advance(5_000);
+      await metrics.collector.refresh(0);
+      if (tick === 3_600_000 / 5_000) afterHour = metrics.collector.ringBytes();
+    }
+    const series = metrics.collector.series();
+    assert.ok(series.length <= 2 * apps.length, `${series.length} series kept after a day`);
+    assert.ok(metrics.collector.ringBytes() <= 2 * afterHour, `${metrics.collector.ringBytes()} bytes after a day, ${afterHour} after an hour`);
+    const m = await metrics.appTraffic('app3', '5m');
+    assert.equal(Math.round(m.total.requestsPerSecond * 5), 7, '7 requests every 5 s');
+    assert.ok(Math.abs(m.total.errorRate - 0.1) < 0.01, `error rate ${m.total.errorRate}`);
+  } finally {
+    done();
+  }
+});
