@@ -207,7 +207,7 @@ test('a day of traffic on 10 apps and a release change each hour: the rings hold
     assert.ok(metrics.collector.ringBytes() <= 2 * afterHour, `${metrics.collector.ringBytes()} bytes after a day, ${afterHour} after an hour`);
     const m = await metrics.appTraffic('app3', '5m');
     assert.equal(Math.round(m.total.requestsPerSecond * 5), 7, '7 requests every 5 s');
-    assert.ok(Math.abs(m.total.errorRate - 0.1) < 0.01, `error rate ${m.total.errorRate}`);
+    assert.ok(m.total.errorRate !== null && Math.abs(m.total.errorRate - 0.1) < 0.01, `error rate ${m.total.errorRate}`);
   } finally {
     done();
   }
