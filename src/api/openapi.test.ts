@@ -93,8 +93,13 @@ test('real answers of the API fit the document, for every operation, successes a
   await api.kit.deployer.idle('alpha');
   const failed = await api.deploy('broken', manifest, { build: 'fail', buildLog: ['npm ERR! missing script'] });
 
+  await call('setChaos', 'PUT', '/v1/apps/alpha/chaos', { body: { mode: 'slow', latencyMs: 5, release: 'v1', forMs: 60_000 } });
+  await call('setChaos', 'PUT', '/v1/apps/alpha/chaos', { body: { mode: 'error', status: 418, ratio: 0.5 } });
+  await call('getChaos', 'GET', '/v1/apps/alpha/chaos');
   await call('listApps', 'GET', '/v1/apps');
   await call('getApp', 'GET', '/v1/apps/alpha');
+  await call('stopChaos', 'DELETE', '/v1/apps/alpha/chaos');
+  await call('getChaos', 'GET', '/v1/apps/nope/chaos');
   await call('listDeployments', 'GET', '/v1/apps/alpha/deployments');
   await call('listDeployments', 'GET', '/v1/apps/broken/deployments');
   await call('deploymentEvents', 'GET', `/v1/deployments/${id}/events`, { closeWhen: (text) => text.includes('event: deploy.switched') });
@@ -140,6 +145,8 @@ test('real answers of the API fit the document, for every operation, successes a
   await call('metrics', 'GET', '/v1/metrics');
   await call('appMetrics', 'GET', '/v1/apps/alpha/metrics?window=5m');
   await call('appMetrics', 'GET', '/v1/apps/alpha/metrics?window=2m');
+  await call('listPolicies', 'GET', '/v1/policies?app=alpha');
+  await call('checkPolicies', 'GET', '/v1/apps/alpha/policy-check');
   await call('openapi', 'GET', '/v1/openapi.json');
 
   // Errors: the catalogue's shape, whatever the endpoint.

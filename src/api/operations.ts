@@ -163,6 +163,21 @@ export const operations = {
       reset: { type: 'boolean', example: true, doc: 'forget the counts set with scale' },
     },
   },
+  getChaos: { method: 'GET', path: '/v1/apps/:app/chaos', summary: 'the outage simulated on the app\'s traffic, if any' },
+  setChaos: {
+    method: 'PUT',
+    path: '/v1/apps/:app/chaos',
+    summary: 'simulate an outage on the app\'s traffic in the proxy (slow, or a share of requests failed); replaces the one there is',
+    body: {
+      mode: { type: 'string', required: true, minLength: 1, maxLength: 16, example: 'error', doc: 'slow or error (CHAOS_MODE_INVALID otherwise)' },
+      latencyMs: { type: 'integer', min: 0, max: 1_000_000_000, example: 2000, doc: 'slow: each request waits this long before it is forwarded, 1 to 60000 (CHAOS_LATENCY_INVALID)' },
+      status: { type: 'integer', min: 0, max: 999, example: 503, doc: 'error: the status answered, 429 or 500..599 (CHAOS_STATUS_INVALID)' },
+      ratio: { type: 'number', min: 0, max: 1_000_000, example: 0.3, doc: 'error: the share of requests failed, 0 < ratio <= 1 (CHAOS_RATIO_INVALID)' },
+      release: { type: 'string', minLength: 1, maxLength: 16, example: 'v3', doc: 'only this release\'s instances (CHAOS_RELEASE_UNKNOWN); default the whole app' },
+      forMs: { type: 'integer', min: 0, max: 1_000_000_000_000, example: 600000, doc: 'it turns itself off after this long, 1000 to 86400000 (CHAOS_DURATION_INVALID); default 10 minutes' },
+    },
+  },
+  stopChaos: { method: 'DELETE', path: '/v1/apps/:app/chaos', summary: 'turn the app\'s simulated outage off' },
   run: {
     method: 'POST',
     path: '/v1/apps/:app/run',
@@ -258,6 +273,17 @@ export const operations = {
     path: '/v1/apps/:app/metrics',
     summary: 'the app\'s traffic over a window: requests/s, error rate, p50/p95/p99, per release; and its instances\' usage',
     query: { window: { type: 'string', minLength: 1, maxLength: 16, example: '5m', doc: '1m, 5m or 1h (default 1m)' } },
+  },
+  listPolicies: {
+    method: 'GET',
+    path: '/v1/policies',
+    summary: 'the policy gates: the server\'s (DATA/policies/*.yaml) and, with `app`, those of its serving release\'s berth.yaml; with the problems of any that does not load',
+    query: { app: { type: 'string', minLength: 1, maxLength: 64, example: 'shop', doc: 'also this app\'s policies' } },
+  },
+  checkPolicies: {
+    method: 'GET',
+    path: '/v1/apps/:app/policy-check',
+    summary: 'a dry run: the deploy moment\'s policies judged now against the host and the app\'s serving release (no event is written)',
   },
 } as const satisfies Record<string, Operation>;
 

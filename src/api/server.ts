@@ -22,12 +22,14 @@ import { systemRoutes } from './endpoints/system.ts';
 import { doctorRoutes } from './endpoints/doctor.ts';
 import { runRoutes } from './endpoints/run.ts';
 import { scaleRoutes } from './endpoints/scale.ts';
+import { chaosRoutes } from './endpoints/chaos.ts';
 import { openApiRoutes } from './endpoints/openapi.ts';
 import { registryRoutes } from './endpoints/registries.ts';
 import { certRoutes } from './endpoints/certs.ts';
 import { notifyRoutes } from './endpoints/notify.ts';
 import { metricsRoutes } from './endpoints/metrics.ts';
 import { eventRoutes } from './endpoints/events.ts';
+import { policyRoutes } from './endpoints/policy.ts';
 
 /** Every route of the control API. */
 export function createRouter(deps: ApiDeps): Router {
@@ -42,6 +44,7 @@ export function createRouter(deps: ApiDeps): Router {
   logRoutes(router, deps);
   accessLogRoutes(router, deps);
   scaleRoutes(router, deps);
+  chaosRoutes(router, deps);
   runRoutes(router, deps);
   registryRoutes(router, deps);
   certRoutes(router, deps);
@@ -49,6 +52,7 @@ export function createRouter(deps: ApiDeps): Router {
   eventRoutes(router, deps);
   doctorRoutes(router, deps);
   metricsRoutes(router, deps);
+  policyRoutes(router, deps);
   openApiRoutes(router);
   return router;
 }

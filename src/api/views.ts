@@ -7,6 +7,8 @@ import type { InstanceInfo } from '../runtime/driver.ts';
 import { storedEvent } from '../model/events.ts';
 import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
 import type { ApiEvent, App, AppStatus, Certificate, CertificateDetail, Deployment, ImageUpdate, Instance, Release, ReleaseRef } from '../model/wire.ts';
+import { showChaos } from '../deploy/chaos.ts';
+import { chaosView } from './endpoints/chaos.ts';
 import type { ApiDeps } from './deps.ts';
 import { pathRedactor, redactDeep } from './redact-paths.ts';
 
@@ -98,6 +100,7 @@ export async function appView(deps: ApiDeps, app: AppRecord): Promise<App> {
     deploying: holding ? { id: holding.id, state: holding.state } : null,
     instances: instances.map((instance, i) => instanceView(deps, instance, infos[i])),
     updates: release ? updatesView(deps, release) : [],
+    chaos: chaosView(showChaos(deps.ctx, app.name)),
   };
 }
 

@@ -141,6 +141,8 @@ test('plain mode: one timestamp-free line per event', () => {
   assert.deepEqual(plainLines(ev('something.new' as EventType, 'a newer server says hi')), ['something.new: a newer server says hi']);
   assert.deepEqual(plainLines(ev('health.probe', '', { instance: 'ins_x1', ok: false, status: 503, consecutive: 0 })), ['health: x1 failing (HTTP 503)']);
   assert.deepEqual(plainLines(ev('health.probe', '', { instance: 'ins_x1', ok: true, consecutive: 1 }), { healthyAfter: 3 }), ['health: x1 ok 1/3']);
+  // A deny prints once, as its verdict; the violation that follows it is the audit report's.
+  assert.deepEqual(plainLines(ev('policy.violation', 'policy load: denied', { check: 'load', reason: 'busy' })), []);
 });
 
 test('the plain view prints the upload summary and the event lines; the live view redraws in place', () => {

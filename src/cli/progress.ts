@@ -134,6 +134,7 @@ export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress 
       return updateStep({ ...p, probes }, 'health', (step) => ({ ...step, detail: Object.values(probes).join(', ') }));
     }
     case 'image.pull':
+    case 'policy.verdict':
     case 'instance.started':
     case 'instance.exited':
     case 'instance.restarted':
@@ -205,11 +206,16 @@ export function plainLines(event: ApiEvent, options: { healthyAfter?: number } =
     case 'image.pull':
       // `pulling redis:7  43/120 MB (3/7 layers)`, then `pulled redis:7 (120 MB)`: the server's words.
       return [event.message];
+    case 'policy.verdict':
+      // `policy disk-free: allowed`, `policy load: denied: <its message>`: the server's words.
+      return [event.message];
     case 'deploy.switched':
       return [`switch: traffic now goes to v${event.data.version}`];
     case 'deploy.succeeded':
     case 'deploy.failed':
     case 'deploy.interrupted':
+    // A deny's policy.verdict was printed just before it; the violation is for the audit report.
+    case 'policy.violation':
       return [];
     default:
       // Every other event, and types added to the server later (the union does not know them), by their message.

@@ -26,6 +26,7 @@ export const COMMAND_GROUPS: { title: string; commands: Record<string, Loader> }
       env: () => import('./commands/env.ts'),
       scale: () => import('./commands/scale.ts'),
       run: () => import('./commands/run.ts'),
+      policy: () => import('./commands/policy.ts'),
     },
   },
   {
@@ -46,6 +47,7 @@ export const COMMAND_GROUPS: { title: string; commands: Record<string, Loader> }
     commands: {
       create: () => import('./commands/create.ts'),
       destroy: () => import('./commands/destroy.ts'),
+      chaos: () => import('./commands/chaos.ts'),
     },
   },
   {

@@ -31,6 +31,8 @@ export interface AccessEntry {
   /** `h1` or `h2`, and whether it came over TLS. */
   proto: 'h1' | 'h2';
   tls: boolean;
+  /** Present (true) only when `berth chaos` slowed or failed the request (then release and instance name the target it picked). */
+  chaos?: true;
 }
 
 /** The file written now; rotated files are `access-<UTC yyyymmddThhmmss.sssZ>.log`, so names sort by time. */

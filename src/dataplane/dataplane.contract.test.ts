@@ -186,6 +186,26 @@ for (const [name, create] of implementations) {
       }
     });
 
+    test('chaos: a rule in the table fails its share of requests in the proxy, counted as their status', async () => {
+      const dataplane = create();
+      const upstream = await startUpstream('up');
+      try {
+        const { port } = await dataplane.start();
+        const table = tableFor('app', ['app.localhost'], [{ id: 'c1', release: 'v2', address: upstream.address }]);
+        table.apps.app.chaos = { mode: 'error', status: 503, ratio: 1, release: 'v2', until: Date.now() + 60_000 };
+        await dataplane.apply(table);
+        const reply = await request({ port, host: 'app.localhost' });
+        assert.deepEqual([reply.status, reply.headers['x-berth-error']], [503, 'chaos']);
+        assert.equal(upstream.requests.length, 0, 'never forwarded');
+        assert.equal((await dataplane.stats()).targets.c1.status['5xx'], 1);
+        await dataplane.apply(tableFor('app', ['app.localhost'], [{ id: 'c1', release: 'v2', address: upstream.address }]));
+        assert.equal((await request({ port, host: 'app.localhost' })).status, 200, 'gone with the next table');
+      } finally {
+        await dataplane.stop();
+        await upstream.close();
+      }
+    });
+
     test('writes the access log, one parseable line per request, flushed when it stops', async () => {
       const log = accessLogDir();
       const dataplane = create(log);
@@ -242,6 +262,26 @@ test('the proxy process keeps its route table and certificates across its own re
     const reply = await tlsRequest({ port: httpsPort, host: 'app.localhost', ca: ca.certPem });
     assert.equal(reply.status, 200);
     assert.equal(reply.fingerprint256, first.fingerprint256);
+  } finally {
+    await dataplane.stop();
+    await upstream.close();
+  }
+});
+
+test('the proxy process refuses a chaos rule out of range, and keeps a valid one across its own restart', async () => {
+  const dataplane = proxyProcess();
+  const upstream = await startUpstream('up');
+  try {
+    await dataplane.start();
+    const bad = tableFor('app', ['app.localhost'], [{ id: 'u1', address: upstream.address }]);
+    bad.apps.app.chaos = { mode: 'slow', latencyMs: 3_600_000, release: null, until: Date.now() + 60_000 };
+    await assert.rejects(dataplane.apply(bad), /chaos\.latencyMs/);
+    const table = tableFor('app', ['app.localhost'], [{ id: 'u1', address: upstream.address }]);
+    table.apps.app.chaos = { mode: 'error', status: 429, ratio: 1, release: null, until: Date.now() + 60_000 };
+    await dataplane.apply(table);
+    await dataplane.stop();
+    const { port } = await dataplane.start();
+    assert.equal((await request({ port, host: 'app.localhost' })).status, 429, 'the saved table brought the chaos back');
   } finally {
     await dataplane.stop();
     await upstream.close();

@@ -31,7 +31,22 @@ export interface AppRoute {
    * Absent: redirect on, no HSTS.
    */
   https?: { redirect: boolean; hsts: string | null };
+  /**
+   * An outage simulated on the app's traffic (`berth chaos`); absent or null: none. Only app traffic is
+   * touched, never berth's own answers (ACME challenges, redirects, error pages).
+   */
+  chaos?: ChaosRule | null;
 }
+
+/**
+ * `slow`: each request waits `latencyMs` before it is forwarded. `error`: a `ratio` of requests is
+ * answered `status` by the proxy, never forwarded. `release`: only requests sent to that release's
+ * targets (`Target.release`), null: all of the app's. `until` (ms since the epoch): from then on the
+ * proxy ignores the rule by itself, so it ends even while the control plane is down.
+ */
+export type ChaosRule =
+  | { mode: 'slow'; latencyMs: number; release: string | null; until: number }
+  | { mode: 'error'; status: number; ratio: number; release: string | null; until: number };
 
 export interface RouteTable {
   generation: number;

@@ -1,4 +1,5 @@
 import { parseHostPort } from '../lib/host-port.ts';
+import { chaosLatencyAllowed, chaosRatioAllowed, chaosStatusAllowed } from '../model/wire-chaos.ts';
 import type { RouteTable } from './route-table.ts';
 
 /** Checks a route table received over the wire; returns the problems (empty when it is sound). */
@@ -16,6 +17,7 @@ export function routeTableProblems(value: unknown): string[] {
     if (!Array.isArray(app.hosts) || app.hosts.some((h) => typeof h !== 'string' || h !== h.toLowerCase())) problems.push(`apps.${name}.hosts must be lowercase strings`);
     if (!Number.isInteger(app.drainTimeoutMs) || app.drainTimeoutMs < 0) problems.push(`apps.${name}.drainTimeoutMs must be a non-negative integer`);
     if (app.https !== undefined) problems.push(...httpsProblems(app.https, `apps.${name}.https`));
+    if (app.chaos !== undefined && app.chaos !== null) problems.push(...chaosProblems(app.chaos, `apps.${name}.chaos`));
     if (!Array.isArray(app.targets)) {
       problems.push(`apps.${name}.targets must be a list`);
       continue;
@@ -40,5 +42,21 @@ function httpsProblems(https: unknown, at: string): string[] {
   const problems: string[] = [];
   if (typeof redirect !== 'boolean') problems.push(`${at}.redirect must be true or false`);
   if (hsts !== null && (typeof hsts !== 'string' || !HEADER_VALUE.test(hsts))) problems.push(`${at}.hsts must be null or a Strict-Transport-Security value (printable ASCII, at most 1024 characters)`);
+  return problems;
+}
+
+/** A chaos rule within the limits the API enforces (model/wire-chaos.ts), so a hand-made table cannot stall the proxy either. */
+function chaosProblems(chaos: unknown, at: string): string[] {
+  if (typeof chaos !== 'object' || chaos === null) return [`${at} must be null or an object { mode, release, until, ... }`];
+  const c = chaos as Record<string, unknown>;
+  const problems: string[] = [];
+  if (c.release !== null && (typeof c.release !== 'string' || c.release.length === 0 || c.release.length > 64)) problems.push(`${at}.release must be null or a release name`);
+  if (typeof c.until !== 'number' || !Number.isSafeInteger(c.until) || c.until < 0) problems.push(`${at}.until must be a time in ms since the epoch`);
+  if (c.mode === 'slow') {
+    if (typeof c.latencyMs !== 'number' || !chaosLatencyAllowed(c.latencyMs)) problems.push(`${at}.latencyMs must be an integer from 1 to 60000`);
+  } else if (c.mode === 'error') {
+    if (typeof c.status !== 'number' || !chaosStatusAllowed(c.status)) problems.push(`${at}.status must be 429 or 500..599`);
+    if (typeof c.ratio !== 'number' || !chaosRatioAllowed(c.ratio)) problems.push(`${at}.ratio must be a number with 0 < ratio <= 1`);
+  } else problems.push(`${at}.mode must be slow or error`);
   return problems;
 }

@@ -1,6 +1,7 @@
 import type { DataPlane } from '../dataplane/route-table.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
+import type { PolicyGate } from '../policy/gate.ts';
 import type { RegistryPort } from '../registry/port.ts';
 import type { RuntimeDriver } from '../runtime/driver.ts';
 import type { RuntimeChoice } from '../runtime/select.ts';
@@ -31,4 +32,6 @@ export interface DeployContext {
   };
   /** Which runtime berth chose and why (for `berth doctor`). */
   runtime?: RuntimeChoice;
+  /** The policy gates judged before a deploy starts anything (./policy-step.ts); absent: none. */
+  policies?: PolicyGate;
 }

@@ -7,6 +7,7 @@ import type { DeploymentRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
 import type { Deployer } from './deployer.ts';
 import { checkDomains } from './domains.ts';
+import { checkAppPolicies } from './policy-step.ts';
 
 /**
  * DEPLOY_IN_PROGRESS while the app has a deployment running or queued, unless the caller will wait
@@ -44,6 +45,7 @@ export async function deployFolder(ctx: DeployContext, deployer: Pick<Deployer, 
     // `image:` runs a prebuilt image: refused here, before anything is recorded, where no engine can run it.
     if (manifest.image !== undefined && !ctx.driver.images) throw fail('IMAGE_NEEDS_DOCKER', { app });
     checkDomains(ctx, app, manifest);
+    checkAppPolicies(manifest);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

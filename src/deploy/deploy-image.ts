@@ -5,6 +5,7 @@ import { parseReference } from '../registry/reference.ts';
 import type { DeployContext } from './context.ts';
 import type { Deployer } from './deployer.ts';
 import { checkDomains } from './domains.ts';
+import { checkAppPolicies } from './policy-step.ts';
 
 export interface ImageDeploy {
   app: string;
@@ -28,5 +29,6 @@ export async function deployImage(ctx: DeployContext, deployer: Pick<Deployer, '
   parseReference(image);
   const manifest = await parser.parse(input.manifestText ?? '', { file: 'berth.yaml', image });
   checkDomains(ctx, app, manifest);
+  checkAppPolicies(manifest);
   return deployer.start({ app, kind: 'deploy', description: input.description ?? image, wait, source: { manifest } });
 }

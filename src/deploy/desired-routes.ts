@@ -1,4 +1,4 @@
-import type { RouteTable, Target } from '../dataplane/route-table.ts';
+import type { ChaosRule, RouteTable, Target } from '../dataplane/route-table.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import { hstsHeader } from '../manifest/sections/https.ts';
 import { securedHosts } from '../certs/plan.ts';
@@ -10,6 +10,8 @@ export interface AppRouting {
   current: ReleaseRecord | null;
   instances: InstanceRecord[];
   releaseNames: Map<string, string>;
+  /** `berth chaos` on the app (deploy/chaos.ts `chaosRule`); absent or null: none. */
+  chaos?: ChaosRule | null;
 }
 
 /** The hostnames an app answers to: `<app>.<base domain>` first, then the manifest's domains. */
@@ -71,6 +73,7 @@ export function buildRouteTable(apps: AppRouting[], baseDomain: string, generati
       targets,
       drainTimeoutMs: manifest?.deploy.drainTimeoutMs ?? 30_000,
       ...(manifest ? { https: httpsRoute(manifest) } : {}),
+      ...(app.chaos ? { chaos: app.chaos } : {}),
     };
   }
   return table;

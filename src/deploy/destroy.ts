@@ -3,6 +3,7 @@ import type { Deployer } from './deployer.ts';
 import { emit } from './emit.ts';
 import type { Routing } from './route-publisher.ts';
 import { freeBuild } from './builds.ts';
+import { removeChaos } from './chaos.ts';
 
 /**
  * Removes an app: its deployments are cancelled, its hostnames leave the proxy, every instance stops,
@@ -15,6 +16,7 @@ export async function destroyApp(ctx: DeployContext, deployer: Deployer, routing
   const instances = store.instances.all(app).filter((i) => i.state !== 'stopped' && i.state !== 'failed');
   const builds = store.builds.listByApp(app).filter((b) => b.removedAt === null);
   store.transaction(() => {
+    removeChaos(ctx, app, 'app destroyed');
     store.apps.delete(app);
     emit(ctx, { app, deploymentId: null }, { type: 'app.destroyed', message: `app ${app} destroyed`, data: { instances: instances.length } });
   });

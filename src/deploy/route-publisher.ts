@@ -2,6 +2,7 @@ import { StaleRouteTableError, type RouteTable } from '../dataplane/route-table.
 import type { ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
 import { buildRouteTable, type AppRouting } from './desired-routes.ts';
+import { chaosRule } from './chaos.ts';
 
 /**
  * Keeps the data plane's route table equal to what the store says. Publishes are serialized and
@@ -30,8 +31,10 @@ export class Routing {
         const release = id && !releases.has(id) ? store.releases.get(id) : undefined;
         if (release) releases.set(release.id, release);
       }
+      const chaos = store.chaos.get(app.name);
       return {
         name: app.name,
+        chaos: chaos ? chaosRule(chaos) : null,
         current: (app.currentRelease && releases.get(app.currentRelease)) || null,
         instances,
         releaseNames: new Map([...releases.values()].map((r) => [r.id, `v${r.version}`])),

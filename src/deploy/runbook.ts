@@ -8,6 +8,7 @@ import { buildStep, envReleaseStep, prepareStep, startAndVerify, switchStep, typ
 import { prune } from './prune.ts';
 import { Tail, UndoStack } from './undo.ts';
 import { imageStep, updateStep } from './image-step.ts';
+import { policyStep } from './policy-step.ts';
 
 /** Services the now-current release no longer lists stop (their volumes stay, as data should). */
 async function retireServices(ctx: Run['ctx'], release: ReleaseRecord): Promise<void> {
@@ -70,6 +71,8 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
     else if (deployment.kind === 'update') release = await updateStep(full, input.update!, input.description);
     else release = input.target!;
 
+    // The policy gates, with the release's facts, before anything that serves changes (./policy-step.ts).
+    policyStep(full, release);
     // Services up and the release command run before any new instance starts (migrations first).
     await prepareStep(full, release, deployment.kind === 'deploy' || deployment.kind === 'env' || deployment.kind === 'update');
     // A rollback to a release kept warm reuses its running instances: the switch is then immediate.

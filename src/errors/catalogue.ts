@@ -72,6 +72,31 @@ export const catalogue = {
     hint: `list releases with \`berth releases ${p.app}\`; releases marked "kept" can be rolled back to`,
   })),
   DEPLOYMENT_NOT_FOUND: define<{ id: string }>((p) => ({ message: `no deployment "${p.id}"` })),
+  // berth chaos (deploy/chaos.ts): each names its field; the limits are model/wire-chaos.ts's.
+  CHAOS_MODE_INVALID: define<{ mode: string }>((p) => ({
+    message: `mode: "${p.mode.slice(0, 40)}" is not a chaos mode`,
+    hint: 'use slow (with latencyMs), error (with status and ratio), or `berth chaos APP off`',
+  })),
+  CHAOS_LATENCY_INVALID: define<{ value: string }>((p) => ({
+    message: `latencyMs: ${p.value.slice(0, 40)} is out of range`,
+    hint: 'give a latency from 1ms to 60s, for example --latency 2s',
+  })),
+  CHAOS_STATUS_INVALID: define<{ value: string }>((p) => ({
+    message: `status: ${p.value.slice(0, 40)} is not a status chaos answers with`,
+    hint: 'use 429 or a status from 500 to 599, for example --status 503',
+  })),
+  CHAOS_RATIO_INVALID: define<{ value: string }>((p) => ({
+    message: `ratio: ${p.value.slice(0, 40)} is out of range`,
+    hint: 'give the share of requests to fail, more than 0 and at most 1, for example --ratio 0.3',
+  })),
+  CHAOS_DURATION_INVALID: define<{ value: string }>((p) => ({
+    message: `forMs: ${p.value.slice(0, 40)} is out of range`,
+    hint: 'chaos lasts from 1s to 24h (default 10m), for example --for 15m',
+  })),
+  CHAOS_RELEASE_UNKNOWN: define<{ app: string; release: string }>((p) => ({
+    message: `release: app "${p.app}" has no release "${p.release.slice(0, 40)}"`,
+    hint: `name one of its releases as v3; list them with \`berth releases ${p.app}\``,
+  })),
   METRICS_WINDOW_INVALID: define<{ window: string; allowed: readonly string[] }>((p) => ({
     message: `window: "${p.window.slice(0, 40)}" is not a metrics window`,
     hint: `use one of ${p.allowed.join(', ')} (for example window=5m)`,
@@ -329,6 +354,15 @@ export const catalogue = {
   CERT_NOT_FOUND: define<{ domain: string }>((p) => ({
     message: `berth has no certificate for ${p.domain}`,
     hint: 'list them with `berth certs`; add one with `berth certs add DOMAIN --cert FILE --key FILE`',
+  })),
+  // Policy gates (src/policy)
+  POLICY_DENIED: define<{ policy: string; reason: string; source: string }>((p) => ({
+    message: `policy "${p.policy}" denied the deploy: ${p.reason}`,
+    hint: `the policy is in ${p.source}; \`berth policy check APP\` shows every verdict now; change what it measures, or edit the policy (a server policy's file in DATA/policies is read again on each use)`,
+  })),
+  POLICY_INVALID: define<{ problems: readonly string[] }>((p) => ({
+    message: `${p.problems.length === 1 ? 'a policy does' : `${p.problems.length} policies do`} not load, so the gate refuses (it fails closed): ${p.problems.slice(0, 5).join('; ')}${p.problems.length > 5 ? `; and ${p.problems.length - 5} more` : ''}`,
+    hint: 'fix the file and policy named (a server policy: DATA/policies/*.yaml; an app policy: `policies:` in berth.yaml); `berth policy list` shows what loads',
   })),
   CERT_NOT_RENEWABLE: define<{ domain: string; why: 'own' | 'unlisted' | 'wildcard' | 'covered' | 'https-off' }>((p) => {
     switch (p.why) {

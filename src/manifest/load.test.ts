@@ -45,6 +45,7 @@ const DEFAULTS: Manifest = {
   domains: [],
   https: { redirect: true, hsts: undefined },
   env: {},
+  policies: [],
 };
 
 const FULL = `

@@ -76,6 +76,7 @@ type Documented = {
     readonly hsts: { readonly maxAgeMs: number; readonly includeSubdomains: boolean; readonly preload: boolean } | undefined;
   };
   readonly env: Readonly<Record<string, string>>;
+  readonly policies: readonly { readonly name: string; readonly when: 'deploy' | 'canary_step' | 'promote'; readonly expr: string; readonly message: string }[];
 };
 
 test('the Manifest type is the documented shape', () => {
@@ -120,7 +121,7 @@ test('the schema documents every key the issue asks for', () => {
       'health', 'health.path', 'health.interval', 'health.timeout', 'health.healthy_after', 'health.deadline',
       'deploy', 'deploy.strategy', 'deploy.drain_timeout', 'deploy.stop_timeout', 'deploy.standby', 'deploy.keep_releases',
       'restart', 'restart.max_restarts', 'restart.window', 'restart.backoff', 'restart.max_backoff',
-      'domains', 'https', 'https.redirect', 'https.hsts', 'https.hsts.max_age', 'https.hsts.include_subdomains', 'https.hsts.preload', 'env', 'env.<NAME>',
+      'domains', 'https', 'https.redirect', 'https.hsts', 'https.hsts.max_age', 'https.hsts.include_subdomains', 'https.hsts.preload', 'env', 'env.<NAME>', 'policies', 'policies[].name', 'policies[].when', 'policies[].expr', 'policies[].message',
     ],
   );
 });

@@ -63,6 +63,16 @@ export const EVENT_DATA = {
   // The app's health (health/monitor.ts): degraded while any serving instance of its current release failed
   // 3 checks in a row and has not passed one since; recovered when none is any more (or none serves).
   'app.degraded': w.object({ release: w.described('the release name (v3)', w.string()), instances: w.described('the degraded instances', w.array(instance)) }),
+  // berth chaos (deploy/chaos.ts): a simulated outage on the app's traffic, in the proxy.
+  'chaos.on': w.object({
+    mode: w.enumOf(['slow', 'error']),
+    latencyMs: w.nullable(w.integer()),
+    status: w.nullable(w.integer()),
+    ratio: w.nullable(w.number()),
+    release: w.described('the release it acts on (v3); null: the whole app', w.nullable(w.string())),
+    until: w.described('epoch milliseconds', w.number()),
+  }),
+  'chaos.off': w.object({ reason: w.enumOf(['asked', 'expired', 'app destroyed']) }),
   'app.recovered': w.object({ release: w.described('the release name (v3) serving now; null when none is', w.nullable(w.string())) }),
   // Auto-update (deploy/image-updater.ts): a check that finds nothing new is kept in the updater's state
   // (`berth status`), not here; one every few seconds would drown the log.
@@ -80,7 +90,16 @@ export const EVENT_DATA = {
     error: w.string(),
     nextAttemptAt: w.described('when berth tries again (epoch milliseconds); null when it waits for something else (a wildcard waits for an own certificate)', w.nullable(w.number())),
   }),
-  // A rule of the policy engine (a later issue) broken; the audit report lists them (src/audit/report.ts).
+  // A policy judged (src/policy): the facts it read, never an env value. A deny also writes policy.violation.
+  'policy.verdict': w.object({
+    policy: w.string(),
+    when: w.enumOf(['deploy', 'canary_step', 'promote']),
+    allowed: w.boolean(),
+    reason: w.string(),
+    source: w.described('where the policy is written: policies/<file>.yaml:<line> or berth.yaml', w.string()),
+    facts: w.described('the facts the expression read, by name (env var names only)', w.record(w.unknown())),
+  }),
+  // A rule of a policy broken (src/policy, at a deploy; the canary's later); the audit report lists them (src/audit/report.ts).
   'policy.violation': w.object({ check: w.described('the rule that was broken', w.string()), reason: w.string(), deployment: w.optional(w.described('the deployment it concerns', w.string())) }),
 } as const satisfies Readonly<Record<string, w.Schema | null>>;
 

@@ -9,6 +9,7 @@ import { eventSchema } from './events.ts';
 import type { CertificateRecord } from './records.ts';
 import { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus } from './wire-records.ts';
 import { HealthState } from './wire-health.ts';
+import { ChaosState } from './wire-chaos.ts';
 import * as w from './wire-schema.ts';
 
 export { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus };
@@ -17,6 +18,8 @@ export * from './wire-audit.ts';
 export * from './wire-logs.ts';
 export * from './wire-metrics.ts';
 export * from './wire-notify.ts';
+export * from './wire-chaos.ts';
+export * from './wire-policy.ts';
 
 const hostPort = w.object({ host: w.string(), port: w.integer() });
 
@@ -74,6 +77,7 @@ export const App = w.named(
     deploying: w.nullable(w.object({ id: w.string(), state: DeploymentState })),
     instances: w.described('instances that are not stopped', w.array(Instance)),
     updates: w.described('the images berth keeps updated (`update:` in the serving release\'s berth.yaml)', w.array(ImageUpdate)),
+    chaos: w.described('the outage simulated on its traffic (`berth chaos`); null: none', w.nullable(ChaosState)),
   }),
 );
 export type App = w.Infer<typeof App>;

@@ -12,6 +12,8 @@ import { Tunnel } from './tunnel.ts';
 import type { Upstream, UpstreamOwner } from './upstream.ts';
 import { accessHost, accessMethod, accessMs, accessPath, isoNow, pageBodyBytes, pageStatus, type AccessSink } from './access-log/entry.ts';
 import type { RequestIds } from './request-ids.ts';
+import type { AccessEntry } from '../dataplane/access-log.ts';
+import { chaosAction } from './chaos.ts';
 
 export interface ConnectionOptions {
   maxHeadSize: number;
@@ -79,6 +81,10 @@ export class ClientConnection implements UpstreamOwner, Drainable {
   /** The X-Request-ID of the exchange ('' before it is known), and the response body bytes sent to the client. */
   #requestId = '';
   #resBytes = 0;
+  /** Chaos acted on this exchange (slowed or failed it): its access-log line says so. */
+  #chaos = false;
+  /** A chaos `slow` wait in progress; cleared when the exchange ends or the client goes away. */
+  #chaosTimer: NodeJS.Timeout | null = null;
   /** Counts a chunked response's data passed through (made once per connection, not per chunk). */
   readonly #countData = (start: number, end: number) => {
     this.#resBytes += end - start;
@@ -125,6 +131,7 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     const phase = this.#phase;
     this.#phase = 'closed';
     if (phase === 'tunnel') return this.#tunnel!.close();
+    this.#clearChaosTimer();
     if (phase === 'exchange') {
       // The client went away mid-exchange (499, as nginx logs it, unless the response had begun): the
       // upstream connection is in an unknown state.
@@ -203,6 +210,28 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     this.#tried.push(target);
     this.#attempts++;
     this.#useTarget(target);
+    if (app.chaos != null && this.#attempts === 1) {
+      const action = chaosAction(app.chaos, app.name, target.release, Date.now());
+      if (action !== null) {
+        this.#chaos = true;
+        if (action.fail !== null) {
+          // Answered here as the outage would be: counted by status class on the target, never forwarded.
+          this.#record(action.fail.status, false);
+          this.#log(action.fail.status, this.#writeError(action.fail, true), app.name, target);
+          return this.#endExchange();
+        }
+        this.#chaosTimer = setTimeout(() => {
+          this.#chaosTimer = null;
+          if (this.#phase === 'exchange' && this.#target === target) this.#open(target);
+        }, action.delayMs);
+        return;
+      }
+    }
+    this.#open(target);
+  }
+
+  /** Connects to the picked target: an idle pooled connection, else a new one. */
+  #open(target: TargetRuntime): void {
     const idle = this.#req!.upgrade ? undefined : target.pool.takeIdle();
     if (idle) return this.#attach(idle);
     target.pool.open((error, upstream) => {
@@ -440,7 +469,7 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     const sink = this.#ctx.accessLog;
     if (sink === null) return;
     const req = this.#req;
-    sink.add({
+    const entry: AccessEntry = {
       time: isoNow(),
       ip: this.#clientIp,
       method: req ? accessMethod(req.method) : '-',
@@ -455,7 +484,15 @@ export class ClientConnection implements UpstreamOwner, Drainable {
       id: this.#requestId || this.#ctx.requestIds.next(),
       proto: 'h1',
       tls: this.#ctx.options.proto === 'https',
-    });
+    };
+    if (this.#chaos) entry.chaos = true;
+    sink.add(entry);
+  }
+
+  #clearChaosTimer(): void {
+    if (this.#chaosTimer === null) return;
+    clearTimeout(this.#chaosTimer);
+    this.#chaosTimer = null;
   }
 
   #completeExchange(): void {
@@ -471,6 +508,8 @@ export class ClientConnection implements UpstreamOwner, Drainable {
   }
 
   #endExchange(): void {
+    this.#clearChaosTimer();
+    this.#chaos = false;
     this.#finishTarget();
     this.#req = null;
     this.#app = null;

@@ -1,4 +1,4 @@
-import type { ReleaseStats, RouteTable, TargetStats } from '../dataplane/route-table.ts';
+import type { ChaosRule, ReleaseStats, RouteTable, TargetStats } from '../dataplane/route-table.ts';
 import { pickWeighted } from './balancer.ts';
 import { ReleaseBook } from './releases.ts';
 import type { ReleaseCounters } from './stats.ts';
@@ -12,6 +12,8 @@ export interface AppRuntime {
   drainTimeoutMs: number;
   /** The route's HTTPS behaviour (dataplane/route-table.ts `AppRoute.https`), defaults filled in. */
   https: { redirect: boolean; hsts: string | null };
+  /** The app's simulated outage (`AppRoute.chaos`, proxy/chaos.ts); null (or absent): none, the usual case. */
+  chaos?: ChaosRule | null;
 }
 
 const NO_HSTS = { redirect: true, hsts: null };
@@ -50,7 +52,7 @@ export class Routes {
     const seen = new Set<string>();
 
     for (const [name, route] of Object.entries(table.apps)) {
-      const app: AppRuntime = { name, targets: [], drainTimeoutMs: route.drainTimeoutMs, https: route.https ?? NO_HSTS };
+      const app: AppRuntime = { name, targets: [], drainTimeoutMs: route.drainTimeoutMs, https: route.https ?? NO_HSTS, chaos: route.chaos ?? null };
       for (const target of route.targets) {
         const key = TargetRuntime.keyOf(target);
         seen.add(key);

@@ -7,6 +7,8 @@ import { createProxyProcess } from '../dataplane/proxy-process.ts';
 import { watchDataPlane } from '../dataplane/watchdog.ts';
 import { AppSecrets } from '../deploy/app-secrets.ts';
 import type { DeployContext } from '../deploy/context.ts';
+import { writeDefaultPolicies } from '../policy/defaults.ts';
+import { PolicyGate } from '../policy/gate.ts';
 import { Deployer } from '../deploy/deployer.ts';
 import { HealthMonitor } from '../health/monitor.ts';
 import { ImageUpdater } from '../deploy/image-updater.ts';
@@ -16,6 +18,7 @@ import { recover } from '../deploy/recovery.ts';
 import { storedEngineAuth } from '../deploy/registry-logins.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { Routing } from '../deploy/route-publisher.ts';
+import { ChaosExpiry } from '../deploy/chaos-expiry.ts';
 import { watchInstances } from '../deploy/watch.ts';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
 import { systemClock } from '../lib/clock.ts';
@@ -122,6 +125,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     },
   };
 
+  // Policy gates (src/policy): DATA/policies/*.yaml, the shipped defaults written on the first start only, read again on each use.
+  const policiesDir = join(config.dataDir, 'policies');
+  if (writeDefaultPolicies(policiesDir)) log.info('wrote the default policies', { file: join(policiesDir, 'defaults.yaml') });
   const ctx: DeployContext = {
     store,
     driver,
@@ -133,6 +139,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     log,
     settings: { baseDomain: config.baseDomain, http: httpAddress, https: httpsAddress, buildTimeoutMs: config.buildTimeoutMs, uploadsDir: join(config.dataDir, 'uploads') },
     runtime,
+    policies: new PolicyGate({ dir: policiesDir, dataDir: config.dataDir }),
   };
   if (httpsAddress) {
     certificates = createCertificateManager({ ctx, dataPlane: proxy, acme: config.acme, httpPort: httpAddress.port });
@@ -151,6 +158,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const monitor = new HealthMonitor({ ...ctx, report: reportTo(ctx), revertInstead: (instance, detail) => updater.revertInstead(instance, detail) });
   monitor.start();
   certificates?.start();
+  // `berth chaos` past its end leaves the store and the table (the proxy already ignores it), now and every second.
+  const chaosExpiry = new ChaosExpiry(ctx, routing);
+  chaosExpiry.start();
   // App log lines older than --log-retention go, now and hourly (src/runtime/log-retention.ts).
   const stopLogRetention = startLogRetention(driver, { retentionMs: config.logRetentionMs, clock, log });
   // Notifications: events the deploy machinery appends are queued after their commit and posted off its path.
@@ -184,6 +194,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await deployer.cancelAll('the berth server is stopping');
       await reconciler.stop();
       await monitor.stop();
+      await chaosExpiry.stop();
       stopLogRetention();
       await notifications.stop();
       await metricsListener?.close();

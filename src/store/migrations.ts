@@ -296,6 +296,23 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE TABLE notify_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), event_seq INTEGER NOT NULL);
     `,
   },
+  {
+    version: 11,
+    // `berth chaos` (deploy/chaos.ts): at most one simulated outage per app, in the route table while it lasts.
+    name: 'chaos',
+    sql: `
+      CREATE TABLE chaos (
+        app TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+        mode TEXT NOT NULL CHECK (mode IN ('slow', 'error')),
+        latency_ms INTEGER,
+        status INTEGER,
+        ratio REAL,
+        release_version INTEGER,
+        since INTEGER NOT NULL,
+        until INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** What migrating needs of the database (db.ts's Db has it; named here so the two files do not import each other). */

@@ -1,6 +1,7 @@
 import { AcmeAccounts } from './acme-accounts.ts';
 import { Apps } from './apps.ts';
 import { Builds } from './builds.ts';
+import { ChaosRules } from './chaos.ts';
 import { Certificates } from './certificates.ts';
 import { Db } from './db.ts';
 import { Deployments } from './deployments.ts';
@@ -37,6 +38,8 @@ export class Store {
   readonly notifyDeliveries: NotifyDeliveries;
   /** The health monitor's checks (last 100 per instance) and each instance's and app's health state. */
   readonly health: HealthChecks;
+  /** `berth chaos`: one simulated outage per app at most. */
+  readonly chaos: ChaosRules;
 
   constructor(path: string) {
     this.db = new Db(path);
@@ -56,6 +59,7 @@ export class Store {
     this.notifiers = new Notifiers(this.db);
     this.notifyDeliveries = new NotifyDeliveries(this.db);
     this.health = new HealthChecks(this.db);
+    this.chaos = new ChaosRules(this.db);
   }
 
   transaction<T>(fn: () => T): T {

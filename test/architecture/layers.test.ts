@@ -21,7 +21,7 @@ export const FLOORS: { floor: number; folders: string[] }[] = [
   { floor: 1, folders: ['manifest', 'archive', 'secrets', 'static'] },
   { floor: 2, folders: ['model'] },
   { floor: 3, folders: ['store', 'runtime', 'dataplane', 'registry'] },
-  { floor: 4, folders: ['proxy', 'health', 'certs', 'metrics', 'notify', 'audit'] },
+  { floor: 4, folders: ['proxy', 'health', 'certs', 'metrics', 'notify', 'audit', 'policy'] },
   { floor: 5, folders: ['deploy'] },
   { floor: 6, folders: ['api'] },
   { floor: 7, folders: ['server'] },

@@ -79,19 +79,19 @@ describe('docker runtime', { skip: docker.skip }, () => {
     assert.equal((await request({ port: berth.httpPort, host: 'worker.jobs.localhost' })).status, 404);
 
     // berth run: a one-off container of the current release, on the app's network, with its env.
-    const reach = berth.cli(['run', 'jobs', '--', 'node', '-e', "require('net').connect(6379, 'redis').on('connect', () => { console.log('redis at ' + process.env.REDIS_URL); process.exit(0) })"]);
+    const reach = await berth.cliAsync(['run', 'jobs', '--', 'node', '-e', "require('net').connect(6379, 'redis').on('connect', () => { console.log('redis at ' + process.env.REDIS_URL); process.exit(0) })"]);
     assert.equal(reach.code, 0, reach.err);
     assert.match(reach.out, /redis at redis:\/\/redis:6379/);
-    assert.equal(berth.cli(['run', 'jobs', '--', 'sh', '-c', 'exit 3']).code, 3, 'the exit code is the command\'s');
+    assert.equal((await berth.cliAsync(['run', 'jobs', '--', 'sh', '-c', 'exit 3'])).code, 3, 'the exit code is the command\'s');
 
     // berth scale: through the gated path, and it stays for the next deploy.
-    const scaled = berth.cli(['scale', 'jobs', 'worker=2']);
+    const scaled = await berth.cliAsync(['scale', 'jobs', 'worker=2']);
     assert.equal(scaled.code, 0, scaled.err + scaled.out);
     const workers = (await berth.api('GET', '/v1/apps/jobs')).body.instances.filter((i: { process: string; state: string }) => i.process === 'worker' && i.state === 'serving');
     assert.equal(workers.length, 2);
 
     // berth doctor: which runtime, and why.
-    const doctor = JSON.parse(berth.cli(['doctor', '--json']).out);
+    const doctor = JSON.parse((await berth.cliAsync(['doctor', '--json'])).out);
     assert.equal(doctor.runtime.driver, 'docker');
     assert.match(doctor.runtime.reason, /--runtime docker/);
     assert.ok(doctor.runtime.engine.Version);
@@ -103,7 +103,8 @@ describe('docker runtime', { skip: docker.skip }, () => {
     git(dir, 'add', '.');
     git(dir, 'commit', '-q', '-m', 'first version of the app');
     const sha = git(dir, 'rev-parse', '--short=12', 'HEAD');
-    const deployed = berth.cli(['deploy', dir]);
+    // Async: a synchronous CLI run would hold this process while the daemon closes an idle pooled connection (see cliAsync).
+    const deployed = await berth.cliAsync(['deploy', dir]);
     assert.equal(deployed.code, 0, deployed.err);
     const release = (await berth.api('GET', '/v1/apps/tagged/releases')).body.releases[0];
     assert.equal(release.gitSha, sha);

@@ -243,6 +243,7 @@ test('apps, status and releases format the API answers; --json prints them as th
       { id: 'ins_0000c3d4', process: 'web', ordinal: 0, release: { id: 'rel_2', version: 2, name: 'v2' }, state: 'standby', run: 'running', address: '127.0.0.1:41000', restarts: 1, health: 'unknown' },
     ],
     updates: [],
+    chaos: null,
   };
   // Stamped when served, so they read `just now` however long the test took to get there.
   const releases = (): Release[] => {

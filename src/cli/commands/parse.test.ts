@@ -40,6 +40,9 @@ const good: [string, string[], Record<string, unknown>][] = [
   ['deploy', [], { dir: '.', app: undefined, wait: false, detach: false }],
   ['deploy', ['--image', 'ghcr.io/acme/web:1.4', '--app', 'web'], { dir: '.', app: 'web', image: 'ghcr.io/acme/web:1.4', wait: false, detach: false }],
   ['registry', ['list'], { sub: 'list' }],
+  ['policy', ['list'], { sub: 'list' }],
+  ['policy', ['list', '--app', 'shop'], { sub: 'list', app: 'shop' }],
+  ['policy', ['check', 'shop'], { sub: 'check', app: 'shop' }],
   ['registry', ['logout', 'ghcr.io'], { sub: 'logout', host: 'ghcr.io' }],
   ['registry', ['login', 'ghcr.io', '--username', 'me', '--password-stdin'], { sub: 'login', host: 'ghcr.io', username: 'me', passwordStdin: true }],
   ['deploy', ['app-dir', '--app', 'shop', '--wait'], { dir: 'app-dir', app: 'shop', wait: true, detach: false }],
@@ -89,6 +92,10 @@ const good: [string, string[], Record<string, unknown>][] = [
   ['logout', [], {}],
   ['scale', ['hello', 'web=3', 'worker=0'], { app: 'hello', processes: { web: 3, worker: 0 }, reset: false }],
   ['scale', ['hello', '--reset'], { app: 'hello', processes: {}, reset: true }],
+  ['chaos', ['hello'], { app: 'hello', action: 'show' }],
+  ['chaos', ['hello', 'off'], { app: 'hello', action: 'off' }],
+  ['chaos', ['hello', 'slow', '--latency', '2s'], { app: 'hello', action: 'set', body: { mode: 'slow', latencyMs: 2000, forMs: 600_000 } }],
+  ['chaos', ['hello', 'error', '--status', '503', '--ratio', '0.3', '--release', 'v3', '--for', '1h'], { app: 'hello', action: 'set', body: { mode: 'error', status: 503, ratio: 0.3, forMs: 3_600_000, release: 'v3' } }],
   ['run', ['hello', '--', 'node', 'scripts/seed.js'], { app: 'hello', command: 'node scripts/seed.js' }],
   ['run', ['hello', '--timeout', '60', '--', 'sh', '-c', 'echo "a b"'], { app: 'hello', command: "sh -c 'echo \"a b\"'", timeoutSeconds: 60 }],
   ['run', ['hello', 'rake db:migrate'], { app: 'hello', command: 'rake db:migrate' }],
@@ -118,6 +125,9 @@ for (const [name, argv, expected] of good) {
 const bad: [string, string[], RegExp][] = [
   ['init', ['a', 'b'], /unexpected argument "b"/],
   ['registry', [], /missing the subcommand: login, list or logout/],
+  ['policy', [], /missing the subcommand: list or check/],
+  ['policy', ['chekc', 'shop'], /unknown policy subcommand "chekc"/],
+  ['policy', ['check'], /missing <app>/],
   ['registry', ['login', 'ghcr.io', 'hunter2'], /takes one argument, the registry host/],
   ['init', ['--name'], /--name needs a value/],
   ['init', ['--froce'], /unknown flag --froce/],
@@ -163,6 +173,18 @@ const bad: [string, string[], RegExp][] = [
   ['login', [], /missing <url>/],
   ['logout', ['x'], /unexpected argument/],
   ['scale', ['hello'], /say which process to scale/],
+  ['chaos', ['hello', 'flaky'], /"flaky" is not a chaos mode/],
+  ['chaos', ['hello', 'slow'], /slow needs --latency/],
+  ['chaos', ['hello', 'slow', '--latency', '61s'], /--latency 61s is out of range/],
+  ['chaos', ['hello', 'slow', '--latency', 'soon'], /--latency "soon" is not a duration/],
+  ['chaos', ['hello', 'error', '--status', '404', '--ratio', '0.5'], /--status 404 is not 429 or 500..599/],
+  ['chaos', ['hello', 'error', '--status', '503', '--ratio', '0'], /--ratio 0 is out of range/],
+  ['chaos', ['hello', 'error', '--status', '503', '--ratio', '1.5'], /--ratio 1.5 is out of range/],
+  ['chaos', ['hello', 'error', '--status', '503'], /error needs --status and --ratio/],
+  ['chaos', ['hello', 'slow', '--latency', '1s', '--for', '25h'], /--for 25h is out of range/],
+  ['chaos', ['hello', 'slow', '--latency', '1s', '--status', '503'], /--status does not go with slow/],
+  ['chaos', ['hello', 'off', '--for', '1m'], /--for does not go with off/],
+  ['chaos', ['hello', 'slow', '--latency', '1s', '--release', 'latest'], /--release "latest" is not a release/],
   ['scale', ['hello', 'web'], /"web" is not <process>=<replicas>/],
   ['scale', ['hello', 'web=3', '--reset'], /--reset takes no process counts/],
   ['run', ['hello'], /missing <command>/],
@@ -202,7 +224,7 @@ test('every command has a case of each kind above', () => {
 test('global flags are accepted by every command, before or after its arguments', async () => {
   for (const name of COMMAND_NAMES) {
     const module = await load(name);
-    const special: Record<string, string[]> = { env: ['list', 'hello'], scale: ['hello', 'web=2'], run: ['hello', 'true'], registry: ['list'], notify: ['list'] };
+    const special: Record<string, string[]> = { env: ['list', 'hello'], scale: ['hello', 'web=2'], run: ['hello', 'true'], registry: ['list'], notify: ['list'], policy: ['list'] };
     const argv = special[name] ?? (module.spec.args.some((arg) => arg.startsWith('<')) ? ['https://x.example'] : []);
     const parsed = module.parse(['--json', '--url', 'http://10.0.0.1:7171', ...argv, '--token', 't0k']);
     assert.deepEqual(parsed.globals, { json: true, url: 'http://10.0.0.1:7171', token: 't0k', help: false, version: false }, name);

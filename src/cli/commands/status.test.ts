@@ -17,6 +17,7 @@ const app = (updates: ImageUpdate[]): App => ({
   deploying: null,
   instances: [],
   updates,
+  chaos: null,
 });
 const update = (fields: Partial<ImageUpdate>): ImageUpdate => ({
   image: 'ghcr.io/acme/web:1.4',

@@ -8,6 +8,7 @@ import { formatAgo, formatElapsed, formatError, formatTable, orDash, shortId } f
 import type { Style } from '../io.ts';
 import { healthText, statusText } from './apps.ts';
 import { trafficCells } from './top.ts';
+import { describeChaos } from './chaos.ts';
 
 export const spec: CommandSpec = {
   name: 'status',
@@ -85,6 +86,8 @@ export function formatStatus(app: App, last: Deployment | null, now: number, sty
     ['urls', app.urls.length ? app.urls.join(', ') : '-'],
   ];
   if (app.deploying) rows.push(['deploying', `${app.deploying.id} (${app.deploying.state})`]);
+  // An older server sends no chaos field.
+  if (app.chaos) rows.push(['chaos', style.yellow(`${describeChaos(app.chaos, now)} (\`berth chaos ${app.name} off\`)`)]);
   const width = Math.max(...rows.map(([key]) => key.length));
   const out = [style.bold(app.name), ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`), ''];
   if (app.instances.length === 0) out.push('no instances running', '');

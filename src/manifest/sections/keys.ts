@@ -8,6 +8,7 @@ import { health } from './health.ts';
 import { https } from './https.ts';
 import { image } from './image.ts';
 import { name } from './name.ts';
+import { policies } from './policies.ts';
 import { processes, type ProcessSpec } from './processes.ts';
 import { release } from './release.ts';
 import { restart } from './restart.ts';
@@ -31,6 +32,7 @@ export const manifestFields = {
   domains,
   https,
   env,
+  policies,
 };
 
 type ManifestDraft = ObjectOut<typeof manifestFields>;

@@ -31,6 +31,8 @@ test('a line is exactly JSON.stringify of the entry, whatever the client put in 
   }
   const answeredByProxy = { ...base, app: null, release: null, instance: null, status: 404, proto: 'h2' as const, tls: true, ms: 0 };
   assert.equal(accessLine(answeredByProxy), JSON.stringify(answeredByProxy) + '\n');
+  const chaos: AccessEntry = { ...base, status: 503, chaos: true };
+  assert.equal(accessLine(chaos), JSON.stringify(chaos) + '\n');
 });
 
 test('isoNow is the current time as ISO 8601', () => {

@@ -38,7 +38,7 @@ const strOrNull = (text: string | null): string => (text === null ? 'null' : str
 export function accessLine(e: AccessEntry): string {
   return (
     `{"time":"${e.time}","ip":${str(e.ip)},"method":${str(e.method)},"path":${str(e.path)},"status":${e.status},"bytes":${e.bytes},"ms":${e.ms},` +
-    `"host":${str(e.host)},"app":${strOrNull(e.app)},"release":${strOrNull(e.release)},"instance":${strOrNull(e.instance)},"id":${str(e.id)},"proto":"${e.proto}","tls":${e.tls}}\n`
+    `"host":${str(e.host)},"app":${strOrNull(e.app)},"release":${strOrNull(e.release)},"instance":${strOrNull(e.instance)},"id":${str(e.id)},"proto":"${e.proto}","tls":${e.tls}${e.chaos ? ',"chaos":true' : ''}}\n`
   );
 }
 

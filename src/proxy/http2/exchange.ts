@@ -12,6 +12,8 @@ import { RequestBody } from './request-body.ts';
 import { errorResponse } from './response-headers.ts';
 import { ResponseRelay, type RelayEvents } from './response-relay.ts';
 import { accessHost, accessMethod, accessMs, accessPath, isoNow } from '../access-log/entry.ts';
+import type { AccessEntry } from '../../dataplane/access-log.ts';
+import { chaosAction } from '../chaos.ts';
 
 /** What the session gives each of its streams. */
 export interface ExchangeScope {
@@ -51,6 +53,10 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
   #relay: ResponseRelay | null = null;
   /** The X-Request-ID the app gets and the access log names. */
   #requestId = '';
+  /** Chaos acted on this exchange (slowed or failed it): its access-log line says so. */
+  #chaos = false;
+  /** A chaos `slow` wait in progress; cleared when the exchange ends or the stream goes away. */
+  #chaosTimer: NodeJS.Timeout | null = null;
 
   constructor(stream: ServerHttp2Stream, scope: ExchangeScope) {
     this.#stream = stream;
@@ -99,6 +105,27 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
     this.#tried.push(target);
     this.#attempts++;
     this.#useTarget(target);
+    if (app.chaos != null && this.#attempts === 1) {
+      const action = chaosAction(app.chaos, app.name, target.release, Date.now());
+      if (action !== null) {
+        this.#chaos = true;
+        if (action.fail !== null) {
+          // Answered here as the outage would be: counted by status class on the target, never forwarded.
+          this.#record(action.fail.status, false);
+          return this.#answer(action.fail);
+        }
+        this.#chaosTimer = setTimeout(() => {
+          this.#chaosTimer = null;
+          if (!this.#over && this.#target === target) this.#open(target);
+        }, action.delayMs);
+        return;
+      }
+    }
+    this.#open(target);
+  }
+
+  /** Connects to the picked target: an idle pooled connection, else a new one. */
+  #open(target: TargetRuntime): void {
     const idle = target.pool.takeIdle();
     if (idle) return this.#attach(idle);
     target.pool.open((error, upstream) => {
@@ -232,8 +259,8 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
     const sink = this.#scope.ctx.accessLog;
     if (sink === null) return;
     const req = this.#req;
-    const target = byApp ? this.#target : null;
-    sink.add({
+    const target = byApp || this.#chaos ? this.#target : null;
+    const entry: AccessEntry = {
       time: isoNow(),
       ip: this.#scope.clientIp,
       method: req ? accessMethod(req.method) : '-',
@@ -248,7 +275,9 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
       id: this.#requestId || this.#scope.ctx.requestIds.next(),
       proto: 'h2',
       tls: true,
-    });
+    };
+    if (this.#chaos) entry.chaos = true;
+    sink.add(entry);
   }
 
   #failUpstream(kind: ProxyErrorKind): void {
@@ -320,6 +349,8 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
   #finish(reset: boolean): void {
     if (this.#over) return;
     this.#over = true;
+    if (this.#chaosTimer !== null) clearTimeout(this.#chaosTimer);
+    this.#chaosTimer = null;
     this.#finishTarget();
     this.#scope.ended(reset);
   }
