@@ -87,12 +87,16 @@ export class AccessLogWriter implements AccessSink {
     chunk.bytes += bytes;
     chunk.lines++;
     this.#pending += bytes;
-    if (this.#writing !== null) return; // the running write picks these up when it is done
+    if (this.#writing !== null) return; // the running write looks at these when it is done
     if (this.#pending >= this.#o.flushBytes) this.#flushNow();
-    else if (this.#timer === null) {
-      this.#timer = setTimeout(() => this.#flushNow(), this.#o.flushMs);
-      this.#timer.unref();
-    }
+    else this.#schedule();
+  }
+
+  /** A write `flushMs` from now, unless one is planned already. */
+  #schedule(): void {
+    if (this.#timer !== null) return;
+    this.#timer = setTimeout(() => this.#flushNow(), this.#o.flushMs);
+    this.#timer.unref();
   }
 
   /** Seals the chunk being filled (if it has lines) and starts another that has room for `need` bytes. */
@@ -158,7 +162,10 @@ export class AccessLogWriter implements AccessSink {
         this.#pending -= bytes;
         for (const chunk of batch) if (chunk.buf.length === CHUNK_BYTES && this.#spare.length < SPARE_CHUNKS) this.#spare.push(chunk.buf);
         this.#writing = null;
-        if (this.#waiting) this.#flushNow();
+        // Lines that came during the write wait for the usual moment (a full batch, or the interval): going
+        // again at once would turn a busy proxy's log into a loop of small writes, an open and close each.
+        if (this.#pending >= this.#o.flushBytes) this.#flushNow();
+        else if (this.#waiting) this.#schedule();
       });
   }
 
