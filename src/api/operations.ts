@@ -243,7 +243,7 @@ export const operations = {
     body: {
       name: { type: 'string', required: true, minLength: 1, maxLength: 64, example: 'ops-slack', doc: 'its name: 1-40 lowercase letters, digits and dashes, starting with a letter' },
       kind: { type: 'string', required: true, maxLength: 16, pattern: '^(slack|webhook)$', patternMessage: 'must be slack or webhook', example: 'slack', doc: 'slack: `{ text }`; webhook: the event as JSON, signed' },
-      url: { type: 'string', required: true, minLength: 1, maxLength: URL_MAX_LENGTH, example: 'https://hooks.slack.com/services/T000/B000/XXXX', doc: 'the http:// or https:// URL to post to; never shown again' },
+      url: { type: 'string', required: true, minLength: 1, maxLength: URL_MAX_LENGTH, example: 'https://hooks.slack.com/services/T0123/B0456/abcdef789', doc: 'the http:// or https:// URL to post to; never shown again' },
       events: {
         type: 'list',
         items: { type: 'string', minLength: 1, maxLength: 64, example: 'deploy.failed' },

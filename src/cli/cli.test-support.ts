@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Deployment } from '../model/wire.ts';
 import type { Io, Output } from './io.ts';
+import { main } from './main.ts';
 
 export interface Sink extends Output {
   text: string;
@@ -123,3 +124,29 @@ export const deploymentFixture = (over: Partial<Deployment> = {}): Deployment =>
   error: null,
   ...over,
 });
+
+export interface CliRun {
+  code: number;
+  io: TestIo;
+  api: FakeApi;
+}
+
+/**
+ * Runs the CLI (`main`) against a fake API serving `routes`, in a fresh home directory (the login file,
+ * config and data dir in it), with the API's URL and a token in the env; `env` adds to or overrides that.
+ */
+export async function runCli(argv: string[], routes: Record<string, Handler>, options: { cwd?: string; stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  const api = await startFakeApi(routes);
+  try {
+    return await withTempDir(async (home) => {
+      const io = testIo({
+        env: { BERTH_URL: api.url, BERTH_TOKEN: 'tok', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), BERTH_DATA: join(home, 'data'), ...options.env },
+        cwd: options.cwd ?? home,
+        stdin: options.stdin,
+      });
+      return { code: await main(argv, io), io, api };
+    });
+  } finally {
+    await api.close();
+  }
+}

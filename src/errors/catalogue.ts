@@ -261,7 +261,7 @@ export const catalogue = {
   })),
   NOTIFIER_URL_INVALID: define<{ field: string; reason: string }>((p) => ({
     message: `${p.field} is not a URL berth can post to: ${p.reason}`,
-    hint: `${p.field}: give the full http:// or https:// URL with its host, e.g. https://hooks.slack.com/services/T000/B000/XXXX (at most 2048 characters)`,
+    hint: `${p.field}: give the full http:// or https:// URL with its host, e.g. https://hooks.slack.com/services/T0123/B0456/abcdef789 (at most 2048 characters)`,
   })),
   NOTIFIER_EVENTS_INVALID: define<{ unknown: string[]; reason: string }>((p) => ({
     message: `events: ${p.unknown.length ? `${p.unknown.map((t) => JSON.stringify(t.length > 60 ? `${t.slice(0, 60)}...` : t)).join(', ')}: ` : ''}${p.reason}`,

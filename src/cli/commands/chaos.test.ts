@@ -1,26 +1,13 @@
 /** `berth chaos` through main() against a real HTTP server playing the API; `berth status` showing it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { App, ChaosState } from '../../model/wire.ts';
-import { main } from '../main.ts';
-import { sendJson, startFakeApi, testIo, withTempDir, type Handler } from '../cli.test-support.ts';
+import { runCli, sendJson, type Handler } from '../cli.test-support.ts';
 import { style } from '../io.ts';
 import { describeChaos } from './chaos.ts';
 import { formatStatus } from './status.ts';
 
-async function berth(argv: string[], routes: Record<string, Handler>) {
-  const api = await startFakeApi(routes);
-  try {
-    return await withTempDir(async (home) => {
-      const io = testIo({ env: { BERTH_URL: api.url, BERTH_TOKEN: 'tok', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), BERTH_DATA: join(home, 'data') }, cwd: home });
-      const code = await main(argv, io);
-      return { code, io, requests: api.requests };
-    });
-  } finally {
-    await api.close();
-  }
-}
+const berth = (argv: string[], routes: Record<string, Handler>) => runCli(argv, routes);
 
 const state = (over: Partial<ChaosState> = {}): ChaosState => ({
   mode: 'error',
@@ -41,10 +28,10 @@ test('set sends the checked body with PUT, off sends DELETE, show GETs; each pri
   };
   const set = await berth(['chaos', 'shop', 'error', '--status', '503', '--ratio', '0.3', '--release', 'v3', '--for', '1h'], routes);
   assert.equal(set.code, 0, set.io.stderr.text);
-  assert.deepEqual(JSON.parse(set.requests[0].body.toString()), { mode: 'error', status: 503, ratio: 0.3, forMs: 3_600_000, release: 'v3' });
+  assert.deepEqual(JSON.parse(set.api.requests[0].body.toString()), { mode: 'error', status: 503, ratio: 0.3, forMs: 3_600_000, release: 'v3' });
   assert.match(set.io.stdout.text, /^chaos on shop: error: 503 for 30 % of requests, release v3 only, off in (59m\d\ds|60m00s)/);
   const off = await berth(['chaos', 'shop', 'off'], routes);
-  assert.equal(off.requests[0].method, 'DELETE');
+  assert.equal(off.api.requests[0].method, 'DELETE');
   assert.equal(off.io.stdout.text, 'chaos off for shop\n');
   const shown = await berth(['chaos', 'shop'], routes);
   assert.equal(shown.io.stdout.text, 'no chaos on shop\n');
@@ -60,7 +47,7 @@ test('a refusal of the server is printed with its hint and exit 1; the CLI refus
   assert.match(refused.io.stderr.text, /has no release "v9"/);
   const early = await berth(['chaos', 'shop', 'slow', '--latency', '2m'], routes);
   assert.equal(early.code, 2);
-  assert.equal(early.requests.length, 0, 'never asked the server');
+  assert.equal(early.api.requests.length, 0, 'never asked the server');
 });
 
 test('status shows the chaos with how to end it; describeChaos says mode, scope and time left', () => {

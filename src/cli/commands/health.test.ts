@@ -4,22 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { AppHealth, HealthCheck } from '../../model/wire.ts';
-import { sendJson, startFakeApi, testIo, withTempDir, type FakeApi, type Handler, type TestIo } from '../cli.test-support.ts';
-import { main } from '../main.ts';
+import { runCli, sendJson, type Handler } from '../cli.test-support.ts';
 
-async function berth(argv: string[], routes: Record<string, Handler>): Promise<{ code: number; io: TestIo; api: FakeApi }> {
-  const api = await startFakeApi(routes);
-  try {
-    return await withTempDir(async (home) => {
-      const io = testIo({ env: { BERTH_URL: api.url, BERTH_TOKEN: 'tok', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), BERTH_DATA: join(home, 'data'), NO_COLOR: '1', TZ: 'UTC' }, cwd: home });
-      return { code: await main(argv, io), io, api };
-    });
-  } finally {
-    await api.close();
-  }
-}
+const berth = (argv: string[], routes: Record<string, Handler>) => runCli(argv, routes, { env: { NO_COLOR: '1', TZ: 'UTC' } });
 
 const at = (s: number) => new Date(Date.now() - s * 1000).toISOString();
 const check = (s: number, over: Partial<HealthCheck> = {}): HealthCheck => ({ at: at(s), ok: true, status: 200, latencyMs: 3, detail: null, ...over });

@@ -1,26 +1,13 @@
 /** `berth logs`: --grep, --access and their bad input, against a fake API on 127.0.0.1. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { isBerthError } from '../../errors/catalogue.ts';
 import type { AccessLogEntry } from '../../model/wire.ts';
-import { main } from '../main.ts';
-import { sendJson, startFakeApi, testIo, withTempDir, type Handler } from '../cli.test-support.ts';
+import { runCli, sendJson, type Handler } from '../cli.test-support.ts';
 import { parse } from './logs.ts';
 import { printable } from './logs-print.ts';
 
-async function berth(argv: string[], routes: Record<string, Handler>) {
-  const api = await startFakeApi(routes);
-  try {
-    return await withTempDir(async (home) => {
-      const io = testIo({ env: { BERTH_URL: api.url, BERTH_TOKEN: 'tok', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), BERTH_DATA: join(home, 'data') }, cwd: home });
-      const code = await main(argv, io);
-      return { code, io, api };
-    });
-  } finally {
-    await api.close();
-  }
-}
+const berth = (argv: string[], routes: Record<string, Handler>) => runCli(argv, routes);
 
 const usage = (argv: string[], message: RegExp) =>
   assert.throws(
