@@ -39,13 +39,21 @@ export const operations = {
     path: '/v1/apps/:app/deploys',
     summary: 'upload a folder (gzip-compressed tar) and deploy it',
     archive: true,
-    query: { wait: { type: 'flag', doc: 'queue behind a running deploy instead of 409' } },
+    query: {
+      wait: { type: 'flag', doc: 'queue behind a running deploy instead of 409' },
+      strategy: { type: 'string', minLength: 1, maxLength: 16, example: 'canary', doc: 'blue-green, rolling or canary for this deploy, instead of berth.yaml\'s `deploy.strategy`' },
+      skipChecks: { type: 'flag', doc: 'skip berth.yaml\'s `checks:` (recorded in the deployment\'s events and the audit)' },
+    },
   },
   deployImage: {
     method: 'POST',
     path: '/v1/apps/:app/deploys/image',
     summary: 'deploy a prebuilt image from a registry (no build), with the app\'s berth.yaml if it has one',
-    query: { wait: { type: 'flag', doc: 'queue behind a running deploy instead of 409' } },
+    query: {
+      wait: { type: 'flag', doc: 'queue behind a running deploy instead of 409' },
+      strategy: { type: 'string', minLength: 1, maxLength: 16, example: 'canary', doc: 'blue-green, rolling or canary for this deploy, instead of berth.yaml\'s `deploy.strategy`' },
+      skipChecks: { type: 'flag', doc: 'skip berth.yaml\'s `checks:` (recorded in the deployment\'s events and the audit)' },
+    },
     body: {
       image: { type: 'string', required: true, minLength: 1, maxLength: 512, example: 'ghcr.io/acme/web:1.4', doc: 'the image; it takes the place of `image:` in the berth.yaml sent' },
       manifest: { type: 'string', maxLength: 64 * 1024, example: 'processes:\n  web:\n    port: 8080\n', doc: 'the text of the app\'s berth.yaml' },

@@ -36,6 +36,23 @@ export interface AppRoute {
    * touched, never berth's own answers (ACME challenges, redirects, error pages).
    */
   chaos?: ChaosRule | null;
+  /**
+   * A canary split (deploy strategy `canary`): the active targets of `release` get `percent` % of the
+   * app's clients, the other active targets the rest. Each client falls in a bucket 0..99 (with `sticky`
+   * `cookie`: the bucket in its split cookie, set by the proxy on the first answer, else its address;
+   * with `address`: a hash of its address) and the canary side is buckets below `percent`, so a client
+   * stays on one side while the percentage grows. When one side has no usable target, the other serves
+   * everything: the stable release never stops serving. Absent or null: target weights alone decide.
+   */
+  split?: CanarySplit | null;
+}
+
+export interface CanarySplit {
+  /** The canary release's name (`Target.release`, such as `v4`). */
+  release: string;
+  /** 0..100: the share of clients sent to the canary (0: none, all back on stable; 100: all). */
+  percent: number;
+  sticky: 'cookie' | 'address';
 }
 
 /**

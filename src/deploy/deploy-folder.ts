@@ -8,6 +8,7 @@ import type { DeployContext } from './context.ts';
 import type { Deployer } from './deployer.ts';
 import { checkDomains } from './domains.ts';
 import { checkAppPolicies } from './policy-step.ts';
+import type { DeployOptions } from './deploy-options.ts';
 
 /**
  * DEPLOY_IN_PROGRESS while the app has a deployment running or queued, unless the caller will wait
@@ -27,6 +28,8 @@ export interface FolderDeploy {
   wait: boolean;
   /** The release's description (`deploy` when the client gave none). */
   description: string;
+  /** `--strategy`, `--skip-checks`. */
+  options?: DeployOptions;
   /** The commit deployed, already checked to look like one. */
   gitSha?: string;
 }
@@ -50,5 +53,5 @@ export async function deployFolder(ctx: DeployContext, deployer: Pick<Deployer, 
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  return deployer.start({ app, kind: 'deploy', description, wait, source: { dir, manifest, ...(gitSha ? { gitSha } : {}) } });
+  return deployer.start({ app, kind: 'deploy', description, wait, ...(input.options ? { options: input.options } : {}), source: { dir, manifest, ...(gitSha ? { gitSha } : {}) } });
 }

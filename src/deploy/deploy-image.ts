@@ -6,6 +6,7 @@ import type { DeployContext } from './context.ts';
 import type { Deployer } from './deployer.ts';
 import { checkDomains } from './domains.ts';
 import { checkAppPolicies } from './policy-step.ts';
+import type { DeployOptions } from './deploy-options.ts';
 
 export interface ImageDeploy {
   app: string;
@@ -14,6 +15,7 @@ export interface ImageDeploy {
   /** The app's berth.yaml, when it has one: its processes, health, services... apply to the image. */
   manifestText?: string;
   wait: boolean;
+  options?: DeployOptions;
   description?: string;
 }
 
@@ -30,5 +32,5 @@ export async function deployImage(ctx: DeployContext, deployer: Pick<Deployer, '
   const manifest = await parser.parse(input.manifestText ?? '', { file: 'berth.yaml', image });
   checkDomains(ctx, app, manifest);
   checkAppPolicies(manifest);
-  return deployer.start({ app, kind: 'deploy', description: input.description ?? image, wait, source: { manifest } });
+  return deployer.start({ app, kind: 'deploy', description: input.description ?? image, wait, ...(input.options ? { options: input.options } : {}), source: { manifest } });
 }

@@ -8,6 +8,7 @@ import { emit } from './emit.ts';
 import type { Routing } from './route-publisher.ts';
 import { runDeployment } from './runbook.ts';
 import type { DeploySource, UpdateOrder } from './runbook.ts';
+import type { DeployOptions } from './deploy-options.ts';
 
 export interface DeployRequest {
   app: string;
@@ -19,6 +20,8 @@ export interface DeployRequest {
   target?: ReleaseRecord;
   /** kind `update`: the image and the digest found (./image-updater.ts). */
   update?: UpdateOrder;
+  /** `berth deploy --strategy`, `--skip-checks`. */
+  options?: DeployOptions;
 }
 
 /**

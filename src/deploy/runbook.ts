@@ -9,6 +9,7 @@ import { prune } from './prune.ts';
 import { Tail, UndoStack } from './undo.ts';
 import { imageStep, updateStep } from './image-step.ts';
 import { policyStep } from './policy-step.ts';
+import type { DeployOptions } from './deploy-options.ts';
 
 /** Services the now-current release no longer lists stop (their volumes stay, as data should). */
 async function retireServices(ctx: Run['ctx'], release: ReleaseRecord): Promise<void> {
@@ -48,6 +49,8 @@ export interface JobInput {
   /** rollback: the release to go back to. */
   target?: ReleaseRecord;
   description: string;
+  /** `berth deploy --strategy`, `--skip-checks` (./deploy-options.ts). */
+  options?: DeployOptions;
 }
 
 /**

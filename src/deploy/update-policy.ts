@@ -7,7 +7,7 @@
  *   deploy D  -> (deploying...) -> failed its gate: pin D | not D's fault: try again later
  *             -> switched -> settle window: crash loop / unhealthy: revert and pin D | window over: settled
  */
-import type { DeploymentState } from '../model/states.ts';
+import { HOLDING_STATES as HOLDING, type DeploymentState } from '../model/states.ts';
 import type { ImageUpdateRecord } from '../store/image-updates.ts';
 
 /** What a followed image needs from berth.yaml: how often to look, how long an update stays on trial. */
@@ -86,7 +86,6 @@ export type TrialVerdict =
   /** The trial ends without a verdict on the image (interrupted, the registry failed, another deploy replaced it). */
   | { do: 'drop'; reason: string; state: ImageUpdateRecord };
 
-const HOLDING: readonly DeploymentState[] = ['queued', 'building', 'releasing', 'starting', 'verifying', 'switching'];
 
 /** The verdict on an update on trial (`state.trial` set). */
 export function judgeTrial(state: ImageUpdateRecord, view: TrialView, now: number, timing: UpdateTiming): TrialVerdict {

@@ -37,10 +37,20 @@ const DEFAULTS: Manifest = {
   image: undefined,
   update: undefined,
   release: undefined,
+  checks: [],
   processes: { web: proc('web', undefined) },
   services: {},
   health: { path: '/', intervalMs: 1000, timeoutMs: 2000, healthyAfter: 2, deadlineMs: 60_000 },
-  deploy: { strategy: 'blue-green', drainTimeoutMs: 30_000, stopTimeoutMs: 10_000, standbyMs: 300_000, keepReleases: 5 },
+  deploy: {
+    strategy: 'blue-green',
+    maxSurge: 1,
+    maxUnavailable: 0,
+    canary: { steps: [{ weight: 10, durationMs: 120_000 }, { weight: 50, durationMs: 300_000 }], intervalMs: 30_000, minRequests: 50, maxWaitMs: 600_000, sticky: 'cookie' },
+    drainTimeoutMs: 30_000,
+    stopTimeoutMs: 10_000,
+    standbyMs: 300_000,
+    keepReleases: 5,
+  },
   restart: RESTART,
   domains: [],
   https: { redirect: true, hsts: undefined },
@@ -412,7 +422,7 @@ const invalid: Bad[] = [
     name: 'unknown nested key with nothing close',
     text: 'deploy:\n  zzz: 1\n',
     path: 'deploy.zzz',
-    message: /the keys allowed here are `strategy`, `drain_timeout`, `stop_timeout`, `standby`, `keep_releases`/,
+    message: /the keys allowed here are `strategy`, `max_surge`, `max_unavailable`, `canary`, `drain_timeout`, `stop_timeout`, `standby`, `keep_releases`/,
     fix: /remove `zzz`/,
   },
   { name: 'a key in the wrong section', text: 'replicas: 3\n', path: 'replicas', message: /`replicas` belongs at `processes.<name>.replicas`/, fix: /move it to `processes.<name>.replicas`/ },
@@ -441,8 +451,14 @@ const invalid: Bad[] = [
   { name: 'env value missing', text: 'env:\n  TOKEN:\n', path: 'env.TOKEN', message: /has no value/, fix: /`TOKEN: ""` for an empty value/ },
   { name: 'reserved env PORT', text: 'env:\n  PORT: 8080\n', path: 'env.PORT', message: /"PORT" is set by berth and cannot be changed/, fix: /`APP_PORT`/ },
   { name: 'reserved env BERTH_*', text: 'env:\n  BERTH_APP: x\n', path: 'env.BERTH_APP', message: /"BERTH_APP" is set by berth/, fix: /PORT and BERTH_\*/ },
-  { name: 'unknown strategy', text: 'deploy:\n  strategy: canary\n', path: 'deploy.strategy', message: /expected one of `blue-green`, found the string "canary" \(`canary` is planned but not available yet\)/, fix: /`strategy: blue-green`/ },
+  { name: 'unknown strategy', text: 'deploy:\n  strategy: recreate\n', path: 'deploy.strategy', message: /expected one of `blue-green`, `rolling` or `canary`, found the string "recreate"/, fix: /`strategy: / },
   { name: 'misspelt strategy', text: 'deploy:\n  strategy: blue_green\n', path: 'deploy.strategy', message: /expected one of `blue-green`/, fix: /`strategy: blue-green`/ },
+  { name: 'canary weight out of range', text: 'deploy:\n  canary:\n    steps:\n      - weight: 100\n', path: 'deploy.canary.steps[0].weight', message: /100/, fix: /99/ },
+  { name: 'canary weights not increasing', text: 'deploy:\n  canary:\n    steps:\n      - weight: 50\n      - weight: 20\n', path: 'deploy.canary.steps[1].weight', message: /not more than the step before \(50\)/, fix: /from 51 to 99/ },
+  { name: 'rolling with no room', text: 'deploy:\n  max_surge: 0\n  max_unavailable: 0\n', path: 'deploy.max_surge', message: /both 0/, fix: /max_surge: 1/ },
+  { name: 'check without a command', text: 'checks:\n  - name: lint\n', path: 'checks[0].run', message: /required|missing/, fix: /run/ },
+  { name: 'unknown check moment', text: 'checks:\n  - name: lint\n    run: npm run lint\n    when: later\n', path: 'checks[0].when', message: /expected one of `build` or `switch`/, fix: /when: / },
+  { name: 'duplicate check names', text: 'checks:\n  - name: lint\n    run: a\n  - name: lint\n    run: b\n', path: 'checks[1].name', message: /names an earlier check too/, fix: /lint-2/ },
   { name: 'empty process command (shorthand)', text: 'processes:\n  web: ""\n', path: 'processes.web', message: /expected a command, found an empty string/, fix: /`web: node server.js`/ },
   { name: 'blank process command', text: 'processes:\n  worker:\n    command: "   "\n', path: 'processes.worker.command', message: /expected a command, found only whitespace/, fix: /`command: node worker.js`/ },
   { name: 'non-web process without command', text: 'processes:\n  worker:\n    replicas: 2\n', path: 'processes.worker.command', message: /^line 2: is required: only `web` can fall back to a command of its own \(the image's, or the package.json "start" script\)/, fix: /`command: node worker.js`/ },
@@ -632,7 +648,7 @@ processes:
 health:
   interval: 5
 deploy:
-  strategy: canary
+  strategy: canery
 env:
   PORT: "1"
 `);

@@ -34,6 +34,7 @@ type Documented = {
   readonly image: string | undefined;
   readonly update: Update | undefined;
   readonly release: { readonly command: string; readonly timeoutMs: number } | undefined;
+  readonly checks: readonly { readonly name: string; readonly run: string; readonly when: 'build' | 'switch'; readonly timeoutMs: number }[];
   readonly processes: Readonly<
     Record<
       string,
@@ -68,7 +69,22 @@ type Documented = {
     >
   >;
   readonly health: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number; readonly healthyAfter: number; readonly deadlineMs: number };
-  readonly deploy: { readonly strategy: 'blue-green'; readonly drainTimeoutMs: number; readonly stopTimeoutMs: number; readonly standbyMs: number; readonly keepReleases: number };
+  readonly deploy: {
+    readonly strategy: 'blue-green' | 'rolling' | 'canary';
+    readonly maxSurge: number;
+    readonly maxUnavailable: number;
+    readonly canary: {
+      readonly steps: readonly { readonly weight: number; readonly durationMs: number }[];
+      readonly intervalMs: number;
+      readonly minRequests: number;
+      readonly maxWaitMs: number;
+      readonly sticky: 'cookie' | 'address';
+    };
+    readonly drainTimeoutMs: number;
+    readonly stopTimeoutMs: number;
+    readonly standbyMs: number;
+    readonly keepReleases: number;
+  };
   readonly restart: Restart;
   readonly domains: readonly string[];
   readonly https: {
@@ -102,6 +118,7 @@ test('the schema documents every key the issue asks for', () => {
       'name', 'build', 'dockerfile', 'static',
       'image', 'update', 'update.interval', 'update.settle',
       'release', 'release.command', 'release.timeout',
+      'checks', 'checks[].name', 'checks[].run', 'checks[].when', 'checks[].timeout',
       'processes',
       'processes.web', 'processes.web.command', 'processes.web.replicas', 'processes.web.port',
       'processes.web.resources', 'processes.web.resources.memory', 'processes.web.resources.cpus',
@@ -119,7 +136,9 @@ test('the schema documents every key the issue asks for', () => {
       'services.<name>.url_env', 'services.<name>.url',
       'services.<name>.update', 'services.<name>.update.interval', 'services.<name>.update.settle',
       'health', 'health.path', 'health.interval', 'health.timeout', 'health.healthy_after', 'health.deadline',
-      'deploy', 'deploy.strategy', 'deploy.drain_timeout', 'deploy.stop_timeout', 'deploy.standby', 'deploy.keep_releases',
+      'deploy', 'deploy.strategy', 'deploy.max_surge', 'deploy.max_unavailable',
+      'deploy.canary', 'deploy.canary.steps', 'deploy.canary.steps[].weight', 'deploy.canary.steps[].for', 'deploy.canary.interval', 'deploy.canary.min_requests', 'deploy.canary.max_wait', 'deploy.canary.sticky',
+      'deploy.drain_timeout', 'deploy.stop_timeout', 'deploy.standby', 'deploy.keep_releases',
       'restart', 'restart.max_restarts', 'restart.window', 'restart.backoff', 'restart.max_backoff',
       'domains', 'https', 'https.redirect', 'https.hsts', 'https.hsts.max_age', 'https.hsts.include_subdomains', 'https.hsts.preload', 'env', 'env.<NAME>', 'policies', 'policies[].name', 'policies[].when', 'policies[].expr', 'policies[].message',
     ],

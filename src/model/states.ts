@@ -6,9 +6,12 @@
 export type DeploymentState =
   | 'queued'
   | 'building'
+  | 'checking'
   | 'releasing'
   | 'starting'
   | 'verifying'
+  | 'rolling'
+  | 'canary'
   | 'switching'
   | 'draining'
   | 'succeeded'
@@ -16,13 +19,20 @@ export type DeploymentState =
   | 'interrupted';
 
 const deploymentTransitions: Record<DeploymentState, readonly DeploymentState[]> = {
-  queued: ['building', 'releasing', 'starting', 'verifying', 'failed', 'interrupted'],
-  building: ['releasing', 'starting', 'failed', 'interrupted'],
+  queued: ['building', 'checking', 'releasing', 'starting', 'verifying', 'rolling', 'failed', 'interrupted'],
+  building: ['checking', 'releasing', 'starting', 'rolling', 'failed', 'interrupted'],
+  // The check pipeline (berth.yaml `checks:`): `build` checks after the build, `switch` checks once the
+  // new instances are healthy, before traffic moves.
+  checking: ['releasing', 'starting', 'verifying', 'rolling', 'canary', 'switching', 'failed', 'interrupted'],
   // Services made ready and the release command run, before any new instance starts.
   // (straight to verifying: a rollback to a release kept warm has nothing to start)
-  releasing: ['starting', 'verifying', 'failed', 'interrupted'],
+  releasing: ['starting', 'verifying', 'rolling', 'failed', 'interrupted'],
   starting: ['verifying', 'failed', 'interrupted'],
-  verifying: ['switching', 'failed', 'interrupted'],
+  verifying: ['checking', 'canary', 'switching', 'failed', 'interrupted'],
+  // strategy `rolling`: instances replaced batch by batch, each batch through the health gate.
+  rolling: ['checking', 'switching', 'failed', 'interrupted'],
+  // strategy `canary`: the new release gets a share of traffic, judged step by step.
+  canary: ['switching', 'failed', 'interrupted'],
   switching: ['draining', 'failed', 'interrupted'],
   // Past the switch traffic has moved: a daemon restart finishes the drain instead of interrupting it.
   draining: ['succeeded'],
@@ -34,7 +44,7 @@ const deploymentTransitions: Record<DeploymentState, readonly DeploymentState[]>
 export const isTerminal = (state: DeploymentState): boolean => deploymentTransitions[state].length === 0;
 
 /** States in which a deployment holds its app: the next deploy waits or is refused. */
-export const HOLDING_STATES: readonly DeploymentState[] = ['queued', 'building', 'releasing', 'starting', 'verifying', 'switching'];
+export const HOLDING_STATES: readonly DeploymentState[] = ['queued', 'building', 'checking', 'releasing', 'starting', 'verifying', 'rolling', 'canary', 'switching'];
 /** States of a deployment not over yet: the holding ones and the drain after the switch. */
 export const UNFINISHED_STATES: readonly DeploymentState[] = (Object.keys(deploymentTransitions) as DeploymentState[]).filter((s) => !isTerminal(s));
 

@@ -8,7 +8,7 @@ import * as w from './wire-schema.ts';
 
 export const DeploymentState = w.named(
   'DeploymentState',
-  w.enumOfKeys<StoredDeploymentState>({ queued: true, building: true, releasing: true, starting: true, verifying: true, switching: true, draining: true, succeeded: true, failed: true, interrupted: true }),
+  w.enumOfKeys<StoredDeploymentState>({ queued: true, building: true, checking: true, releasing: true, starting: true, verifying: true, rolling: true, canary: true, switching: true, draining: true, succeeded: true, failed: true, interrupted: true }),
 );
 export type DeploymentState = w.Infer<typeof DeploymentState>;
 

@@ -4,6 +4,7 @@ import { extractTarGz } from '../../archive/extract.ts';
 import { checkAppName } from '../../deploy/apps.ts';
 import { checkNotDeploying, deployFolder } from '../../deploy/deploy-folder.ts';
 import { deployImage } from '../../deploy/deploy-image.ts';
+import { checkStrategy, type DeployOptions } from '../../deploy/deploy-options.ts';
 import { fail, isBerthError } from '../../errors/catalogue.ts';
 import { newId } from '../../lib/ids.ts';
 import { OffThreadParser } from '../../manifest/parse-off-thread.ts';
@@ -29,9 +30,11 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
   // The query (`wait`) is checked against operations.deploy before this runs.
   router.on(operations.deploy, async ({ req, res, params: { app }, query }) => {
     const wait = query.wait;
+    let options: DeployOptions;
     // Refusals before the whole body is read drain the rest first, so the client reads the answer.
     try {
       checkAppName(app);
+      options = deployOptions(query);
       const type = String(req.headers['content-type'] ?? '');
       if (!/application\/(gzip|x-gzip|x-tar|octet-stream)/.test(type)) {
         throw fail('BODY_INVALID', { reason: `expected a gzip-compressed tar (Content-Type: application/gzip), got "${type || 'none'}"` });
@@ -59,21 +62,29 @@ export function deployRoutes(router: Router, deps: ApiDeps): void {
     // Only a value that looks like a commit id becomes an image tag; anything else is ignored.
     const sha = String(req.headers['x-berth-git-sha'] ?? '');
     const gitSha = /^[0-9a-f]{7,40}(-dirty)?$/.test(sha) ? sha : undefined;
-    const deployment = await deployFolder(deps.ctx, detachedDeployer(deps), parser, { app, dir, wait, description, ...(gitSha ? { gitSha } : {}) });
+    const deployment = await deployFolder(deps.ctx, detachedDeployer(deps), parser, { app, dir, wait, description, options, ...(gitSha ? { gitSha } : {}) });
     answer(res, 'deploy', 202, { deployment: deploymentView(deps, deployment) });
   });
 
   // POST /v1/apps/:app/deploys/image: a prebuilt image (../../deploy/deploy-image.ts); body and query checked before.
   router.on(operations.deployImage, async ({ res, params: { app }, query, body }) => {
     checkAppName(app);
+    const options = deployOptions(query);
     checkNotDeploying(deps.ctx, app, query.wait);
     const deployment = await deployImage(deps.ctx, detachedDeployer(deps), parser, {
       app,
       image: body.image,
       wait: query.wait,
+      options,
       ...(body.manifest !== undefined ? { manifestText: body.manifest } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),
     });
     answer(res, 'deployImage', 202, { deployment: deploymentView(deps, deployment) });
   });
+}
+
+/** `?strategy=canary&skipChecks=1`, checked before anything is read or recorded. */
+function deployOptions(query: { strategy?: string; skipChecks?: boolean }): DeployOptions {
+  const strategy = checkStrategy(query.strategy);
+  return { ...(strategy ? { strategy } : {}), ...(query.skipChecks ? { skipChecks: true } : {}) };
 }

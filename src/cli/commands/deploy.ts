@@ -7,10 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { basename, relative, resolve } from 'node:path';
 import { ENV_REASON, packDirectory, type Skipped } from '../../archive/pack.ts';
 import { normalizeAppName } from '../../manifest/app-name.ts';
+import { closest } from '../../manifest/suggest.ts';
 import { loadManifest, parseManifest, resolveAppName } from '../../manifest/load.ts';
 import { readManifestFile } from '../../manifest/manifest-file.ts';
 import type { Deployment, DeploymentAccepted } from '../../model/wire.ts';
-import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
+import { parseCommandArgs, usageError, type CommandSpec, type Globals } from '../args.ts';
 import { appPath } from '../client.ts';
 import type { Context } from '../context.ts';
 import { CliError, EXIT_INTERRUPTED, isAbort } from '../errors.ts';
@@ -19,12 +20,13 @@ import { readPackageJson } from '../project.ts';
 
 export const spec: CommandSpec = {
   name: 'deploy',
-  usage: 'berth deploy [dir] [--app NAME] [--image REF] [--wait] [--detach]',
+  usage: 'berth deploy [dir] [--app NAME] [--image REF] [--strategy blue-green|rolling|canary] [--skip-checks] [--wait] [--detach]',
   summary: 'Upload an app folder and release it once it is healthy.',
   details: [
     'berth.yaml is validated before anything is uploaded. The app name is --app, else berth.yaml `name`, else package.json "name", else the folder name; the first deploy creates the app.',
     'Files listed in .berthignore are left out. .git, node_modules and every name starting with .env (.env.production, .env.example, .envrc) always are, whatever .berthignore says: set secrets with `berth env set`.',
     '--image REF deploys a prebuilt image (docker runtime) instead of the folder: the server resolves the tag to a digest, pulls it and runs it with the folder\'s berth.yaml if there is one (its `image:` replaced by REF); the app name is then --app, else berth.yaml `name`, else the image\'s name. `berth registry login` gives the server access to a private registry.',
+    '--strategy replaces berth.yaml `deploy.strategy` for this deploy. --skip-checks skips berth.yaml `checks:`; the deployment\'s events and `berth audit` record that it did.',
     'With --json, progress goes to stderr and stdout gets the final Deployment.',
   ],
   flags: {
@@ -32,6 +34,8 @@ export const spec: CommandSpec = {
     wait: { type: 'boolean', doc: 'if the app is already deploying, queue behind it instead of failing' },
     detach: { type: 'boolean', doc: 'print the deployment id once uploaded and return without following it' },
     image: { type: 'string', value: 'REF', doc: 'deploy this image (such as ghcr.io/acme/web:1.4) instead of the folder' },
+    strategy: { type: 'string', value: 'NAME', doc: 'blue-green, rolling or canary for this deploy, instead of berth.yaml\'s' },
+    'skip-checks': { type: 'boolean', doc: 'do not run berth.yaml `checks:` (recorded in the audit)' },
   },
   args: ['[dir]'],
 };
@@ -41,6 +45,8 @@ export interface DeployArgs {
   dir: string;
   app?: string;
   image?: string;
+  strategy?: string;
+  skipChecks: boolean;
   wait: boolean;
   detach: boolean;
 }
@@ -52,6 +58,8 @@ export function parse(argv: string[]): DeployArgs {
     dir: positionals[0] ?? '.',
     app: flags.app as string | undefined,
     ...(typeof flags.image === 'string' ? { image: flags.image } : {}),
+    ...(typeof flags.strategy === 'string' ? { strategy: checkStrategyFlag(flags.strategy) } : {}),
+    skipChecks: flags['skip-checks'] === true,
     wait: flags.wait === true,
     detach: flags.detach === true,
   };
@@ -66,6 +74,8 @@ export function formatSkipped(skipped: Skipped): string {
 export interface DeployFolderOptions {
   dir: string;
   app?: string;
+  strategy?: string;
+  skipChecks?: boolean;
   wait: boolean;
   detach: boolean;
 }
@@ -92,7 +102,7 @@ export async function deployFolder(ctx: Context, options: DeployFolderOptions): 
   let deployment: Deployment;
   try {
     ({ deployment } = await client.upload<DeploymentAccepted>(appPath(app, '/deploys'), packed.stream, {
-      query: { wait: options.wait },
+      query: deployQuery(options),
       headers: gitHeaders(dir),
       onProgress: (bytes) => view.uploadProgress(bytes),
       signal: ctx.interrupted(),
@@ -127,7 +137,7 @@ export async function deployImage(ctx: Context, options: DeployFolderOptions & {
   let deployment: Deployment;
   try {
     ({ deployment } = await client.request<DeploymentAccepted>('POST', appPath(app, '/deploys/image'), {
-      query: { wait: options.wait },
+      query: deployQuery(options),
       body: { image: options.image, ...(file ? { manifest: file.text } : {}) },
       signal: ctx.interrupted(),
     }));
@@ -176,3 +186,18 @@ export function gitHeaders(dir: string): Record<string, string> {
   const subject = (git('log', '-1', '--format=%s') ?? '').replace(/[^\x20-\x7e]/g, '').slice(0, 200);
   return { 'x-berth-git-sha': `${sha}${dirty}`, ...(subject ? { 'x-berth-description': `${sha.slice(0, 7)}${dirty} ${subject}` } : {}) };
 }
+
+const STRATEGY_NAMES = ['blue-green', 'rolling', 'canary'];
+
+/** `--strategy` checked before anything is uploaded. */
+function checkStrategyFlag(value: string): string {
+  if (STRATEGY_NAMES.includes(value)) return value;
+  const guess = closest(value, STRATEGY_NAMES);
+  throw usageError(spec, `--strategy: unknown strategy ${JSON.stringify(value)}`, guess ? `did you mean --strategy ${guess}?` : `one of: ${STRATEGY_NAMES.join(', ')}`);
+}
+
+const deployQuery = (options: DeployFolderOptions) => ({
+  wait: options.wait,
+  ...(options.strategy ? { strategy: options.strategy } : {}),
+  ...(options.skipChecks ? { skipChecks: true } : {}),
+});

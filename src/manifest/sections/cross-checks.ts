@@ -63,6 +63,15 @@ export const crossSectionRules: readonly ObjectRule<Manifest>[] = [
       : undefined,
   },
   {
+    doc: 'Each check in `checks` has its own name.',
+    check: (m) =>
+      m.checks.flatMap((c, i) =>
+        m.checks.findIndex((other) => other.name === c.name) < i
+          ? [{ key: ['checks', i, 'name'], message: `\`${c.name}\` names an earlier check too, and the deploy output and \`release.checks\` tell checks apart by name`, fix: `rename it, such as \`${c.name}-${i + 1}\`` }]
+          : [],
+      ),
+  },
+  {
     doc: 'A service and a process cannot have the same name.',
     check: (m) =>
       Object.keys(m.services).filter((name) => Object.hasOwn(m.processes, name)).map((name) => ({

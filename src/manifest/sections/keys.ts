@@ -1,6 +1,7 @@
 /** The top-level keys of berth.yaml, in the order the reference and `berth init` show them, and the type they resolve to. */
 import type { ObjectOut } from '../schema-dsl.ts';
 import { build, dockerfile } from './build.ts';
+import { checks } from './checks.ts';
 import { deploy } from './deploy.ts';
 import { domains } from './domains.ts';
 import { env } from './env.ts';
@@ -24,6 +25,7 @@ export const manifestFields = {
   image,
   update,
   release,
+  checks,
   processes,
   services,
   health,
