@@ -31,13 +31,20 @@ async function main(): Promise<void> {
   const cleanup = new Cleanup();
   process.once('SIGINT', () => void cleanup.run(log).then(() => process.exit(130)));
   const results: RuntimeResult[] = [];
+  // `--memory-only`: the docker runtime's run only, its memory rows printed as JSON and BENCHMARKS.md left
+  // alone, to compare the daemon's memory across two states of the tree on the same day.
+  const memoryOnly = process.argv.includes('--memory-only');
   try {
-    for (const runtime of ['docker', 'process'] as const) {
+    for (const runtime of memoryOnly ? (['docker'] as const) : (['docker', 'process'] as const)) {
       log(`${runtime} runtime`);
       results.push(await measureRuntime({ root: ROOT, runtime, nodeImage, cleanup, log, deploys: 5, apps: 10 }));
     }
   } finally {
     await cleanup.run(log);
+  }
+  if (memoryOnly) {
+    process.stdout.write(`${JSON.stringify(results.map((r) => ({ runtime: r.runtime, memory: r.memory, memoryLater: r.memoryLater, problems: r.problems })), null, 2)}\n`);
+    return;
   }
   const report = renderDeployReport({
     command: process.env.npm_lifecycle_event === 'bench:deploy' ? 'npm run bench:deploy' : 'node bench/deploy.ts',

@@ -87,10 +87,12 @@ async function main(): Promise<void> {
 
     const ctx: TargetContext = { dir, upstreamPort, host: HOST, node: process.execPath, tools, cleanup: load };
     const direct: Target = { key: 'direct', label: 'direct (no proxy)', port: upstreamPort, setup: 'wrk straight to the upstream' };
-    // berth three times: without counting (the reference), with its counters, and with the access log too.
+    // berth four times: without counting (the reference), with its counters, with the access log too, and
+    // with its counters under a canary split 90/10 (measured against the counters-only one).
     const berth = await startBerth(ctx, 'metrics');
     const berthLog = await startBerth(ctx, 'log');
-    const targets: Target[] = [direct, await startNginx(ctx), await startCaddy(ctx), await startUndici(ctx), await startBerth(ctx, 'bare'), berth, berthLog];
+    const berthSplit = await startBerth(ctx, 'split');
+    const targets: Target[] = [direct, await startNginx(ctx), await startCaddy(ctx), await startUndici(ctx), await startBerth(ctx, 'bare'), berth, berthLog, berthSplit];
     for (const target of targets) await probe(target, HOST);
     log(`all ${targets.length} configurations answer; ${plan.rounds} interleaved rounds of throughput follow`);
 

@@ -29,9 +29,15 @@ export interface RuntimeResult {
   deploys: Timing[];
   warmRollback: Timing;
   coldRollback: Timing;
-  memory?: { apps: number; processes: { role: string; pid: number; rssKb: number; pssKb: number }[] };
+  /** `anonKb`: the process's own memory (heaps, stacks), without the file pages PSS shares out by how many processes map them. */
+  memory?: { apps: number; processes: { role: string; pid: number; rssKb: number; pssKb: number; anonKb?: number }[] };
+  /** The same, LATER_SAMPLE_S after the last deploy: past the policy worker's idle time (src/policy/engine.ts). */
+  memoryLater?: RuntimeResult['memory'];
   problems: string[];
 }
+
+/** The second memory sample, in seconds after the last deploy: the policy worker (30 s idle) has exited by then. */
+const LATER_SAMPLE_S = 45;
 
 export async function measureRuntime(options: {
   root: string;
@@ -101,6 +107,7 @@ export async function measureRuntime(options: {
   log(`cold rollback: ${coldRollback.toTrafficS.toFixed(2)} s`);
 
   let memory: RuntimeResult['memory'];
+  let memoryLater: RuntimeResult['memory'];
   if (runtime === 'docker') {
     for (let i = 2; i <= options.apps; i++) {
       const code = await runCli(cli, ['deploy', app, '--app', `hello-${i}`], env).exited;
@@ -109,13 +116,18 @@ export async function measureRuntime(options: {
     log(`${options.apps} apps deployed; waiting for the daemon to settle`);
     await sleep(15_000);
     const proxyPid = pidsWithCmdline(join(data, 'run', 'proxy.sock')).find((pid) => readEnviron(pid)?.BERTH_COMPONENT === 'proxy');
-    const processes = [
+    // The policy worker (src/policy/child.ts) while it is up: a child of the daemon, counted as berth's.
+    const policyPid = () => pidsWithCmdline('policy/worker.').find((pid) => readEnviron(pid)?.BERTH_COMPONENT === 'policy' && parentOf(pid) === daemon.pid);
+    const sample = () => [
       { role: 'daemon', pid: daemon.pid! },
       ...(proxyPid ? [{ role: 'proxy', pid: proxyPid }] : []),
-    ].map((p) => ({ ...p, ...memoryOf(p.pid) }));
-    memory = { apps: options.apps, processes };
+      ...[policyPid()].filter((pid) => pid !== undefined).map((pid) => ({ role: 'policy worker', pid })),
+    ].map((p) => ({ ...p, ...memoryOf(p.pid), anonKb: anonymousKb(p.pid) }));
+    memory = { apps: options.apps, processes: sample() };
+    await sleep((LATER_SAMPLE_S - 15) * 1000);
+    memoryLater = { apps: options.apps, processes: sample() };
   }
-  return { runtime, firstDeployS: first.toTrafficS, deploys, warmRollback, coldRollback, ...(memory ? { memory } : {}), problems };
+  return { runtime, firstDeployS: first.toTrafficS, deploys, warmRollback, coldRollback, ...(memory ? { memory } : {}), ...(memoryLater ? { memoryLater } : {}), problems };
 }
 
 function runCli(cli: string, args: string[], env: NodeJS.ProcessEnv) {
@@ -142,6 +154,20 @@ async function whichRelease(port: number): Promise<number | undefined> {
 function readApi(data: string): { url: string; pid: number; http: { port: number } } | undefined {
   const file = join(data, 'run', 'api.json');
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
+/** The parent's pid, from /proc/<pid>/stat (after the command's closing parenthesis: state, then ppid). */
+function parentOf(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `Anonymous:` of /proc/<pid>/smaps_rollup, in kB. */
+function anonymousKb(pid: number): number {
+  return Number(/^Anonymous:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
 }
 
 const token = (data: string) => readFileSync(join(data, 'admin-token'), 'utf8').trim();

@@ -44,7 +44,7 @@ export interface Results {
 }
 
 /** The targets from the issue, for berth's proxy. */
-export const TARGETS = { vsNginx: 0.5, vsCaddy: 1.5, hopUs: 80, idleRssMb: 80, vsBare: 0.9 };
+export const TARGETS = { vsNginx: 0.5, vsCaddy: 1.5, hopUs: 80, idleRssMb: 80, vsBare: 0.9, splitVsBerth: 0.95 };
 
 /** What the issue measured on its machine, shown next to this run's numbers. */
 const ISSUE = { nginxVsDirect: 0.9, undiciVsNginx: 0.4, caddyVsNginx: 0.3, hopUs: { nginx: 19, undici: 103, caddy: 136 } as Record<string, number> };
@@ -121,6 +121,7 @@ export function renderReport(results: Results): string {
     { id: 'hop', what: `≤ ${TARGETS.hopUs} us added per hop (p50, 1 connection)`, value: micros(berth.hopP50Us), ok: berth.hopP50Us! <= TARGETS.hopUs },
     { id: 'memory', what: `idle RSS of all berth processes ≤ ${TARGETS.idleRssMb} MB`, value: `${fixed(mb(rssKb), 1)} MB`, ok: mb(rssKb) <= TARGETS.idleRssMb },
     ...observabilityChecks(rows),
+    ...splitChecks(rows),
   ];
   const has = (key: string) => rows.some((r) => r.target.key === key);
 
@@ -231,6 +232,15 @@ function observabilityChecks(rows: Summary[]): { id: string; what: string; value
     const share = row.rps / bare.rps;
     return [{ id: key, what: `${row.target.label}: throughput ≥ ${TARGETS.vsBare}× ${bare.target.label}`, value: ratio(share), ok: share >= TARGETS.vsBare }];
   });
+}
+
+/** Issue 12: a canary split costs at most 5 % of throughput against the same proxy without one, in the same run. */
+function splitChecks(rows: Summary[]): { id: string; what: string; value: string; ok: boolean }[] {
+  const berth = rows.find((r) => r.target.key === 'berth');
+  const split = rows.find((r) => r.target.key === 'berth-split');
+  if (!berth || !split) return [];
+  const share = split.rps / berth.rps;
+  return [{ id: 'split', what: `${split.target.label}: throughput ≥ ${TARGETS.splitVsBerth}× ${berth.target.label}`, value: ratio(share), ok: share >= TARGETS.splitVsBerth }];
 }
 
 function reading(rows: Summary[], results: Results, checks: { id: string; what: string; ok: boolean }[]): string {

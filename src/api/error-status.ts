@@ -51,6 +51,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   HEALTH_CHECK_FAILED: 500,
   DEPLOY_INTERRUPTED: 500,
   RELEASE_FAILED: 500,
+  CHECK_FAILED: 500,
   SERVICE_FAILED: 500,
   RUNTIME_UNSUPPORTED: 409,
   // Why a domain has no ACME certificate: recorded on the certificate, shown by `berth certs`.
@@ -87,4 +88,9 @@ export const errorStatus: Record<ErrorCode, number> = {
   CERT_NOT_RENEWABLE: 409,
   POLICY_DENIED: 409,
   POLICY_INVALID: 409,
+  NO_CANARY_RUNNING: 409,
+  CANARY_FAILED: 409,
+  CANARY_INCONCLUSIVE: 409,
+  CANARY_ABORTED: 409,
+  CANARY_PROMOTE_DENIED: 409,
 };

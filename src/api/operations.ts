@@ -83,7 +83,7 @@ export const operations = {
   audit: {
     method: 'GET',
     path: '/v1/audit',
-    summary: 'the audit report of a period as GitHub-flavoured Markdown: summary, timeline, policy violations',
+    summary: 'the audit report of a period as GitHub-flavoured Markdown: summary, timeline, policy violations, checks skipped or failed',
     query: {
       app: { type: 'string', minLength: 1, maxLength: 64, example: 'shop', doc: 'only this app (default: every app)' },
       since: { type: 'string', minLength: 1, maxLength: 64, example: '7d', doc: 'the period\'s start: an ISO time or a duration back from now (default 7d)' },
@@ -186,6 +186,18 @@ export const operations = {
     },
   },
   stopChaos: { method: 'DELETE', path: '/v1/apps/:app/chaos', summary: 'turn the app\'s simulated outage off' },
+  promote: {
+    method: 'POST',
+    path: '/v1/apps/:app/promote',
+    summary: 'promote the app\'s running canary now, skipping its remaining steps (the promote policies still judge; 409 CANARY_PROMOTE_DENIED keeps it running, 409 NO_CANARY_RUNNING without one)',
+    body: { by: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x20-\\x7e]+$', patternMessage: 'printable ASCII only', example: 'alice (cli)', doc: 'who asks, for the events and the audit; default `the API`' } },
+  },
+  abort: {
+    method: 'POST',
+    path: '/v1/apps/:app/abort',
+    summary: 'abort the app\'s running canary now: all traffic back on the stable release, the canary stopped, its deployment failed (409 NO_CANARY_RUNNING without one)',
+    body: { by: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x20-\\x7e]+$', patternMessage: 'printable ASCII only', example: 'alice (cli)', doc: 'who asks, for the events and the audit; default `the API`' } },
+  },
   run: {
     method: 'POST',
     path: '/v1/apps/:app/run',

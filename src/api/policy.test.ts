@@ -6,6 +6,7 @@ import { PolicyCheck, PolicyList } from '../model/wire.ts';
 import { wireIssues } from '../model/wire-check.ts';
 import { writeDefaultPolicies } from '../policy/defaults.ts';
 import { PolicyGate } from '../policy/gate.ts';
+import { waitFor } from '../../test/support/http.ts';
 import { appArchive, startApi, type TestApi } from './inject.test-support.ts';
 
 /** `GET /v1/policies` and `GET /v1/apps/:app/policy-check` through the API, over real policy files. */
@@ -65,6 +66,8 @@ test('a dry run judges the deploy moment now, writes no event, and shows env nam
   // A var set with `berth env` rolls out as v2, through the gate too (its verdicts are events of that deployment).
   assert.equal((await api.call('PATCH', '/v1/apps/shop/env', { body: { set: { STRIPE_TOKEN: 'tok-also-secret' } } })).status, 202);
   await api.kit.deployer.idle('shop');
+  // The drain ends on the reconciler's clock (deploy.succeeded): counted after it, so only a dry run could add one.
+  await waitFor('the env deploy to finish draining', () => api.kit.ctx.store.deployments.listByApp('shop', 1)[0]?.state === 'succeeded' || undefined, 10_000);
   const gated = api.kit.ctx.store.events.forApp('shop', 1000).filter((e) => e.type === 'policy.verdict');
   assert.equal(gated.length, 6, 'three verdicts for each deployment');
   assert.ok(!JSON.stringify(gated).includes('secret'), 'no env value in an event');

@@ -82,6 +82,8 @@ export const responses = {
   getChaos: { 200: { description: 'the app\'s chaos; null when none', json: wire.ChaosAnswer } },
   setChaos: { 200: { description: 'the chaos is stored and in the proxy\'s route table', json: wire.ChaosAnswer } },
   stopChaos: { 200: { description: 'the chaos is off (null); it was already when none was on', json: wire.ChaosAnswer } },
+  promote: { 200: { description: 'the promote policies allowed: the canary is the current release, the stable one drains', json: wire.RolloutAnswer } },
+  abort: { 200: { description: 'all traffic is back on the stable release (the proxy has the table); the canary drains and stops, its deployment fails with CANARY_ABORTED', json: wire.RolloutAnswer } },
   removeNotifier: { 200: { description: 'the notifier is deleted, with what it still had queued and its history', json: wire.NotifierRemoved } },
   testNotifier: { 200: { description: 'the test message was posted (or tried): what the receiver answered', json: wire.NotifierTested } },
   listDeliveries: { 200: { description: 'the deliveries, newest first', json: wire.DeliveryList } },

@@ -23,6 +23,7 @@ import { doctorRoutes } from './endpoints/doctor.ts';
 import { runRoutes } from './endpoints/run.ts';
 import { scaleRoutes } from './endpoints/scale.ts';
 import { chaosRoutes } from './endpoints/chaos.ts';
+import { rolloutRoutes } from './endpoints/rollouts.ts';
 import { openApiRoutes } from './endpoints/openapi.ts';
 import { registryRoutes } from './endpoints/registries.ts';
 import { certRoutes } from './endpoints/certs.ts';
@@ -45,6 +46,7 @@ export function createRouter(deps: ApiDeps): Router {
   accessLogRoutes(router, deps);
   scaleRoutes(router, deps);
   chaosRoutes(router, deps);
+  rolloutRoutes(router, deps);
   runRoutes(router, deps);
   registryRoutes(router, deps);
   certRoutes(router, deps);

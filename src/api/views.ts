@@ -9,6 +9,7 @@ import type { AppRecord, DeploymentRecord, EventRecord, InstanceRecord, ReleaseR
 import type { ApiEvent, App, AppStatus, Certificate, CertificateDetail, Deployment, ImageUpdate, Instance, Release, ReleaseRef } from '../model/wire.ts';
 import { showChaos } from '../deploy/chaos.ts';
 import { chaosView } from './endpoints/chaos.ts';
+import { appRolloutView } from './endpoints/rollouts.ts';
 import type { ApiDeps } from './deps.ts';
 import { pathRedactor, redactDeep } from './redact-paths.ts';
 
@@ -101,6 +102,7 @@ export async function appView(deps: ApiDeps, app: AppRecord): Promise<App> {
     instances: instances.map((instance, i) => instanceView(deps, instance, infos[i])),
     updates: release ? updatesView(deps, release) : [],
     chaos: chaosView(showChaos(deps.ctx, app.name)),
+    canary: appRolloutView(deps.ctx, app.name),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * What the audit report of one period is made from, read from the store: the tally of every event, the
- * timeline (the listed types, at most MAX_TIMELINE, the latest ones when there are more) and the policy
- * violations (at most MAX_VIOLATIONS). Bounded whatever the period holds; ./report.ts says what was cut.
+ * timeline (the listed types, at most MAX_TIMELINE, the latest ones when there are more), the policy
+ * violations (at most MAX_VIOLATIONS) and the checks skipped or failed (at most MAX_CHECK_RECORDS). Bounded whatever the period holds; ./report.ts says what was cut.
  */
 import type { EventRecord } from '../model/records.ts';
 import type { EventFilter, Events } from '../store/events.ts';
@@ -11,6 +11,10 @@ import { UNLISTED_TYPES, type AuditInput, type EventSlice, type ReportEvent } fr
 export const MAX_TIMELINE = 10_000;
 /** The most policy violations one report lists. */
 export const MAX_VIOLATIONS = 1_000;
+/** The most skipped or failed checks one report lists. */
+export const MAX_CHECK_RECORDS = 1_000;
+/** What the report's check table lists (deploy/checks.ts). */
+export const CHECK_RECORD_TYPES: readonly string[] = ['checks.skipped', 'check.failed'];
 
 export interface AuditPeriod {
   app: string | null;
@@ -33,5 +37,6 @@ export function gatherAudit(events: Pick<Events, 'query' | 'count' | 'tally'>, p
     tally: events.tally(base),
     timeline: slice({ ...base, notTypes: UNLISTED_TYPES }, MAX_TIMELINE),
     violations: slice({ ...base, types: ['policy.violation'] }, MAX_VIOLATIONS),
+    checks: slice({ ...base, types: CHECK_RECORD_TYPES }, MAX_CHECK_RECORDS),
   };
 }

@@ -36,8 +36,15 @@ function input(over: Partial<AuditInput> = {}): AuditInput {
     { type: 'instance.restarted', kind: null, count: 6 },
     { type: 'instance.unhealthy', kind: null, count: 2 },
     { type: 'policy.violation', kind: null, count: 1 },
+    { type: 'check.passed', kind: null, count: 3 },
+    { type: 'check.failed', kind: null, count: 1 },
+    { type: 'checks.skipped', kind: null, count: 1 },
   ];
-  return { app: 'shop', from: FROM, to: TO, tally, timeline: { events: timeline, total: timeline.length }, violations: { events: [timeline[3]], total: 1 }, ...over };
+  const checks = [
+    { ...ev(5, 'checks.skipped', 'checks skipped (--skip-checks): lint, test', { checks: ['lint', 'test'] }), deploymentId: 'dep_2' },
+    { ...ev(6, 'check.failed', 'check lint failed: exited with code 1', { check: 'lint', when: 'build', durationMs: 1200, exitCode: 1, reason: 'exited with | code 1' }), deploymentId: 'dep_3' },
+  ];
+  return { app: 'shop', from: FROM, to: TO, tally, timeline: { events: timeline, total: timeline.length }, violations: { events: [timeline[3]], total: 1 }, checks: { events: checks, total: checks.length }, ...over };
 }
 
 const tables = (markdown: string) => marked.lexer(markdown).filter((t): t is Tokens.Table => t.type === 'table');
@@ -45,10 +52,15 @@ const headers = (t: Tokens.Table) => t.header.map((c) => c.text);
 /** A cell as a reader sees it: its inline Markdown rendered to HTML. */
 const shown = (c: Tokens.TableCell) => marked.parseInline(c.text) as string;
 
-test('the two tables, with their headers and one row per event, hostile text kept in its cell and literal', () => {
+test('the three tables, with their headers and one row per event, hostile text kept in its cell and literal', () => {
   const markdown = renderAudit(input());
-  const [timeline, violations, ...more] = tables(markdown);
+  const [timeline, violations, checks, ...more] = tables(markdown);
   assert.equal(more.length, 0);
+  assert.deepEqual(headers(checks), ['Time', 'Checks', 'Outcome']);
+  assert.deepEqual(checks.rows.map((row) => row.map(shown)), [
+    ['2026-11-30T12:05:00Z', 'lint, test', 'skipped with --skip-checks (deployment dep_2)'],
+    ['2026-11-30T12:06:00Z', 'lint', 'failed: exited with | code 1 (deployment dep_3)'],
+  ]);
   assert.deepEqual(headers(timeline), ['Time', 'Event', 'Details']);
   assert.deepEqual(headers(violations), ['Time', 'Check', 'Reason']);
   assert.equal(timeline.rows.length, 4);
@@ -74,23 +86,26 @@ test('the summary counts deploys by outcome, rollbacks, restarts, crash loops, u
     '**Unhealthy instances:** 2 reported unhealthy, 0 healthy again',
     '**Certificates:** 0 requested, 2 issued, 0 renewed, 1 failed',
     '**Policy violations:** 1',
-    '**Events:** 63, by type:',
+    '**Checks:** 3 passed, 1 failed; 1 deploy skipped them',
+    '**Events:** 68, by type:',
   ]);
   const counts = list.items.at(-1)!.tokens.find((t): t is Tokens.List => t.type === 'list')!;
-  assert.deepEqual(counts.items.map((i) => i.text), ['build.log: 40', 'cert.failed: 1', 'cert.issued: 2', 'deploy.failed: 1', 'deploy.queued: 5', 'deploy.succeeded: 4', 'instance.crashloop: 1', 'instance.restarted: 6', 'instance.unhealthy: 2', 'policy.violation: 1']);
+  assert.deepEqual(counts.items.map((i) => i.text), ['build.log: 40', 'cert.failed: 1', 'cert.issued: 2', 'check.failed: 1', 'check.passed: 3', 'checks.skipped: 1', 'deploy.failed: 1', 'deploy.queued: 5', 'deploy.succeeded: 4', 'instance.crashloop: 1', 'instance.restarted: 6', 'instance.unhealthy: 2', 'policy.violation: 1']);
 });
 
 test('empty tables say so; every app: each row names its app', () => {
-  const markdown = renderAudit(input({ app: null, tally: [], timeline: { events: [], total: 0 }, violations: { events: [], total: 0 } }));
+  const markdown = renderAudit(input({ app: null, tally: [], timeline: { events: [], total: 0 }, violations: { events: [], total: 0 }, checks: { events: [], total: 0 } }));
   assert.match(markdown, /^# berth audit: all apps\n/);
-  const [timeline, violations] = tables(markdown);
+  const [timeline, violations, checks] = tables(markdown);
   assert.deepEqual(timeline.rows.map((r) => r.map((c) => c.text)), [['-', '-', 'no events recorded']]);
   assert.deepEqual(violations.rows.map((r) => r.map((c) => c.text)), [['-', '-', 'none recorded']]);
+  assert.deepEqual(checks.rows.map((r) => r.map((c) => c.text)), [['-', '-', 'none recorded']]);
   assert.match(markdown, /\*\*Events:\*\* 0/);
 
   const all = renderAudit(input({ app: null }));
   assert.equal(shown(tables(all)[0].rows[2][2]), 'shop: web.1 keeps crashing');
   assert.equal(shown(tables(all)[1].rows[0][2]), 'shop: not | signed<br>by `us` (deployment dep_1)');
+  assert.equal(shown(tables(all)[2].rows[0][2]), 'shop: skipped with --skip-checks (deployment dep_2)');
 });
 
 test('a cut timeline says how much it leaves out; long details are bounded', () => {

@@ -1,7 +1,7 @@
 /**
  * `berth audit`: one period of an app's (or every app's) events as a GitHub-flavoured Markdown report: a
  * title, the period, a summary, a timeline table (Time | Event | Details) and a policy-violations table
- * (Time | Check | Reason). Pure: events, their tally and the period in, the text out; the API gathers the
+ * (Time | Check | Reason), and a table of checks skipped or failed (Time | Checks | Outcome). Pure: events, their tally and the period in, the text out; the API gathers the
  * input (./gather.ts) and serves the text, the CLI only writes it out. Every text an event carries is
  * escaped and bounded by ./markdown.ts, so no message can break the tables.
  */
@@ -35,13 +35,15 @@ export interface AuditInput {
   tally: Tally;
   timeline: EventSlice;
   violations: EventSlice;
+  /** The check pipeline's exceptions (./checks.ts): deploys that skipped their checks, and checks that failed. */
+  checks: EventSlice;
 }
 
 /**
  * The types counted in the summary but not listed in the timeline: lines of build and release output,
  * pull progress and the health gate's single probes, which would bury what an auditor looks for.
  */
-export const UNLISTED_TYPES: readonly string[] = ['build.log', 'release.log', 'image.pull', 'health.probe'];
+export const UNLISTED_TYPES: readonly string[] = ['build.log', 'release.log', 'check.log', 'image.pull', 'health.probe'];
 
 /** `2026-12-07T15:32:31Z`: to the second, in UTC, as auditors compare times across machines. */
 export function reportTime(at: string | number): string {
@@ -65,12 +67,17 @@ export function renderAudit(input: AuditInput): string {
     ...cutNote(input.timeline, 'events'),
     table(['Time', 'Event', 'Details'], timelineRows(input)),
     '',
-    `Build and release output, image pull progress and health probes are counted in the summary, not listed.`,
+    `Build, release and check output, image pull progress and health probes are counted in the summary, not listed.`,
     '',
     '## Policy violations',
     '',
     ...cutNote(input.violations, 'violations'),
     table(['Time', 'Check', 'Reason'], violationRows(input.violations, input.app === null)),
+    '',
+    '## Checks skipped or failed',
+    '',
+    ...cutNote(input.checks, 'check records'),
+    table(['Time', 'Checks', 'Outcome'], checkRows(input.checks, input.app === null)),
     '',
   ];
   return out.join('\n');
@@ -101,6 +108,22 @@ function violationData(data: unknown): { check: string; reason: string; deployme
   const { check, reason, deployment } = data as Record<string, unknown>;
   if (typeof check !== 'string' || typeof reason !== 'string') return undefined;
   return typeof deployment === 'string' ? { check, reason, deployment } : { check, reason };
+}
+
+/**
+ * One row per deploy that skipped its checks (`--skip-checks`) and per check that failed; read defensively
+ * as violationData is. The deployment is named, so the auditor can follow it with `berth events`.
+ */
+function checkRows(slice: EventSlice, everyApp: boolean): string[][] {
+  if (slice.events.length === 0) return [['-', '-', 'none recorded']];
+  return slice.events.map((event) => {
+    const data = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>;
+    const names = event.type === 'checks.skipped' ? (Array.isArray(data.checks) ? data.checks.filter((n) => typeof n === 'string').join(', ') : '') : typeof data.check === 'string' ? data.check : '';
+    const outcome = event.type === 'checks.skipped' ? 'skipped with --skip-checks' : `failed: ${typeof data.reason === 'string' ? data.reason : event.message}`;
+    const app = everyApp && event.app !== null ? `${event.app}: ` : '';
+    const deployment = event.deploymentId ? ` (deployment ${event.deploymentId})` : '';
+    return [reportTime(event.at), cell(names || '-', 200), cell(`${app}${outcome}${deployment}`)];
+  });
 }
 
 /** The period's length: exact when it is a whole number of some unit (`7d`), else to the minute. */

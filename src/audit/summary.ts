@@ -19,6 +19,8 @@ export interface Summary {
   healthyAgain: number;
   certificates: { requested: number; issued: number; renewed: number; failed: number };
   violations: number;
+  /** The check pipeline: checks that passed and failed, deploys that skipped theirs (`--skip-checks`). */
+  checks: { passed: number; failed: number; skipped: number };
   /** Every type with its count, by type name. */
   byType: Map<string, number>;
 }
@@ -43,6 +45,7 @@ export function summarize(tally: Tally): Summary {
     healthyAgain: of('instance.healthy'),
     certificates: { requested: of('cert.requested'), issued: of('cert.issued'), renewed: of('cert.renewed'), failed: of('cert.failed') },
     violations: of('policy.violation'),
+    checks: { passed: of('check.passed'), failed: of('check.failed'), skipped: of('checks.skipped') },
     byType: new Map([...byType].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
 }
@@ -60,6 +63,7 @@ export function summaryLines(summary: Summary, escapeName: (name: string) => str
     `- **Unhealthy instances:** ${summary.unhealthy} reported unhealthy, ${summary.healthyAgain} healthy again`,
     `- **Certificates:** ${certificates.requested} requested, ${certificates.issued} issued, ${certificates.renewed} renewed, ${certificates.failed} failed`,
     `- **Policy violations:** ${summary.violations}`,
+    `- **Checks:** ${summary.checks.passed} passed, ${summary.checks.failed} failed; ${plural(summary.checks.skipped, 'deploy')} skipped them`,
     `- **Events:** ${summary.events}${summary.byType.size ? ', by type:' : ''}`,
   ];
   const counts = [...summary.byType].map(([type, n]) => `  - ${escapeName(type)}: ${n}`);

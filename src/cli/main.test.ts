@@ -80,7 +80,7 @@ test('help for a command and a subcommand; --help anywhere on the line', async (
   for (const argv of [['help', 'deploy'], ['deploy', '--help'], ['--help', 'deploy'], ['deploy', 'some-dir', '-h']]) {
     const io = testIo();
     assert.equal(await main(argv, io), 0, argv.join(' '));
-    assert.match(io.stdout.text, /^usage: berth deploy \[dir\] \[--app NAME\] \[--image REF\] \[--wait\] \[--detach\]\n/, argv.join(' '));
+    assert.match(io.stdout.text, /^usage: berth deploy \[dir\] \[--app NAME\] \[--image REF\] \[--strategy blue-green\|rolling\|canary\] \[--skip-checks\] \[--wait\] \[--detach\]\n/, argv.join(' '));
     assert.match(io.stdout.text, /-a, --app NAME/);
   }
   const sub = testIo();

@@ -216,3 +216,52 @@ test('outcome of a failure: the log tail, then the error and hint, and what stil
   assert.equal(running.exitCode, 1);
   assert.match(running.stderr, /still building/);
 });
+
+test('the checks steps: the running check with its last line, each finished one with its duration; a failure marks the step', () => {
+  const started = (check: string, when: 'build' | 'switch') => ev('check.started', `check ${check}: \`npm run ${check}\``, { check, when, command: `npm run ${check}` });
+  const line = (check: string, text: string) => ev('check.log', text, { check, stream: 'stdout' });
+  const passed = (check: string, when: 'build' | 'switch', durationMs: number) => ev('check.passed', `check ${check} passed`, { check, when, durationMs, exitCode: 0 });
+  const steps: [number, ApiEvent][] = [
+    [1000, ev('deploy.state', 'building', { state: 'building' })],
+    [2000, ev('deploy.state', 'checking', { state: 'checking' })],
+    [2000, started('lint', 'build')],
+    [2100, line('lint', 'checked 12 files')],
+    [3200, passed('lint', 'build', 1200)],
+    [3200, started('test', 'build')],
+    [3300, line('test', '\x1b[32mok 1 adds\x1b[39m')],
+  ];
+  const at = (until: number) => steps.filter(([t]) => t <= until).reduce((p, [t, event]) => applyEvent(p, event, t), newProgress({ upload: false, now: 0 }));
+  assert.deepEqual(renderLive(at(2100), 2500, plain), ['✔ build          1.0s', '⠙ checks         0.5s  lint: checked 12 files', '· start', '· health check', '· switch']);
+  assert.deepEqual(renderLive(at(3300), 3500, plain)[1], '⠸ checks         1.5s  lint 1.2s; test: ok 1 adds');
+  // The switch checks come after the health check, as a step of their own.
+  const later: [number, ApiEvent][] = [
+    [3400, passed('test', 'build', 200)],
+    [3500, ev('deploy.state', 'starting', { state: 'starting' })],
+    [3600, ev('deploy.state', 'verifying', { state: 'verifying' })],
+    [4000, ev('deploy.state', 'checking', { state: 'checking' })],
+    [4000, started('smoke', 'switch')],
+    [4500, ev('check.failed', 'check smoke failed: exited with code 3', { check: 'smoke', when: 'switch', durationMs: 500, exitCode: 3, reason: 'exited with code 3' })],
+    [4500, ev('deploy.failed', 'failed', { code: 'CHECK_FAILED', message: 'check `smoke` failed: exited with code 3', logTail: [] })],
+  ];
+  const end = later.reduce((p, [t, event]) => applyEvent(p, event, t), at(3300));
+  assert.deepEqual(renderLive(end, 5000, plain), [
+    '✔ build          1.0s',
+    '✔ checks         1.5s  lint 1.2s, test 0.2s',
+    '✔ start          0.1s',
+    '✔ health check   0.4s',
+    '✖ checks         0.5s  smoke failed (exited with code 3)',
+    '· switch',
+  ]);
+  assert.equal(end.outcome, 'failed');
+});
+
+test('checks skipped with --skip-checks stay visible; plain mode names the check of each line', () => {
+  const p = [ev('deploy.state', 'building', { state: 'building' }), ev('checks.skipped', 'checks skipped (--skip-checks): lint, test', { checks: ['lint', 'test'] }), ev('deploy.state', 'starting', { state: 'starting' })].reduce(
+    (acc, event, i) => applyEvent(acc, event, 1000 * (i + 1)),
+    newProgress({ upload: false, now: 0 }),
+  );
+  assert.deepEqual(renderLive(p, 3500, plain).slice(0, 3), ['✔ build          2.0s', '- checks               skipped (--skip-checks): lint, test', '⠸ start          0.5s']);
+  assert.deepEqual(plainLines(ev('check.log', 'checked 12 files', { check: 'lint', stream: 'stdout' })), ['check lint: checked 12 files']);
+  assert.deepEqual(plainLines(ev('checks.skipped', 'checks skipped (--skip-checks): lint', { checks: ['lint'] })), ['checks skipped (--skip-checks): lint']);
+  assert.deepEqual(plainLines(ev('check.passed', 'check lint passed in 1.2 s', { check: 'lint', when: 'build', durationMs: 1200, exitCode: 0 })), ['check lint passed in 1.2 s']);
+});

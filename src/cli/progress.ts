@@ -8,11 +8,12 @@ import type { ApiEvent, Deployment, DeploymentState } from '../model/wire.ts';
 import { formatBytes, formatElapsed, formatError, shortId } from './format.ts';
 import { stripAnsi, truncateAnsi, type Style } from './io.ts';
 
-export type StepName = 'upload' | 'build' | 'release' | 'start' | 'health' | 'switch';
+export type StepName = 'upload' | 'build' | 'checks' | 'release' | 'start' | 'health' | 'switchChecks' | 'canary' | 'switch';
 export type StepStatus = 'pending' | 'active' | 'done' | 'failed' | 'skipped';
 
 export const STEP_ORDER: readonly StepName[] = ['upload', 'build', 'start', 'health', 'switch'];
-export const STEP_LABELS: Record<StepName, string> = { upload: 'upload', build: 'build', release: 'release', start: 'start', health: 'health check', switch: 'switch' };
+// Both check steps read `checks`: the build's come before start, the switch's after the health check.
+export const STEP_LABELS: Record<StepName, string> = { upload: 'upload', build: 'build', checks: 'checks', release: 'release', start: 'start', health: 'health check', switchChecks: 'checks', canary: 'canary', switch: 'switch' };
 /** Build output lines shown under the running build step. */
 export const BUILD_TAIL_LINES = 5;
 
@@ -33,10 +34,12 @@ export interface Progress {
   probes: Record<string, string>;
   healthyAfter?: number;
   outcome?: 'succeeded' | 'failed' | 'interrupted';
+  /** The check step running (berth.yaml `checks:`): each finished check with its duration, the running one and its last line. */
+  checks?: { step: 'checks' | 'switchChecks'; results: string[]; running?: string; line?: string };
 }
 
 /** Which step a deployment state belongs to; `draining` is the tail of the switch. */
-const STATE_STEP: Partial<Record<DeploymentState, StepName>> = { building: 'build', releasing: 'release', starting: 'start', verifying: 'health', switching: 'switch', draining: 'switch' };
+const STATE_STEP: Partial<Record<DeploymentState, StepName>> = { building: 'build', releasing: 'release', starting: 'start', verifying: 'health', rolling: 'start', canary: 'canary', switching: 'switch', draining: 'switch' };
 
 /** The release step (services, release command) is shown only for deployments that have one. */
 function withReleaseStep(p: Progress): Progress {
@@ -45,6 +48,46 @@ function withReleaseStep(p: Progress): Progress {
   const steps = [...p.steps];
   steps.splice(at === -1 ? steps.length : at, 0, { name: 'release', status: 'pending' });
   return { ...p, steps };
+}
+
+/** The canary step is shown only for deployments that run one, just before the switch. */
+function withCanaryStep(p: Progress): Progress {
+  if (p.steps.some((step) => step.name === 'canary')) return p;
+  const at = p.steps.findIndex((step) => step.name === 'switch');
+  const steps = [...p.steps];
+  steps.splice(at === -1 ? steps.length : at, 0, { name: 'canary', status: 'pending' });
+  return { ...p, steps };
+}
+
+/** A check step is shown only for deployments that run checks: the build's after build, the switch's after health. */
+function withCheckStep(p: Progress, name: 'checks' | 'switchChecks'): Progress {
+  if (p.steps.some((step) => step.name === name)) return p;
+  const after = p.steps.findIndex((step) => step.name === (name === 'checks' ? 'build' : 'health'));
+  const steps = [...p.steps];
+  steps.splice(after === -1 ? steps.length : after + 1, 0, { name, status: 'pending' });
+  return { ...p, steps };
+}
+
+/** The check step's detail: `lint 1.2s, test 3.4s; smoke: <its last line>`. */
+function checksDetail(c: NonNullable<Progress['checks']>): string {
+  const running = c.running ? `${c.running}${c.line ? `: ${c.line}` : ' running'}` : '';
+  return [c.results.join(', '), running].filter(Boolean).join('; ');
+}
+
+function applyCheck(p: Progress, event: Extract<ApiEvent, { type: 'check.started' | 'check.log' | 'check.passed' | 'check.failed' }>, now: number): Progress {
+  const name = event.type === 'check.log' ? p.checks?.step : event.data.when === 'build' ? 'checks' : 'switchChecks';
+  if (!name) return p;
+  const base = withCheckStep(p, name);
+  const pending = base.steps.find((step) => step.name === name)?.status === 'pending';
+  const started = pending ? activate(base, name, now) : base;
+  const before = started.checks?.step === name ? started.checks : { step: name, results: [] };
+  const checks =
+    event.type === 'check.started'
+      ? { step: name, results: before.results, running: event.data.check }
+      : event.type === 'check.log'
+        ? { ...before, line: event.message }
+        : { step: name, results: [...before.results, event.type === 'check.passed' ? `${event.data.check} ${formatElapsed(event.data.durationMs)}` : `${event.data.check} failed (${event.data.reason})`] };
+  return updateStep({ ...started, checks }, name, (step) => ({ ...step, detail: checksDetail(checks) }));
 }
 
 export function newProgress(options: { upload: boolean; now: number; healthyAfter?: number }): Progress {
@@ -116,8 +159,14 @@ export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress 
       const state: DeploymentState = event.data.state;
       if (state === 'queued') return { ...p, queued: true };
       if (state === 'succeeded' || state === 'failed' || state === 'interrupted') return finish(p, state, now);
+      if (state === 'checking') {
+        // The same state twice: after the build, and after the health check (before the switch).
+        const health = p.steps.find((step) => step.name === 'health');
+        const name = health && health.status !== 'pending' ? 'switchChecks' : 'checks';
+        return activate(withCheckStep(p, name), name, now);
+      }
       const step = STATE_STEP[state];
-      const base = state === 'releasing' ? withReleaseStep(p) : p;
+      const base = state === 'releasing' ? withReleaseStep(p) : state === 'canary' ? withCanaryStep(p) : p;
       let next = step ? activate(base, step, now) : base;
       if (state === 'draining') next = updateStep(next, 'switch', (s) => ({ ...s, detail: `${s.detail ? `${s.detail}; ` : ''}draining the previous release` }));
       return next;
@@ -129,6 +178,14 @@ export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress 
       const started = p.steps.find((step) => step.name === 'build')?.status === 'pending' ? activate(p, 'build', now) : p;
       return { ...started, buildTail: [...started.buildTail, event.message].slice(-BUILD_TAIL_LINES) };
     }
+    case 'check.started':
+    case 'check.log':
+    case 'check.passed':
+    case 'check.failed':
+      return applyCheck(p, event, now);
+    case 'checks.skipped':
+      // Shown, not hidden: a deploy without its checks should be seen as one.
+      return updateStep(withCheckStep(p, 'checks'), 'checks', (step) => ({ ...step, status: 'skipped', detail: `skipped (--skip-checks): ${event.data.checks.join(', ')}` }));
     case 'health.probe': {
       const probes = { ...p.probes, [event.data.instance]: probeText(event, p.healthyAfter) };
       return updateStep({ ...p, probes }, 'health', (step) => ({ ...step, detail: Object.values(probes).join(', ') }));
@@ -138,7 +195,9 @@ export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress 
     case 'instance.started':
     case 'instance.exited':
     case 'instance.restarted':
-    case 'instance.crashloop': {
+    case 'instance.crashloop':
+    // A rolling deploy's `web: batch 2/3 replaced: 1 started, 1 retired`.
+    case 'deploy.batch': {
       // What the new instances do while they start shows under the step that is waiting for them.
       const active = p.steps.find((step) => step.status === 'active');
       return active && event.message ? updateStep(p, active.name, (step) => ({ ...step, detail: event.message })) : p;
@@ -151,6 +210,12 @@ export function applyEvent(p: Progress, event: ApiEvent, now: number): Progress 
         now,
       );
     }
+    case 'canary.step':
+    case 'canary.verdict':
+    case 'canary.aborted':
+    case 'canary.promoted':
+      // `step 2/3: 50 % of traffic to v5 for 60 s`, then each verdict with its numbers, live.
+      return updateStep(withCanaryStep(p), 'canary', (step) => ({ ...step, detail: event.message }));
     case 'deploy.succeeded':
       return finish(p, 'succeeded', now);
     case 'deploy.failed':
@@ -176,9 +241,10 @@ export function renderLive(p: Progress, now: number, style: Style, width = 80): 
   const labelWidth = Math.max(...Object.values(STEP_LABELS).map((label) => label.length));
   if (p.queued && !p.outcome) lines.push(`${style.cyan(spinner)} ${style.dim('queued: waiting for the server to start this deployment')}`);
   for (const step of p.steps) {
-    if (step.status === 'skipped') continue;
+    // A skipped step is left out, unless it says why (checks skipped with --skip-checks).
+    if (step.status === 'skipped' && !step.detail) continue;
     const icon =
-      step.status === 'active' ? style.cyan(spinner) : step.status === 'done' ? style.green('✔') : step.status === 'failed' ? style.red('✖') : style.dim('·');
+      step.status === 'active' ? style.cyan(spinner) : step.status === 'done' ? style.green('✔') : step.status === 'failed' ? style.red('✖') : step.status === 'skipped' ? style.yellow('-') : style.dim('·');
     const elapsed = step.startedAt === undefined ? '' : formatElapsed((step.endedAt ?? now) - step.startedAt);
     const label = step.status === 'pending' ? style.dim(STEP_LABELS[step.name]) : STEP_LABELS[step.name];
     const text = `${icon} ${label}${' '.repeat(labelWidth - STEP_LABELS[step.name].length)}  ${style.dim(elapsed.padStart(5))}${step.detail ? `  ${sanitizeLine(step.detail)}` : ''}`;
@@ -203,6 +269,14 @@ export function plainLines(event: ApiEvent, options: { healthyAfter?: number } =
       return [`health: ${probeText(event, options.healthyAfter)}`];
     case 'instance.started':
       return [`start: ${event.message}`];
+    case 'check.log':
+      return [`check ${event.data.check}: ${event.message}`];
+    case 'check.started':
+    case 'check.passed':
+    case 'check.failed':
+    case 'checks.skipped':
+      // `check lint: \`npm run lint\``, `check lint passed in 1.2 s`, `check lint failed: exited with code 1`: the server's words.
+      return [event.message];
     case 'image.pull':
       // `pulling redis:7  43/120 MB (3/7 layers)`, then `pulled redis:7 (120 MB)`: the server's words.
       return [event.message];

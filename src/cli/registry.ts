@@ -23,6 +23,8 @@ export const COMMAND_GROUPS: { title: string; commands: Record<string, Loader> }
       init: () => import('./commands/init.ts'),
       deploy: () => import('./commands/deploy.ts'),
       rollback: () => import('./commands/rollback.ts'),
+      promote: () => import('./commands/promote.ts'),
+      abort: () => import('./commands/abort.ts'),
       env: () => import('./commands/env.ts'),
       scale: () => import('./commands/scale.ts'),
       run: () => import('./commands/run.ts'),

@@ -30,3 +30,23 @@ test("an app's HTTPS behaviour: redirect a boolean, HSTS null or one header valu
   }
   assert.deepEqual(routeTableProblems({ generation: 1, apps: { app: null } }), ['apps.app must be an object { hosts, targets, drainTimeoutMs }']);
 });
+
+test("a canary split: null or absent, else a release name, a whole percentage 0..100 and cookie or address", () => {
+  const withSplit = (split: unknown) => ({ generation: 1, apps: { app: { hosts: ['a.localhost'], drainTimeoutMs: 0, targets: [], split } } });
+  for (const ok of [undefined, null, { release: 'v4', percent: 0, sticky: 'cookie' }, { release: 'v4', percent: 100, sticky: 'address' }, { release: 'r'.repeat(64), percent: 10, sticky: 'cookie' }]) {
+    assert.deepEqual(routeTableProblems(withSplit(ok)), [], JSON.stringify(ok));
+  }
+  const at = 'apps.app.split';
+  assert.deepEqual(routeTableProblems(withSplit('v4')), [`${at} must be null or an object { release, percent, sticky }`]);
+  assert.deepEqual(routeTableProblems(withSplit([])), [`${at} must be null or an object { release, percent, sticky }`]);
+  for (const release of ['', 'r'.repeat(65), 4, null]) {
+    assert.deepEqual(routeTableProblems(withSplit({ release, percent: 10, sticky: 'cookie' })), [`${at}.release must be a release name (1 to 64 characters)`], String(release));
+  }
+  for (const percent of [-1, 101, 10.5, '10', NaN, Infinity, null]) {
+    assert.deepEqual(routeTableProblems(withSplit({ release: 'v4', percent, sticky: 'cookie' })), [`${at}.percent must be an integer from 0 to 100`], String(percent));
+  }
+  for (const sticky of ['Cookie', 'ip', '', undefined]) {
+    assert.deepEqual(routeTableProblems(withSplit({ release: 'v4', percent: 10, sticky })), [`${at}.sticky must be cookie or address`], String(sticky));
+  }
+  assert.equal(routeTableProblems(withSplit({})).length, 3, 'every problem at once');
+});

@@ -18,6 +18,7 @@ export function routeTableProblems(value: unknown): string[] {
     if (!Number.isInteger(app.drainTimeoutMs) || app.drainTimeoutMs < 0) problems.push(`apps.${name}.drainTimeoutMs must be a non-negative integer`);
     if (app.https !== undefined) problems.push(...httpsProblems(app.https, `apps.${name}.https`));
     if (app.chaos !== undefined && app.chaos !== null) problems.push(...chaosProblems(app.chaos, `apps.${name}.chaos`));
+    if (app.split !== undefined && app.split !== null) problems.push(...splitProblems(app.split, `apps.${name}.split`));
     if (!Array.isArray(app.targets)) {
       problems.push(`apps.${name}.targets must be a list`);
       continue;
@@ -58,5 +59,16 @@ function chaosProblems(chaos: unknown, at: string): string[] {
     if (typeof c.status !== 'number' || !chaosStatusAllowed(c.status)) problems.push(`${at}.status must be 429 or 500..599`);
     if (typeof c.ratio !== 'number' || !chaosRatioAllowed(c.ratio)) problems.push(`${at}.ratio must be a number with 0 < ratio <= 1`);
   } else problems.push(`${at}.mode must be slow or error`);
+  return problems;
+}
+
+/** A canary split (`AppRoute.split`): the canary's release name, a whole percentage, how a client keeps its side. */
+function splitProblems(split: unknown, at: string): string[] {
+  if (typeof split !== 'object' || Array.isArray(split)) return [`${at} must be null or an object { release, percent, sticky }`];
+  const s = split as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof s.release !== 'string' || s.release.length === 0 || s.release.length > 64) problems.push(`${at}.release must be a release name (1 to 64 characters)`);
+  if (typeof s.percent !== 'number' || !Number.isInteger(s.percent) || s.percent < 0 || s.percent > 100) problems.push(`${at}.percent must be an integer from 0 to 100`);
+  if (s.sticky !== 'cookie' && s.sticky !== 'address') problems.push(`${at}.sticky must be cookie or address`);
   return problems;
 }

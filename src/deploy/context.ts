@@ -8,6 +8,7 @@ import type { RuntimeChoice } from '../runtime/select.ts';
 import type { Sealer } from '../secrets/sealer.ts';
 import type { Store } from '../store/store.ts';
 import type { AppSecrets } from './app-secrets.ts';
+import type { CanaryControls } from './canary/controls.ts';
 
 /** What the deploy machinery works with; built once by the composition root (src/server/start.ts). */
 export interface DeployContext {
@@ -34,4 +35,6 @@ export interface DeployContext {
   runtime?: RuntimeChoice;
   /** The policy gates judged before a deploy starts anything (./policy-step.ts); absent: none. */
   policies?: PolicyGate;
+  /** The running canaries, by app, for `berth promote` / `berth abort` (./canary/controls.ts: made on first use). */
+  canaries?: CanaryControls;
 }

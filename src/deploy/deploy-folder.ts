@@ -48,7 +48,7 @@ export async function deployFolder(ctx: DeployContext, deployer: Pick<Deployer, 
     // `image:` runs a prebuilt image: refused here, before anything is recorded, where no engine can run it.
     if (manifest.image !== undefined && !ctx.driver.images) throw fail('IMAGE_NEEDS_DOCKER', { app });
     checkDomains(ctx, app, manifest);
-    checkAppPolicies(manifest);
+    await checkAppPolicies(ctx, manifest);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

@@ -31,6 +31,6 @@ export async function deployImage(ctx: DeployContext, deployer: Pick<Deployer, '
   parseReference(image);
   const manifest = await parser.parse(input.manifestText ?? '', { file: 'berth.yaml', image });
   checkDomains(ctx, app, manifest);
-  checkAppPolicies(manifest);
+  await checkAppPolicies(ctx, manifest);
   return deployer.start({ app, kind: 'deploy', description: input.description ?? image, wait, ...(input.options ? { options: input.options } : {}), source: { manifest } });
 }

@@ -109,3 +109,35 @@ test('urls are https:// for hosts with a served certificate when HTTPS is on, ht
   // HTTPS off: every URL stays http://, certificates or not.
   assert.deepEqual(urlsFor('a', manifest, 'localhost', { port: 80 }, httpsUrls(null, certificates, now)).slice(0, 2), ['http://a.localhost', 'http://a.com']);
 });
+
+test('a canary split travels with the app, and its share is in the active targets\' weights too', () => {
+  const routing = (percent: number) =>
+    buildRouteTable(
+      [
+        {
+          name: 'hello',
+          current: release('r1'),
+          instances: [instance('s1', 'serving', 'r1'), instance('s22', 'serving', 'r1'), instance('s333', 'serving', 'r1'), instance('c1', 'serving', 'r2'), instance('old', 'draining', 'r0')],
+          releaseNames: new Map([['r0', 'v0'], ['r1', 'v1'], ['r2', 'v2']]),
+          split: { release: 'v2', percent, sticky: 'cookie' },
+        },
+      ],
+      'localhost',
+      1,
+    ).apps.hello!;
+  const at10 = routing(10);
+  assert.deepEqual(at10.split, { release: 'v2', percent: 10, sticky: 'cookie' });
+  const weight = (route: typeof at10, id: string) => route.targets.find((t) => t.id === id)!.weight;
+  // 3 stable targets of 90 and 1 canary target of 30: 30 / 300 = 10 % by weight alone.
+  assert.deepEqual(['s1', 's22', 's333', 'c1', 'old'].map((id) => weight(at10, id)), [90, 90, 90, 30, 0]);
+  const at0 = routing(0);
+  assert.equal(weight(at0, 'c1'), 0, 'at 0 % the canary gets no new request');
+  assert.ok(weight(at0, 's1') > 0);
+  assert.equal(at0.split!.percent, 0);
+});
+
+test('without a split: no split field, weights as before', () => {
+  const table = buildRouteTable([{ name: 'hello', current: release('r1'), instances: [instance('a', 'serving', 'r1')], releaseNames: new Map([['r1', 'v1']]), split: null }], 'localhost', 1);
+  assert.equal('split' in table.apps.hello!, false);
+  assert.equal(table.apps.hello!.targets[0]!.weight, 1);
+});

@@ -1,4 +1,5 @@
-import type { ChaosRule, RouteTable, Target } from '../dataplane/route-table.ts';
+import type { CanarySplit, ChaosRule, RouteTable, Target } from '../dataplane/route-table.ts';
+import { splitWeights } from './canary/analysis.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import { hstsHeader } from '../manifest/sections/https.ts';
 import { securedHosts } from '../certs/plan.ts';
@@ -12,6 +13,8 @@ export interface AppRouting {
   releaseNames: Map<string, string>;
   /** `berth chaos` on the app (deploy/chaos.ts `chaosRule`); absent or null: none. */
   chaos?: ChaosRule | null;
+  /** The canary split of the app's active rollout (./canary/); absent or null: none. */
+  split?: CanarySplit | null;
 }
 
 /** The hostnames an app answers to: `<app>.<base domain>` first, then the manifest's domains. */
@@ -68,13 +71,27 @@ export function buildRouteTable(apps: AppRouting[], baseDomain: string, generati
         state: instance.state === 'serving' ? 'active' : 'draining',
       });
     }
+    if (app.split) weighSplit(targets, app.split);
     table.apps[app.name] = {
       hosts: hostsFor(app.name, manifest, baseDomain),
       targets,
       drainTimeoutMs: manifest?.deploy.drainTimeoutMs ?? 30_000,
       ...(manifest ? { https: httpsRoute(manifest) } : {}),
       ...(app.chaos ? { chaos: app.chaos } : {}),
+      ...(app.split ? { split: app.split } : {}),
     };
   }
   return table;
+}
+
+/**
+ * A canary split's share also in the active targets' weights (./canary/analysis.ts `splitWeights`): the
+ * proxy picks the client's side by its bucket, and by weight inside it; a proxy that predates the split
+ * still sends the canary its share by weight alone, and at 0 % none.
+ */
+function weighSplit(targets: Target[], split: CanarySplit): void {
+  const active = targets.filter((t) => t.state === 'active');
+  const canary = active.filter((t) => t.release === split.release);
+  const weights = splitWeights(split.percent, canary.length, active.length - canary.length);
+  for (const target of active) target.weight = target.release === split.release ? weights.canary : weights.stable;
 }

@@ -9,7 +9,7 @@
 import { fail, isBerthError, type BerthError } from '../errors/catalogue.ts';
 import { newId } from '../lib/ids.ts';
 import type { Manifest } from '../manifest/schema.ts';
-import type { ReleaseRecord } from '../model/records.ts';
+import type { BuildRecord, ReleaseRecord } from '../model/records.ts';
 import { credentialLookup, credentialsFor } from '../registry/credentials.ts';
 import { formatReference } from '../lib/image-reference.ts';
 import { parseReference } from '../registry/reference.ts';
@@ -21,8 +21,11 @@ import { createRelease, requireCurrentRelease } from './releases.ts';
 import type { UpdateOrder } from './runbook.ts';
 import { moveTo, type Run } from './steps.ts';
 
-/** `pinned`: the digest an auto-update found, pulled as it is (the tag is not resolved again). */
-export async function imageStep(run: Run, manifest: Manifest, description: string, pinned?: string): Promise<ReleaseRecord> {
+/**
+ * `pinned`: the digest an auto-update found, pulled as it is (the tag is not resolved again).
+ * `beforeRecord`: the `build` checks of a deploy (./checks.ts), run on the pulled image first.
+ */
+export async function imageStep(run: Run, manifest: Manifest, description: string, pinned?: string, beforeRecord?: (build: BuildRecord) => Promise<ReleaseRecord['checks']>): Promise<ReleaseRecord> {
   moveTo(run, 'building');
   const { ctx, deployment } = run;
   const images = ctx.driver.images;
@@ -41,7 +44,8 @@ export async function imageStep(run: Run, manifest: Manifest, description: strin
   // inferredCommand '': web runs the image's own command unless berth.yaml gives one.
   ctx.store.builds.insert({ id: buildId, app: deployment.app, artifact, inferredCommand: '', gitSha: null, image, pulled: pulled.pulled, createdAt: ctx.clock.now() });
   run.undo.push('free the pulled image', () => freeBuild(ctx, ctx.store.builds.get(buildId)!));
-  const release = createRelease(ctx, { app: deployment.app, deploymentId: deployment.id, buildId, manifest, description });
+  const checks = await beforeRecord?.(ctx.store.builds.get(buildId)!);
+  const release = createRelease(ctx, { app: deployment.app, deploymentId: deployment.id, buildId, manifest, description, ...(checks ? { checks } : {}) });
   run.undo.push('mark the release failed', () => ctx.store.releases.setStatus(release.id, 'failed'));
   return release;
 }

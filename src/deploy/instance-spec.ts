@@ -8,7 +8,7 @@ import { serviceEnv, serviceSecrets } from './service-env.ts';
  * connection settings, then what `berth env set` stored (explicit values win). Only the stored values
  * and service passwords are secrets (masked in logs; the masker skips values too short to matter).
  */
-export function releaseEnv(release: ReleaseRecord, vars: Record<string, string>): { env: Record<string, string>; secrets: string[] } {
+export function releaseEnv(release: Pick<ReleaseRecord, 'manifest'>, vars: Record<string, string>): { env: Record<string, string>; secrets: string[] } {
   return { env: { ...release.manifest.env, ...serviceEnv(release.manifest), ...vars }, secrets: [...Object.values(vars), ...serviceSecrets(release.manifest)] };
 }
 
@@ -53,10 +53,14 @@ export function instanceSpecFor(input: {
   };
 }
 
-/** A one-off run (the release command, `berth run`) in a release's environment. */
+/**
+ * A one-off run (the release command, `berth run`, a check) in a release's environment. A `build` check
+ * runs before its release is recorded: it passes the build's app and manifest without a version, and the
+ * run is labelled `unreleased`.
+ */
 export function oneOffSpecFor(input: {
   id: string;
-  release: ReleaseRecord;
+  release: Pick<ReleaseRecord, 'app' | 'manifest'> & { version: number | null };
   build: BuildRecord;
   command: string;
   vars: Record<string, string>;
@@ -68,7 +72,7 @@ export function oneOffSpecFor(input: {
   return {
     id: input.id,
     app: input.release.app,
-    release: `v${input.release.version}`,
+    release: input.release.version === null ? 'unreleased' : `v${input.release.version}`,
     artifact: input.build.artifact,
     command: input.command,
     env,

@@ -7,9 +7,9 @@
  */
 import { fail } from '../errors/catalogue.ts';
 import type { ReleaseRecord } from '../model/records.ts';
-import { compileEntries, describeProblem } from '../policy/specs.ts';
+import { describeProblem } from '../policy/specs.ts';
 import type { Manifest } from '../manifest/schema.ts';
-import type { Verdict } from '../policy/evaluate.ts';
+import type { Verdict } from '../policy/protocol.ts';
 import { emit } from './emit.ts';
 import { releaseVars } from './releases.ts';
 import { withFormation } from './formation.ts';
@@ -26,16 +26,20 @@ export function releaseFacts(run: Pick<Run, 'ctx'>, release: ReleaseRecord) {
     // berth.yaml's `env` and the vars set with `berth env`, by name only.
     env: [...new Set([...Object.keys(manifest.env), ...Object.keys(releaseVars(run.ctx, release))])].sort(),
     processes: Object.fromEntries(Object.entries(manifest.processes).map(([name, spec]) => [name, spec.replicas])),
-    checks: [],
+    // The checks it passed (./checks.ts): none when its deploy skipped them; a rollback's as its release recorded.
+    checks: [...(release.checks?.passed ?? [])],
   };
 }
 
 /**
  * berth.yaml's `policies:` compiled when the upload is checked, so CEL that does not parse or names an
  * unknown fact refuses the deploy before anything is recorded (the gate would refuse it after the build).
+ * The policy worker compiles them (src/policy/engine.ts); a server without a gate judges no policies, so
+ * it has nothing to check them with or for.
  */
-export function checkAppPolicies(manifest: Manifest): void {
-  const { problems } = compileEntries(manifest.policies ?? [], 'berth.yaml', () => null);
+export async function checkAppPolicies(ctx: Pick<Run['ctx'], 'policies'>, manifest: Manifest): Promise<void> {
+  if (!ctx.policies || !manifest.policies?.length) return;
+  const problems = await ctx.policies.checkApp(manifest.policies);
   if (problems.length) throw fail('POLICY_INVALID', { problems: problems.map(describeProblem) });
 }
 
@@ -58,10 +62,10 @@ export function recordVerdicts(ctx: Run['ctx'], where: { app: string; deployment
 }
 
 /** Judges the deploy moment's policies; every verdict is an event, a deny fails the deploy (POLICY_DENIED). */
-export function policyStep(run: Run, release: ReleaseRecord): void {
+export async function policyStep(run: Run, release: ReleaseRecord): Promise<void> {
   const gate = run.ctx.policies;
   if (!gate || run.deployment.kind === 'rollback') return;
-  const judged = gate.judge('deploy', { app: { name: release.app }, release: releaseFacts(run, release) }, release.manifest.policies);
+  const judged = await gate.judge('deploy', { app: { name: release.app }, release: releaseFacts(run, release) }, release.manifest.policies);
   if (judged.problems.length) throw fail('POLICY_INVALID', { problems: judged.problems.map(describeProblem) });
   recordVerdicts(run.ctx, { app: run.deployment.app, deploymentId: run.deployment.id }, judged.verdicts, 'the deploy');
   const denied = judged.verdicts.find((v) => !v.allowed);

@@ -14,6 +14,8 @@ export class Reconciler {
   readonly #routing: Routing;
   /** Stops in flight, by instance id. */
   readonly #stopping = new Map<string, Promise<void>>();
+  /** Deployments known to have rolled (`#rolled`), by id. */
+  readonly #rolledCache = new Map<string, boolean>();
   #timer: NodeJS.Timeout | null = null;
   #busy: Promise<void> | null = null;
   #again = false;
@@ -67,9 +69,11 @@ export class Reconciler {
       return standbyReleases.get(app)!;
     };
 
-    // A deployment under way may be reusing its release's warm instances (a rollback): they are its, not ours to retire.
-    const claimed = new Set(store.deployments.unfinished().filter((d) => d.state !== 'draining' && d.releaseId !== null).map((d) => d.releaseId));
-    const draining = live.filter((i) => i.state === 'draining' && !claimed.has(i.releaseId));
+    // A deployment under way may be reusing its release's warm instances (a rollback): they are its, not ours
+    // to retire. Not those it started itself: a rolling deploy's rollback drains them, and they must stop.
+    const claimedBy = new Map(store.deployments.unfinished().filter((d) => d.state !== 'draining' && d.releaseId !== null).map((d) => [d.releaseId!, d.id]));
+    const claimed = { has: (i: InstanceRecord) => claimedBy.has(i.releaseId) && claimedBy.get(i.releaseId) !== i.deploymentId };
+    const draining = live.filter((i) => i.state === 'draining' && !claimed.has(i));
     if (draining.length > 0) {
       const stats = await this.#ctx.dataplane.stats().catch(() => null);
       for (const instance of draining) {
@@ -87,7 +91,7 @@ export class Reconciler {
     // At most one standby release per app: the one the last switch replaced. Others stop, as do expired ones.
     // (Read again: the drains above moved instances.)
     for (const instance of draining.length > 0 ? store.instances.live() : live) {
-      if (instance.state !== 'standby' || claimed.has(instance.releaseId)) continue;
+      if (instance.state !== 'standby' || claimed.has(instance)) continue;
       if (instance.releaseId !== standbyRelease(instance.app) || now >= (instance.stateUntil ?? 0)) {
         store.instances.move(instance.id, 'stopping', now);
       }
@@ -107,10 +111,25 @@ export class Reconciler {
     if (routesChanged) await this.#routing.publish().catch(() => {});
   }
 
-  /** The release the app's last switch replaced: the only one kept warm for an instant rollback. */
+  /**
+   * The release the app's last switch replaced: the only one kept warm for an instant rollback. None after a
+   * rolling deploy: it replaced instances to stay within `max_surge`, keeping the old ones would undo that.
+   */
   #standbyRelease(app: string): string | null {
     const last = this.#ctx.store.deployments.listByApp(app, 20).find((d) => d.state === 'draining' || d.state === 'succeeded');
-    return last?.previousReleaseId ?? null;
+    if (!last || this.#rolled(last.id)) return null;
+    return last.previousReleaseId;
+  }
+
+  /** Whether a deployment replaced its instances in batches (it has `deploy.batch` events); remembered, it never changes once switched. */
+  #rolled(deploymentId: string): boolean {
+    let rolled = this.#rolledCache.get(deploymentId);
+    if (rolled === undefined) {
+      rolled = this.#ctx.store.events.forDeployment(deploymentId).some((e) => e.type === 'deploy.batch');
+      if (this.#rolledCache.size >= 1000) this.#rolledCache.clear();
+      this.#rolledCache.set(deploymentId, rolled);
+    }
+    return rolled;
   }
 
   /** draining -> standby (kept warm for an instant rollback) or, when not wanted as standby, stopping. */

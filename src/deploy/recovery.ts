@@ -9,6 +9,8 @@ import { releaseVars } from './releases.ts';
 import type { Routing } from './route-publisher.ts';
 import { shouldRun } from '../model/states.ts';
 import { freeBuild } from './builds.ts';
+import { recoverRolls } from './rolling-recovery.ts';
+import { recoverRollouts } from './canary/recover.ts';
 
 /**
  * Start-up after a stop or a crash (SIGKILL at any moment): make the store and the runtime agree
@@ -26,6 +28,8 @@ export async function recover(ctx: DeployContext, routing: Routing): Promise<{ i
   rmSync(ctx.settings.uploadsDir, { recursive: true, force: true });
   mkdirSync(ctx.settings.uploadsDir, { recursive: true, mode: 0o700 });
 
+  // A canary cut short: its abort finished (or its promotion noted) before anything is published (./canary/recover.ts).
+  recoverRollouts(ctx);
   let interrupted = 0;
   for (const deployment of store.deployments.unfinished()) {
     if (deployment.state === 'draining') continue;
@@ -66,6 +70,9 @@ export async function recover(ctx: DeployContext, routing: Routing): Promise<{ i
       log.error('could not start a lost instance again', { instance: instance.id, error: error as Error });
     }
   }
+
+  // A rolling deploy cut short: the current release gets its slots back, the new instances drain (./rolling-recovery.ts).
+  restarted += await recoverRolls(ctx, routing);
 
   const wanted = new Set(store.instances.live().filter((i) => shouldRun(i.state) || i.state === 'stopping').map((i) => i.id));
   let orphans = 0;

@@ -28,7 +28,7 @@ export const releaseVars = (ctx: Pick<DeployContext, 'sealer'>, release: Release
  */
 export function createRelease(
   ctx: DeployContext,
-  input: { app: string; deploymentId: string; buildId: string; manifest: Manifest; description: string; serviceImages?: Readonly<Record<string, string>> },
+  input: { app: string; deploymentId: string; buildId: string; manifest: Manifest; description: string; serviceImages?: Readonly<Record<string, string>>; checks?: ReleaseRecord['checks'] },
 ): ReleaseRecord {
   const { store, clock } = ctx;
   return store.transaction(() => {
@@ -47,6 +47,8 @@ export function createRelease(
       createdAt: clock.now(),
       // Services following their tag keep the digest they run (an update of one changes it): ./service-images.ts.
       serviceImages: serviceImagesFor(serving ? store.releases.get(serving) : undefined, input.manifest, input.serviceImages),
+      // The `build` checks it passed, or that its deploy skipped them (./checks.ts).
+      checks: input.checks ?? { passed: [], skipped: false },
     };
     store.releases.insert(release);
     const previous = store.apps.get(input.app)?.currentRelease ?? null;

@@ -3,6 +3,8 @@ import type { ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
 import { buildRouteTable, type AppRouting } from './desired-routes.ts';
 import { chaosRule } from './chaos.ts';
+import type { CanarySplit } from '../dataplane/route-table.ts';
+import type { RolloutRecord } from '../store/rollouts.ts';
 
 /**
  * Keeps the data plane's route table equal to what the store says. Publishes are serialized and
@@ -35,6 +37,7 @@ export class Routing {
       return {
         name: app.name,
         chaos: chaos ? chaosRule(chaos) : null,
+        split: canarySplit(store.rollouts.active(app.name), releases),
         current: (app.currentRelease && releases.get(app.currentRelease)) || null,
         instances,
         releaseNames: new Map([...releases.values()].map((r) => [r.id, `v${r.version}`])),
@@ -77,4 +80,15 @@ export class Routing {
   last(): RouteTable | null {
     return this.#last;
   }
+}
+
+/**
+ * The split of the app's active rollout (the store is the truth: a restarted daemon, a promote or an
+ * abort publish whatever is written there). Aborting: 0 %, all traffic on stable while the canary drains.
+ */
+function canarySplit(rollout: RolloutRecord | undefined, releases: Map<string, ReleaseRecord>): CanarySplit | null {
+  if (!rollout) return null;
+  const canary = releases.get(rollout.canaryReleaseId);
+  if (!canary) return null;
+  return { release: `v${canary.version}`, percent: rollout.state === 'aborting' ? 0 : rollout.percent, sticky: rollout.sticky };
 }

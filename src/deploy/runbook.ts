@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { isBerthError } from '../errors/catalogue.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import type { Masker } from '../runtime/mask-secrets.ts';
-import type { DeploymentError, DeploymentRecord, ReleaseRecord } from '../model/records.ts';
+import type { BuildRecord, DeploymentError, DeploymentRecord, ReleaseRecord } from '../model/records.ts';
 import { emit } from './emit.ts';
 import { buildStep, envReleaseStep, prepareStep, startAndVerify, switchStep, type Run } from './steps.ts';
 import { prune } from './prune.ts';
@@ -10,6 +10,10 @@ import { Tail, UndoStack } from './undo.ts';
 import { imageStep, updateStep } from './image-step.ts';
 import { policyStep } from './policy-step.ts';
 import type { DeployOptions } from './deploy-options.ts';
+import { runBuildChecks, runSwitchChecks } from './checks.ts';
+import { rollingStep } from './rolling.ts';
+import { deploymentStrategy } from './strategy.ts';
+import { canaryStep } from './canary/canary.ts';
 
 /** Services the now-current release no longer lists stop (their volumes stay, as data should). */
 async function retireServices(ctx: Run['ctx'], release: ReleaseRecord): Promise<void> {
@@ -55,8 +59,8 @@ export interface JobInput {
 
 /**
  * A deployment, as a runbook:
- *   receive (done by the API) -> build -> services + release command -> start -> verify (health gate)
- *   -> switch -> drain (the reconciler)
+ *   receive (done by the API) -> build -> build checks -> services + release command -> start -> verify
+ *   (health gate) -> switch checks -> switch -> drain (the reconciler)
  * Each step undoes only its own work when a later one fails; the release serving before keeps serving
  * throughout, and the deployment ends failed with the reason and the last lines of output.
  */
@@ -67,7 +71,9 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
   try {
     let release: ReleaseRecord;
     // An image app pulls its image by digest instead of building (./image-step.ts).
-    if (deployment.kind === 'deploy') release = input.source!.manifest.image ? await imageStep(full, input.source!.manifest, input.description) : await buildStep(full, folderOf(input.source!), input.description);
+    // A deploy's `build` checks run on the new build before its release is recorded (./checks.ts).
+    const checks = (build: BuildRecord) => runBuildChecks(full, { manifest: input.source!.manifest, build, ...(input.options ? { options: input.options } : {}) });
+    if (deployment.kind === 'deploy') release = input.source!.manifest.image ? await imageStep(full, input.source!.manifest, input.description, undefined, checks) : await buildStep(full, folderOf(input.source!), input.description, checks);
     // An env change or a scale: the current build and manifest, with today's env and formation.
     else if (deployment.kind === 'env' || deployment.kind === 'scale') release = envReleaseStep(full, input.description);
     // An auto-update: the serving release again, one image on the digest the updater found.
@@ -75,13 +81,25 @@ export async function runDeployment(run: Omit<Run, 'undo' | 'tail'>, input: JobI
     else release = input.target!;
 
     // The policy gates, with the release's facts, before anything that serves changes (./policy-step.ts).
-    policyStep(full, release);
+    await policyStep(full, release);
     // Services up and the release command run before any new instance starts (migrations first).
     await prepareStep(full, release, deployment.kind === 'deploy' || deployment.kind === 'env' || deployment.kind === 'update');
     // A rollback to a release kept warm reuses its running instances: the switch is then immediate.
     const warm = deployment.kind === 'rollback' ? ctx.store.instances.byRelease(release.id).filter((i) => i.state === 'standby' || i.state === 'draining') : [];
-    const instances = await startAndVerify(full, release, warm);
-    await switchStep(full, release, instances);
+    // How traffic moves: chosen once here (./strategy.ts).
+    const strategy = deploymentStrategy(ctx, deployment, release, input.options, warm);
+    if (strategy === 'rolling') {
+      // Batch by batch, the switch checks before the final switch; a failure rolls back (./rolling.ts).
+      await rollingStep(full, release, { beforeSwitch: (instances) => runSwitchChecks(full, release, instances) });
+    } else {
+      const instances = await startAndVerify(full, release, warm);
+      // A deploy's `switch` checks, against the new instances, before traffic moves to them.
+      await runSwitchChecks(full, release, instances);
+      // canary: a growing share of traffic, judged step by step, then the same switch (./canary/canary.ts).
+      // A rollback is the way back: never judged as a canary.
+      if (strategy === 'canary' && deployment.kind !== 'rollback') await canaryStep(full, release, instances);
+      else await switchStep(full, release, instances);
+    }
     await retireServices(ctx, release).catch((error) => log.error('removing services the release no longer has failed', { error: error as Error }));
     log.info('switched', { release: `v${release.version}` });
     await prune(ctx, deployment.app).catch((error) => log.error('pruning old releases failed', { error: error as Error }));

@@ -6,7 +6,7 @@ import { newId } from '../lib/ids.ts';
 import { describeExit } from '../runtime/describe-exit.ts';
 import type { Manifest, ServiceSpec } from '../manifest/schema.ts';
 import type { AccessorySpec } from '../runtime/driver.ts';
-import type { DeploymentRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
+import type { BuildRecord, DeploymentRecord, InstanceRecord, ReleaseRecord } from '../model/records.ts';
 import type { DeployContext } from './context.ts';
 import { checkDomains } from './domains.ts';
 import { instanceProbe } from '../health/instance-probe.ts';
@@ -42,8 +42,16 @@ export function moveTo(run: Run, state: DeploymentState): void {
   });
 }
 
-/** build: the uploaded folder becomes an artifact, and a release is recorded for it. */
-export async function buildStep(run: Run, source: { dir: string; manifest: Manifest; gitSha?: string }, description: string): Promise<ReleaseRecord> {
+/**
+ * build: the uploaded folder becomes an artifact, and a release is recorded for it. `beforeRecord` (the
+ * `build` checks, ./checks.ts) runs on the artifact first and says what the release records of them.
+ */
+export async function buildStep(
+  run: Run,
+  source: { dir: string; manifest: Manifest; gitSha?: string },
+  description: string,
+  beforeRecord?: (build: BuildRecord) => Promise<ReleaseRecord['checks']>,
+): Promise<ReleaseRecord> {
   moveTo(run, 'building');
   const { ctx } = run;
   const buildId = newId('bld');
@@ -76,7 +84,8 @@ export async function buildStep(run: Run, source: { dir: string; manifest: Manif
     await ctx.driver.removeArtifact(artifact);
     ctx.store.builds.markRemoved(buildId, ctx.clock.now());
   });
-  const release = createRelease(ctx, { app: run.deployment.app, deploymentId: run.deployment.id, buildId, manifest: source.manifest, description });
+  const checks = await beforeRecord?.(ctx.store.builds.get(buildId)!);
+  const release = createRelease(ctx, { app: run.deployment.app, deploymentId: run.deployment.id, buildId, manifest: source.manifest, description, ...(checks ? { checks } : {}) });
   run.undo.push('mark the release failed', () => ctx.store.releases.setStatus(release.id, 'failed'));
   return release;
 }
@@ -129,35 +138,69 @@ async function startLevel(run: Run, release: ReleaseRecord, processes: string[],
   all.push(...started);
   if (started.length === slots.length) return started;
   if (ctx.store.deployments.get(run.deployment.id)!.state !== 'starting') moveTo(run, 'starting');
-  const build = ctx.store.builds.get(release.buildId);
-  if (!build || build.removedAt !== null) throw fail('START_FAILED', { reason: `the build of v${release.version} is no longer on disk` });
-  const vars = releaseVars(ctx, release);
-  for (const [i, { process, ordinal }] of slots.entries()) {
+  const inputs = startInputs(run, release);
+  for (const [i, slot] of slots.entries()) {
     if (reused[i]) continue;
-    run.signal.throwIfAborted();
-    const id = newId('ins');
-    const instanceSpec = instanceSpecFor({ id, release, build, process, vars });
-    ctx.store.instances.insert({ id, app: release.app, releaseId: release.id, deploymentId: run.deployment.id, process, ordinal }, ctx.clock.now());
-    run.undo.push(`stop ${id}`, async () => {
-      await ctx.driver.stop(id);
-      const now = ctx.store.instances.get(id);
-      if (now && now.state === 'starting') ctx.store.instances.move(id, 'failed', ctx.clock.now());
-    });
-    let info;
-    try {
-      info = await ctx.driver.start(instanceSpec);
-    } catch (error) {
-      if (isBerthError(error)) throw error;
-      throw fail('START_FAILED', { reason: (error as Error).message }).because(error);
-    }
-    const address = info.address ? formatHostPort(info.address) : null;
-    ctx.store.instances.setAddress(id, address, ctx.clock.now());
-    emit(ctx, where(run), { type: 'instance.started', message: `${process}.${ordinal} started${address ? ` on ${address}` : ''}`, data: { instance: id, process, address } });
-    const record = ctx.store.instances.get(id)!;
+    const record = await startInstance(run, release, inputs, slot);
     started.push(record);
     all.push(record);
   }
   return started;
+}
+
+/** The build and env every instance of a release starts from; START_FAILED when the build is gone. */
+export function startInputs(run: Run, release: ReleaseRecord): { build: BuildRecord; vars: Record<string, string> } {
+  const build = run.ctx.store.builds.get(release.buildId);
+  if (!build || build.removedAt !== null) throw fail('START_FAILED', { reason: `the build of v${release.version} is no longer on disk` });
+  return { build, vars: releaseVars(run.ctx, release) };
+}
+
+/**
+ * One instance of the release in its slot: recorded `starting`, its undo registered (on `run.undo`: a
+ * strategy that routes instances before its end gives it an undo stack of its own), started, `instance.started`.
+ */
+export async function startInstance(run: Run, release: ReleaseRecord, inputs: { build: BuildRecord; vars: Record<string, string> }, slot: { process: string; ordinal: number }): Promise<InstanceRecord> {
+  const { ctx } = run;
+  const { process, ordinal } = slot;
+  run.signal.throwIfAborted();
+  const id = newId('ins');
+  const instanceSpec = instanceSpecFor({ id, release, build: inputs.build, process, vars: inputs.vars });
+  ctx.store.instances.insert({ id, app: release.app, releaseId: release.id, deploymentId: run.deployment.id, process, ordinal }, ctx.clock.now());
+  run.undo.push(`stop ${id}`, async () => {
+    await ctx.driver.stop(id);
+    const now = ctx.store.instances.get(id);
+    if (now && now.state === 'starting') ctx.store.instances.move(id, 'failed', ctx.clock.now());
+  });
+  let info;
+  try {
+    info = await ctx.driver.start(instanceSpec);
+  } catch (error) {
+    if (isBerthError(error)) throw error;
+    throw fail('START_FAILED', { reason: (error as Error).message }).because(error);
+  }
+  const address = info.address ? formatHostPort(info.address) : null;
+  ctx.store.instances.setAddress(id, address, ctx.clock.now());
+  emit(ctx, where(run), { type: 'instance.started', message: `${process}.${ordinal} started${address ? ` on ${address}` : ''}`, data: { instance: id, process, address } });
+  return ctx.store.instances.get(id)!;
+}
+
+/**
+ * The health gate for a set of instances started apart from `startAndVerify` (a rolling batch): exits
+ * seen while it runs fail it at once; on failure their last lines go to the report.
+ */
+export async function gateInstances(run: Run, release: ReleaseRecord, instances: InstanceRecord[]): Promise<void> {
+  const exits = new Map<string, string>();
+  const unsubscribe = run.ctx.driver.subscribe((event) => {
+    if (event.type === 'exited' || event.type === 'crashloop') exits.set(event.id, describeExit(event.exit));
+  });
+  try {
+    await gate(run, release, instances, { warm: false, exits });
+  } catch (error) {
+    await appendInstanceLogs(run, instances);
+    throw error;
+  } finally {
+    unsubscribe();
+  }
 }
 
 /**

@@ -214,6 +214,14 @@ export const catalogue = {
     message: `the release command \`${p.command}\` failed: ${p.reason}`,
     hint: 'its output is above; the previous release kept serving and nothing was switched. Fix the command (berth.yaml `release:`) and deploy again',
   })),
+  CHECK_FAILED: define<{ check: string; command: string; reason: string; when: 'build' | 'switch'; timedOut: boolean }>((p) => ({
+    message: `check \`${p.check}\` failed: ${p.reason}`,
+    hint:
+      `its output is above; the previous release kept serving and ${p.when === 'build' ? 'nothing was started' : 'no traffic moved to the new instances'}. ` +
+      (p.timedOut
+        ? `Make \`${p.command}\` finish sooner, or raise its \`timeout\` under \`checks\` in berth.yaml, and deploy again`
+        : `Fix what \`${p.command}\` reports and deploy again (\`berth deploy --skip-checks\` deploys without the pipeline, and the audit records it)`),
+  })),
   SERVICE_FAILED: define<{ service: string; reason: string }>((p) => ({
     message: `service "${p.service}" is not ready: ${p.reason}`,
     hint: `check its image and health command under \`services.${p.service}\` in berth.yaml; \`docker logs\` of its container says more`,
@@ -363,6 +371,27 @@ export const catalogue = {
   POLICY_INVALID: define<{ problems: readonly string[] }>((p) => ({
     message: `${p.problems.length === 1 ? 'a policy does' : `${p.problems.length} policies do`} not load, so the gate refuses (it fails closed): ${p.problems.slice(0, 5).join('; ')}${p.problems.length > 5 ? `; and ${p.problems.length - 5} more` : ''}`,
     hint: 'fix the file and policy named (a server policy: DATA/policies/*.yaml; an app policy: `policies:` in berth.yaml); `berth policy list` shows what loads',
+  })),
+  // Canary rollouts (deploy/canary/)
+  NO_CANARY_RUNNING: define<{ app: string }>((p) => ({
+    message: `app "${p.app}" has no canary running`,
+    hint: `a canary runs while a deploy with \`deploy.strategy: canary\` (or \`berth deploy --strategy canary\`) judges its steps; \`berth status ${p.app}\` shows what the app is doing`,
+  })),
+  CANARY_FAILED: define<{ canary: string; stable: string; verdict: string }>((p) => ({
+    message: `canary ${p.canary} aborted: ${p.verdict}`,
+    hint: `all traffic went back to ${p.stable}, which kept serving; \`berth audit\` lists the verdict; fix the release and deploy again, or change the policy (\`berth policy list\`)`,
+  })),
+  CANARY_INCONCLUSIVE: define<{ canary: string; stable: string; requests: number; minRequests: number; step: string; waitedMs: number }>((p) => ({
+    message: `canary ${p.canary} inconclusive: ${p.requests} requests in step ${p.step}, fewer than min_requests (${p.minRequests}) ${Math.round(p.waitedMs / 1000)} s past the step's end`,
+    hint: `all traffic went back to ${p.stable}; deploy again when the app has traffic, or lower \`deploy.canary.min_requests\` / raise \`deploy.canary.max_wait\` in berth.yaml`,
+  })),
+  CANARY_ABORTED: define<{ canary: string; stable: string; reason: string }>((p) => ({
+    message: `canary ${p.canary} aborted: ${p.reason}`,
+    hint: `all traffic went back to ${p.stable}, which kept serving; deploy again when ready`,
+  })),
+  CANARY_PROMOTE_DENIED: define<{ canary: string; reason: string }>((p) => ({
+    message: `promotion of canary ${p.canary} refused: ${p.reason}`,
+    hint: 'the canary keeps running its steps; `berth status APP` shows the last verdicts; `berth abort APP` puts all traffic back on the stable release',
   })),
   CERT_NOT_RENEWABLE: define<{ domain: string; why: 'own' | 'unlisted' | 'wildcard' | 'covered' | 'https-off' }>((p) => {
     switch (p.why) {

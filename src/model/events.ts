@@ -4,6 +4,7 @@
  * CLI narrows on `type` to read them. The events table stores type, message and data as JSON.
  */
 import { DeploymentError, DeploymentKind, DeploymentState } from './wire-records.ts';
+import { CanaryFigures, CanaryPolicyVerdict } from './wire-rollout.ts';
 import * as w from './wire-schema.ts';
 
 const instance = w.described('the instance id', w.string());
@@ -18,6 +19,9 @@ const exit = w.object({
 /** The image an auto-update follows, as written (`ghcr.io/acme/web:1.4`), and whose it is. */
 const followedImage = w.described('the image followed, as written in berth.yaml', w.string());
 const updatedService = w.described('the service whose image it is; null for the app\'s own image', w.nullable(w.string()));
+/** A check of the pipeline, as `checks[].name` in berth.yaml names it, and when it runs. */
+const checkName = w.described('the check, as `checks[].name` in berth.yaml names it', w.string());
+const checkWhen = w.described('build: before the release is recorded; switch: before traffic moves to the new instances', w.enumOf(['build', 'switch']));
 /** A hostname a certificate is for, as `domains:` lists it. */
 const certDomain = w.described('the hostname, as `domains` in berth.yaml lists it', w.string());
 
@@ -40,8 +44,30 @@ export const EVENT_DATA = {
   'service.ready': w.object({ service: w.string() }),
   'release.log': null,
   'release.done': null,
+  // The check pipeline (deploy/checks.ts, berth.yaml `checks:`): each check's start, output lines, result.
+  'check.started': w.object({ check: checkName, when: checkWhen, command: w.string() }),
+  'check.log': w.object({ check: checkName, stream: w.enumOf(['stdout', 'stderr']) }),
+  'check.passed': w.object({ check: checkName, when: checkWhen, durationMs: w.integer(), exitCode: w.integer() }),
+  'check.failed': w.object({
+    check: checkName,
+    when: checkWhen,
+    durationMs: w.integer(),
+    exitCode: w.described('null when it was stopped (timeout) or could not run', w.nullable(w.integer())),
+    reason: w.described('what went wrong: `exited with code 1`, the timeout, or why it could not run', w.string()),
+  }),
+  // `berth deploy --skip-checks`: none of the checks ran; the audit report lists it.
+  'checks.skipped': w.object({ checks: w.described('the checks berth.yaml lists that did not run', w.array(checkName)) }),
   'instance.started': w.object({ instance, process: w.string(), address: w.nullable(w.string()) }),
   'health.probe': w.object({ instance, ok: w.boolean(), status: w.optional(w.integer()), error: w.optional(w.string()), consecutive: w.integer() }),
+  // strategy `rolling`: one batch of a process replaced (started, gated, serving; old ones retired).
+  'deploy.batch': w.object({
+    process: w.string(),
+    batch: w.described('1-based, in the process\'s plan', w.integer()),
+    of: w.described('the batches of the process\'s plan', w.integer()),
+    started: w.described('new instances started and serving', w.integer()),
+    retired: w.described('old instances moved to draining', w.integer()),
+    rollback: w.optional(w.described('a batch that puts the serving release back after a failure', w.boolean())),
+  }),
   'deploy.switched': w.object({ release: w.described('the release id', w.string()), version: w.integer(), urls: w.array(w.string()) }),
   'deploy.succeeded': null,
   'deploy.failed': DeploymentError,
@@ -101,6 +127,33 @@ export const EVENT_DATA = {
   }),
   // A rule of a policy broken (src/policy, at a deploy; the canary's later); the audit report lists them (src/audit/report.ts).
   'policy.violation': w.object({ check: w.described('the rule that was broken', w.string()), reason: w.string(), deployment: w.optional(w.described('the deployment it concerns', w.string())) }),
+  // A canary rollout (deploy/canary/): each step's share, each judgement with its numbers, how it ended.
+  'canary.step': w.object({
+    canary: w.described('the new release (v5)', w.string()),
+    stable: w.described('the release serving the rest (v4)', w.string()),
+    step: w.described('from 1', w.integer()),
+    steps: w.integer(),
+    percent: w.integer(),
+    durationMs: w.integer(),
+  }),
+  'canary.verdict': w.object({
+    canary: w.string(),
+    step: w.integer(),
+    steps: w.integer(),
+    moment: w.enumOf(['canary_step', 'promote']),
+    allowed: w.boolean(),
+    canaryFigures: w.described('the canary\'s numbers over the step\'s window', CanaryFigures),
+    stableFigures: w.described('the stable release\'s numbers over the same window', CanaryFigures),
+    policies: w.array(CanaryPolicyVerdict),
+  }),
+  'canary.promoted': w.object({ canary: w.string(), stable: w.string(), by: w.described('analysis: every step passed; otherwise who asked (`berth promote`)', w.string()) }),
+  'canary.aborted': w.object({
+    canary: w.string(),
+    stable: w.string(),
+    code: w.described('CANARY_FAILED, CANARY_INCONCLUSIVE or CANARY_ABORTED', w.string()),
+    reason: w.string(),
+    by: w.described('analysis, recovery, or who asked (`berth abort`)', w.string()),
+  }),
 } as const satisfies Readonly<Record<string, w.Schema | null>>;
 
 type EventData = typeof EVENT_DATA;

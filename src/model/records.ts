@@ -50,6 +50,12 @@ export interface ReleaseRecord {
    * A service not listed runs its `image` as written. Absent on records made before auto-update.
    */
   serviceImages?: Readonly<Record<string, string>>;
+  /**
+   * The check pipeline (berth.yaml `checks:`, deploy/checks.ts): the checks the release passed, in order
+   * (the `release.checks` policy fact; a rollback runs none and uses this list), and whether its deploy
+   * skipped them (`--skip-checks`). Absent: none passed, none skipped.
+   */
+  checks?: { passed: readonly string[]; skipped: boolean };
 }
 
 /** `update`: an auto-update deploys a new digest of an image's tag (src/deploy/image-updater.ts). */

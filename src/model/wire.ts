@@ -10,6 +10,7 @@ import type { CertificateRecord } from './records.ts';
 import { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus } from './wire-records.ts';
 import { HealthState } from './wire-health.ts';
 import { ChaosState } from './wire-chaos.ts';
+import { CanaryRollout } from './wire-rollout.ts';
 import * as w from './wire-schema.ts';
 
 export { DeploymentError, DeploymentKind, DeploymentState, InstanceRunState, InstanceState, ReleaseStatus };
@@ -19,6 +20,7 @@ export * from './wire-logs.ts';
 export * from './wire-metrics.ts';
 export * from './wire-notify.ts';
 export * from './wire-chaos.ts';
+export * from './wire-rollout.ts';
 export * from './wire-policy.ts';
 
 const hostPort = w.object({ host: w.string(), port: w.integer() });
@@ -78,6 +80,7 @@ export const App = w.named(
     instances: w.described('instances that are not stopped', w.array(Instance)),
     updates: w.described('the images berth keeps updated (`update:` in the serving release\'s berth.yaml)', w.array(ImageUpdate)),
     chaos: w.described('the outage simulated on its traffic (`berth chaos`); null: none', w.nullable(ChaosState)),
+    canary: w.described('the canary rollout under way (deploy strategy `canary`); null: none', w.optional(w.nullable(CanaryRollout))),
   }),
 );
 export type App = w.Infer<typeof App>;

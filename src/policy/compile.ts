@@ -3,26 +3,25 @@
  * evaluates; its type checker is not part of its public API (0.6), so berth checks what it can before a
  * policy is accepted: every name the expression reads must be a fact of its moment (walked on the AST, so
  * the problem names the fact and its column), the expression is bounded (length, nodes, comprehension
- * depth: with fact lists cut at MAX_FACT_ENTRIES the cost of one evaluation is bounded too), and a trial
- * run on typed sample facts must give a bool without a type error. A type error hidden behind `&&`/`||`
- * that the samples do not reach surfaces at run time instead, where it fails closed (./evaluate.ts).
+ * depth, with fact lists cut at MAX_FACT_ENTRIES), and a trial run on typed sample facts must give a bool
+ * without a type error. A type error hidden behind `&&`/`||` that the samples do not reach surfaces at run
+ * time instead, where it fails closed (./evaluate.ts). These bounds do not bound the cost: macros chained
+ * one after another (`.map(b, b + b)` twenty times) double it at each link, so hours of CPU or gigabytes
+ * fit in 341 characters. The hard stop is the policy worker's budget and heap (./engine.ts).
+ *
+ * Runs in the policy worker only (./worker.ts): the daemon's thread never loads CEL (./engine.ts).
  */
 import { celEnv, isCelError, parse, plan, type CelEnv, type CelResult } from '@bufbuild/cel';
+import { celType } from './cel-types.ts';
 import { FACTS, factNames, type Moment } from './facts.ts';
+import type { PolicySpec } from './specs.ts';
 
 export const MAX_EXPR_CHARS = 1024;
 export const MAX_EXPR_NODES = 300;
 /** One level: a macro inside a macro over two fact lists would cost MAX_FACT_ENTRIES squared per evaluation. */
 export const MAX_COMPREHENSION_DEPTH = 1;
 
-export interface PolicySpec {
-  name: string;
-  when: Moment;
-  expr: string;
-  message: string;
-  /** Where it was written: a file of DATA/policies or berth.yaml, and the line of its entry when known. */
-  source: { file: string; line: number | null };
-}
+export type { PolicySpec };
 
 export interface CompiledPolicy extends PolicySpec {
   /** The facts the expression reads, for the verdict's event. */
@@ -39,7 +38,7 @@ const envs = new Map<Moment, CelEnv>();
 function envFor(moment: Moment): CelEnv {
   let env = envs.get(moment);
   if (!env) {
-    env = celEnv({ variables: Object.fromEntries(factNames(moment).map((name) => [name, FACTS[name]!.type])) });
+    env = celEnv({ variables: Object.fromEntries(factNames(moment).map((name) => [name, celType(FACTS[name]!.type)])) });
     envs.set(moment, env);
   }
   return env;

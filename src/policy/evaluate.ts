@@ -1,22 +1,15 @@
 /**
  * Policies judged against facts: pure. A policy whose expression errors at run time (a missing map
  * key, a division by zero, a type error the load-time trial did not reach) denies: a gate that cannot
- * decide must not wave a deploy or a promotion through.
+ * decide must not wave a deploy or a promotion through. Runs in the policy worker (./worker.ts), which
+ * the daemon stops when a judgement outlives its budget (./engine.ts).
  */
 import { isCelError } from '@bufbuild/cel';
 import type { CompiledPolicy } from './compile.ts';
 import { bindingsOf, shownValue, type Facts, type Moment } from './facts.ts';
+import { JUDGEMENT_BUDGET_MS, unjudged, type Verdict } from './protocol.ts';
 
-export interface Verdict {
-  policy: string;
-  when: Moment;
-  allowed: boolean;
-  /** The policy's message on a deny, "passed" on an allow, what went wrong on an error. */
-  reason: string;
-  source: { file: string; line: number | null };
-  /** The facts the expression reads and their values (names of env vars only, never values). */
-  facts: Record<string, unknown>;
-}
+export { JUDGEMENT_BUDGET_MS, type Verdict };
 
 const MAX_REASON = 500;
 
@@ -37,20 +30,21 @@ export function evaluate(policy: CompiledPolicy, facts: Facts): Verdict {
   return { ...base, allowed: result, reason: result ? 'passed' : policy.message.slice(0, MAX_REASON) };
 }
 
-/**
- * The most time one judgement spends (evaluation is synchronous, on the daemon's event loop): each
- * expression is bounded (./compile.ts), and past this budget the policies left deny without running.
- */
-export const JUDGEMENT_BUDGET_MS = 1000;
+/** The verdict of a policy not judged because those before it used the budget up. */
+export const overBudget = (p: Parameters<typeof unjudged>[0], budgetMs: number): Verdict => unjudged(p, `not judged, so it denies: the policies before it took over ${budgetMs} ms`);
 
-/** Every policy of a moment judged, in order. */
-export function evaluateAll(policies: readonly CompiledPolicy[], moment: Moment, facts: Facts, budgetMs = JUDGEMENT_BUDGET_MS): Verdict[] {
+/**
+ * Every policy of a moment judged, in order; past the budget the policies left deny without running.
+ * `each` sees every verdict as it is reached (the worker sends them one by one, so a policy the daemon
+ * has to stop does not take the verdicts before it along).
+ */
+export function evaluateAll(policies: readonly CompiledPolicy[], moment: Moment, facts: Facts, budgetMs = JUDGEMENT_BUDGET_MS, each?: (v: Verdict) => void): Verdict[] {
   const started = performance.now();
   return policies
     .filter((p) => p.when === moment)
-    .map((p, i) =>
-      i > 0 && performance.now() - started > budgetMs
-        ? { policy: p.name, when: p.when, source: p.source, facts: {}, allowed: false, reason: `${p.message} (not judged, so it denies: the policies before it took over ${budgetMs} ms)` }
-        : evaluate(p, facts),
-    );
+    .map((p, i) => {
+      const v = i > 0 && performance.now() - started > budgetMs ? overBudget(p, budgetMs) : evaluate(p, facts);
+      each?.(v);
+      return v;
+    });
 }

@@ -3,15 +3,21 @@
  * fact not listed here for its moment is refused when its file (or berth.yaml) is loaded (./compile.ts),
  * so a typo cannot become a rule that silently never matches. The values are bound as qualified names
  * (`host.diskFreeBytes`), which CEL resolves from the select chain the expression writes.
+ *
+ * No CEL here: the daemon's thread reads this module too (the facts it sends to the policy worker, a
+ * verdict's shown values), and @bufbuild/cel is loaded only in that worker (./engine.ts). A type is named
+ * by a tag that ./cel-types.ts turns into CEL's own in the worker.
  */
-import { CelScalar, listType, mapType, type CelType } from '@bufbuild/cel';
 
 /** When a policy applies: before a deploy, before each canary step, before promotion (the last two: the canary work). */
 export const MOMENTS = ['deploy', 'canary_step', 'promote'] as const;
 export type Moment = (typeof MOMENTS)[number];
 
+/** A fact's CEL type, by name: int and double scalars, strings, dyn (a string or null), two collections. */
+export type FactType = 'int' | 'double' | 'string' | 'dyn' | 'list<string>' | 'map<string,int>';
+
 export interface FactDecl {
-  type: CelType;
+  type: FactType;
   /** A short sample value of the type: a load-time trial run catches type errors with it (./compile.ts). */
   sample: unknown;
   doc: string;
@@ -22,26 +28,26 @@ const ALL: readonly Moment[] = MOMENTS;
 const CANARY: readonly Moment[] = ['canary_step', 'promote'];
 
 const traffic = (side: 'canary' | 'stable'): Record<string, FactDecl> => ({
-  [`${side}.requests`]: { type: CelScalar.INT, sample: 1n, doc: `requests the ${side} answered in the window`, moments: CANARY },
-  [`${side}.requestsPerSecond`]: { type: CelScalar.DOUBLE, sample: 1, doc: `the ${side}'s requests per second`, moments: CANARY },
-  [`${side}.errorRate`]: { type: CelScalar.DOUBLE, sample: 0, doc: `the ${side}'s 5xx and proxy errors over its requests, 0..1 (0 without requests: read ${side}.requests)`, moments: CANARY },
-  [`${side}.p50`]: { type: CelScalar.DOUBLE, sample: 1, doc: `the ${side}'s median latency in ms (0 without requests)`, moments: CANARY },
-  [`${side}.p95`]: { type: CelScalar.DOUBLE, sample: 1, doc: `the ${side}'s 95th percentile latency in ms (0 without requests)`, moments: CANARY },
-  [`${side}.p99`]: { type: CelScalar.DOUBLE, sample: 1, doc: `the ${side}'s 99th percentile latency in ms (0 without requests)`, moments: CANARY },
+  [`${side}.requests`]: { type: 'int', sample: 1n, doc: `requests the ${side} answered in the window`, moments: CANARY },
+  [`${side}.requestsPerSecond`]: { type: 'double', sample: 1, doc: `the ${side}'s requests per second`, moments: CANARY },
+  [`${side}.errorRate`]: { type: 'double', sample: 0, doc: `the ${side}'s 5xx and proxy errors over its requests, 0..1 (0 without requests: read ${side}.requests)`, moments: CANARY },
+  [`${side}.p50`]: { type: 'double', sample: 1, doc: `the ${side}'s median latency in ms (0 without requests)`, moments: CANARY },
+  [`${side}.p95`]: { type: 'double', sample: 1, doc: `the ${side}'s 95th percentile latency in ms (0 without requests)`, moments: CANARY },
+  [`${side}.p99`]: { type: 'double', sample: 1, doc: `the ${side}'s 99th percentile latency in ms (0 without requests)`, moments: CANARY },
 });
 
 export const FACTS: Readonly<Record<string, FactDecl>> = Object.assign(Object.create(null) as Record<string, FactDecl>, {
-  'host.diskFreeBytes': { type: CelScalar.INT, sample: 1n, doc: 'bytes free for berth on the filesystem of the data directory', moments: ALL },
-  'host.load1': { type: CelScalar.DOUBLE, sample: 1, doc: 'the 1-minute load average', moments: ALL },
-  'host.memoryFreeBytes': { type: CelScalar.INT, sample: 1n, doc: 'free memory in bytes', moments: ALL },
-  'host.memoryTotalBytes': { type: CelScalar.INT, sample: 1n, doc: 'total memory in bytes', moments: ALL },
-  'host.cores': { type: CelScalar.INT, sample: 1n, doc: 'CPU cores available to berth', moments: ALL },
-  'app.name': { type: CelScalar.STRING, sample: 'app', doc: 'the app', moments: ALL },
-  'release.version': { type: CelScalar.INT, sample: 1n, doc: 'the release number (3 for v3)', moments: ALL },
-  'release.image': { type: CelScalar.DYN, sample: 'img', doc: 'the image (with digest) an image app runs; null for a built app', moments: ALL },
-  'release.env': { type: listType(CelScalar.STRING), sample: ['NAME'], doc: 'the names (never the values) of the release\'s env vars', moments: ALL },
-  'release.processes': { type: mapType(CelScalar.STRING, CelScalar.INT), sample: new Map([['web', 1n]]), doc: 'each process and its replicas', moments: ALL },
-  'release.checks': { type: listType(CelScalar.STRING), sample: ['lint'], doc: 'the checks the release passed (empty until the check pipeline exists)', moments: ALL },
+  'host.diskFreeBytes': { type: 'int', sample: 1n, doc: 'bytes free for berth on the filesystem of the data directory', moments: ALL },
+  'host.load1': { type: 'double', sample: 1, doc: 'the 1-minute load average', moments: ALL },
+  'host.memoryFreeBytes': { type: 'int', sample: 1n, doc: 'free memory in bytes', moments: ALL },
+  'host.memoryTotalBytes': { type: 'int', sample: 1n, doc: 'total memory in bytes', moments: ALL },
+  'host.cores': { type: 'int', sample: 1n, doc: 'CPU cores available to berth', moments: ALL },
+  'app.name': { type: 'string', sample: 'app', doc: 'the app', moments: ALL },
+  'release.version': { type: 'int', sample: 1n, doc: 'the release number (3 for v3)', moments: ALL },
+  'release.image': { type: 'dyn', sample: 'img', doc: 'the image (with digest) an image app runs; null for a built app', moments: ALL },
+  'release.env': { type: 'list<string>', sample: ['NAME'], doc: 'the names (never the values) of the release\'s env vars', moments: ALL },
+  'release.processes': { type: 'map<string,int>', sample: new Map([['web', 1n]]), doc: 'each process and its replicas', moments: ALL },
+  'release.checks': { type: 'list<string>', sample: ['lint'], doc: 'the checks the release passed (empty until the check pipeline exists)', moments: ALL },
   ...traffic('canary'),
   ...traffic('stable'),
 });

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_POLICIES_YAML, writeDefaultPolicies } from './defaults.ts';
-import { evaluateAll } from './evaluate.ts';
 import { MAX_FILE_BYTES, PolicyFiles } from './files.ts';
 import { PolicyGate } from './gate.ts';
 import { describeProblem } from './specs.ts';
@@ -18,6 +17,14 @@ function tempDir(t: { after(fn: () => void): void }): string {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** A gate over `dir` with fixed host facts; its policy worker ends with the test. */
+function gateOf(t: { after(fn: () => Promise<void>): void }, dir: string, hostFacts = host): PolicyGate {
+  const gate = new PolicyGate({ dir, dataDir: dir, host: () => hostFacts });
+  t.after(() => gate.close());
+  return gate;
+}
+const allowed = async (gate: PolicyGate, moment: 'deploy' | 'promote', facts: object = {}) => (await gate.judge(moment, { app: { name: 'x' }, release, ...facts })).verdicts.map((v) => v.allowed);
 
 /** Writes a file with an mtime one second on, so the change shows however coarse the filesystem's clock. */
 function rewrite(path: string, text: string): void {
@@ -34,24 +41,24 @@ const yaml = (threshold: number) => `policies:
     message: not enough disk
 `;
 
-test('server policies load from DATA/policies with file and line, and a changed threshold applies without a restart', (t) => {
+test('server policies load from DATA/policies with file and line, and a changed threshold applies without a restart', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'a.yaml'), yaml(GiB));
   writeFileSync(join(dir, 'notes.txt'), 'not a policy file');
-  const files = new PolicyFiles(dir);
-  const first = files.load();
+  const gate = gateOf(t, dir);
+  const first = await gate.policies();
   assert.deepEqual(first.problems, []);
-  assert.deepEqual(first.policies.map((p) => [p.name, p.source.file, p.source.line]), [['disk-free', 'policies/a.yaml', 2]]);
-  const facts = { host, app: { name: 'x' }, release };
-  assert.equal(evaluateAll(first.policies, 'deploy', facts)[0]!.allowed, true);
-  assert.equal(files.load().policies[0], first.policies[0], 'an unchanged file is not read again');
+  assert.deepEqual(first.policies.map((p) => [p.name, p.source.file, p.source.line, p.facts]), [['disk-free', 'policies/a.yaml', 2, ['host.diskFreeBytes']]]);
+  assert.deepEqual(await allowed(gate, 'deploy'), [true]);
+  const files = new PolicyFiles(dir);
+  assert.equal(files.read()[0], files.read()[0], 'an unchanged file is not read again');
   rewrite(join(dir, 'a.yaml'), yaml(100 * GiB));
-  assert.equal(evaluateAll(files.load().policies, 'deploy', facts)[0]!.allowed, false, 'the new threshold applies');
+  assert.deepEqual(await allowed(gate, 'deploy'), [false], 'the new threshold applies');
   unlinkSync(join(dir, 'a.yaml'));
-  assert.deepEqual(files.load().policies, []);
+  assert.deepEqual((await gate.policies()).policies, []);
 });
 
-test('bad files: problems name the file, the policy and the line; other files still load', (t) => {
+test('bad files: problems name the file, the policy and the line; other files still load', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'broken.yaml'), 'policies:\n  - name: x\n    when: [deploy\n');
   writeFileSync(join(dir, 'fields.yaml'), `policies:
@@ -77,7 +84,7 @@ test('bad files: problems name the file, the policy and the line; other files st
 `);
   writeFileSync(join(dir, 'huge.yaml'), `# ${'x'.repeat(MAX_FILE_BYTES)}\n`);
   writeFileSync(join(dir, 'many.yaml'), `policies:\n${Array.from({ length: 201 }, (_, i) => `  - { name: p${i}, when: deploy, expr: "true", message: m }\n`).join('')}`);
-  const loaded = new PolicyFiles(dir).load();
+  const loaded = await gateOf(t, dir).policies();
   assert.deepEqual(loaded.policies.map((p) => p.name), ['ok-one']);
   const lines = loaded.problems.map(describeProblem);
   assert.match(lines[0]!, /^policies\/broken\.yaml: line \d+, column \d+: .*close every/);
@@ -90,18 +97,18 @@ test('bad files: problems name the file, the policy and the line; other files st
   assert.equal(lines.length, 7);
 });
 
-test('the gate fails closed on a policy that does not load, and judges app policies with the server\'s', (t) => {
+test('the gate fails closed on a policy that does not load, and judges app policies with the server\'s', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'a.yaml'), yaml(GiB));
-  const gate = new PolicyGate({ dir, dataDir: dir, host: () => host });
+  const gate = gateOf(t, dir);
   const app = [{ name: 'two-web', when: 'deploy', expr: 'release.processes["web"] >= 2', message: 'run two web replicas' }];
-  const judged = gate.judge('deploy', { app: { name: 'x' }, release }, app);
+  const judged = await gate.judge('deploy', { app: { name: 'x' }, release }, app);
   assert.deepEqual(judged.problems, []);
   assert.deepEqual(judged.verdicts.map((v) => [v.policy, v.allowed, v.reason, v.source.file]), [
     ['disk-free', true, 'passed', 'policies/a.yaml'],
     ['two-web', false, 'run two web replicas', 'berth.yaml'],
   ]);
-  const bad = gate.judge('deploy', { app: { name: 'x' }, release }, [{ name: 'oops', when: 'deploy', expr: 'releas.version > 0', message: 'm' }]);
+  const bad = await gate.judge('deploy', { app: { name: 'x' }, release }, [{ name: 'oops', when: 'deploy', expr: 'releas.version > 0', message: 'm' }]);
   assert.equal(bad.problems.length, 1);
   assert.match(describeProblem(bad.problems[0]!), /^berth\.yaml: policy "oops": unknown fact "releas.version"/);
   // The real host facts: numbers from this machine.
@@ -109,24 +116,24 @@ test('the gate fails closed on a policy that does not load, and judges app polic
   assert.ok(real.diskFreeBytes > 0 && real.cores >= 1 && real.memoryTotalBytes >= real.memoryFreeBytes);
 });
 
-test('the defaults are written on the first start only, load cleanly, and keep a deletion', (t) => {
+test('the defaults are written on the first start only, load cleanly, and keep a deletion', async (t) => {
   const data = tempDir(t);
   const dir = join(data, 'policies');
   assert.equal(writeDefaultPolicies(dir), true);
   assert.equal(readFileSync(join(dir, 'defaults.yaml'), 'utf8'), DEFAULT_POLICIES_YAML);
   assert.equal(statSync(join(dir, 'defaults.yaml')).mode & 0o777, 0o600);
-  const loaded = new PolicyFiles(dir).load();
+  const gate = gateOf(t, dir);
+  const loaded = await gate.policies();
   assert.deepEqual(loaded.problems, []);
   assert.deepEqual(loaded.policies.map((p) => `${p.when}:${p.name}`), ['deploy:disk-free', 'deploy:load', 'canary_step:canary-error-rate', 'canary_step:canary-p99', 'promote:promote-error-rate', 'promote:promote-p99']);
   // The shipped thresholds: 1 GiB free and load <= 10 x cores; error rate 1 %, p99 500 ms.
-  const facts = (over: object) => ({ host: { ...host, ...over }, app: { name: 'x' }, release });
-  assert.deepEqual(evaluateAll(loaded.policies, 'deploy', facts({})).map((v) => v.allowed), [true, true]);
-  assert.deepEqual(evaluateAll(loaded.policies, 'deploy', facts({ diskFreeBytes: GiB - 1, load1: 20.5 })).map((v) => v.allowed), [false, false]);
+  assert.deepEqual(await allowed(gate, 'deploy'), [true, true]);
+  assert.deepEqual(await allowed(gate, 'deploy', { host: { ...host, diskFreeBytes: GiB - 1, load1: 20.5 } }), [false, false]);
   const traffic = (errorRate: number, p99: number) => ({ requests: 500, requestsPerSecond: 5, errorRate, latencyMs: { p50: 5, p95: 9, p99 } });
-  const promote = (errorRate: number, p99: number) => evaluateAll(loaded.policies, 'promote', { ...facts({}), canary: traffic(errorRate, p99), stable: traffic(0, 50) }).map((v) => v.allowed);
-  assert.deepEqual(promote(0.005, 200), [true, true]);
-  assert.deepEqual(promote(0.02, 200), [false, true]);
-  assert.deepEqual(promote(0, 700), [true, false]);
+  const promote = (errorRate: number, p99: number) => allowed(gate, 'promote', { canary: traffic(errorRate, p99), stable: traffic(0, 50) });
+  assert.deepEqual(await promote(0.005, 200), [true, true]);
+  assert.deepEqual(await promote(0.02, 200), [false, true]);
+  assert.deepEqual(await promote(0, 700), [true, false]);
   // Edited, then deleted by the user: a second start writes nothing.
   writeFileSync(join(dir, 'defaults.yaml'), yaml(5 * GiB));
   assert.equal(writeDefaultPolicies(dir), false);

@@ -2,14 +2,16 @@
  * The policy gate: the server's policies (./files.ts) and an app's (berth.yaml `policies:`) judged at a
  * moment. Any policy that does not load refuses the gate (fail closed): a typo in a threshold must not
  * turn a rule off. The deploy runbook calls `judge` before anything starts (deploy/policy-step.ts);
- * the canary work calls it with `canary`/`stable` facts at canary_step and promote.
+ * the canary work calls it with `canary`/`stable` facts at canary_step and promote. Expressions are
+ * compiled and judged in the policy worker (./engine.ts), so everything here is asynchronous and the
+ * daemon's thread never loads CEL.
  */
-import type { CompiledPolicy } from './compile.ts';
-import { evaluateAll, type Verdict } from './evaluate.ts';
+import { PolicyEngine, type EngineOptions } from './engine.ts';
 import type { Facts, HostFacts, Moment } from './facts.ts';
-import { PolicyFiles } from './files.ts';
+import { checkAcrossFiles, PolicyFiles } from './files.ts';
 import { hostFacts } from './host.ts';
-import { compileEntries, MAX_POLICIES, type Loaded, type LoadProblem } from './specs.ts';
+import { JUDGEMENT_BUDGET_MS, type Verdict } from './protocol.ts';
+import { checkEntries, MAX_POLICIES, settle, specsOf, type Loaded, type LoadedPolicy, type LoadProblem } from './specs.ts';
 
 /** berth.yaml's `policies:` as the manifest gives them. */
 export type AppPolicyEntries = readonly { readonly name: string; readonly when: string; readonly expr: string; readonly message: string }[] | undefined;
@@ -22,11 +24,13 @@ export interface Judgement {
 
 export class PolicyGate {
   readonly files: PolicyFiles;
+  readonly engine: PolicyEngine;
   readonly #host: () => HostFacts;
 
-  /** `host`: the host's facts; the data directory's by default (tests give fixed ones). */
-  constructor(o: { dir: string; dataDir: string; host?: () => HostFacts }) {
+  /** `host`: the host's facts; the data directory's by default (tests give fixed ones). `engine`: the worker's limits. */
+  constructor(o: { dir: string; dataDir: string; host?: () => HostFacts; engine?: Partial<EngineOptions> }) {
     this.files = new PolicyFiles(o.dir);
+    this.engine = new PolicyEngine(o.engine);
     this.#host = o.host ?? (() => hostFacts(o.dataDir));
   }
 
@@ -35,20 +39,38 @@ export class PolicyGate {
   }
 
   /** Every policy: the server's first, then the app's (from its berth.yaml) when given. */
-  policies(app?: AppPolicyEntries): Loaded {
-    const server = this.files.load();
-    const own = app ? compileEntries(app, 'berth.yaml', () => null) : { policies: [], problems: [] };
-    const all: Loaded = { policies: [...server.policies, ...own.policies], problems: [...server.problems, ...own.problems] };
+  async policies(app?: AppPolicyEntries): Promise<Loaded> {
+    const server = this.files.read();
+    const own = app ? checkEntries(app, 'berth.yaml', () => null) : [];
+    const outcomes = await this.engine.check([...specsOf(server), ...specsOf(own)]);
+    const split = specsOf(server).length;
+    const fromFiles = checkAcrossFiles(settle(server, outcomes.slice(0, split)));
+    const fromApp = settle(own, outcomes.slice(split));
+    const all: Loaded = { policies: [...fromFiles.policies, ...fromApp.policies], problems: [...fromFiles.problems, ...fromApp.problems] };
     if (all.policies.length > MAX_POLICIES) all.problems.push({ file: 'berth.yaml', policy: null, line: null, problem: `${all.policies.length} policies with the server's; at most ${MAX_POLICIES}` });
     return all;
   }
 
+  /** berth.yaml's policies alone, checked as an upload is (CEL that does not parse or names an unknown fact). */
+  async checkApp(app: AppPolicyEntries): Promise<LoadProblem[]> {
+    const own = checkEntries(app ?? [], 'berth.yaml', () => null);
+    return settle(own, await this.engine.check(specsOf(own))).problems;
+  }
+
   /** The moment's policies judged against `facts` (without `host`: read now). */
-  judge(moment: Moment, facts: Omit<Facts, 'host'> & { host?: HostFacts }, app?: AppPolicyEntries): Judgement {
-    const loaded = this.policies(app);
+  async judge(moment: Moment, facts: Omit<Facts, 'host'> & { host?: HostFacts }, app?: AppPolicyEntries): Promise<Judgement> {
+    const loaded = await this.policies(app);
     const full: Facts = { ...facts, host: facts.host ?? this.host() };
-    return { verdicts: evaluateAll(loaded.policies, moment, full), problems: loaded.problems };
+    return { verdicts: await this.engine.judge(moment, loaded.policies, full, JUDGEMENT_BUDGET_MS), problems: loaded.problems };
+  }
+
+  /** Ends the policy worker (the daemon's shutdown). */
+  close(): Promise<void> {
+    return this.engine.close();
   }
 }
 
-export type { CompiledPolicy, Verdict };
+/** `CompiledPolicy`: the name callers knew a loaded policy by; it carries no compiled program on this side. */
+export type { LoadedPolicy, LoadedPolicy as CompiledPolicy, Verdict };
+/** The budget of one judgement, from here: importing it from ./evaluate.ts would load CEL into the daemon. */
+export { JUDGEMENT_BUDGET_MS };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickWeighted } from './balancer.ts';
+import { pickEvenly, pickWeighted } from './balancer.ts';
 
 const make = (weights: number[]) => weights.map((weight, i) => ({ id: String.fromCharCode(97 + i), weight, current: 0 }));
 
@@ -28,4 +28,11 @@ test('unusable and zero-weight targets are skipped; none usable gives undefined'
   const picks = Array.from({ length: 4 }, () => pickWeighted(targets, (t) => t.id !== 'a')!.id).join('');
   assert.equal(picks, 'cccc');
   assert.equal(pickWeighted(targets, () => false), undefined);
+});
+
+test('evenly: every usable target counts as 1, zero weights included', () => {
+  const targets = make([0, 0, 5]);
+  const picks = Array.from({ length: 6 }, () => pickEvenly(targets, (t) => t.id !== 'c')!.id).join('');
+  assert.equal(picks, 'ababab');
+  assert.equal(pickEvenly(targets, () => false), undefined);
 });

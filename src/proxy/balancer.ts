@@ -20,3 +20,21 @@ export function pickWeighted<T extends Weighted>(targets: readonly T[], usable: 
   if (best) best.current -= total;
   return best;
 }
+
+/**
+ * As pickWeighted, with every usable target counted as weight 1 whatever its own. For a canary split's
+ * side whose weights are all 0 (the control plane also writes the split's share into the weights, so at
+ * 100 % stable weighs 0): the split's percentage, not the weights, decides whether that side serves.
+ */
+export function pickEvenly<T extends Weighted>(targets: readonly T[], usable: (t: T) => boolean): T | undefined {
+  let total = 0;
+  let best: T | undefined;
+  for (const target of targets) {
+    if (!usable(target)) continue;
+    target.current += 1;
+    total += 1;
+    if (!best || target.current > best.current) best = target;
+  }
+  if (best) best.current -= total;
+  return best;
+}

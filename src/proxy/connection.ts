@@ -14,6 +14,7 @@ import { accessHost, accessMethod, accessMs, accessPath, isoNow, pageBodyBytes, 
 import type { RequestIds } from './request-ids.ts';
 import type { AccessEntry } from '../dataplane/access-log.ts';
 import { chaosAction } from './chaos.ts';
+import { splitSide } from './split.ts';
 
 export interface ConnectionOptions {
   maxHeadSize: number;
@@ -85,6 +86,10 @@ export class ClientConnection implements UpstreamOwner, Drainable {
   #chaos = false;
   /** A chaos `slow` wait in progress; cleared when the exchange ends or the client goes away. */
   #chaosTimer: NodeJS.Timeout | null = null;
+  /** The client's side of the app's canary split (split.ts); undefined: the app has none. */
+  #canary: boolean | undefined = undefined;
+  /** The split cookie the app's answer carries to the client (it sent no valid one); null: none. */
+  #setCookie: string | null = null;
   /** Counts a chunked response's data passed through (made once per connection, not per chunk). */
   readonly #countData = (start: number, end: number) => {
     this.#resBytes += end - start;
@@ -191,12 +196,17 @@ export class ClientConnection implements UpstreamOwner, Drainable {
       return this.#endExchange();
     }
     this.#app = app;
+    if (app.split != null) {
+      const side = splitSide(app.split, req.names, req.values, this.#clientIp, this.#ctx.options.proto === 'https');
+      this.#canary = side.canary;
+      this.#setCookie = side.setCookie;
+    }
     this.#connect();
   }
 
   #connect(): void {
     const app = this.#app!;
-    const target = this.#ctx.routes.pick(app, this.#tried, Date.now());
+    const target = this.#ctx.routes.pick(app, this.#tried, Date.now(), this.#canary);
     if (!target) {
       if (this.#tried.length === 0) {
         this.#ctx.unrouted();
@@ -347,10 +357,11 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     if (!this.#reqSent) this.#closeAfter = true; // answered before the body was read: cannot find the next request
     // Over TLS an app may ask for HSTS: then the head is rebuilt to carry it, else its bytes pass as they are.
     const hsts = this.#ctx.options.proto === 'https' ? this.#app!.https.hsts : null;
-    const passThrough = head.clean && req.minor === 1 && !(this.#closeAfter && req.keepAlive) && hsts === null;
+    const setCookie = this.#setCookie;
+    const passThrough = head.clean && req.minor === 1 && !(this.#closeAfter && req.keepAlive) && hsts === null && setCookie === null;
     this.#resStarted = true;
     if (passThrough) this.socket.write(buf.subarray(0, head.size));
-    else this.socket.write(buildResponseHead(head, { dropChunked: this.#decodeChunked, close: this.#closeAfter, hsts }), 'latin1');
+    else this.socket.write(buildResponseHead(head, { dropChunked: this.#decodeChunked, close: this.#closeAfter, hsts, setCookie }), 'latin1');
     if (rest) this.#relayBody(rest);
     else if (this.#resBody.done) this.#completeExchange();
   }
@@ -513,6 +524,8 @@ export class ClientConnection implements UpstreamOwner, Drainable {
     this.#finishTarget();
     this.#req = null;
     this.#app = null;
+    this.#canary = undefined;
+    this.#setCookie = null;
     this.#tried = [];
     this.#attempts = 0;
     this.#reqBody = null;

@@ -1,5 +1,5 @@
-import type { ChaosRule, ReleaseStats, RouteTable, TargetStats } from '../dataplane/route-table.ts';
-import { pickWeighted } from './balancer.ts';
+import type { CanarySplit, ChaosRule, ReleaseStats, RouteTable, TargetStats } from '../dataplane/route-table.ts';
+import { pickEvenly, pickWeighted } from './balancer.ts';
 import { ReleaseBook } from './releases.ts';
 import type { ReleaseCounters } from './stats.ts';
 import { TargetRuntime } from './target.ts';
@@ -14,11 +14,30 @@ export interface AppRuntime {
   https: { redirect: boolean; hsts: string | null };
   /** The app's simulated outage (`AppRoute.chaos`, proxy/chaos.ts); null (or absent): none, the usual case. */
   chaos?: ChaosRule | null;
+  /** The app's canary split (`AppRoute.split`, proxy/split.ts) with its targets sorted by side; null: none. */
+  split?: LiveSplit | null;
+}
+
+/** A canary split as the proxy lives it: the route's split, and the app's targets by side (each in table order). */
+export interface LiveSplit extends CanarySplit {
+  /** The targets of the split's release. */
+  canary: TargetRuntime[];
+  /** Every other target of the app. */
+  stable: TargetRuntime[];
 }
 
 const NO_HSTS = { redirect: true, hsts: null };
 
 const PASSIVE_DOWN_MS = 2000;
+
+const pickSide = (side: readonly TargetRuntime[], usable: (t: TargetRuntime) => boolean): TargetRuntime | undefined =>
+  pickWeighted(side, usable) ?? pickEvenly(side, usable);
+
+function liveSplit(split: CanarySplit, targets: readonly TargetRuntime[]): LiveSplit {
+  const live: LiveSplit = { release: split.release, percent: split.percent, sticky: split.sticky, canary: [], stable: [] };
+  for (const t of targets) (t.release === split.release ? live.canary : live.stable).push(t);
+  return live;
+}
 
 /**
  * The live route table: hostname -> app -> targets. `apply` swaps in a new table while keeping every
@@ -52,7 +71,7 @@ export class Routes {
     const seen = new Set<string>();
 
     for (const [name, route] of Object.entries(table.apps)) {
-      const app: AppRuntime = { name, targets: [], drainTimeoutMs: route.drainTimeoutMs, https: route.https ?? NO_HSTS, chaos: route.chaos ?? null };
+      const app: AppRuntime = { name, targets: [], drainTimeoutMs: route.drainTimeoutMs, https: route.https ?? NO_HSTS, chaos: route.chaos ?? null, split: null };
       for (const target of route.targets) {
         const key = TargetRuntime.keyOf(target);
         seen.add(key);
@@ -72,6 +91,7 @@ export class Routes {
         }
         app.targets.push(runtime);
       }
+      if (route.split != null) app.split = liveSplit(route.split, app.targets);
       apps.set(name, app);
       for (const host of route.hosts) {
         if (host.startsWith('*.')) wildcards.set(host.slice(1), app);
@@ -120,10 +140,22 @@ export class Routes {
     return undefined;
   }
 
-  /** Next target for a new request, skipping ones already tried and, while others remain, ones seen down. */
-  pick(app: AppRuntime, tried: readonly TargetRuntime[], now: number): TargetRuntime | undefined {
+  /**
+   * Next target for a new request, skipping ones already tried and, while others remain, ones seen down.
+   * `canary` (only for an app with a split): the client's side (split.ts). Its targets are picked first,
+   * the other side's only when none of them is usable, so a side's weighted round-robin is never advanced
+   * by the other's requests; a side whose targets are all down gives way to the other's healthy ones.
+   * Inside a side, weights share its requests; a side whose usable targets all weigh 0 is still used when
+   * it is the one left (`pickEvenly`): the stable release never stops serving, at 100 % either.
+   */
+  pick(app: AppRuntime, tried: readonly TargetRuntime[], now: number, canary?: boolean): TargetRuntime | undefined {
     const fresh = (t: TargetRuntime) => t.state === 'active' && !tried.includes(t);
-    return pickWeighted(app.targets, (t) => fresh(t) && t.downUntil <= now) ?? pickWeighted(app.targets, fresh);
+    const up = (t: TargetRuntime) => fresh(t) && t.downUntil <= now;
+    const split = app.split;
+    if (split == null || canary === undefined) return pickWeighted(app.targets, up) ?? pickWeighted(app.targets, fresh);
+    const mine = canary ? split.canary : split.stable;
+    const other = canary ? split.stable : split.canary;
+    return pickSide(mine, up) ?? pickSide(other, up) ?? pickSide(mine, fresh) ?? pickSide(other, fresh);
   }
 
   markDown(target: TargetRuntime, now: number): void {

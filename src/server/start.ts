@@ -126,6 +126,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   };
 
   // Policy gates (src/policy): DATA/policies/*.yaml, the shipped defaults written on the first start only, read again on each use.
+  // CEL runs in a worker thread started on first use and ended after 30 s idle, so the daemon's heap does not hold it.
   const policiesDir = join(config.dataDir, 'policies');
   if (writeDefaultPolicies(policiesDir)) log.info('wrote the default policies', { file: join(policiesDir, 'defaults.yaml') });
   const ctx: DeployContext = {
@@ -193,6 +194,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await certificates?.stop();
       await deployer.cancelAll('the berth server is stopping');
       await reconciler.stop();
+      // The policy worker (src/policy/engine.ts), if one is up: its thread ends with the daemon.
+      await ctx.policies?.close();
       await monitor.stop();
       await chaosExpiry.stop();
       stopLogRetention();

@@ -313,6 +313,42 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 12,
+    // The check pipeline (deploy/checks.ts): which checks a release passed (the `release.checks` policy
+    // fact, kept for its rollbacks, which run none), and whether its deploy skipped them (--skip-checks).
+    name: 'release checks',
+    sql: `
+      ALTER TABLE releases ADD COLUMN checks_passed TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE releases ADD COLUMN checks_skipped INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 13,
+    // A canary deployment's rollout (deploy/canary/): the share of traffic the new release gets, step by
+    // step, and the last verdicts; the route table's split is read from the running one (the store is the truth).
+    name: 'rollouts',
+    sql: `
+      CREATE TABLE rollouts (
+        deployment_id TEXT PRIMARY KEY,
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        canary_release_id TEXT NOT NULL,
+        stable_release_id TEXT NOT NULL,
+        steps INTEGER NOT NULL,
+        step INTEGER NOT NULL,
+        percent INTEGER NOT NULL CHECK (percent BETWEEN 0 AND 100),
+        sticky TEXT NOT NULL CHECK (sticky IN ('cookie', 'address')),
+        step_started_at INTEGER NOT NULL,
+        step_ends_at INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('running', 'promoting', 'aborting', 'promoted', 'aborted')),
+        verdicts TEXT NOT NULL DEFAULT '[]',
+        reason TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX rollouts_by_app ON rollouts (app, created_at);
+    `,
+  },
 ];
 
 /** What migrating needs of the database (db.ts's Db has it; named here so the two files do not import each other). */

@@ -16,6 +16,8 @@ interface Row {
   status: ReleaseStatus;
   created_at: number;
   service_images: string;
+  checks_passed: string;
+  checks_skipped: number;
 }
 
 const toRecord = (r: Row): ReleaseRecord => ({
@@ -31,6 +33,7 @@ const toRecord = (r: Row): ReleaseRecord => ({
   status: r.status,
   createdAt: r.created_at,
   serviceImages: recordOf(Object.entries(JSON.parse(r.service_images) as Record<string, string>)),
+  checks: { passed: JSON.parse(r.checks_passed) as string[], skipped: r.checks_skipped === 1 },
 });
 
 export class Releases {
@@ -41,7 +44,7 @@ export class Releases {
 
   insert(release: ReleaseRecord): void {
     this.#db.run(
-      'INSERT INTO releases (id, app, version, build_id, manifest, formation, env_sealed, description, status, created_at, service_images) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO releases (id, app, version, build_id, manifest, formation, env_sealed, description, status, created_at, service_images, checks_passed, checks_skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       release.id,
       release.app,
       release.version,
@@ -53,6 +56,8 @@ export class Releases {
       release.status,
       release.createdAt,
       JSON.stringify(release.serviceImages ?? {}),
+      JSON.stringify(release.checks?.passed ?? []),
+      release.checks?.skipped ? 1 : 0,
     );
   }
 
@@ -64,6 +69,11 @@ export class Releases {
   /** Newest first. */
   listByApp(app: string): ReleaseRecord[] {
     return this.#db.all<Row>('SELECT * FROM releases WHERE app = ? ORDER BY version DESC', app).map(toRecord);
+  }
+
+  /** The checks a release passed so far: its `switch` checks are added once they pass (deploy/checks.ts). */
+  setChecksPassed(id: string, passed: readonly string[]): void {
+    this.#db.run('UPDATE releases SET checks_passed = ? WHERE id = ?', JSON.stringify(passed), id);
   }
 
   setStatus(id: string, status: ReleaseStatus): void {

@@ -15,6 +15,7 @@ import { NotifyDeliveries } from './notify-deliveries.ts';
 import { RegistryCredentials } from './registry-credentials.ts';
 import { Releases } from './releases.ts';
 import { Settings, Tokens } from './settings.ts';
+import { Rollouts } from './rollouts.ts';
 
 /** The store, one repository per noun over one SQLite connection. */
 export class Store {
@@ -40,6 +41,8 @@ export class Store {
   readonly health: HealthChecks;
   /** `berth chaos`: one simulated outage per app at most. */
   readonly chaos: ChaosRules;
+  /** Canary rollouts (deploy/canary/): the split the route table carries, step, last verdicts. */
+  readonly rollouts: Rollouts;
 
   constructor(path: string) {
     this.db = new Db(path);
@@ -60,6 +63,7 @@ export class Store {
     this.notifyDeliveries = new NotifyDeliveries(this.db);
     this.health = new HealthChecks(this.db);
     this.chaos = new ChaosRules(this.db);
+    this.rollouts = new Rollouts(this.db);
   }
 
   transaction<T>(fn: () => T): T {

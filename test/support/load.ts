@@ -22,6 +22,11 @@ export function startLoad(options: {
   maxDurationMs?: number;
   /** Over TLS (`port` is then the HTTPS listener's): the SNI name and the CA that the certificate must chain to. */
   tls?: { servername: string; ca: string };
+  /**
+   * Each request carries `Cookie: berth_split=<n mod 100>` for the n-th request, so a canary split sees
+   * clients spread over every bucket (from one loopback address they would all share one).
+   */
+  splitCookies?: boolean;
 }): { samples: Sample[]; stop: () => Promise<Sample[]> } {
   const samples: Sample[] = [];
   const tls = options.tls;
@@ -32,10 +37,14 @@ export function startLoad(options: {
   const deadline = Date.now() + (options.maxDurationMs ?? 120_000);
   const maxRequests = options.maxRequests ?? 200_000;
   let stopped = false;
+  let sent = 0;
   const one = () =>
     new Promise<void>((resolve) => {
       const start = Date.now();
-      const req = send({ host: '127.0.0.1', port: options.port, path: options.path ?? '/', headers: { host: options.host }, agent, timeout: 30_000 }, (res) => {
+      const headers: Record<string, string> = { host: options.host };
+      if (options.splitCookies) headers.cookie = `berth_split=${sent % 100}`;
+      sent++;
+      const req = send({ host: '127.0.0.1', port: options.port, path: options.path ?? '/', headers, agent, timeout: 30_000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

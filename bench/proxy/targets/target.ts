@@ -2,7 +2,7 @@
 import type { Cleanup } from '../../lib/cleanup.ts';
 
 export interface Target {
-  key: 'direct' | 'nginx' | 'caddy' | 'undici' | 'berth' | 'berth-bare' | 'berth-log';
+  key: 'direct' | 'nginx' | 'caddy' | 'undici' | 'berth' | 'berth-bare' | 'berth-log' | 'berth-split';
   label: string;
   port: number;
   /** Root of the proxy's process tree, whose CPU is counted; undefined when there is no proxy. */

@@ -61,7 +61,7 @@ test('--out writes the report to the file, relative to the working directory, re
     assert.match(io.stderr.text, /^wrote report\.md: \d+ events from \S+ to \S+\n$/);
     const written = readFileSync(join(home, 'report.md'), 'utf8');
     assert.match(written, /^# berth audit: all apps\n/);
-    assert.equal(tables(written).length, 2);
+    assert.equal(tables(written).length, 3, 'timeline, policy violations, checks skipped or failed');
     assert.deepEqual(readdirSync(home).filter((name) => name.endsWith('.tmp')), [], 'no temp file left behind');
 
     const json = await berth(['audit', 'shop', '--json'], home);

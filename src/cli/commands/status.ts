@@ -1,6 +1,6 @@
 /** `berth status <app>`: what is serving, every instance, its traffic, and how the last deployment went. */
 import { isBerthError } from '../../errors/catalogue.ts';
-import type { App, AppMetrics, Deployment, DeploymentList, ImageUpdate, Instance } from '../../model/wire.ts';
+import type { App, AppMetrics, Deployment, DeploymentList, EventList, ImageUpdate, Instance } from '../../model/wire.ts';
 import { parseCommandArgs, type CommandSpec, type Globals } from '../args.ts';
 import { appPath, type ApiClient } from '../client.ts';
 import type { Context } from '../context.ts';
@@ -9,6 +9,8 @@ import type { Style } from '../io.ts';
 import { healthText, statusText } from './apps.ts';
 import { trafficCells } from './top.ts';
 import { describeChaos } from './chaos.ts';
+import { formatCanary } from './canary-status.ts';
+import { formatRolling, rollingProgress, type RollingProgress } from './rolling-status.ts';
 
 export const spec: CommandSpec = {
   name: 'status',
@@ -78,7 +80,7 @@ export function formatTraffic(traffic: Traffic, style: Style): string {
   return `traffic:\n${formatTable(['FOR', 'WINDOW', 'REQ/S', 'ERRORS', 'P50', 'P95', 'P99'], rows, style)}`;
 }
 
-export function formatStatus(app: App, last: Deployment | null, now: number, style: Style, traffic: Traffic | null = null): string {
+export function formatStatus(app: App, last: Deployment | null, now: number, style: Style, traffic: Traffic | null = null, rolling: RollingProgress | null = null): string {
   const rows: [string, string][] = [
     ['status', statusText(app.status, style)],
     ['health', `${healthText(app.health, style)}${app.health === 'degraded' ? ` (\`berth health ${app.name}\`)` : ''}`],
@@ -88,8 +90,13 @@ export function formatStatus(app: App, last: Deployment | null, now: number, sty
   if (app.deploying) rows.push(['deploying', `${app.deploying.id} (${app.deploying.state})`]);
   // An older server sends no chaos field.
   if (app.chaos) rows.push(['chaos', style.yellow(`${describeChaos(app.chaos, now)} (\`berth chaos ${app.name} off\`)`)]);
+  // A canary under way (an older server sends no canary field): mode, weight, step, the last verdicts.
+  const canary = app.canary ? formatCanary(app.name, app.canary, now, style) : null;
+  if (canary) rows.push(['mode', canary.row]);
+  // A rolling deploy under way: its last batch done (`deploy.batch` events).
+  if (app.deploying?.state === 'rolling') rows.push(['mode', formatRolling(rolling)]);
   const width = Math.max(...rows.map(([key]) => key.length));
-  const out = [style.bold(app.name), ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`), ''];
+  const out = [style.bold(app.name), ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`), ...(canary?.lines ?? []), ''];
   if (app.instances.length === 0) out.push('no instances running', '');
   else {
     const table = app.instances.map((instance) => [
@@ -123,8 +130,15 @@ export async function run(args: StatusArgs, ctx: Context): Promise<number> {
   ]);
   const last = deployments.deployments[0] ?? null;
   const traffic = await readTraffic(client, args.app);
-  ctx.io.stdout.write(ctx.globals.json ? JSON.stringify({ app, lastDeployment: last, traffic }, null, 2) + '\n' : formatStatus(app, last, ctx.now(), ctx.out, traffic));
+  const rolling = app.deploying?.state === 'rolling' ? await readRolling(client, args.app, app.deploying.id) : null;
+  ctx.io.stdout.write(ctx.globals.json ? JSON.stringify({ app, lastDeployment: last, traffic }, null, 2) + '\n' : formatStatus(app, last, ctx.now(), ctx.out, traffic, rolling));
   return 0;
+}
+
+/** A rolling deploy's last batch, from the app's latest `deploy.batch` events. */
+async function readRolling(client: ApiClient, app: string, deploymentId: string): Promise<RollingProgress | null> {
+  const { events } = await client.get<EventList>('/v1/events', { query: { app, type: 'deploy.batch', limit: '50' } });
+  return rollingProgress(events, deploymentId);
 }
 
 /** The 1m and 5m numbers; null from a server that has no metrics endpoint yet (an older daemon). */

@@ -80,8 +80,10 @@ function framingHeader(req: RequestHead): string {
 /**
  * The head sent to the client when the upstream's cannot be passed through byte for byte. `hsts`: the
  * Strict-Transport-Security value berth sends over TLS for the app, replacing any the app sent.
+ * `setCookie`: a canary split's cookie (proxy/split.ts), added after the app's own Set-Cookie fields,
+ * which stay as they are.
  */
-export function buildResponseHead(res: ResponseHead, options: { dropChunked: boolean; close: boolean; hsts?: string | null }): string {
+export function buildResponseHead(res: ResponseHead, options: { dropChunked: boolean; close: boolean; hsts?: string | null; setCookie?: string | null }): string {
   let out = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
   const hsts = options.hsts ?? null;
   for (let i = 0; i < res.names.length; i++) {
@@ -93,6 +95,7 @@ export function buildResponseHead(res: ResponseHead, options: { dropChunked: boo
     out += `${name}: ${res.values[i]}\r\n`;
   }
   if (hsts !== null) out += `Strict-Transport-Security: ${hsts}\r\n`;
+  if (options.setCookie != null) out += `Set-Cookie: ${options.setCookie}\r\n`;
   if (options.close) out += 'Connection: close\r\n';
   return out + '\r\n';
 }

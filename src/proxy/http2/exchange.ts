@@ -14,6 +14,7 @@ import { ResponseRelay, type RelayEvents } from './response-relay.ts';
 import { accessHost, accessMethod, accessMs, accessPath, isoNow } from '../access-log/entry.ts';
 import type { AccessEntry } from '../../dataplane/access-log.ts';
 import { chaosAction } from '../chaos.ts';
+import { splitSide } from '../split.ts';
 
 /** What the session gives each of its streams. */
 export interface ExchangeScope {
@@ -57,6 +58,10 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
   #chaos = false;
   /** A chaos `slow` wait in progress; cleared when the exchange ends or the stream goes away. */
   #chaosTimer: NodeJS.Timeout | null = null;
+  /** The client's side of the app's canary split (split.ts); undefined: the app has none. */
+  #canary: boolean | undefined = undefined;
+  /** The split cookie the app's answer carries to the client (it sent no valid one); null: none. */
+  #setCookie: string | null = null;
 
   constructor(stream: ServerHttp2Stream, scope: ExchangeScope) {
     this.#stream = stream;
@@ -83,6 +88,11 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
     }
     this.#app = app;
     this.#hsts = app.https.hsts;
+    if (app.split != null) {
+      const side = splitSide(app.split, req.names, req.values, this.#scope.clientIp, true);
+      this.#canary = side.canary;
+      this.#setCookie = side.setCookie;
+    }
     if (req.chunked || req.contentLength > 0) this.#body = new RequestBody(this.#stream, req.chunked ? -1 : req.contentLength, this);
     else this.#reqSent = true;
     this.#connect();
@@ -92,7 +102,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
 
   #connect(): void {
     const app = this.#app!;
-    const target = this.#scope.ctx.routes.pick(app, this.#tried, Date.now());
+    const target = this.#scope.ctx.routes.pick(app, this.#tried, Date.now(), this.#canary);
     if (!target) {
       if (this.#tried.length === 0) {
         this.#scope.ctx.unrouted();
@@ -166,7 +176,7 @@ export class StreamExchange implements UpstreamOwner, Drainable, RelayEvents {
     this.#relay = new ResponseRelay(
       this.#stream,
       upstream.socket,
-      { method: req.method, expectsContinue: requestHeader(req, 'expect') !== undefined, hsts: this.#hsts, maxHeadSize: ctx.options.maxHeadSize },
+      { method: req.method, expectsContinue: requestHeader(req, 'expect') !== undefined, hsts: this.#hsts, setCookie: this.#setCookie, maxHeadSize: ctx.options.maxHeadSize },
       this,
     );
     upstream.socket.write(buildRequestHead(req, clientIp, ctx.options.proto, this.#requestId), 'latin1');

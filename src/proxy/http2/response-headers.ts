@@ -14,9 +14,10 @@ const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'transfer-encoding', 'content-leng
  * An upstream response head as an HTTP/2 header list (`[':status', '200', name, value, ...]`, names
  * lowercased, values the latin1 strings the parser read, so the bytes go out as they came). Fields the
  * upstream's `Connection` names are dropped too. `hsts`: the app's Strict-Transport-Security value, which
- * replaces any the app sent (one value, the operator's).
+ * replaces any the app sent (one value, the operator's). `setCookie`: a canary split's cookie
+ * (proxy/split.ts), added after the app's own `set-cookie` fields, which stay as they are.
  */
-export function responseHeaders(res: ResponseHead, hsts: string | null): string[] {
+export function responseHeaders(res: ResponseHead, hsts: string | null, setCookie: string | null = null): string[] {
   const out = [':status', String(res.status)];
   for (let i = 0; i < res.names.length; i++) {
     const lower = res.names[i].toLowerCase();
@@ -27,6 +28,7 @@ export function responseHeaders(res: ResponseHead, hsts: string | null): string[
   }
   if (res.contentLength >= 0) out.push('content-length', String(res.contentLength));
   if (hsts !== null) out.push('strict-transport-security', hsts);
+  if (setCookie !== null) out.push('set-cookie', setCookie);
   return out;
 }
 

@@ -21,6 +21,8 @@ export interface RelayRequest {
   expectsContinue: boolean;
   /** The app's Strict-Transport-Security value, or null. */
   hsts: string | null;
+  /** A canary split's cookie for the client (proxy/split.ts), or null. */
+  setCookie: string | null;
   maxHeadSize: number;
 }
 
@@ -127,7 +129,7 @@ export class ResponseRelay {
     // a truncated body for a whole one.
     this.#trailers = hasBody && head.status !== 205;
     try {
-      this.#stream.respond(responseHeaders(head, this.#req.hsts), { endStream: !hasBody, waitForTrailers: this.#trailers });
+      this.#stream.respond(responseHeaders(head, this.#req.hsts, this.#req.setCookie), { endStream: !hasBody, waitForTrailers: this.#trailers });
     } catch (error) {
       this.#events.onInvalidResponse((error as Error).message);
       return false;
