@@ -37,6 +37,22 @@ export function readStat(pid: number): ProcStat | null {
   }
 }
 
+/**
+ * The CPU time a process has used (user + system, fields 14 and 15 of /proc/<pid>/stat, all its threads),
+ * in ms; null when it cannot be read. /proc counts in USER_HZ ticks, which Linux fixes at 100 for userspace.
+ */
+export function cpuTimeMs(pid: number): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // fields[11] is field 14 (utime), fields[12] field 15 (stime).
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
 const exited = (state: string) => state === 'Z' || state === 'X';
 
 /**

@@ -185,3 +185,19 @@ setInterval(() => {}, 1000);`;
     }
   });
 });
+
+test('the budget is the worker\'s CPU time: a worker starved of CPU (stopped for twice the budget) still judges, and allows', async (t) => {
+  const engine = engineOf(t);
+  await engine.judge('deploy', [ok], facts); // started and warm
+  const pid = engine.pid!;
+  // SIGSTOP: the worker gets no CPU at all, as on a machine far busier than its cores, for 2 x the budget.
+  process.kill(pid, 'SIGSTOP');
+  const resumed = setTimeout(() => process.kill(pid, 'SIGCONT'), 600);
+  t.after(() => clearTimeout(resumed));
+  const started = performance.now();
+  const verdicts = await engine.judge('deploy', [ok, policy('load', 'host.load1 < 10.0', ['host.load1'])], facts, 300);
+  const tookMs = performance.now() - started;
+  assert.deepEqual(verdicts.map((v) => [v.policy, v.allowed, v.reason]), [['disk', true, 'passed'], ['load', true, 'passed']]);
+  assert.ok(tookMs >= 550, `it waited for the stopped worker (${tookMs.toFixed(0)} ms)`);
+  assert.equal(engine.pid, pid, 'the same worker: it was not killed');
+});

@@ -12,6 +12,10 @@ import { startChild, type PolicyChild } from './child.ts';
 import { bindingsOf, shownValue, type Facts, type Moment } from './facts.ts';
 import { JUDGEMENT_BUDGET_MS, unjudged, type Outcome, type Reply, type Request, type Verdict } from './protocol.ts';
 import type { LoadedPolicy, PolicySpec } from './specs.ts';
+import { cpuTimeMs } from '../lib/proc.ts';
+
+/** How much longer than its CPU budget, in wall time, a starved worker may take before it is stopped anyway. */
+const WALL_FACTOR = 10;
 
 export interface EngineOptions {
   /** The worker ends after this long without a request (a canary judging every interval keeps it warm). */
@@ -149,9 +153,27 @@ export class PolicyEngine {
     worker.send({ ...job.request, id: this.#nextId++ });
   }
 
+  /**
+   * The budget is CPU time of the worker, not wall time: on a busy machine (a deploy building beside it, a
+   * loaded CI host) a cheap judgement may wait for a core longer than the budget, and must not deny for
+   * that. When the timer fires, a worker that used less CPU than its budget was starved, not running away:
+   * it gets the rest, up to WALL_FACTOR times the budget in wall time (a stopped or stuck worker still
+   * ends). Without /proc, wall time decides, as before.
+   */
   #arm(job: Job): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#stop({ index: job.items.length, kind: 'budget', why: `${job.budgetMs} ms` }), job.budgetMs);
+    const pid = this.#worker?.pid;
+    const cpuAtStart = pid ? cpuTimeMs(pid) : null;
+    const startedAt = performance.now();
+    const wait = (ms: number) => {
+      this.#timer = setTimeout(() => {
+        const now = pid && cpuAtStart !== null ? cpuTimeMs(pid) : null;
+        const used = now === null ? null : now - cpuAtStart!;
+        if (used !== null && used < job.budgetMs && performance.now() - startedAt < job.budgetMs * WALL_FACTOR) return wait(Math.max(50, job.budgetMs - used));
+        this.#stop({ index: job.items.length, kind: 'budget', why: `${job.budgetMs} ms` });
+      }, ms);
+    };
+    wait(job.budgetMs);
   }
 
   async #spawn(): Promise<PolicyChild> {
