@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PolicyEngine, type EngineOptions } from './engine.ts';
+import { PolicyEngine, WALL_FACTOR, type EngineOptions } from './engine.ts';
 import type { Facts } from './facts.ts';
 import { JUDGEMENT_BUDGET_MS, PolicyGate } from './gate.ts';
 import type { LoadedPolicy } from './specs.ts';
@@ -74,7 +74,9 @@ test('an expression whose cost explodes is stopped at the budget and denies; the
   const started = performance.now();
   const verdicts = await engine.judge('deploy', [ok, policy('runaway', RUNAWAY, ['app.name', 'release.env']), policy('after', 'true')], facts, budgetMs);
   const ms = performance.now() - started;
-  assert.ok(ms < budgetMs + 700, `answered after ${ms.toFixed(0)} ms with a ${budgetMs} ms budget`);
+  // A runaway uses a core to the full, so it is stopped once it has used its budget of CPU; on a busy host that
+  // takes longer in wall time, but never past WALL_FACTOR times the budget (plus the kill).
+  assert.ok(ms >= budgetMs && ms < budgetMs * WALL_FACTOR + 2000, `answered after ${ms.toFixed(0)} ms with a ${budgetMs} ms budget`);
   assert.deepEqual(verdicts.map((v) => [v.policy, v.allowed]), [['disk', true], ['runaway', false], ['after', false]]);
   assert.equal(verdicts[0]!.reason, 'passed', 'what was decided before the runaway stays decided');
   assert.equal(verdicts[1]!.reason, 'runaway says no (stopped, so it denies: the policies took over 300 ms)');
@@ -98,7 +100,7 @@ test('through the gate: a runaway in a policy file loads, then denies the deploy
   const judged = await gate.judge('deploy', { app: facts.app, release: facts.release });
   const ms = performance.now() - started;
   assert.deepEqual(judged.verdicts.map((v) => [v.policy, v.allowed, v.reason]), [['slow', false, `too slow (stopped, so it denies: the policies took over ${JUDGEMENT_BUDGET_MS} ms)`]]);
-  assert.ok(ms >= JUDGEMENT_BUDGET_MS && ms < JUDGEMENT_BUDGET_MS + 1000, `answered after ${ms.toFixed(0)} ms`);
+  assert.ok(ms >= JUDGEMENT_BUDGET_MS && ms < JUDGEMENT_BUDGET_MS * WALL_FACTOR + 2000, `answered after ${ms.toFixed(0)} ms`);
 });
 
 test('an expression that needs more than the worker\'s heap denies, and only the worker pays', async (t) => {

@@ -15,7 +15,7 @@ import type { LoadedPolicy, PolicySpec } from './specs.ts';
 import { cpuTimeMs } from '../lib/proc.ts';
 
 /** How much longer than its CPU budget, in wall time, a starved worker may take before it is stopped anyway. */
-const WALL_FACTOR = 10;
+export const WALL_FACTOR = 10;
 
 export interface EngineOptions {
   /** The worker ends after this long without a request (a canary judging every interval keeps it warm). */
