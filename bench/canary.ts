@@ -63,6 +63,7 @@ async function abortRound(berth: TestBerth, dir: string, version: number): Promi
     const deny = events.find((e: any) => e.deploymentId === done.id && e.type === 'canary.verdict' && !e.data.allowed);
     const decidedAt = Date.parse(deny.at);
     const canary = samples.filter((s) => s.release === `v${version}`);
+    if (canary.length === 0) throw new Error('the canary took no traffic: nothing to measure');
     const lastCanaryStart = Math.max(...canary.map((s) => s.start));
     return {
       backOnStableMs: Math.max(0, lastCanaryStart - decidedAt),

@@ -17,7 +17,7 @@ import type { DeployOptions } from './deploy-options.ts';
 import { emit } from './emit.ts';
 import { oneOffSpecFor } from './instance-spec.ts';
 import { currentVars, releaseVars } from './releases.ts';
-import { moveTo, type Run } from './steps.ts';
+import { moveTo, startInputs, type Run } from './steps.ts';
 
 export type CheckWhen = CheckSpec['when'];
 /** What a release records of its checks (ReleaseRecord['checks']). */
@@ -71,12 +71,10 @@ export async function runSwitchChecks(run: Run, release: ReleaseRecord, instance
   const before = release.checks ?? NONE;
   const checks = checksOf(release.manifest, 'switch');
   if (run.deployment.kind !== 'deploy' || before.skipped || checks.length === 0) return before.passed;
-  const { ctx } = run;
-  const build = ctx.store.builds.get(release.buildId);
-  if (!build || build.removedAt !== null) throw fail('START_FAILED', { reason: `the build of v${release.version} is no longer on disk` });
+  const { build, vars } = startInputs(run, release);
   moveTo(run, 'checking');
-  const passed = [...before.passed, ...(await runInOrder(run, checks, { release, build, vars: releaseVars(ctx, release), env: targetEnv(instances) }))];
-  ctx.store.releases.setChecksPassed(release.id, passed);
+  const passed = [...before.passed, ...(await runInOrder(run, checks, { release, build, vars, env: targetEnv(instances) }))];
+  run.ctx.store.releases.setChecksPassed(release.id, passed);
   return passed;
 }
 

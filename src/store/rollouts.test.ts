@@ -21,7 +21,7 @@ test('rollouts: one active per app, verdicts kept as JSON, finished ones kept as
     store.rollouts.update('dep_1', { state: 'aborted', percent: 0, reason: 'canary v2 aborted: x' }, 40);
     assert.equal(store.rollouts.active('shop'), undefined, 'an aborted rollout holds no traffic');
     assert.deepEqual(store.rollouts.allActive(), []);
-    assert.equal(store.rollouts.latest('shop')!.reason, 'canary v2 aborted: x');
+    assert.equal(store.rollouts.get('dep_1')!.reason, 'canary v2 aborted: x');
     store.rollouts.insert({ ...base, deploymentId: 'dep_2', state: 'aborting' }, 50);
     assert.equal(store.rollouts.active('shop')!.deploymentId, 'dep_2', 'aborting still holds traffic (at 0 %)');
     assert.throws(() => store.rollouts.update('dep_2', { percent: 101 }, 60), /CHECK/);

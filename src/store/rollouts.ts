@@ -114,12 +114,6 @@ export class Rollouts {
     return this.#db.all<Row>(`SELECT * FROM rollouts WHERE state IN (${ACTIVE_SQL}) ORDER BY created_at`).map(toRecord);
   }
 
-  /** The app's newest rollout, whatever its state. */
-  latest(app: string): RolloutRecord | undefined {
-    const row = this.#db.get<Row>('SELECT * FROM rollouts WHERE app = ? ORDER BY created_at DESC LIMIT 1', app);
-    return row && toRecord(row);
-  }
-
   update(deploymentId: string, change: RolloutChange, now: number): RolloutRecord {
     const current = this.get(deploymentId);
     if (!current) throw new Error(`no rollout for deployment ${deploymentId}`);

@@ -63,7 +63,7 @@ export function sampleDecision(o: { requests: number; minRequests: number; now: 
 }
 
 /** A step passes once its time is over and its last judgement allowed. */
-export const stepPassed = (o: { now: number; stepEndsAt: number; lastAllowed: boolean }): boolean => o.lastAllowed && o.now >= o.stepEndsAt;
+export const stepPassed = (o: { now: number; stepEndsAt: number }): boolean => o.now >= o.stepEndsAt;
 
 /** The canary's share at step `index` (berth.yaml's weights, clamped to 0..100). */
 export const stepPercent = (steps: readonly { weight: number }[], index: number): number => Math.max(0, Math.min(100, Math.round(steps[index]?.weight ?? 0)));

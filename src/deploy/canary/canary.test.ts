@@ -103,7 +103,9 @@ describe('canary runner', { concurrency: false }, () => {
     await until('the canary', () => kit.ctx.store.deployments.get(d.id)!.state === 'canary');
     await startChaos(kit.ctx, kit.routing, { app: 'bad', mode: 'error', status: 503, ratio: 0.3, release: 'v2', forMs: 60_000 });
     await kit.deployer.idle('bad');
-    await new Promise((r) => setTimeout(r, 500));
+    // The load goes on past the deciding check + 2.5 s, so the requests after the abort are there to judge.
+    const decided = kit.ctx.store.events.forDeployment(d.id).find((e) => e.type === 'canary.verdict' && !(e.data as { allowed: boolean }).allowed);
+    await new Promise((r) => setTimeout(r, Math.max(500, (decided?.at ?? 0) + 2500 - Date.now())));
     const samples = await load.stop();
     const done = kit.ctx.store.deployments.get(d.id)!;
     assert.equal(done.state, 'failed');
@@ -115,9 +117,13 @@ describe('canary runner', { concurrency: false }, () => {
     const rollout = kit.ctx.store.rollouts.get(d.id)!;
     assert.equal(rollout.state, 'aborted');
     assert.equal(rollout.last!.allowed, false);
-    const lastCanary = Math.max(...samples.filter((s) => s.version === 'two').map((s) => s.start));
+    const onCanary = samples.filter((s) => s.version === 'two');
+    assert.ok(onCanary.length > 0, 'the canary took traffic');
+    const lastCanary = Math.max(...onCanary.map((s) => s.start));
     assert.ok(lastCanary - deny.at <= 2000, `last request to the canary began ${lastCanary - deny.at} ms after the deciding check`);
-    assert.ok(samples.filter((s) => s.start > deny.at + 1000).every((s) => s.version === 'one' && s.status === 200));
+    const later = samples.filter((s) => s.start > deny.at + 1000);
+    assert.ok(later.length > 0, 'requests were sent after the abort');
+    assert.ok(later.every((s) => s.version === 'one' && s.status === 200));
     assert.ok(samples.every((s) => s.version !== 'one' || s.status === 200), 'stable never failed');
     assert.deepEqual(kit.ctx.store.instances.live('bad').filter((i) => i.state !== 'stopped').map((i) => kit.ctx.store.releases.get(i.releaseId)!.version), [1]);
     assert.equal(kit.routing.last()!.apps.bad!.split ?? null, null, 'the split is gone from the table');

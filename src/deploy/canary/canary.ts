@@ -138,7 +138,7 @@ class CanaryRun {
         const judged = await judgeCanary(this.#run, { moment: 'canary_step', release: this.#release, rollout: this.#rollout, window });
         this.#record(judged.judgement);
         if (judged.denial !== null) await this.#abort(fail('CANARY_FAILED', { ...this.#names(), verdict: judged.denial }), 'analysis');
-        if (stepPassed({ now, stepEndsAt: this.#rollout.stepEndsAt, lastAllowed: true })) break;
+        if (stepPassed({ now, stepEndsAt: this.#rollout.stepEndsAt })) break;
       }
     }
     // Every step passed: the promote policies judge the last step's window.

@@ -34,10 +34,6 @@ export class CanaryControls {
     };
   }
 
-  running(app: string): CanaryHandle | undefined {
-    return this.#byApp.get(app);
-  }
-
   /** Promotes now (the promote policies still judge); NO_CANARY_RUNNING when the app has none. */
   async promote(app: string, by: string): Promise<CanaryOutcome> {
     return this.#handle(app).ask('promote', by);
